@@ -1,0 +1,242 @@
+"""Rules beyond the schema, each with a stable id. Every rule is linear in the size of the tree.
+
+The rules read the validated model and point into the file through `Source.where`, so a trainer sees
+`file:line:col` for a dangling `next:` exactly as for a YAML typo.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
+from aesthetic_protocols.loader import Loaded, PathKey, Source, build, parse_source
+from aesthetic_protocols.model import (
+    PLACEHOLDER_RE,
+    ActionNode,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    QuestionNode,
+    Status,
+    WaitNode,
+    successors,
+)
+from aesthetic_protocols.model import Severity as OutcomeSeverity
+
+# Subcommands: a protocol with one of these ids could never be run as `protocol ID`.
+SUBCOMMANDS = frozenset({"list", "run", "resume", "validate", "show", "graph", "schema", "scenarios", "log",
+                         "help", "version"})
+RED_FLAG_OUTCOMES = frozenset({OutcomeSeverity.EMERGENCY, OutcomeSeverity.REFER})
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in (
+    Rule("unknown-start", Severity.ERROR, "`start` names no node"),
+    Rule("unknown-target", Severity.ERROR, "a `next` or `goto` names no node"),
+    Rule("unknown-requirement", Severity.ERROR, "`requires` names no node"),
+    Rule("unreachable", Severity.ERROR, "a node cannot be reached from `start` (or a red flag)"),
+    Rule("trap", Severity.ERROR, "no outcome can be reached from a node (a dead end or a closed loop)"),
+    Rule("wait-no-exit", Severity.ERROR, "a `wait` lies on no path that can still reach an outcome"),
+    Rule("no-outcome", Severity.ERROR, "the protocol has no outcome node"),
+    Rule("duplicate-option-key", Severity.ERROR, "two options of one question share a key"),
+    Rule("duplicate-red-flag-key", Severity.ERROR, "two red flags share a key"),
+    Rule("red-flag-key-collision", Severity.ERROR, "a red flag's key is also an option key"),
+    Rule("red-flag-target", Severity.ERROR, "a red flag can lead to an outcome that is not emergency or refer"),
+    Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
+    Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
+    Rule("requires-before", Severity.ERROR, "a node can be reached without passing a node it `requires`"),
+    Rule("unknown-variable", Severity.ERROR, "a `{name}` in text is neither an input variable nor derived"),
+    Rule("input-bounds", Severity.ERROR, "an input's `min` is above its `max`"),
+    Rule("id-mismatch", Severity.ERROR, "`id` differs from the file name"),
+    Rule("reserved-id", Severity.ERROR, "`id` is a subcommand name, so `protocol ID` could not run it"),
+    Rule("approved-without-approver", Severity.ERROR, "`status: approved` without `review.approved_by`/`approved_on`"),
+    Rule("review-overdue", Severity.WARNING, "`review.next_review` is in the past"),
+)}
+
+
+class _Finder:
+    """Collects problems at the file position of a model path."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, rule: str, where: PathKey, message: str) -> None:
+        line, column = self.source.where(where)
+        self.problems.append(Problem(self.source.path, line, column, RULES[rule].severity, rule, message))
+
+
+def _reach(starts: Iterable[str], edges: Callable[[str], Iterable[str]],
+           blocked: str | None = None) -> set[str]:
+    seen = {s for s in starts if s != blocked}
+    queue = deque(seen)
+    while queue:
+        for nxt in edges(queue.popleft()):
+            if nxt not in seen and nxt != blocked:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
+    yield ("title",), node.title
+    if node.text:
+        yield ("text",), node.text
+    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
+        for index, step in enumerate(node.steps):
+            yield ("steps", index), step
+    if isinstance(node, QuestionNode):
+        for index, option in enumerate(node.options):
+            yield ("options", index, "label"), option.label
+
+
+def check(protocol: Protocol, source: Source, today: date, file_stem: str | None = None) -> list[Problem]:
+    """Every rule over one validated protocol; problems in file order."""
+    find = _Finder(source)
+    nodes = protocol.nodes
+
+    def edges(node_id: str) -> list[str]:
+        node = nodes.get(node_id)
+        return [t for t in successors(node) if t in nodes] if node else []
+
+    if file_stem is not None and protocol.id != file_stem:
+        find.add("id-mismatch", ("id",), "id differs from the file name (it must equal the name without .yaml)")
+    if protocol.id in SUBCOMMANDS:
+        find.add("reserved-id", ("id",), "id is a subcommand name; `protocol ID` could not run it")
+    if protocol.status is Status.APPROVED and not (protocol.review.approved_by and protocol.review.approved_on):
+        find.add("approved-without-approver", ("status",), "approved protocols name review.approved_by and approved_on")
+    if protocol.review.next_review is not None and protocol.review.next_review < today:
+        find.add("review-overdue", ("review", "next_review"), "review date has passed; review the protocol")
+
+    if protocol.start not in nodes:
+        find.add("unknown-start", ("start",), "start names no node")
+    outcomes = [nid for nid, node in nodes.items() if isinstance(node, OutcomeNode)]
+    if not outcomes:
+        find.add("no-outcome", ("nodes",), "the protocol has no outcome node")
+
+    # Targets, references, keys and text, node by node.
+    variables = {node.variable for node in nodes.values() if isinstance(node, InputNode)}
+    for name, derived in protocol.derived.items():
+        if derived.variable not in variables:
+            find.add("unknown-variable", ("derived", name, "variable"), "derived value reads no input variable")
+    known_names = variables | set(protocol.derived)
+    option_keys: set[str] = set()
+    for nid, node in nodes.items():
+        here: PathKey = ("nodes", nid)
+        if isinstance(node, QuestionNode):
+            seen_keys: set[str] = set()
+            for index, option in enumerate(node.options):
+                if option.key in seen_keys:
+                    find.add("duplicate-option-key", (*here, "options", index, "key"),
+                             f"option key '{option.key}' is used twice in this question")
+                seen_keys.add(option.key)
+                option_keys.add(option.key)
+                if option.next not in nodes:
+                    find.add("unknown-target", (*here, "options", index, "next"), "next names no node")
+                for r_index, ref in enumerate(option.refs):
+                    if ref not in protocol.references:
+                        find.add("unknown-reference", (*here, "options", index, "refs", r_index),
+                                 f"reference '{ref}' is not defined under references")
+        elif not isinstance(node, OutcomeNode) and node.next not in nodes:
+            find.add("unknown-target", (*here, "next"), "next names no node")
+        if isinstance(node, InputNode) and node.min > node.max:
+            find.add("input-bounds", (*here, "min"), "min is above max")
+        for index, ref in enumerate(node.refs):
+            if ref not in protocol.references:
+                find.add("unknown-reference", (*here, "refs", index),
+                         f"reference '{ref}' is not defined under references")
+        if isinstance(node, ActionNode | WaitNode | OutcomeNode) and not node.refs:
+            find.add("missing-citation", here, f"{node.kind} node cites no reference (add refs:)")
+        for index, required in enumerate(node.requires):
+            if required not in nodes:
+                find.add("unknown-requirement", (*here, "requires", index), "requires names no node")
+        for where, text in _texts(node):
+            for match in PLACEHOLDER_RE.finditer(text):
+                if match.group(1) not in known_names:
+                    find.add("unknown-variable", (*here, *where),
+                             f"{{{match.group(1)}}} is neither an input variable nor a derived value")
+
+    flag_keys: set[str] = set()
+    for index, flag in enumerate(protocol.red_flags):
+        where = ("red_flags", index)
+        if flag.key in flag_keys:
+            find.add("duplicate-red-flag-key", (*where, "key"), f"red flag key '{flag.key}' is used twice")
+        flag_keys.add(flag.key)
+        if flag.key in option_keys:
+            find.add("red-flag-key-collision", (*where, "key"),
+                     f"red flag key '{flag.key}' is also an option key; a keystroke must mean one thing")
+        if flag.goto not in nodes:
+            find.add("unknown-target", (*where, "goto"), "goto names no node")
+            continue
+        for reached in _reach([flag.goto], edges):
+            reached_node = nodes[reached]
+            if isinstance(reached_node, OutcomeNode) and reached_node.severity not in RED_FLAG_OUTCOMES:
+                find.add("red-flag-target", (*where, "goto"),
+                         f"red flag can lead to outcome '{reached}' of severity {reached_node.severity}; "
+                         "only emergency or refer outcomes are allowed")
+                break
+
+    # Reachability from the start (and from red flags, offered at every prompt).
+    entries = [protocol.start] + [flag.goto for flag in protocol.red_flags]
+    reachable = _reach([e for e in entries if e in nodes], edges)
+    for node_id in nodes:
+        if node_id not in reachable:
+            find.add("unreachable", ("nodes", node_id), "node cannot be reached from start or a red flag")
+
+    # Traps: nodes from which no outcome is reachable (reverse search from the outcomes).
+    incoming: dict[str, list[str]] = {nid: [] for nid in nodes}
+    for source_id in nodes:
+        for target in edges(source_id):
+            incoming[target].append(source_id)
+    can_finish = _reach(outcomes, lambda nid: incoming[nid])
+    for nid, node in nodes.items():
+        if nid not in can_finish and outcomes:
+            if isinstance(node, WaitNode):
+                find.add("wait-no-exit", ("nodes", nid), "this wait lies on no path that reaches an outcome")
+            else:
+                find.add("trap", ("nodes", nid), "no outcome can be reached from this node")
+
+    # `requires`: with the required node removed, the dependent one must be unreachable.
+    live_entries = [e for e in entries if e in nodes]
+    for nid, node in nodes.items():
+        for index, required in enumerate(node.requires):
+            if required in nodes and nid in _reach(live_entries, edges, blocked=required):
+                find.add("requires-before", ("nodes", nid, "requires", index),
+                         f"can be reached without passing '{required}' first")
+
+    return sorted(find.problems, key=lambda p: (p.line, p.column, p.rule))
+
+
+def _stem(path: Path) -> str:
+    return path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.stem
+
+
+def validate_path(path: Path, today: date, display: str | None = None) -> list[Problem]:
+    """Parse, validate and check one file; every problem, located."""
+    try:
+        source = parse_source(path, display)
+        protocol = build(source)
+    except InvalidProtocol as exc:
+        return exc.problems
+    return check(protocol, source, today, _stem(path))
+
+
+def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
+    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings."""
+    source = parse_source(path, display)
+    loaded = Loaded(build(source), source)
+    problems = check(loaded.protocol, source, today, _stem(path))
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise InvalidProtocol(problems)
+    return loaded, problems

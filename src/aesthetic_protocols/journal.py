@@ -1,0 +1,585 @@
+"""Append-only, hash-chained JSONL session log: one event per line, synced before `append` returns.
+
+Each line is the canonical JSON of one event: `seq` (0, 1, ...), `ts` (UTC), `session`, `event`, `prev`
+(hash of the previous line or null), the caller's fields, and `hash` (sha256 of the canonical JSON of
+the line without `hash`). The chain finds edits, deletions and reordering; the newest lines cut off
+the end are found by the close anchor `<session>.head` written beside the log.
+
+The journal does not know what events mean, and never imports the UI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import stat
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import platformdirs
+
+from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
+
+REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
+_SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,200}")  # room left for ".torn-<stamp>" within 255 bytes
+
+
+class InvalidSessionId(LogError, UsageError):
+    """A session id that is not `[A-Za-z0-9-]+` (it could name a path): a usage error, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking a log: `reason` is one line and never quotes field values."""
+
+    ok: bool
+    count: int  # valid events read
+    first_bad_line: int | None  # 1-based; the line after the last one for a truncated end
+    reason: str | None
+
+
+# --- Platform differences: all of them live here. --------------------------------------------------
+
+# Windows has neither O_NOFOLLOW (see _open for the fallback) nor text-free I/O by default.
+_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+_O_BINARY: int = getattr(os, "O_BINARY", 0)
+# Windows locks are mandatory byte ranges: lock one byte far past any real log, so other processes
+# can still read the log (`protocol log show`) while a walker holds it.
+_WIN_LOCK_OFFSET = 0x7FFFFFFF
+_LOCK_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK}
+
+
+def _sync(fd: int) -> None:
+    """Force the file's data (and its size) to stable storage before the caller goes on."""
+    if sys.platform == "darwin":
+        # macOS fsync() stops at the drive's volatile cache; F_FULLFSYNC asks the drive to flush it.
+        try:
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+            return
+        except OSError as exc:
+            # Some filesystems (SMB, exFAT) refuse it; a plain fsync is then the best on offer.
+            if exc.errno not in (errno.ENOTSUP, errno.EINVAL, errno.ENOTTY):
+                raise
+        os.fsync(fd)
+    elif hasattr(os, "fdatasync"):
+        os.fdatasync(fd)  # data and size, without the mtime-only metadata write
+    else:
+        os.fsync(fd)
+
+
+def _sync_dir(directory: Path) -> None:
+    """Make a newly created or replaced name in `directory` durable (not possible on Windows)."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        # Some network filesystems cannot sync a folder; the file's own sync is all there is.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _open(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open that never follows a symlink at `path` itself."""
+    if not _O_NOFOLLOW and path.is_symlink():
+        # Fallback where O_NOFOLLOW is missing (Windows): check first. A race remains, but creating
+        # a symlink there needs admin rights or developer mode.
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
+    return os.open(path, flags | _O_NOFOLLOW | _O_BINARY, mode)
+
+
+def _chmod_fd(fd: int, mode: int) -> None:
+    """Set `mode` whatever the umask (Windows has no fchmod before 3.13; its ACLs govern instead)."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+
+
+def _lock(fd: int) -> None:
+    """Take the one-writer lock without waiting; OSError if another walker holds it."""
+    if sys.platform == "win32":
+        # No flock on Windows: msvcrt locks a byte range from the current position.
+        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        os.lseek(fd, 0, os.SEEK_SET)
+    else:
+        # flock belongs to the open file description: a second open, even in this process, is refused,
+        # and the kernel drops it when the process dies (kill -9 included).
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _owned_by_me(st: os.stat_result) -> bool:
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+
+
+# --- Names and encoding. ----------------------------------------------------------------------------
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # A naive time is ambiguous (local? UTC?); a clinical record must not guess.
+        raise ValueError("the clock must return a timezone-aware datetime")
+    return moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _stamp(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y%m%dT%H%M%SZ")
+
+
+def new_session_id(protocol_id: str, now: datetime) -> str:
+    """A new session id: `<UTC stamp>-<protocol slug>-<4 random hex>`, safe as a file name."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", protocol_id.lower()).strip("-")[:100] or "session"
+    return f"{_stamp(now)}-{slug}-{secrets.token_hex(2)}"
+
+
+def default_log_dir() -> Path:
+    """The platform's per-user folder for session logs."""
+    return Path(platformdirs.user_data_dir("aesthetic-protocols")) / "sessions"
+
+
+def log_path(log_dir: Path, session_id: str) -> Path:
+    """`log_dir/<session_id>.jsonl`; an id that could name another path is refused."""
+    if not _SESSION_ID.fullmatch(session_id):
+        raise InvalidSessionId("a session id is letters, digits and '-' only (at most 200)")
+    return log_dir / f"{session_id}.jsonl"
+
+
+def _anchor_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.head")
+
+
+def canonical(obj: dict[str, Any]) -> bytes:
+    """The one byte form of a record that is hashed and written: sorted keys, no spaces, UTF-8."""
+    # allow_nan=False: NaN/Infinity are not JSON, and other tools reading the record would reject it.
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def _hash(record: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
+
+
+def _describe(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "error")
+    return f"{name} ({exc.strerror or exc})"
+
+
+# --- Reading and verifying. -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scan:
+    events: list[dict[str, Any]]
+    valid_len: int  # bytes of the valid prefix
+    bad_line: int | None
+    reason: str | None
+    bad_is_last: bool  # the first bad line is the file's last line (a torn tail, recoverable)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN/Infinity: never written by canonical(), so never valid
+
+
+def _check_line(
+    raw: bytes, index: int, prev: str | None, session: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """One line against the chain so far: (record, None) or (None, problem). Never quotes values."""
+    try:
+        record = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        return None, "not valid UTF-8"
+    except (ValueError, RecursionError):
+        return None, "not valid JSON"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    missing = [name for name in REQUIRED_FIELDS if name not in record]
+    if missing:
+        return None, f"missing field(s) {', '.join(missing)}"
+    seq = record["seq"]
+    if type(seq) is not int:
+        return None, "seq is not an integer"
+    if seq != index:
+        return None, f"seq {seq} where {index} expected (deleted or reordered line)"
+    for name in ("session", "ts", "event", "hash"):
+        if not isinstance(record[name], str):
+            return None, f"{name} is not a string"
+    if session is not None and record["session"] != session:
+        return None, "session differs from line 1"
+    if record["prev"] != prev:
+        if index == 0:
+            return None, "prev is not null on the first line"
+        return None, f"prev does not match the hash of line {index} (inserted, deleted or reordered line)"
+    try:
+        expected, exact = _hash(record), canonical(record)
+    except (ValueError, TypeError, RecursionError):
+        return None, "not canonical JSON"
+    if record["hash"] != expected:
+        return None, "hash does not match its content (edited)"
+    if exact != raw:
+        # Same values in other bytes (e.g. a \u escape re-cased): not what was hashed and written.
+        return None, "not in canonical form (edited)"
+    return record, None
+
+
+def _scan(data: bytes) -> _Scan:
+    events: list[dict[str, Any]] = []
+    pos = 0
+    prev: str | None = None
+    session: str | None = None
+    while pos < len(data):
+        lineno = len(events) + 1
+        end = data.find(b"\n", pos)
+        if end == -1:
+            return _Scan(events, pos, lineno, f"line {lineno}: torn last line (no newline)", True)
+        record, problem = _check_line(data[pos:end], len(events), prev, session)
+        if record is None:
+            return _Scan(events, pos, lineno, f"line {lineno}: {problem}", end + 1 == len(data))
+        events.append(record)
+        prev, session = record["hash"], record["session"]
+        pos = end + 1
+    return _Scan(events, pos, None, None, False)
+
+
+def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None, str] | None:
+    """The valid events against the close anchor, if there is one: None or (bad line, reason)."""
+    try:
+        raw = _anchor_path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None, "its close anchor cannot be read"
+    try:
+        anchor = json.loads(raw.decode("utf-8"))
+        seq, head, session = anchor["seq"], anchor["hash"], anchor["session"]
+    except (ValueError, TypeError, KeyError):
+        return None, "its close anchor is malformed"
+    if type(seq) is not int or seq < 0 or not isinstance(head, str):
+        return None, "its close anchor is malformed"
+    if events and session != events[0]["session"]:
+        return None, "its close anchor belongs to another session"
+    if seq >= len(events):
+        return (
+            len(events) + 1,
+            f"log ends at line {len(events)} but its close anchor records {seq + 1} events (truncated)",
+        )
+    if events[seq]["hash"] != head:
+        return seq + 1, f"line {seq + 1}: hash differs from the close anchor (rewritten)"
+    return None
+
+
+def _verification(path: Path, scan: _Scan) -> Verification:
+    if scan.bad_line is not None:
+        return Verification(False, len(scan.events), scan.bad_line, scan.reason)
+    problem = _check_anchor(path, scan.events)
+    if problem is not None:
+        return Verification(False, len(scan.events), problem[0], problem[1])
+    return Verification(True, len(scan.events), None, None)
+
+
+def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
+    """Parse a log without changing it: the valid prefix of events, and the verdict on the whole file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise LogError(f"no session log at {path}") from exc
+    except OSError as exc:
+        raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
+    scan = _scan(data)
+    return scan.events, _verification(path, scan)
+
+
+def verify(path: Path) -> Verification:
+    """Check every line's JSON, fields, seq, session, prev and hash, then the close anchor."""
+    return read_events(path)[1]
+
+
+def _read_fd(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """One os.write; more only if the kernel wrote less (a short write, e.g. a nearly full disk)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "write made no progress")
+        view = view[written:]
+
+
+def _write_new_file(path: Path, data: bytes) -> None:
+    """Create `path` (must not exist), 0600, with `data`, synced."""
+    fd = _open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        _chmod_fd(fd, 0o600)
+        _write_all(fd, data)
+        _sync(fd)
+    finally:
+        os.close(fd)
+
+
+def _keep_aside(path: Path, torn: bytes, stamp: str) -> Path:
+    """Copy a torn tail to `<session>.torn-<stamp>` (a new name each time), durable before returning."""
+    base = f"{path.stem}.torn-{stamp}"
+    for attempt in range(1, 100):
+        side = path.with_name(base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            _write_new_file(side, torn)
+        except FileExistsError:
+            continue
+        _sync_dir(path.parent)
+        return side
+    raise OSError(errno.EEXIST, "too many torn-line files with this stamp")
+
+
+def _take_lock(fd: int) -> None:
+    try:
+        _lock(fd)
+    except OSError as exc:
+        if sys.platform == "win32" or exc.errno in _LOCK_HELD:
+            raise LogError("session is open in another walker") from exc
+        raise LogError(f"cannot lock the session log: {_describe(exc)}") from exc
+
+
+def _make_private_dir(log_dir: Path) -> None:
+    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if _owned_by_me(log_dir.stat()):
+        log_dir.chmod(0o700)  # mkdir's mode is cut by the umask, and an old folder may be wider
+
+
+# --- The writer. ------------------------------------------------------------------------------------
+
+
+class Journal:
+    """An open session log with its lock: append-only, each event synced before `append` returns."""
+
+    def __init__(
+        self,
+        path: Path,
+        session_id: str,
+        fd: int,
+        clock: Callable[[], datetime],
+        head: str | None = None,
+        seq: int = 0,
+    ) -> None:
+        self.path = path
+        self.session_id = session_id
+        self._fd: int | None = fd
+        self._clock = clock
+        self._head = head
+        self._seq = seq
+        self._failure: str | None = None  # once set, nothing more is written (never retried silently)
+
+    @property
+    def head(self) -> str | None:
+        """The hash of the last event, or None before the first."""
+        return self._head
+
+    @property
+    def seq(self) -> int:
+        """The seq the next event will get."""
+        return self._seq
+
+    @classmethod
+    def create(cls, log_dir: Path, session_id: str, clock: Callable[[], datetime] = utc_now) -> Journal:
+        """Create and lock a new, empty log in a 0700 folder; LogError if it exists already."""
+        path = log_path(log_dir, session_id)
+        try:
+            _make_private_dir(log_dir)
+        except OSError as exc:
+            raise LogError(f"cannot create the log folder {log_dir}: {_describe(exc)}") from exc
+        try:
+            # O_EXCL also refuses an existing symlink at `path`, dangling or not.
+            fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
+        except FileExistsError as exc:
+            raise LogError(f"session log already exists: {path}") from exc
+        except OSError as exc:
+            raise LogError(f"cannot create session log {path}: {_describe(exc)}") from exc
+        try:
+            _take_lock(fd)
+            _chmod_fd(fd, 0o600)
+            _sync_dir(log_dir)  # the new name must survive a crash as well as its lines
+        except OSError as exc:
+            os.close(fd)
+            raise LogError(f"cannot create session log {path}: {_describe(exc)}") from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, session_id, fd, clock)
+
+    @classmethod
+    def reopen(
+        cls, path: Path, clock: Callable[[], datetime] = utc_now
+    ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
+        """Lock and verify a log to resume it; a torn last line is copied aside and cut off.
+
+        Returns (journal, valid events, torn bytes or None). LogError if the log is locked, missing,
+        or broken anywhere before its last line.
+        """
+        try:
+            fd = _open(path, os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError as exc:
+            raise LogError(f"no session log at {path}") from exc
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: the BSDs' O_NOFOLLOW answer
+                raise LogError(f"session log is a symbolic link, refused: {path}") from exc
+            raise LogError(f"cannot open session log {path}: {_describe(exc)}") from exc
+        try:
+            return cls._resume(path, fd, clock)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    @classmethod
+    def _resume(
+        cls, path: Path, fd: int, clock: Callable[[], datetime]
+    ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise LogError(f"not a regular file: {path}")
+            _take_lock(fd)
+            data = _read_fd(fd)
+        except OSError as exc:
+            raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
+        scan = _scan(data)
+        # Decide everything before changing anything: only a bad LAST line is a crash's torn write.
+        if scan.bad_line is not None and not scan.bad_is_last:
+            raise LogError(f"cannot resume, the log is altered: {scan.reason}")
+        problem = _check_anchor(path, scan.events)
+        if problem is not None:
+            raise LogError(f"cannot resume, the log is altered: {problem[1]}")
+        torn: bytes | None = None
+        if scan.bad_line is not None:
+            torn = data[scan.valid_len :]
+            try:
+                # The copy is durable before the log is cut, so the bytes are never only in memory.
+                _keep_aside(path, torn, _stamp(clock()))
+                os.ftruncate(fd, scan.valid_len)
+                _sync(fd)
+            except OSError as exc:
+                raise NotRecorded(f"torn last line NOT set aside, log not resumed: {_describe(exc)}") from exc
+        session = scan.events[0]["session"] if scan.events else path.stem
+        head = scan.events[-1]["hash"] if scan.events else None
+        return cls(path, session, fd, clock, head, len(scan.events)), scan.events, torn
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Write one event and sync it; returns the record. NotRecorded if it could not be made durable."""
+        if self._failure is not None:
+            raise NotRecorded(f"step NOT recorded: the log failed earlier ({self._failure})")
+        if self._fd is None:
+            raise NotRecorded("step NOT recorded: the log is closed")
+        clash = sorted(set(REQUIRED_FIELDS) & fields.keys())
+        if clash:
+            raise ValueError(f"reserved field name(s): {', '.join(clash)}")
+        record: dict[str, Any] = {
+            "seq": self._seq,
+            "ts": _iso(self._clock()),
+            "session": self.session_id,
+            "event": event,
+            "prev": self._head,
+            **fields,
+        }
+        try:
+            record["hash"] = _hash(record)
+            line = canonical(record) + b"\n"
+        except (TypeError, ValueError, RecursionError) as exc:
+            # Nothing was written, so the log is still sound; the type name only, never the value.
+            raise NotRecorded(f"step NOT recorded: the event is not JSON ({type(exc).__name__})") from exc
+        try:
+            _write_all(self._fd, line)
+            _sync(self._fd)
+        except OSError as exc:
+            self._failure = _describe(exc)
+            raise NotRecorded(f"step NOT recorded: {self._failure}") from exc
+        except BaseException:
+            # Interrupted (Ctrl-C) between write and sync: the file may hold the line or part of it,
+            # so this journal must not write again; reopen() sorts it out on resume.
+            self._failure = "interrupted while writing"
+            raise
+        self._seq += 1
+        self._head = record["hash"]
+        return record
+
+    def close(self) -> None:
+        """Write the close anchor `<session>.head`, release the lock, close the file. Idempotent."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            # After a failure the file's end is uncertain: no anchor, so reopen() checks the tail itself.
+            if self._failure is None and self._head is not None:
+                try:
+                    self._write_anchor()
+                except OSError as exc:
+                    raise NotRecorded(f"close anchor NOT written: {_describe(exc)}") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                _unlock(fd)
+            with contextlib.suppress(OSError):  # every line is already synced
+                os.close(fd)
+
+    def _write_anchor(self) -> None:
+        """Replace `<session>.head` atomically: a reader sees the old anchor or the new, never half."""
+        target = _anchor_path(self.path)
+        tmp = target.with_name(f"{target.name}.tmp-{secrets.token_hex(4)}")
+        anchor = {"session": self.session_id, "seq": self._seq - 1, "hash": self._head}
+        _write_new_file(tmp, canonical(anchor) + b"\n")
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        _sync_dir(self.path.parent)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,329 @@
+"""YAML -> Protocol, strictly, with every problem located at `file:line:col`.
+
+The file goes through three gates before any Python object is built from it: a size bound, a strict
+UTF-8 decode, and a streaming pass over the parser's events that bounds nesting depth and rejects
+anchors, aliases, explicit tags and extra documents. Only then is it composed (depth is now bounded,
+so neither the pure-Python nor the C composer can recurse deeply) and converted by hand, which is where
+duplicate keys are caught and every key's position is remembered for pydantic's error `loc`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
+from aesthetic_protocols.model import SLUG_RE, Protocol
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
+PROTOCOL_SUFFIX = ".yaml"
+SCENARIO_SUFFIX = ".scenarios.yaml"
+
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Position = tuple[int, int]
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """A parsed protocol file: its data, where each key and item stands, and its content hash."""
+
+    path: str
+    data: Any
+    positions: dict[PathKey, Position] = field(default_factory=dict)
+    sha256: str = ""
+
+    def where(self, loc: Sequence[str | int]) -> Position:
+        """The position of the deepest part of `loc` that exists in the file (pydantic loc -> mark)."""
+        best: Position = self.positions.get((), (1, 1))
+        here: Any = self.data
+        found: list[str | int] = []
+        for part in loc:
+            if (isinstance(here, dict) and part in here) or (isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)):
+                here = here[part]
+            else:
+                continue  # a union tag or a missing field: stay at the nearest existing parent
+            found.append(part)
+            best = self.positions.get(tuple(found), best)
+        return best
+
+
+@dataclass(frozen=True)
+class Loaded:
+    protocol: Protocol
+    source: Source
+
+
+class _Reject(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _problem(path: str, mark: Any | None, rule: str, message: str) -> Problem:
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Problem(path, line, column, Severity.ERROR, rule, message)
+
+
+def _quoted_removed(text: str) -> str:
+    # PyYAML's messages may quote a fragment of the input; errors never echo input values.
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "a character", text).strip()
+
+
+def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
+    """Read a protocol file within the size bound; return (text, sha256 of its bytes)."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _Reject(Problem(display, 1, 1, Severity.ERROR, "file-size",
+                                  f"file is {size} bytes; the limit is {max_bytes}"))
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise _Reject(Problem(display, 1, 1, Severity.ERROR, "read", f"cannot read file: {exc.strerror}")) from None
+    if len(raw) > max_bytes:  # grew since stat
+        raise _Reject(Problem(display, 1, 1, Severity.ERROR, "file-size", f"file exceeds {max_bytes} bytes"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise _Reject(Problem(display, line, column, Severity.ERROR, "encoding",
+                              "file is not valid UTF-8")) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise _Reject(Problem(display, line, column, Severity.ERROR, "encoding", "file contains a NUL byte"))
+    return text, hashlib.sha256(raw).hexdigest()
+
+
+def _screen_events(text: str, display: str, max_depth: int) -> None:
+    """The streaming gate: bound depth, refuse anchors, aliases, tags and extra documents."""
+    depth = 0
+    documents = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise _Reject(_problem(display, mark, "yaml-alias", "aliases (*name) are not allowed in protocols"))
+        if getattr(event, "anchor", None) is not None:
+            raise _Reject(_problem(display, mark, "yaml-anchor", "anchors (&name) are not allowed in protocols"))
+        if isinstance(event, yaml.NodeEvent) and getattr(event, "tag", None) is not None:
+            raise _Reject(_problem(display, mark, "yaml-tag", "explicit tags (!tag, !!type) are not allowed"))
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Reject(_problem(display, mark, "yaml-documents", "a protocol file holds one document"))
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > max_depth:
+                raise _Reject(_problem(display, mark, "yaml-depth", f"nesting deeper than {max_depth} levels"))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _convert(node: yaml.Node, display: str, here: PathKey, positions: dict[PathKey, Position]) -> Any:
+    """Compose-tree -> plain data, remembering positions and refusing duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Reject(_problem(display, key_node.start_mark, "yaml-key", "mapping keys must be plain text"))
+            key = _constructor.construct_object(key_node)
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Reject(_problem(display, key_node.start_mark, "yaml-merge", "merge keys (<<) are not allowed"))
+            if key in first_seen:
+                first = first_seen[key].start_mark
+                raise _Reject(_problem(display, key_node.start_mark, "duplicate-key",
+                                       f"duplicate key; first defined at line {first.line + 1}"))
+            try:
+                hash(key)
+            except TypeError:
+                raise _Reject(_problem(display, key_node.start_mark, "yaml-key", "unhashable key")) from None
+            first_seen[key] = key_node
+            child = (*here, key)
+            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _convert(value_node, display, child, positions)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            child = (*here, index)
+            positions[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            items.append(_convert(item, display, child, positions))
+        return items
+    return _constructor.construct_object(node)
+
+
+def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES,
+                 max_depth: int = MAX_DEPTH) -> Source:
+    """Read and parse a YAML file through the gates. Raises InvalidProtocol with one located problem."""
+    shown = display if display is not None else str(path)
+    try:
+        text, digest = read_text(path, shown, max_bytes)
+        try:
+            _screen_events(text, shown, max_depth)
+            root = yaml.compose(text, Loader=_SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            reason = _quoted_removed(exc.problem or exc.context or "malformed YAML")
+            raise _Reject(_problem(shown, mark, "yaml-syntax", reason)) from None
+        except yaml.YAMLError:
+            raise _Reject(_problem(shown, None, "yaml-syntax", "malformed YAML")) from None
+        if root is None:
+            raise _Reject(_problem(shown, None, "yaml-empty", "file is empty"))
+        if not isinstance(root, yaml.MappingNode):
+            raise _Reject(_problem(shown, root.start_mark, "yaml-not-mapping",
+                                   "a protocol file is a mapping of fields"))
+        positions: dict[PathKey, Position] = {(): (root.start_mark.line + 1, root.start_mark.column + 1)}
+        try:
+            data = _convert(root, shown, (), positions)
+        except yaml.constructor.ConstructorError as exc:
+            raise _Reject(_problem(shown, exc.problem_mark, "yaml-value", "a value cannot be read")) from None
+    except _Reject as reject:
+        raise InvalidProtocol([reject.problem]) from None
+    return Source(shown, data, positions, digest)
+
+
+# pydantic messages that would echo the input are replaced by these.
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "missing required field",
+    "union_tag_invalid": "unknown node kind; expected question, action, input, wait or outcome",
+    "union_tag_not_found": "node has no 'kind' (question, action, input, wait or outcome)",
+    "string_type": "must be text (quote it: YAML reads yes/no/on/off as booleans and 1.10 as a number)",
+    "int_type": "must be a whole number",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "dict_type": "must be a mapping",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of fields",
+}
+
+
+def _field_name(loc: Sequence[str | int]) -> str:
+    named = [str(part) for part in loc if isinstance(part, str)]
+    return ".".join(named) if named else "protocol"
+
+
+def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
+    """pydantic errors -> located problems, without echoing input values."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = error["loc"]
+        kind = error["type"]
+        line, column = source.where(loc)
+        if kind == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}'" if loc else "unknown field"
+        elif kind == "missing":
+            message = f"missing required field '{loc[-1]}'" if loc else "missing required field"
+        elif kind in _MESSAGES:
+            message = f"{_field_name(loc)}: {_MESSAGES[kind]}"
+        elif kind == "string_pattern_mismatch":
+            message = f"{_field_name(loc)}: {_pattern_hint(loc)}"
+        else:
+            message = f"{_field_name(loc)}: {error['msg']}"
+        problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
+    return problems
+
+
+def _pattern_hint(loc: Sequence[str | int]) -> str:
+    last = next((str(part) for part in reversed(loc) if isinstance(part, str)), "")
+    hints = {
+        "version": "must be a semantic version such as 1.0.0",
+        "key": "must be one lower-case letter",
+        "variable": "must be a lower-case name (letters, digits, _)",
+    }
+    if last in hints:
+        return hints[last]
+    if last in {"id", "start", "next", "goto"} or "nodes" in loc:
+        return "must be a slug: lower-case letters, digits and '-'"
+    return "has the wrong form"
+
+
+def build(source: Source) -> Protocol:
+    """Validate parsed data against the model; raises InvalidProtocol with every schema problem."""
+    try:
+        return Protocol.model_validate(source.data)
+    except ValidationError as exc:
+        raise InvalidProtocol(schema_problems(source, exc)) from None
+
+
+def load_file(path: Path, display: str | None = None) -> Loaded:
+    """Parse and validate one protocol file (schema only; graph rules are in `checks`)."""
+    source = parse_source(path, display)
+    return Loaded(build(source), source)
+
+
+# --- the search path -------------------------------------------------------------------------------
+
+
+def bundled_dir() -> Path:
+    """The protocols shipped inside the wheel; in a source checkout, the top-level `protocols/`."""
+    packaged = resources.files("aesthetic_protocols") / "protocols"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "protocols"
+
+
+def search_path(extra: Sequence[Path] = ()) -> list[Path]:
+    """Bundled, then AESTHETIC_PROTOCOLS_PATH, then --protocols dirs; later ones shadow earlier ones."""
+    dirs = [bundled_dir()]
+    env = os.environ.get(ENV_PATH, "")
+    dirs += [Path(part) for part in env.split(os.pathsep) if part]
+    dirs += list(extra)
+    return dirs
+
+
+def protocol_files(folder: Path) -> Iterator[Path]:
+    """The protocol files of a folder (not its scenario files), sorted by name."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name.endswith(PROTOCOL_SUFFIX) and not path.name.endswith(SCENARIO_SUFFIX) and path.is_file():
+            yield path
+
+
+@dataclass(frozen=True)
+class Found:
+    id: str
+    path: Path
+    shadows: Path | None = None
+
+
+def discover(dirs: Sequence[Path]) -> dict[str, Found]:
+    """Every protocol id on the search path -> its file; a later folder's file shadows an earlier one."""
+    found: dict[str, Found] = {}
+    for folder in dirs:
+        for path in protocol_files(folder):
+            protocol_id = path.name[: -len(PROTOCOL_SUFFIX)]
+            earlier = found.get(protocol_id)
+            found[protocol_id] = Found(protocol_id, path, earlier.path if earlier else None)
+    return found
+
+
+def resolve_id(protocol_id: str, dirs: Sequence[Path]) -> Found:
+    """The file of a protocol id; a usage error for a path given as an id or an unknown id."""
+    if not SLUG_RE.match(protocol_id) or len(protocol_id) > 64:
+        raise UsageError("a protocol id is a slug such as vascular-occlusion (lower-case letters, digits, '-'), "
+                         "not a path; see 'protocol list'")
+    found = discover(dirs).get(protocol_id)
+    if found is None:
+        raise UsageError(f"unknown protocol id '{protocol_id}'; see 'protocol list'")
+    return found

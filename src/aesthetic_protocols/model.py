@@ -1,0 +1,178 @@
+"""The protocol file format (DESIGN.md 3b) as pydantic v2 models.
+
+Every model forbids unknown fields (a typo like `nxt:` is an error, not silently dropped) and every
+text field is a strict string, so YAML 1.1 retyping (`label: no` -> False, `version: 1.10` -> 1.1)
+is refused instead of shown to a practitioner as "False".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+# Option and red-flag keys are one lower-case letter: one keystroke, and never confused with the
+# 1-based option numbers or the plain-mode words (`back`, `quit`, `note:`, `time:`).
+KEY_PATTERN = r"^[a-z]$"
+VARIABLE_PATTERN = r"^[a-z][a-z0-9_]*$"
+SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
+PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+Slug = Annotated[StrictStr, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
+Key = Annotated[StrictStr, StringConstraints(pattern=KEY_PATTERN)]
+Variable = Annotated[StrictStr, StringConstraints(pattern=VARIABLE_PATTERN, max_length=40)]
+RefKey = Annotated[StrictStr, StringConstraints(pattern=REF_KEY_PATTERN, max_length=40)]
+Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000)]
+Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    RETIRED = "retired"
+
+
+class Severity(StrEnum):
+    """How an outcome ends the episode, from least to most urgent."""
+
+    RESOLVED = "resolved"
+    FOLLOW_UP = "follow-up"
+    REFER = "refer"
+    EMERGENCY = "emergency"
+
+
+class Reference(Strict):
+    citation: Text
+    url: Line | None = None
+
+
+class Review(Strict):
+    approved_by: Line | None = None
+    approved_on: date | None = None
+    last_reviewed: date | None = None
+    next_review: date | None = None
+
+
+class RedFlag(Strict):
+    key: Key
+    label: Line
+    goto: Slug
+
+
+class Option(Strict):
+    key: Key
+    label: Line
+    next: Slug
+    # Shown beside the option, e.g. "weak evidence: case reports only".
+    detail: Text | None = None
+    refs: list[RefKey] = Field(default_factory=list)
+
+
+class Derived(Strict):
+    """A value computed from an input variable: `times` per unit, offered only up to `max_input`.
+
+    Beyond `max_input` the value reads `beyond_text` (e.g. "get senior help"), never an extrapolation.
+    """
+
+    variable: Variable
+    times: StrictInt = Field(gt=0, le=1_000_000)
+    unit: Line
+    max_input: StrictInt | None = Field(default=None, ge=0)
+    beyond_text: Line = "beyond the protocol's table: get senior help"
+
+
+class NodeBase(Strict):
+    title: Line
+    text: Text | None = None
+    refs: list[RefKey] = Field(default_factory=list)
+    # Where sources disagree the node says so, in its own words, instead of choosing silently.
+    disagreement: Text | None = None
+    # Nodes every path from the start must pass before this one (e.g. an infection check before a
+    # steroid); checked by the `requires-before` rule.
+    requires: list[Slug] = Field(default_factory=list)
+
+
+class QuestionNode(NodeBase):
+    kind: Literal["question"]
+    options: list[Option] = Field(min_length=1, max_length=26)
+
+
+class ActionNode(NodeBase):
+    kind: Literal["action"]
+    steps: list[Line] = Field(default_factory=list)
+    next: Slug
+
+
+class InputNode(NodeBase):
+    kind: Literal["input"]
+    variable: Variable
+    min: StrictInt
+    max: StrictInt
+    unit: Line | None = None
+    next: Slug
+
+
+class WaitNode(NodeBase):
+    kind: Literal["wait"]
+    minutes: StrictInt = Field(gt=0, le=24 * 60)
+    steps: list[Line] = Field(default_factory=list)
+    next: Slug
+
+
+class OutcomeNode(NodeBase):
+    kind: Literal["outcome"]
+    severity: Annotated[Severity, Field(strict=False)]
+    steps: list[Line] = Field(default_factory=list)
+
+
+Node = Annotated[
+    QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode,
+    Field(discriminator="kind"),
+]
+
+
+class Protocol(Strict):
+    id: Slug
+    title: Line
+    version: Annotated[StrictStr, StringConstraints(pattern=SEMVER_PATTERN)]
+    status: Annotated[Status, Field(strict=False)]  # lax only to accept the enum's text value
+    summary: Text | None = None
+    review: Review = Field(default_factory=Review)
+    references: dict[RefKey, Reference] = Field(default_factory=dict)
+    derived: dict[Variable, Derived] = Field(default_factory=dict)
+    start: Slug
+    red_flags: list[RedFlag] = Field(default_factory=list)
+    nodes: dict[Slug, Node] = Field(min_length=1)
+
+
+def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode) -> list[str]:
+    """The node ids a node leads to, in order (red-flag jumps are not edges of the node)."""
+    if isinstance(node, QuestionNode):
+        return [option.next for option in node.options]
+    if isinstance(node, OutcomeNode):
+        return []
+    return [node.next]
+
+
+AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode
+
+
+SCHEMA_ID = "https://aesthetic-protocols.invalid/protocol.schema.json"
+
+
+def protocol_schema() -> dict[str, object]:
+    """JSON Schema (2020-12) of a protocol file, for editors and outside checkers."""
+    schema = Protocol.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            "title": "aesthetic-protocols protocol file", **schema}
