@@ -278,3 +278,184 @@ def schema() -> None:
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value) if value else None
+
+
+@app.command()
+def scenarios(
+    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Protocols to test; none = all.")] = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """Run the scenario tests kept beside the protocols. Exit 0 all pass, 1 a failure."""
+    from aesthetic_protocols.loader import discover
+    from aesthetic_protocols.scenarios import load_scenarios, run_file, scenario_path
+
+    dirs = _dirs(protocols)
+    found = discover(dirs)
+    chosen = ids or sorted(found)
+    passed = failed = 0
+    for protocol_id in chosen:
+        protocol = _load(protocol_id, protocols).protocol
+        path = scenario_path(found[protocol_id].path)
+        if not path.is_file():
+            typer.echo(f"{protocol_id}: no scenarios ({path.name} not found)")
+            failed += bool(ids)  # asking for a protocol's scenarios that do not exist is a failure
+            continue
+        suite = load_scenarios(path)
+        if suite.protocol != protocol_id:
+            raise UsageError(f"{path}: names protocol '{suite.protocol}', expected '{protocol_id}'")
+        results, coverage = run_file(protocol, suite)
+        for result in results:
+            typer.echo(f"{'PASS' if result.passed else 'FAIL'} {protocol_id}/{result.name}: {result.reason}")
+            passed += result.passed
+            failed += not result.passed
+        unvisited = sorted(set(protocol.nodes) - coverage.visited)
+        never = f"; never visited: {', '.join(unvisited)}" if unvisited else ""
+        typer.echo(f"{protocol_id}: {len(results)} scenario(s); {len(coverage.visited)}/{coverage.nodes} nodes "
+                   f"visited ({coverage.share:.0%}){never}")
+    typer.echo(f"scenarios: {passed} passed, {failed} failed")
+    raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+# --- the chairside walk -----------------------------------------------------------------------------
+
+LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
+LogDir = Annotated[Path | None, typer.Option("--log-dir", help=f"Session log folder (env {LOG_DIR_ENV}).")]
+Plain = Annotated[bool, typer.Option("--plain", help="Plain mode: no colour, one line per prompt.")]
+
+
+def _log_dir(option: Path | None) -> Path:
+    from aesthetic_protocols.journal import default_log_dir
+
+    return option or _env_path(LOG_DIR_ENV) or default_log_dir()
+
+
+def _ended(outcome: Any) -> None:
+    from aesthetic_protocols.errors import Interrupted
+
+    if not outcome.result.finished:
+        raise Interrupted(f"session interrupted ({outcome.result.reason}); the log is kept: "
+                          f"resume with 'protocol resume {outcome.session_id}'")
+
+
+@app.command()
+def run(
+    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    log_dir: LogDir = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
+    practitioner: Annotated[str | None, typer.Option("--practitioner")] = None,
+    plain: Plain = False,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
+    from aesthetic_protocols.chairside import check_patient_ref, start_walk
+
+    check_patient_ref(patient)
+    loaded = _load(protocol_id, protocols)
+    _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
+
+
+@app.command()
+def resume(
+    session: Annotated[str, typer.Argument(metavar="SESSION", help="Session id or log path.")],
+    log_dir: LogDir = None,
+    force: Annotated[bool, typer.Option("--force", help="Continue although the protocol changed (recorded).")] = False,
+    plain: Plain = False,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """Continue an interrupted session from its log, appending to the same log."""
+    from aesthetic_protocols.chairside import resume_walk
+
+    _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
+
+
+# --- session logs -----------------------------------------------------------------------------------
+
+
+def _events(session: str, log_dir: Path | None) -> tuple[list[dict[str, Any]], Any]:
+    from aesthetic_protocols.chairside import find_log
+    from aesthetic_protocols.errors import LogError
+    from aesthetic_protocols.journal import read_events
+
+    path = find_log(session, _log_dir(log_dir))
+    if not path.is_file():
+        raise UsageError(f"no session log at {path}")
+    events, verification = read_events(path)
+    if not events:
+        raise LogError(f"{path}: no readable events ({verification.reason})")
+    return events, verification
+
+
+@log_app.command("list")
+def log_list(log_dir: LogDir = None) -> None:
+    """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
+    from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.report import session_summary
+
+    folder = _log_dir(log_dir)
+    rows = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        events, verification = read_events(path)
+        if events:
+            row = session_summary(events)
+            if not verification.ok:
+                row["state"] += " [ALTERED]"
+            rows.append(row)
+    rows.sort(key=lambda r: str(r["started"]), reverse=True)
+    for row in rows:
+        typer.echo(f"{row['started']}  {row['session']}  {row['protocol']} {row['version']}  {row['state']}"
+                   + (f"  patient {row['patient']}" if row["patient"] else ""))
+    if not rows:
+        typer.echo(f"no session logs in {folder}", err=True)
+
+
+@log_app.command("show")
+def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
+    """The timeline of a session: clock time, elapsed, step, answer, notes."""
+    from aesthetic_protocols.report import timeline_text
+
+    events, verification = _events(session, log_dir)
+    typer.echo(timeline_text(events), nl=False)
+    if not verification.ok:
+        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+
+
+@log_app.command("verify")
+def log_verify(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
+    """Check the hash chain and the close anchor. Exit 0 intact, 1 altered or torn (names the first bad line)."""
+    from aesthetic_protocols.chairside import find_log
+    from aesthetic_protocols.journal import verify
+
+    path = find_log(session, _log_dir(log_dir))
+    if not path.is_file():
+        raise UsageError(f"no session log at {path}")
+    result = verify(path)
+    if result.ok:
+        typer.echo(f"{path}: intact, {result.count} events")
+        return
+    typer.echo(f"{path}:{result.first_bad_line}: altered: {result.reason}")
+    raise typer.Exit(EXIT_PROBLEMS)
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+@log_app.command("export")
+def log_export(
+    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
+    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
+                                            help="Drop ids, names, clock times and note text.")] = False,
+    log_dir: LogDir = None,
+) -> None:
+    """The session as a Markdown, HTML or JSON record."""
+    from aesthetic_protocols import report
+
+    events, verification = _events(session, log_dir)
+    if not verification.ok:
+        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
+              ExportFormat.json: report.record_json}[fmt]
+    typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)

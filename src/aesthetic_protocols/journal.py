@@ -170,7 +170,7 @@ def new_session_id(protocol_id: str, now: datetime) -> str:
 
 def default_log_dir() -> Path:
     """The platform's per-user folder for session logs."""
-    return Path(platformdirs.user_data_dir("aesthetic-protocols")) / "sessions"
+    return Path(platformdirs.user_data_dir("aesthetic-protocols", appauthor=False)) / "sessions"
 
 
 def log_path(log_dir: Path, session_id: str) -> Path:
@@ -187,9 +187,8 @@ def _anchor_path(path: Path) -> Path:
 def canonical(obj: dict[str, Any]) -> bytes:
     """The one byte form of a record that is hashed and written: sorted keys, no spaces, UTF-8."""
     # allow_nan=False: NaN/Infinity are not JSON, and other tools reading the record would reject it.
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
 
 
 def _hash(record: dict[str, Any]) -> str:
@@ -304,13 +303,16 @@ def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None,
     return None
 
 
-def _verification(path: Path, scan: _Scan) -> Verification:
+def _verification(path: Path, scan: _Scan) -> tuple[list[dict[str, Any]], Verification]:
+    """The valid prefix (everything before the first bad line) and the verdict."""
     if scan.bad_line is not None:
-        return Verification(False, len(scan.events), scan.bad_line, scan.reason)
+        return scan.events, Verification(False, len(scan.events), scan.bad_line, scan.reason)
     problem = _check_anchor(path, scan.events)
     if problem is not None:
-        return Verification(False, len(scan.events), problem[0], problem[1])
-    return Verification(True, len(scan.events), None, None)
+        bad_line, reason = problem
+        events = scan.events if bad_line is None else scan.events[: bad_line - 1]
+        return events, Verification(False, len(events), bad_line, reason)
+    return scan.events, Verification(True, len(scan.events), None, None)
 
 
 def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
@@ -321,8 +323,7 @@ def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
         raise LogError(f"no session log at {path}") from exc
     except OSError as exc:
         raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
-    scan = _scan(data)
-    return scan.events, _verification(path, scan)
+    return _verification(path, _scan(data))
 
 
 def verify(path: Path) -> Verification:

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
 from aesthetic_protocols.model import SLUG_RE, Protocol
@@ -32,6 +32,7 @@ SCENARIO_SUFFIX = ".scenarios.yaml"
 
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+M = TypeVar("M", bound=BaseModel)
 Position = tuple[int, int]
 PathKey = tuple[str | int, ...]
 
@@ -51,13 +52,21 @@ class Source:
         here: Any = self.data
         found: list[str | int] = []
         for part in loc:
-            if (isinstance(here, dict) and part in here) or (isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)):
-                here = here[part]
-            else:
+            present, child = _child(here, part)
+            if not present:
                 continue  # a union tag or a missing field: stay at the nearest existing parent
+            here = child
             found.append(part)
             best = self.positions.get(tuple(found), best)
         return best
+
+
+def _child(here: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(here, dict):
+        return (True, here[part]) if part in here else (False, None)
+    if isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+        return True, here[part]
+    return False, None
 
 
 @dataclass(frozen=True)
@@ -257,12 +266,17 @@ def _pattern_hint(loc: Sequence[str | int]) -> str:
     return "has the wrong form"
 
 
-def build(source: Source) -> Protocol:
-    """Validate parsed data against the model; raises InvalidProtocol with every schema problem."""
+def build_model(model: type[M], source: Source) -> M:
+    """Validate parsed data against a model; raises InvalidProtocol with every schema problem, located."""
     try:
-        return Protocol.model_validate(source.data)
+        return model.model_validate(source.data)
     except ValidationError as exc:
         raise InvalidProtocol(schema_problems(source, exc)) from None
+
+
+def build(source: Source) -> Protocol:
+    """Validate parsed data against the protocol model."""
+    return build_model(Protocol, source)
 
 
 def load_file(path: Path, display: str | None = None) -> Loaded:

@@ -1,0 +1,596 @@
+"""The interactive walker: shows a node, reads the answer, records it before the next prompt.
+
+Two faces over one loop. Plain mode (pipes, screen readers, NO_COLOR, tests) prints lines and reads one
+line per prompt, exactly as the CLI contract says. The terminal face uses rich, single keystrokes and a
+live countdown for waits; rich is imported only there, so plain mode starts faster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol, TextIO
+
+from aesthetic_protocols import __version__
+from aesthetic_protocols.checks import load_valid
+from aesthetic_protocols.engine import (
+    Answer,
+    Back,
+    Command,
+    DoneAt,
+    FlagRaised,
+    Invalid,
+    Note,
+    Quit,
+    Reading,
+    Session,
+    WalkError,
+)
+from aesthetic_protocols.errors import LogError, UsageError
+from aesthetic_protocols.journal import Journal, log_path, new_session_id
+from aesthetic_protocols.loader import Loaded, resolve_id
+from aesthetic_protocols.model import (
+    ActionNode,
+    InputNode,
+    OutcomeNode,
+    QuestionNode,
+    Status,
+    WaitNode,
+)
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    """The practitioner's wall clock, timezone-aware (the journal stores UTC)."""
+    return datetime.now().astimezone()
+
+
+class Stop(Exception):
+    """Ctrl-C, SIGTERM or end of input while waiting for an answer: end as interrupted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Face(Protocol):
+    """What the loop needs from a face: show the current step, read a command, say a line."""
+
+    def show(self, session: Session, now: datetime) -> None: ...
+    def read(self, session: Session, now: datetime) -> Reading: ...
+    def say(self, message: str) -> None: ...
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None: ...
+
+
+@dataclass
+class WalkResult:
+    finished: bool
+    outcome: str | None
+    reason: str | None
+
+
+class _Signals:
+    """SIGINT/SIGTERM raise `Stop` only while waiting for input, never in the middle of a log write."""
+
+    def __init__(self) -> None:
+        self.reading = False
+        self.pending: str | None = None
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        self.pending = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        if self.reading:
+            raise Stop(self.pending)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, self.handler)
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    @contextmanager
+    def reading_input(self) -> Iterator[None]:
+        if self.pending:
+            raise Stop(self.pending)
+        self.reading = True
+        try:
+            yield
+        finally:
+            self.reading = False
+
+
+def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_now,
+         recorded: list[dict[str, Any]] | None = None) -> WalkResult:
+    """Run the walk to an outcome or an interruption; every event is synced before the next prompt."""
+    signals = _Signals()
+    recorded = [] if recorded is None else recorded
+
+    def record(events: list[dict[str, Any]]) -> None:
+        for event in events:
+            fields = dict(event)
+            name = fields.pop("event")
+            recorded.append(journal.append(name, **fields))  # NotRecorded propagates: the walk stops
+
+    with signals.installed():
+        while not session.finished:
+            now = clock()
+            if session.entered_at is None:
+                session.entered_at = now
+            try:
+                face.show(session, now)
+                with signals.reading_input():
+                    reading = face.read(session, now)
+            except (Stop, EOFError, KeyboardInterrupt) as exc:
+                reason = exc.reason if isinstance(exc, Stop) else ("end of input" if isinstance(exc, EOFError)
+                                                                   else "Ctrl-C")
+                record([{"event": "interrupted", "node": session.current, "reason": reason}])
+                session.interrupted = True
+                return WalkResult(False, None, reason)
+            if isinstance(reading, Invalid):
+                face.say(reading.reason)
+                continue
+            try:
+                events = session.apply(reading, clock())
+            except WalkError as exc:
+                face.say(str(exc))
+                continue
+            record(events)
+            if isinstance(reading, DoneAt):
+                face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
+            elif isinstance(reading, Note):
+                face.say("note recorded")
+            if session.interrupted:
+                return WalkResult(False, None, "quit")
+            if signals.pending:  # a signal arrived while recording: honour it now that the log is whole
+                record([{"event": "interrupted", "node": session.current, "reason": signals.pending}])
+                session.interrupted = True
+                return WalkResult(False, None, signals.pending)
+    return WalkResult(True, session.current, None)
+
+
+# --- shared wording --------------------------------------------------------------------------------
+
+
+def status_banner(session: Session) -> str | None:
+    """The DRAFT / RETIRED warning the walker shows on every screen, or None when approved."""
+    protocol = session.protocol
+    if protocol.status is Status.APPROVED:
+        return None
+    if protocol.status is Status.RETIRED:
+        return "RETIRED protocol: do not use for care; check your current local protocol"
+    return "DRAFT reference content, not approved by a clinician: check against your local protocol"
+
+
+def prompt_hint(session: Session) -> str:
+    node = session.node
+    if isinstance(node, QuestionNode):
+        keys = [o.key for o in node.options]
+        return f"answer: {', '.join(keys)} (or 1-{len(keys)})"
+    if isinstance(node, InputNode):
+        unit = f" {node.unit}" if node.unit else ""
+        return f"enter a number from {node.min} to {node.max}{unit}"
+    if isinstance(node, WaitNode):
+        return "Enter to continue when reassessed (you may continue early)"
+    return "Enter when done"
+
+
+def sources_lines(session: Session) -> list[str]:
+    protocol = session.protocol
+    node = session.node
+    lines = []
+    for key in node.refs:
+        ref = protocol.references.get(key)
+        if ref is not None:
+            lines.append(f"{key}: {ref.citation}" + (f" {ref.url}" if ref.url else ""))
+    return lines
+
+
+def elapsed(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "00:00"
+    seconds = max(0, int((now - since).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+# --- plain mode ------------------------------------------------------------------------------------
+
+
+class PlainFace:
+    """One line per prompt; no colour, no cursor movement; a pipe never waits in real time."""
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 started: datetime | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.started = started
+        self.step = 0
+        self.last_shown: tuple[str, int] | None = None
+
+    def _out(self, line: str = "") -> None:
+        self.stdout.write(line + "\n")
+        self.stdout.flush()
+
+    def intro(self, session: Session, session_id: str, resumed: bool) -> None:
+        protocol = session.protocol
+        banner = status_banner(session)
+        self._out(f"{protocol.title} (protocol {protocol.id} {protocol.version}, {protocol.status})")
+        if banner:
+            self._out(banner)
+        if protocol.red_flags:
+            flags = "; ".join(f"{f.key} = {f.label}" for f in protocol.red_flags)
+            self._out(f"Red flags, at any prompt: {flags}")
+        self._out("At any prompt: back, note: TEXT, time: HH:MM, quit")
+        self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
+
+    def show(self, session: Session, now: datetime) -> None:
+        key = (session.current, len(session.trail))
+        if self.last_shown == key:  # a repeated prompt after an invalid answer shows only the hint
+            self._out(prompt_hint(session))
+            return
+        self.last_shown = key
+        node = session.node
+        self.step += 1
+        self._out()
+        self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
+        if node.text:
+            self._out(session.render(node.text))
+        if isinstance(node, QuestionNode):
+            for number, option in enumerate(node.options, start=1):
+                detail = f" ({option.detail})" if option.detail else ""
+                self._out(f"  {option.key} / {number}: {option.label}{detail}")
+        if isinstance(node, ActionNode | WaitNode):
+            for step in node.steps:
+                self._out(f"  - {session.render(step)}")
+        if isinstance(node, WaitNode):
+            due = session.due()
+            if due is not None:
+                self._out(f"Wait {node.minutes} min: reassessment due at {due.strftime('%H:%M')}")
+        if node.disagreement:
+            self._out(f"Sources disagree: {node.disagreement}")
+        if node.refs:
+            self._out(f"Source: {', '.join(node.refs)}")
+        self._out(prompt_hint(session))
+
+    def read(self, session: Session, now: datetime) -> Reading:
+        line = self.stdin.readline()
+        if line == "":
+            raise EOFError
+        return session.interpret(line)
+
+    def say(self, message: str) -> None:
+        self._out(message)
+
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None:
+        node = session.node
+        self._out()
+        if isinstance(node, OutcomeNode):
+            self._out(f"Outcome: {node.title} ({node.severity})")
+            if node.text:
+                self._out(session.render(node.text))
+            for step in node.steps:
+                self._out(f"  - {session.render(step)}")
+            if node.refs:
+                self._out(f"Source: {', '.join(node.refs)}")
+        else:
+            self._out(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}")
+        self._out(f"Log: {log}")
+
+
+# --- the terminal face -----------------------------------------------------------------------------
+
+# Command keys are upper-case (one keystroke with shift) so they never collide with the lower-case
+# option and red-flag keys a protocol defines.
+COMMAND_KEYS = {"B": "back", "N": "note", "T": "time", "S": "sources", "Q": "quit"}
+
+
+class TerminalFace:
+    """rich rendering, one keystroke per step, a live countdown for waits."""
+
+    def __init__(self, started: datetime | None = None) -> None:
+        from rich.console import Console
+
+        self.console = Console(highlight=False)
+        self.started = started
+        self.show_sources = False
+
+    def intro(self, session: Session, session_id: str, resumed: bool) -> None:
+        self.session_id = session_id
+        self.resumed = resumed
+
+    def show(self, session: Session, now: datetime) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        protocol = session.protocol
+        node = session.node
+        self.console.clear()
+        header = Text()
+        header.append(f"{protocol.title}", style="bold")
+        header.append(f"  v{protocol.version}  {protocol.status}  elapsed {elapsed(self.started, now)}")
+        self.console.print(header)
+        banner = status_banner(session)
+        if banner:
+            self.console.print(Text(f" {banner} ", style="bold black on yellow"))
+        body = Text()
+        if node.text:
+            body.append(session.render(node.text) + "\n")
+        if isinstance(node, QuestionNode):
+            for option in node.options:
+                body.append(f"\n [{option.key}] ", style="bold cyan")
+                body.append(option.label)
+                if option.detail:
+                    body.append(f"  ({option.detail})", style="dim")
+        if isinstance(node, ActionNode | WaitNode | OutcomeNode):
+            for step in node.steps:
+                body.append(f"\n [ ] {session.render(step)}")
+        if isinstance(node, WaitNode):
+            due = session.due()
+            if due is not None:
+                body.append(f"\n\nReassess at {due.strftime('%H:%M')} ({node.minutes} min)", style="bold")
+        if node.disagreement:
+            body.append(f"\n\nSources disagree: {node.disagreement}", style="italic")
+        if node.refs:
+            body.append(f"\n\nSource: {', '.join(node.refs)}  (S for full citations)", style="dim")
+        if self.show_sources:
+            for line in sources_lines(session):
+                body.append(f"\n  {line}", style="dim")
+        self.console.print(Panel(body, title=f"{session.render(node.title)}", title_align="left"))
+        if protocol.red_flags:
+            flags = "   ".join(f"[{f.key}] {f.label}" for f in protocol.red_flags)
+            self.console.print(Text(f"RED FLAGS  {flags}", style="bold white on red"))
+        keys = "  ".join(f"{k} {v}" for k, v in COMMAND_KEYS.items())
+        self.console.print(Text(f"{prompt_hint(session)}   |   {keys}", style="dim"))
+
+    def read(self, session: Session, now: datetime) -> Reading:
+        node = session.node
+        if isinstance(node, InputNode):
+            line = self.console.input("> ")
+            return session.interpret(line)
+        while True:
+            due = session.due() if isinstance(node, WaitNode) else None
+            key = _read_key(timeout=1.0 if due else None)
+            if key is None:  # a tick of the countdown
+                assert due is not None
+                remaining = due - datetime.now().astimezone()
+                if remaining.total_seconds() <= 0:
+                    self.console.bell()
+                    self.console.print("Reassessment due now", style="bold reverse", end="\r")
+                else:
+                    self.console.print(f"  {_mmss(remaining)} remaining", end="\r")
+                continue
+            if key in ("\r", "\n"):
+                return session.interpret("")
+            if key == "\x04":
+                raise EOFError
+            command = self._command(session, key)
+            if command is not None:
+                return command
+
+    def _command(self, session: Session, key: str) -> Reading | None:
+        name = COMMAND_KEYS.get(key)
+        if name == "back":
+            return Back()
+        if name == "quit":
+            return Quit()
+        if name == "sources":
+            self.show_sources = not self.show_sources
+            self.show(session, datetime.now().astimezone())
+            return None
+        if name == "note":
+            text = self.console.input("note: ")
+            return session.interpret(f"note: {text}")
+        if name == "time":
+            text = self.console.input("done at (HH:MM): ")
+            return session.interpret(f"time: {text}")
+        if (key.islower() and key.isalpha()) or key.isdigit():
+            reading = session.interpret(key)
+            if isinstance(session.node, QuestionNode) or isinstance(reading, FlagRaised):
+                return reading
+            return None  # a stray letter at an action is not "done"; Enter is
+        return None
+
+    def say(self, message: str) -> None:
+        self.console.print(message, style="bold")
+
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None:
+        from rich.table import Table
+
+        node = session.node
+        if isinstance(node, OutcomeNode):
+            style = {"emergency": "bold white on red", "refer": "bold black on yellow"}.get(str(node.severity), "bold")
+            self.console.print(f"Outcome: {node.title} ({node.severity})", style=style)
+            if node.text:
+                self.console.print(session.render(node.text))
+            for step in node.steps:
+                self.console.print(f" [ ] {session.render(step)}")
+        else:
+            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}",
+                               style="bold")
+        table = Table("time", "step", "event")
+        for event in events:
+            if event.get("event") in {"answer", "red-flag", "back", "note", "outcome", "interrupted"}:
+                table.add_row(str(event.get("ts", ""))[11:19], str(event.get("node", "")),
+                              _describe_event(event))
+        self.console.print(table)
+        self.console.print(f"Log: {log}")
+
+
+def _mmss(delta: Any) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _describe_event(event: dict[str, Any]) -> str:
+    kind = event.get("event")
+    if kind == "answer":
+        answer = event.get("answer") or "done"
+        return f"{answer}" + (f" (done at {event['done_at']})" if event.get("done_at") else "")
+    if kind == "red-flag":
+        return f"RED FLAG {event.get('key')}: {event.get('label')}"
+    if kind == "note":
+        return f"note: {event.get('text')}"
+    if kind == "back":
+        return f"back to {event.get('to')}"
+    return str(kind)
+
+
+def _read_key(timeout: float | None) -> str | None:
+    """One keystroke from the terminal (None when `timeout` passes first). POSIX and Windows."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is None or time.monotonic() < deadline:
+            if msvcrt.kbhit():  # type: ignore[attr-defined]
+                return str(msvcrt.getwch())  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        return None
+    import select
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)  # keeps ISIG, so Ctrl-C still raises through the signal handler
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return None
+        data = os.read(fd, 1)
+        if not data:
+            raise EOFError
+        return data.decode("utf-8", "replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def choose_face(plain: bool, started: datetime) -> PlainFace | TerminalFace:
+    """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal."""
+    if plain or os.environ.get("NO_COLOR") or not sys.stdin.isatty() or not sys.stdout.isatty():
+        return PlainFace(started=started)
+    return TerminalFace(started=started)
+
+
+__all__ = ["Answer", "Command", "Face", "PlainFace", "TerminalFace", "WalkResult", "choose_face", "walk"]
+
+
+# --- starting and resuming a walk ------------------------------------------------------------------
+
+_PATIENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+def check_patient_ref(ref: str | None) -> None:
+    """A pseudonymous reference only (a record number), never a name; the error never echoes it."""
+    if ref is not None and not _PATIENT_RE.match(ref):
+        raise UsageError("--patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, "
+                         "at most 40), never a name")
+
+
+@dataclass
+class Outcome:
+    result: WalkResult
+    session_id: str
+    log: Path
+
+
+def start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner: str | None,
+               plain: bool, clock: Clock = local_now) -> Outcome:
+    """Create the session log, record the start, walk, close the log (anchor written)."""
+    check_patient_ref(patient)
+    protocol = loaded.protocol
+    now = clock()
+    session_id = new_session_id(protocol.id, now)
+    journal = Journal.create(log_dir, session_id)
+    face = choose_face(plain, now)
+    session = Session(protocol)
+    recorded: list[dict[str, Any]] = []
+    try:
+        start: dict[str, Any] = {"node": protocol.start, "protocol": protocol.id, "version": protocol.version,
+                                 "sha256": loaded.source.sha256, "status": str(protocol.status),
+                                 "title": protocol.title, "tool": __version__,
+                                 "face": "plain" if isinstance(face, PlainFace) else "terminal"}
+        if patient:
+            start["patient"] = patient
+        if practitioner:
+            start["practitioner"] = practitioner
+        recorded.append(journal.append("start", **start))
+        face.intro(session, session_id, resumed=False)
+        result = walk(session, journal, face, clock, recorded)
+    finally:
+        journal.close()
+    face.finish(session, recorded, str(journal.path), session_id)
+    return Outcome(result, session_id, journal.path)
+
+
+def find_log(session_ref: str, log_dir: Path) -> Path:
+    """A session id (in the log folder) or a path to its log."""
+    if session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref:
+        return Path(session_ref)
+    return log_path(log_dir, session_ref)
+
+
+def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, plain: bool,
+                today: date, clock: Clock = local_now) -> Outcome:
+    """Replay a session's log through the engine and continue it, appending to the same log."""
+    path = find_log(session_ref, log_dir)
+    journal, events, torn = Journal.reopen(path)
+    try:
+        if not events or events[0].get("event") != "start":
+            raise LogError(f"{path}: the log does not begin with a start event")
+        if any(event.get("event") == "outcome" for event in events):
+            raise LogError(f"{path}: this session already reached its outcome; nothing to resume")
+        first = events[0]
+        found = resolve_id(str(first.get("protocol")), dirs)
+        loaded, _ = load_valid(found.path, today)
+        recorded = list(events)
+        if torn is not None:
+            recorded.append(journal.append("torn-tail-recovered", node=None, bytes=len(torn),
+                                           sha256=hashlib.sha256(torn).hexdigest()))
+        if loaded.source.sha256 != first.get("sha256"):
+            if not force:
+                raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
+                               "resume with --force to continue under the new version (recorded in the log)")
+            recorded.append(journal.append("protocol-changed", node=None, old_version=first.get("version"),
+                                           old_sha256=first.get("sha256"), version=loaded.protocol.version,
+                                           sha256=loaded.source.sha256))
+        try:
+            session = Session.replay(loaded.protocol, events)
+        except WalkError as exc:
+            raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
+        session_id = str(first.get("session"))
+        now = clock()
+        recorded.append(journal.append("resumed", node=session.current))
+        session.entered_at = now
+        face = choose_face(plain, _parse_local(first.get("ts")) or now)
+        face.intro(session, session_id, resumed=True)
+        result = walk(session, journal, face, clock, recorded)
+    finally:
+        journal.close()
+    face.finish(session, recorded, str(path), session_id)
+    return Outcome(result, session_id, path)
+
+
+def _parse_local(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return None

@@ -1,0 +1,298 @@
+"""The walk as a pure, deterministic state machine over a validated protocol.
+
+No I/O and no clock: the caller passes `now` in. Every change of state is returned as an event (a plain
+dict) for the journal, and `Session.replay` rebuilds the same state from those events, which is how a
+crashed or interrupted session resumes. Plain-mode lines are read by `interpret`, so the rich UI, the
+plain walker and the scenario runner all speak the same commands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from aesthetic_protocols.model import (
+    PLACEHOLDER_RE,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    QuestionNode,
+    RedFlag,
+    WaitNode,
+)
+
+Event = dict[str, Any]
+
+
+# --- commands: what a practitioner can say at a prompt ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: str  # option key, the number, or "" for done / continue
+
+
+@dataclass(frozen=True)
+class FlagRaised:
+    key: str
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneAt:
+    """`time: HH:MM`: the current step was really done at that time, earlier today."""
+
+    at: time
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+@dataclass(frozen=True)
+class Invalid:
+    reason: str  # never echoes what was typed
+
+
+Command = Answer | FlagRaised | Back | Note | DoneAt | Quit
+Reading = Command | Invalid
+
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class WalkError(Exception):
+    """A command that does not fit the session's state (a bug in the caller, or a corrupt log)."""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One step of the trail: at `node`, `how` ('answer' or 'flag') with `value`, leading to `next`."""
+
+    node: str
+    how: str
+    value: str
+    next: str
+
+
+@dataclass
+class Session:
+    """Where a walk stands: the trail of steps taken (after `back`s), notes, and the pending time fix."""
+
+    protocol: Protocol
+    trail: list[Taken] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    pending_at: datetime | None = None  # `time: HH:MM` given for the current step
+    entered_at: datetime | None = None  # when the current node was shown (for a wait's due time)
+    interrupted: bool = False
+
+    # --- reading the state ---------------------------------------------------------------------
+
+    @property
+    def current(self) -> str:
+        return self.trail[-1].next if self.trail else self.protocol.start
+
+    @property
+    def node(self) -> AnyNode:
+        return self.protocol.nodes[self.current]
+
+    @property
+    def finished(self) -> bool:
+        return isinstance(self.node, OutcomeNode)
+
+    @property
+    def visited(self) -> list[str]:
+        return [step.node for step in self.trail] + [self.current]
+
+    @property
+    def variables(self) -> dict[str, int]:
+        values: dict[str, int] = {}
+        for step in self.trail:
+            node = self.protocol.nodes[step.node]
+            if step.how == "answer" and isinstance(node, InputNode):
+                values[node.variable] = int(step.value)
+        return values
+
+    def red_flag(self, key: str) -> RedFlag | None:
+        return next((flag for flag in self.protocol.red_flags if flag.key == key), None)
+
+    def due(self) -> datetime | None:
+        """When the current wait ends (None if the current node is not a wait or was not timed)."""
+        node = self.node
+        if isinstance(node, WaitNode) and self.entered_at is not None:
+            return self.entered_at + timedelta(minutes=node.minutes)
+        return None
+
+    def render(self, text: str) -> str:
+        """Fill `{name}` from input variables and derived values; nothing is evaluated."""
+        values = self.variables
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in values:
+                return str(values[name])
+            derived = self.protocol.derived.get(name)
+            if derived is None or derived.variable not in values:
+                return "(not yet entered)"
+            amount = values[derived.variable]
+            if derived.max_input is not None and amount > derived.max_input:
+                return derived.beyond_text
+            return f"{amount * derived.times} {derived.unit}"
+
+        return PLACEHOLDER_RE.sub(fill, text)
+
+    # --- reading a plain-mode line -------------------------------------------------------------
+
+    def interpret(self, line: str) -> Reading:
+        """One plain-mode line -> a command for the current prompt (red flags first)."""
+        text = line.strip()
+        word = text.lower()
+        if word == "quit":
+            return Quit()
+        if word == "back":
+            return Back()
+        if word.startswith("note:"):
+            note = text[5:].strip()
+            return Note(note) if note else Invalid("a note needs text after 'note:'")
+        if word.startswith("time:"):
+            match = _TIME_RE.match(word[5:].strip())
+            if not match:
+                return Invalid("give the time as time: HH:MM (24-hour)")
+            return DoneAt(time(int(match.group(1)), int(match.group(2))))
+        if self.red_flag(word) is not None:
+            return FlagRaised(word)
+        node = self.node
+        if isinstance(node, QuestionNode):
+            keys = [option.key for option in node.options]
+            if word in keys:
+                return Answer(word)
+            if word.isdigit() and 1 <= int(word) <= len(keys):
+                return Answer(keys[int(word) - 1])
+            return Invalid(f"answer with one of {', '.join(keys)} (or 1-{len(keys)})")
+        if isinstance(node, InputNode):
+            try:
+                number = int(word)
+            except ValueError:
+                return Invalid(f"enter a whole number from {node.min} to {node.max}")
+            if not node.min <= number <= node.max:
+                return Invalid(f"out of range: enter a whole number from {node.min} to {node.max}")
+            return Answer(str(number))
+        return Answer("")  # action, checklist, wait: any line means done / continue
+
+    # --- changing the state --------------------------------------------------------------------
+
+    def apply(self, command: Command, now: datetime) -> list[Event]:
+        """Apply a command; return the events to record (the last one ends the walk if it is `outcome`)."""
+        if self.finished or self.interrupted:
+            raise WalkError("the walk has ended")
+        node_id = self.current
+        events: list[Event]
+        if isinstance(command, Quit):
+            self.interrupted = True
+            return [{"event": "interrupted", "node": node_id, "reason": "quit"}]
+        if isinstance(command, Note):
+            self.notes.append((node_id, command.text))
+            return [{"event": "note", "node": node_id, "text": command.text}]
+        if isinstance(command, DoneAt):
+            # `now` is the caller's local time, so HH:MM means the practitioner's wall clock today.
+            given = datetime.combine(now.date(), command.at, tzinfo=now.tzinfo)
+            if given > now:
+                raise WalkError("a step cannot be done in the future")
+            self.pending_at = given
+            return []  # kept until the step is answered; the answer event carries both times
+        if isinstance(command, Back):
+            if not self.trail:
+                raise WalkError("already at the first step")
+            left = self.trail.pop()
+            self.pending_at = None
+            self.entered_at = now
+            return [{"event": "back", "node": node_id, "to": left.node}]
+        if isinstance(command, FlagRaised):
+            flag = self.red_flag(command.key)
+            if flag is None:
+                raise WalkError("no such red flag")
+            self.trail.append(Taken(node_id, "flag", flag.key, flag.goto))
+            events = [{"event": "red-flag", "node": node_id, "key": flag.key, "label": flag.label,
+                       "goto": flag.goto}]
+        else:
+            target = self._target(command.value)
+            event: Event = {"event": "answer", "node": node_id, "answer": command.value, "next": target}
+            if self.pending_at is not None:
+                event["done_at"] = self.pending_at.isoformat(timespec="minutes")
+            due = self.due()
+            if due is not None and now < due:
+                event["early"] = True  # the practitioner continued before the wait ended
+            self.trail.append(Taken(node_id, "answer", command.value, target))
+            events = [event]
+        self.pending_at = None
+        self.entered_at = now
+        if self.finished:
+            outcome = self.node
+            assert isinstance(outcome, OutcomeNode)
+            events.append({"event": "outcome", "node": self.current, "severity": str(outcome.severity),
+                           "title": outcome.title})
+        return events
+
+    def _target(self, value: str) -> str:
+        node = self.node
+        if isinstance(node, QuestionNode):
+            for option in node.options:
+                if option.key == value:
+                    return option.next
+            raise WalkError("no such option")
+        if isinstance(node, InputNode):
+            if not value.lstrip("-").isdigit() or not node.min <= int(value) <= node.max:
+                raise WalkError("input out of range")
+            return node.next
+        if isinstance(node, OutcomeNode):
+            raise WalkError("an outcome takes no answer")
+        if value != "":
+            raise WalkError("this step takes an empty answer")
+        return node.next
+
+    # --- resume --------------------------------------------------------------------------------
+
+    @classmethod
+    def replay(cls, protocol: Protocol, events: Iterable[Mapping[str, Any]]) -> Session:
+        """Rebuild a session from its logged events (answers, flags, backs, notes)."""
+        session = cls(protocol)
+        for event in events:
+            kind = event.get("event")
+            ts = _parse_ts(event.get("ts"))
+            if kind in {"answer", "red-flag", "back", "note"} and event.get("node") != session.current:
+                raise WalkError(f"event {event.get('seq')} is at a different node than the replay")
+            if kind == "answer":
+                done_at = event.get("done_at")
+                session.pending_at = datetime.fromisoformat(done_at) if isinstance(done_at, str) else None
+                session.apply(Answer(str(event.get("answer", ""))), ts)
+            elif kind == "red-flag":
+                session.apply(FlagRaised(str(event.get("key"))), ts)
+            elif kind == "back":
+                session.apply(Back(), ts)
+            elif kind == "note":
+                session.apply(Note(str(event.get("text", ""))), ts)
+            elif kind in {"start", "resumed"}:
+                session.entered_at = ts
+        return session
+
+
+def _parse_ts(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return datetime.min.replace(tzinfo=UTC)

@@ -1,0 +1,114 @@
+"""Scenario tests kept beside the trees: answers in order, the outcome they must reach, nodes to visit or avoid.
+
+`protocols/<id>.scenarios.yaml` is read through the same strict gates as a protocol, and each scenario is
+run through the real engine exactly as a plain-mode practitioner would type it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, StrictInt, StrictStr
+
+from aesthetic_protocols.engine import Invalid, Quit, Session, WalkError
+from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, parse_source
+from aesthetic_protocols.model import Line, Protocol, Slug, Strict, Text
+
+
+class Scenario(Strict):
+    name: Slug
+    description: Text | None = None
+    # Exactly what a plain-mode user types, one entry per prompt; bare numbers are allowed for inputs.
+    answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt]
+    outcome: Slug
+    visits: list[Slug] = Field(default_factory=list)
+    avoids: list[Slug] = Field(default_factory=list)
+
+
+class ScenarioFile(Strict):
+    protocol: Slug
+    scenarios: list[Scenario] = Field(min_length=1)
+    notes: Line | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    protocol: str
+    name: str
+    passed: bool
+    reason: str
+    visited: tuple[str, ...]
+
+
+@dataclass
+class Coverage:
+    protocol: str
+    nodes: int
+    visited: set[str] = field(default_factory=set)
+
+    @property
+    def share(self) -> float:
+        return len(self.visited) / self.nodes if self.nodes else 0.0
+
+
+def scenario_path(protocol_path: Path) -> Path:
+    """The scenario file kept beside a protocol file."""
+    return protocol_path.with_name(protocol_path.name[: -len(".yaml")] + SCENARIO_SUFFIX)
+
+
+def load_scenarios(path: Path) -> ScenarioFile:
+    """Parse a scenario file through the strict YAML gates; InvalidProtocol with located problems."""
+    return build_model(ScenarioFile, parse_source(path))
+
+
+# A fixed clock: scenarios are deterministic and never wait in real time.
+_SCENARIO_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
+    """Feed a scenario's answers through the engine; pass if it ends at the named outcome."""
+    session = Session(protocol)
+
+    def fail(reason: str) -> Result:
+        return Result(protocol.id, scenario.name, False, reason, tuple(session.visited))
+
+    if scenario.outcome not in protocol.nodes:
+        return fail(f"outcome '{scenario.outcome}' is not a node of {protocol.id}")
+    for index, raw in enumerate(scenario.answers, start=1):
+        if session.finished:
+            return fail(f"reached '{session.current}' with {len(scenario.answers) - index + 1} answer(s) left over")
+        reading = session.interpret(str(raw))
+        if isinstance(reading, Invalid):
+            return fail(f"answer {index} at '{session.current}': {reading.reason}")
+        if isinstance(reading, Quit):
+            return fail(f"answer {index} quits the walk")
+        try:
+            session.apply(reading, _SCENARIO_NOW)
+        except WalkError as exc:
+            return fail(f"answer {index} at '{session.current}': {exc}")
+    if not session.finished:
+        return fail(f"answers ran out at '{session.current}' before an outcome")
+    if session.current != scenario.outcome:
+        return fail(f"reached '{session.current}', expected '{scenario.outcome}'")
+    visited = set(session.visited)
+    missing = [node for node in scenario.visits if node not in visited]
+    if missing:
+        return fail(f"did not visit {', '.join(missing)}")
+    entered = [node for node in scenario.avoids if node in visited]
+    if entered:
+        return fail(f"visited {', '.join(entered)}, which it must avoid")
+    return Result(protocol.id, scenario.name, True, f"reached '{scenario.outcome}'", tuple(session.visited))
+
+
+def run_file(protocol: Protocol, scenarios: ScenarioFile) -> tuple[list[Result], Coverage]:
+    """Every scenario of a file, and the share of the tree's nodes they visit."""
+    coverage = Coverage(protocol.id, len(protocol.nodes))
+    results = []
+    for scenario in scenarios.scenarios:
+        result = run_scenario(protocol, scenario)
+        coverage.visited.update(result.visited)
+        results.append(result)
+    return results, coverage

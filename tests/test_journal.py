@@ -1,0 +1,631 @@
+"""The session log: modes, the hash chain, sync before return, fatal write failures, locks, tampering,
+torn-tail recovery and survival of kill -9."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aesthetic_protocols import journal
+from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
+from aesthetic_protocols.journal import Journal, canonical, log_path, new_session_id, read_events, verify
+
+SID = "20261127T121530Z-vascular-occlusion-3f9a"
+POSIX = os.name == "posix"
+posix_only = pytest.mark.skipif(not POSIX, reason="POSIX modes, symlinks and signals")
+
+
+def ticking_clock(start: datetime | None = None) -> Callable[[], datetime]:
+    moment = [start or datetime(2026, 11, 27, 12, 15, 30, 123456, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        moment[0] += timedelta(seconds=1)
+        return moment[0]
+
+    return clock
+
+
+def write_session(log_dir: Path, n: int = 6, *, close: bool = True) -> Path:
+    """A log of n events; close=False leaves it as a crash would (no anchor, lock dropped)."""
+    j = Journal.create(log_dir, SID, clock=ticking_clock())
+    j.append("start", protocol="vascular-occlusion", version="1.0.0", sha256="0" * 64)
+    for i in range(1, n):
+        j.append("answer", node=f"node-{i}", answer=f"secret-value-{i}")
+    if close:
+        j.close()
+    else:
+        assert j._fd is not None
+        os.close(j._fd)  # the kernel drops the lock, as when the process dies
+        j._fd = None
+    return Path(j.path)
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sessions"
+
+
+@pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
+def odd_umask(request: pytest.FixtureRequest) -> Iterator[None]:
+    # A permissive and an owner-stripping umask: the modes must be set explicitly, not inherited.
+    old = os.umask(request.param)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+
+def test_new_session_id_is_utc_stamp_slug_and_random_hex() -> None:
+    now = datetime(2026, 11, 27, 13, 15, 30, tzinfo=timezone(timedelta(hours=1)))
+    sid = new_session_id("vascular-occlusion", now)
+    assert re.fullmatch(r"20261127T121530Z-vascular-occlusion-[0-9a-f]{4}", sid)
+    assert log_path(Path("x"), sid) == Path("x") / f"{sid}.jsonl"
+    assert re.fullmatch(r"[A-Za-z0-9-]+", new_session_id("../Odd Name!", now))
+
+
+@pytest.mark.parametrize("bad", ["", "../etc", "a/b", "a.b", "a b", "x\x00", "é", "a" * 201])
+def test_log_path_refuses_ids_that_are_not_slugs(bad: str) -> None:
+    with pytest.raises(LogError) as info:
+        log_path(Path("logs"), bad)
+    assert isinstance(info.value, UsageError)
+    assert info.value.exit_code == EXIT_USAGE
+
+
+def test_canonical_is_sorted_compact_utf8() -> None:
+    assert canonical({"b": 1, "a": "é", "c": None}) == '{"a":"é","b":1,"c":null}'.encode()
+
+
+def test_default_log_dir_ends_in_sessions() -> None:
+    d = journal.default_log_dir()
+    assert d.name == "sessions" and "aesthetic-protocols" in str(d)
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+@posix_only
+@pytest.mark.usefixtures("odd_umask")
+def test_create_append_close_modes_format_and_chain(log_dir: Path) -> None:
+    path = write_session(log_dir, 4)
+    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    head_file = log_dir / f"{SID}.head"
+    assert stat.S_IMODE(head_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in log_dir.iterdir()) == [f"{SID}.head", f"{SID}.jsonl"]
+
+    raw = lines_of(path)
+    assert len(raw) == 4 and all(line.endswith(b"\n") for line in raw)
+    prev = None
+    for i, line in enumerate(raw):
+        record = json.loads(line)
+        assert canonical(record) + b"\n" == line
+        assert set(journal.REQUIRED_FIELDS) <= record.keys()
+        assert record["seq"] == i and record["session"] == SID and record["prev"] == prev
+        body = {k: v for k, v in record.items() if k != "hash"}
+        assert record["hash"] == hashlib.sha256(canonical(body)).hexdigest()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["ts"])
+        prev = record["hash"]
+    assert json.loads(head_file.read_bytes()) == {"session": SID, "seq": 3, "hash": prev}
+
+
+@posix_only
+def test_existing_wide_folder_is_narrowed(log_dir: Path) -> None:
+    log_dir.mkdir(mode=0o755)
+    log_dir.chmod(0o755)
+    Journal.create(log_dir, SID).close()
+    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
+
+
+def test_ts_is_utc_whatever_the_clock_zone(log_dir: Path) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    j = Journal.create(log_dir, SID, clock=lambda: datetime(2026, 11, 27, 17, 45, 30, 5000, tzinfo=ist))
+    assert j.append("start")["ts"] == "2026-11-27T12:15:30.005Z"
+    j.close()
+
+
+def test_naive_clock_is_refused_before_writing(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID, clock=lambda: datetime(2026, 11, 27, 12, 0))
+    with pytest.raises(ValueError):
+        j.append("start")
+    assert j.path.read_bytes() == b""
+    j.close()
+
+
+def test_create_refuses_an_existing_log(log_dir: Path) -> None:
+    path = write_session(log_dir, 2)
+    before = path.read_bytes()
+    with pytest.raises(LogError, match="already exists"):
+        Journal.create(log_dir, SID)
+    assert path.read_bytes() == before
+
+
+def test_append_returns_only_after_sync(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_sync = journal._sync
+    calls: list[tuple[int, int]] = []
+
+    def recording_sync(fd: int) -> None:
+        calls.append((fd, os.fstat(fd).st_size))
+        real_sync(fd)
+
+    monkeypatch.setattr(journal, "_sync", recording_sync)
+    j = Journal.create(log_dir, SID)
+    for n in range(1, 6):
+        j.append("answer", node="a", answer="y")
+        assert len(calls) == n  # synced once per event, before append returned
+        # ...after the whole line was written: the file then held exactly n lines
+        assert calls[-1][1] == j.path.stat().st_size and j.path.read_bytes().count(b"\n") == n
+    assert {fd for fd, _ in calls} == {j._fd}
+    j.close()
+
+
+def test_one_os_write_per_event(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal.create(log_dir, SID)
+    real_write = os.write
+    writes: list[int] = []
+
+    def counting_write(fd: int, data: Any) -> int:
+        if fd == j._fd:
+            writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(journal.os, "write", counting_write)
+    for _ in range(3):
+        j.append("answer", node="a", answer="y")
+    assert len(writes) == 3
+    j.close()
+
+
+def test_a_short_write_is_completed(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal.create(log_dir, SID)
+    real_write = os.write
+
+    def short_write(fd: int, data: Any) -> int:
+        if fd == j._fd and len(data) > 5:
+            return real_write(fd, bytes(data[:5]))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(journal.os, "write", short_write)
+    j.append("start", note="x" * 40)
+    j.append("answer", node="a", answer="y")
+    monkeypatch.undo()
+    j.close()
+    assert verify(j.path).ok and len(lines_of(j.path)) == 2
+
+
+def test_sync_failure_is_fatal_and_never_retried(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    j.append("answer", node="a", answer="y")
+    before = j.path.read_bytes()
+
+    def failing_sync(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(journal, "_sync", failing_sync)
+    with pytest.raises(NotRecorded, match="step NOT recorded") as info:
+        j.append("answer", node="b", answer="n")
+    assert "EIO" in info.value.message
+    monkeypatch.undo()  # even with a healthy disk again, the journal stays broken
+    with pytest.raises(NotRecorded, match="step NOT recorded"):
+        j.append("answer", node="c", answer="n")
+    j.close()
+    after = j.path.read_bytes()
+    # The failed line may have reached the page cache; nothing after it, and the earlier lines intact.
+    assert after.startswith(before) and after.count(b"\n") <= 3
+    assert not (log_dir / f"{SID}.head").exists()  # no anchor for a log whose end is uncertain
+
+
+def test_write_failure_is_fatal_and_never_retried(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    before = j.path.read_bytes()
+    real_write = os.write
+
+    def failing_write(fd: int, data: Any) -> int:
+        if fd == j._fd:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(journal.os, "write", failing_write)
+    with pytest.raises(NotRecorded, match=r"step NOT recorded.*ENOSPC"):
+        j.append("answer", node="a", answer="y")
+    monkeypatch.undo()
+    with pytest.raises(NotRecorded, match="step NOT recorded"):
+        j.append("answer", node="a", answer="y")
+    j.close()
+    assert j.path.read_bytes() == before
+    assert verify(j.path).ok
+
+
+def test_unserialisable_event_is_not_recorded_but_log_stays_usable(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    for bad in (object(), float("nan"), "lone \ud800 surrogate"):
+        with pytest.raises(NotRecorded, match="step NOT recorded") as info:
+            j.append("note", text=bad)
+        assert "surrogate" not in info.value.message
+    j.append("note", text="fine")
+    j.close()
+    assert verify(j.path) == journal.Verification(True, 2, None, None)
+
+
+def test_reserved_field_names_are_refused(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID)
+    with pytest.raises(ValueError, match="hash"):
+        j.append("answer", hash="forged")
+    j.close()
+
+
+def test_append_after_close_and_close_twice(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    j.close()
+    j.close()
+    with pytest.raises(NotRecorded):
+        j.append("answer")
+
+
+# --- O_NOFOLLOW and the lock ------------------------------------------------------------------------
+
+
+@posix_only
+@pytest.mark.parametrize("dangling", [False, True])
+def test_create_refuses_a_symlink_and_leaves_its_target(log_dir: Path, tmp_path: Path, dangling: bool) -> None:
+    log_dir.mkdir()
+    target = tmp_path / "target.txt"
+    if not dangling:
+        target.write_bytes(b"precious\n")
+        target.chmod(0o644)
+    (log_dir / f"{SID}.jsonl").symlink_to(target)
+    with pytest.raises(LogError):
+        Journal.create(log_dir, SID)
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == b"precious\n"
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+@posix_only
+def test_reopen_refuses_a_symlink(log_dir: Path, tmp_path: Path) -> None:
+    real = write_session(log_dir, 2)
+    link = tmp_path / f"{SID}.jsonl"
+    link.symlink_to(real)
+    with pytest.raises(LogError, match="symbolic link"):
+        Journal.reopen(link)
+
+
+def test_second_writer_is_refused_until_close(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    with pytest.raises(LogError, match="session is open in another walker"):
+        Journal.reopen(j.path)
+    j.close()
+    j2, events, torn = Journal.reopen(j.path)
+    with pytest.raises(LogError, match="session is open in another walker"):
+        Journal.reopen(j.path)
+    j2.close()
+    assert len(events) == 1 and torn is None
+
+
+# --- verification -----------------------------------------------------------------------------------
+
+
+def forge(record: dict[str, Any], **changes: Any) -> bytes:
+    forged = {**record, **changes}
+    forged["hash"] = hashlib.sha256(canonical({k: v for k, v in forged.items() if k != "hash"})).hexdigest()
+    return bytes(canonical(forged)) + b"\n"
+
+
+def edit_value(lines: list[bytes]) -> list[bytes]:
+    lines[2] = lines[2].replace(b"secret-value-2", b"secret-value-X")
+    return lines
+
+
+def delete_middle(lines: list[bytes]) -> list[bytes]:
+    del lines[2]
+    return lines
+
+
+def swap(lines: list[bytes]) -> list[bytes]:
+    lines[2], lines[3] = lines[3], lines[2]
+    return lines
+
+
+def move_to_end(lines: list[bytes]) -> list[bytes]:
+    lines.append(lines.pop(1))
+    return lines
+
+
+def insert_forged(lines: list[bytes]) -> list[bytes]:
+    record = json.loads(lines[3])
+    lines.insert(3, forge(record, answer="forged", prev="0" * 64))
+    return lines
+
+
+def torn_tail(lines: list[bytes]) -> list[bytes]:
+    lines[-1] = lines[-1][: len(lines[-1]) // 2]
+    return lines
+
+
+def truncate_end(lines: list[bytes]) -> list[bytes]:
+    return lines[:-2]
+
+
+def rewrite_from_line_5(lines: list[bytes]) -> list[bytes]:
+    # A consistent re-chaining of the last two lines: only the close anchor can tell.
+    first = json.loads(lines[4])
+    new4 = forge(first, answer="forged")
+    second = json.loads(lines[5])
+    new5 = forge(second, prev=json.loads(new4)["hash"])
+    return [*lines[:4], new4, new5]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "line", "reason"),
+    [
+        (edit_value, 3, "line 3: hash does not match its content (edited)"),
+        (delete_middle, 3, "line 3: seq 3 where 2 expected (deleted or reordered line)"),
+        (swap, 3, "line 3: seq 3 where 2 expected (deleted or reordered line)"),
+        (move_to_end, 2, "line 2: seq 2 where 1 expected (deleted or reordered line)"),
+        (insert_forged, 4, "line 4: prev does not match the hash of line 3"),
+        (torn_tail, 6, "line 6: torn last line (no newline)"),
+        (truncate_end, 5, "log ends at line 4 but its close anchor records 6 events (truncated)"),
+        (rewrite_from_line_5, 6, "line 6: hash differs from the close anchor (rewritten)"),
+    ],
+)
+def test_verify_finds_the_first_bad_line(
+    log_dir: Path, tamper: Callable[[list[bytes]], list[bytes]], line: int, reason: str
+) -> None:
+    path = write_session(log_dir, 6)
+    assert verify(path) == journal.Verification(True, 6, None, None)
+    path.write_bytes(b"".join(tamper(lines_of(path))))
+    result = verify(path)
+    assert not result.ok
+    assert result.first_bad_line == line
+    assert result.reason is not None and result.reason.startswith(reason)
+    assert result.count == line - 1
+    assert "secret" not in result.reason and "forged" not in result.reason
+
+
+def test_non_canonical_bytes_with_the_same_values_are_found(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    j.append("note", text="bell\x1f")
+    j.close()
+    data = j.path.read_bytes()
+    assert b"\\u001f" in data
+    j.path.write_bytes(data.replace(b"\\u001f", b"\\u001F"))  # parses to the same text, same hash
+    result = verify(j.path)
+    assert (result.ok, result.first_bad_line, result.reason) == (
+        False,
+        2,
+        "line 2: not in canonical form (edited)",
+    )
+
+
+def test_read_events_does_not_modify_and_returns_the_valid_prefix(log_dir: Path) -> None:
+    path = write_session(log_dir, 4)
+    data = path.read_bytes()[:-10]
+    path.write_bytes(data)
+    events, result = read_events(path)
+    assert [e["seq"] for e in events] == [0, 1, 2]
+    assert result.first_bad_line == 4
+    assert path.read_bytes() == data
+
+
+def test_missing_log_is_a_log_error(tmp_path: Path) -> None:
+    with pytest.raises(LogError):
+        verify(tmp_path / "nope.jsonl")
+    with pytest.raises(LogError):
+        Journal.reopen(tmp_path / "nope.jsonl")
+
+
+# --- resume -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("odd_umask")
+def test_reopen_sets_a_torn_tail_aside_and_keeps_the_prefix(log_dir: Path) -> None:
+    path = write_session(log_dir, 5, close=False)
+    # Simulate a crash mid-write: no anchor, the last line cut short.
+    data = path.read_bytes()
+    valid, cut = data[: data.rindex(b"\n", 0, -1) + 1], data[:-7]
+    torn = cut[len(valid) :]
+    path.write_bytes(cut)
+
+    j, events, got = Journal.reopen(path, clock=lambda: datetime(2026, 11, 27, 13, 0, tzinfo=UTC))
+    assert got == torn
+    side = log_dir / f"{SID}.torn-20261127T130000Z"
+    assert side.read_bytes() == torn
+    if POSIX:
+        assert stat.S_IMODE(side.stat().st_mode) == 0o600
+    assert path.read_bytes() == valid
+    assert [e["seq"] for e in events] == [0, 1, 2, 3]
+    assert j.seq == 4 and j.head == events[-1]["hash"]
+
+    record = j.append("recovered", torn_bytes=len(torn))
+    assert record["seq"] == 4 and record["prev"] == events[-1]["hash"]
+    j.close()
+    assert path.read_bytes().startswith(valid)
+    assert verify(path) == journal.Verification(True, 5, None, None)
+
+
+def test_reopen_of_a_complete_last_line_without_newline_sets_it_aside(log_dir: Path) -> None:
+    path = write_session(log_dir, 3, close=False)
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    j, events, torn = Journal.reopen(path)
+    j.close()
+    assert len(events) == 2 and torn == data[data.rindex(b"\n", 0, -1) + 1 : -1]
+
+
+def test_two_recoveries_in_one_second_keep_both_side_files(log_dir: Path) -> None:
+    path = write_session(log_dir, 3, close=False)
+    at = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    for garbage in (b'{"seq":', b'{"oops'):
+        with path.open("ab") as f:
+            f.write(garbage)
+        j, _, torn = Journal.reopen(path, clock=lambda: at)
+        j.close()
+        assert torn == garbage
+    assert sorted(p.name for p in log_dir.glob("*.torn-*")) == [
+        f"{SID}.torn-20261127T130000Z",
+        f"{SID}.torn-20261127T130000Z-2",
+    ]
+
+
+@pytest.mark.parametrize("tamper", [edit_value, delete_middle, truncate_end])
+def test_reopen_refuses_a_log_altered_before_its_tail(
+    log_dir: Path, tamper: Callable[[list[bytes]], list[bytes]]
+) -> None:
+    path = write_session(log_dir, 6)
+    altered = b"".join(tamper(lines_of(path)))
+    path.write_bytes(altered)
+    with pytest.raises(LogError, match="cannot resume"):
+        Journal.reopen(path)
+    assert path.read_bytes() == altered
+    assert not list(log_dir.glob("*.torn-*"))
+    assert not verify(path).ok
+    if POSIX:  # the refused reopen released its lock and its descriptor
+        import fcntl
+
+        with path.open("rb") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_reopen_of_an_empty_log(log_dir: Path) -> None:
+    Journal.create(log_dir, SID).close()
+    j, events, torn = Journal.reopen(log_dir / f"{SID}.jsonl")
+    assert (events, torn, j.seq, j.head, j.session_id) == ([], None, 0, None, SID)
+    assert j.append("start")["prev"] is None
+    j.close()
+    assert verify(j.path).ok
+
+
+# --- properties -------------------------------------------------------------------------------------
+
+field_names = st.text(min_size=1, max_size=12).filter(lambda k: k not in journal.REQUIRED_FIELDS)
+field_values = st.one_of(
+    st.text(max_size=30),
+    st.integers(),
+    st.none(),
+    st.booleans(),
+    st.lists(st.one_of(st.text(max_size=10), st.integers()), max_size=3),
+)
+event_lists = st.lists(
+    st.tuples(st.text(min_size=1, max_size=12), st.dictionaries(field_names, field_values, max_size=4)),
+    min_size=1,
+    max_size=6,
+)
+fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def write_events(directory: Path, events: list[tuple[str, dict[str, Any]]]) -> tuple[Path, list[Any]]:
+    j = Journal.create(directory, SID, clock=ticking_clock())
+    written = [j.append(name, **fields) for name, fields in events]
+    j.close()
+    return j.path, written
+
+
+@fast
+@given(events=event_lists)
+def test_round_trip(events: list[tuple[str, dict[str, Any]]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, written = write_events(Path(tmp), events)
+        got, result = read_events(path)
+        assert result.ok and result.count == len(events)
+        assert got == written
+        for (name, fields), record in zip(events, got, strict=True):
+            assert record["event"] == name
+            assert {k: record[k] for k in fields} == fields
+
+
+@fast
+@given(events=event_lists, data=st.data())
+def test_any_flipped_byte_is_found_at_or_before_its_line(
+    events: list[tuple[str, dict[str, Any]]], data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = write_events(Path(tmp), events)
+        lines = lines_of(path)
+        index = data.draw(st.integers(0, len(lines) - 1), label="line")
+        offset = data.draw(st.integers(0, len(lines[index]) - 1), label="byte")
+        mask = data.draw(st.integers(1, 255), label="xor")
+        line = bytearray(lines[index])
+        line[offset] ^= mask
+        lines[index] = bytes(line)
+        path.write_bytes(b"".join(lines))
+        result = verify(path)
+        assert not result.ok
+        assert result.first_bad_line is not None and result.first_bad_line <= index + 1
+
+
+@fast
+@given(events=event_lists, data=st.data())
+def test_any_deleted_line_is_found(events: list[tuple[str, dict[str, Any]]], data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = write_events(Path(tmp), events)
+        lines = lines_of(path)
+        index = data.draw(st.integers(0, len(lines) - 1), label="line")
+        del lines[index]
+        path.write_bytes(b"".join(lines))
+        result = verify(path)
+        assert not result.ok and result.first_bad_line == index + 1
+
+
+# --- kill -9 ----------------------------------------------------------------------------------------
+
+CHILD = """
+import sys
+from pathlib import Path
+from aesthetic_protocols.journal import Journal
+
+j = Journal.create(Path(sys.argv[1]), sys.argv[2])
+while True:
+    record = j.append("answer", node="n", answer="y" * 200)
+    print(record["seq"], flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_kill_9_keeps_every_acknowledged_event(log_dir: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(log_dir), SID], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    acknowledged = [int(child.stdout.readline()) for _ in range(30)]
+    os.kill(child.pid, signal.SIGKILL)
+    acknowledged += [int(line) for line in child.stdout.read().split()]
+    child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+
+    path = log_dir / f"{SID}.jsonl"
+    events, _ = read_events(path)
+    assert set(acknowledged) <= {e["seq"] for e in events}
+    j, resumed, _torn = Journal.reopen(path)  # the dead child's lock went with it
+    assert [e["seq"] for e in resumed] == list(range(len(resumed)))
+    assert set(acknowledged) <= {e["seq"] for e in resumed}
+    j.append("recovered")
+    j.close()
+    assert verify(path).ok
