@@ -99,13 +99,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     app(args=argv, prog_name="protocol")
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
-) -> None:
-    if version:
+def _show_version(value: bool) -> None:
+    if value:
         typer.echo(f"aesthetic-protocols {__version__}")
         raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.", callback=_show_version,
+                                          is_eager=True)] = False,
+) -> None:
+    pass
 
 
 # --- trainer and CI commands ----------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""The walker in a real pseudo-terminal, and what survives SIGKILL and SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR"}}
+    env.update(AESTHETIC_PROTOCOLS_PATH=str(VALID), AESTHETIC_PROTOCOLS_LOG_DIR=str(tmp_path / "logs"),
+               TERM="xterm-256color", COLUMNS="100", LINES="40", **extra)
+    return env
+
+
+def events_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def only_log(tmp_path: Path) -> Path:
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return log
+
+
+def test_rich_face_in_a_real_terminal_walks_to_an_outcome(tmp_path: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"], env=env_for(tmp_path),
+                          dimensions=(40, 100), encoding="utf-8", timeout=20)
+    child.expect("DRAFT reference content")
+    child.expect("RED FLAGS")
+    child.expect(r"Enter when done")
+    child.send("\r")
+    child.expect("What do you see")
+    child.send("S")  # sources toggle: the full citation appears, nothing is answered
+    child.send("y")
+    child.expect("Areas affected")
+    child.expect("> ")
+    child.send("2\r")
+    child.expect("Give 1000 U across 2 area")
+    child.send("\r")
+    child.expect("Reassess at")
+    child.expect("remaining")  # the live countdown ticks
+    child.send("\r")  # continue early
+    child.expect("Resolved\\?")
+    child.send("y")
+    child.expect("Outcome: Resolved")
+    child.expect("Log: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    events = events_of(only_log(tmp_path))
+    assert [e["event"] for e in events] == ["start"] + ["answer"] * 6 + ["outcome"]
+    assert events[0]["face"] == "terminal"
+    assert events[5].get("early") is True
+
+
+def test_ctrl_c_in_the_terminal_interrupts_with_exit_3(tmp_path: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"], env=env_for(tmp_path),
+                          dimensions=(40, 100), encoding="utf-8", timeout=20)
+    child.expect("Enter when done")
+    child.sendintr()
+    child.expect("Resume with: protocol resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    assert events_of(only_log(tmp_path))[-1] == {**events_of(only_log(tmp_path))[-1], "event": "interrupted",
+                                                 "reason": "Ctrl-C"}
+
+
+def _spawn_plain(tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "aesthetic_protocols", "every-kind", "--plain"],
+                            env=env_for(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _answer(proc: subprocess.Popen[str], line: str, until: str) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+    while until not in proc.stdout.readline():
+        pass
+
+
+def _wait_for(proc: subprocess.Popen[str], text: str) -> None:
+    assert proc.stdout is not None
+    while text not in proc.stdout.readline():
+        pass
+
+
+def test_sigkill_mid_session_then_resume_keeps_every_answered_step(tmp_path: Path) -> None:
+    proc = _spawn_plain(tmp_path)
+    _wait_for(proc, "Enter when done")
+    _answer(proc, "", "answer: y, n")
+    _answer(proc, "y", "enter a number")
+    _answer(proc, "3", "Enter when done")  # the prompt after '3' is shown only once '3' is synced
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    log = only_log(tmp_path)
+    assert [e.get("answer") for e in events_of(log) if e["event"] == "answer"] == ["", "y", "3"]
+    resumed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "resume", log.stem, "--plain"],
+                             env=env_for(tmp_path), input="\n\ny\n", capture_output=True, text=True, timeout=30)
+    assert resumed.returncode == 0, resumed.stderr
+    events = events_of(log)
+    assert [(e["event"], e.get("answer")) for e in events] == [
+        ("start", None), ("answer", ""), ("answer", "y"), ("answer", "3"), ("resumed", None),
+        ("answer", ""), ("answer", ""), ("answer", "y"), ("outcome", None)]
+    assert subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "verify", str(log)],
+                          env=env_for(tmp_path), capture_output=True).returncode == 0
+
+
+def test_sigterm_interrupts_records_and_exits_3(tmp_path: Path) -> None:
+    proc = _spawn_plain(tmp_path)
+    _wait_for(proc, "Enter when done")
+    _answer(proc, "", "answer: y, n")
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 3
+    assert "session interrupted (SIGTERM)" in stderr
+    assert events_of(only_log(tmp_path))[-1]["reason"] == "SIGTERM"
+
+
+@pytest.mark.parametrize("env_name", ["NO_COLOR"])
+def test_no_color_forces_plain_mode_even_in_a_terminal(tmp_path: Path, env_name: str) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"],
+                          env=env_for(tmp_path, **{env_name: "1"}), dimensions=(40, 100), encoding="utf-8",
+                          timeout=20)
+    child.expect("At any prompt: back, note: TEXT, time: HH:MM, quit")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    assert events_of(only_log(tmp_path))[0]["face"] == "plain"

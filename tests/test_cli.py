@@ -1,0 +1,314 @@
+"""The CLI contract: plain-mode walks with exact lines, exit codes, resume, and the log commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aesthetic_protocols import journal
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.errors import EXIT_INTERRUPTED, EXIT_NOT_RECORDED
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    return CliRunner()
+
+
+def logs(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "logs").glob("*.jsonl"))
+
+
+def events_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def normalise(text: str) -> list[str]:
+    text = re.sub(r"\d{8}T\d{6}Z-([a-z0-9-]+)-[0-9a-f]{4}", r"SESSION-\1", text)
+    text = re.sub(r"\[\d\d:\d\d\]", "[mm:ss]", text)
+    text = re.sub(r"due at \d\d:\d\d", "due at HH:MM", text)
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["every-kind"], input="\ny\n2\n\n\ny\n")
+    assert result.exit_code == 0, result.output
+    log = logs(tmp_path)[0]
+    assert normalise(result.stdout) == [
+        "Example tree using every node kind (protocol every-kind 1.0.0, draft)",
+        "DRAFT reference content, not approved by a clinician: check against your local protocol",
+        "Red flags, at any prompt: v = Vision change",
+        "At any prompt: back, note: TEXT, time: HH:MM, quit",
+        "Session SESSION-every-kind",
+        "",
+        "[mm:ss] Stop and prepare (action)",
+        "  - Stop injecting",
+        "  - Tell the patient",
+        "Source: EX-1",
+        "Enter when done",
+        "",
+        "[mm:ss] What do you see? (question)",
+        "Compare with the other side.",
+        "  y / 1: Blanching",
+        "  n / 2: Neither (weak evidence)",
+        "answer: y, n (or 1-2)",
+        "",
+        "[mm:ss] Areas affected (input)",
+        "enter a number from 1 to 4 areas",
+        "",
+        "[mm:ss] Treat (action)",
+        "Give 1000 U across 2 area(s).",
+        "Source: EX-1",
+        "Enter when done",
+        "",
+        "[mm:ss] Reassess in 60 minutes (wait)",
+        "Wait 60 min: reassessment due at HH:MM",
+        "Source: EX-2",
+        "Enter to continue when reassessed (you may continue early)",
+        "",
+        "[mm:ss] Resolved? (question)",
+        "  y / 1: Yes",
+        "  n / 2: No",
+        "  r / 3: Refer",
+        "answer: y, n, r (or 1-3)",
+        "",
+        "Outcome: Resolved (resolved)",
+        "  - Review tomorrow",
+        "Source: EX-1",
+        f"Log: {log.parent}/SESSION-every-kind.jsonl",
+    ]
+    events = events_of(log)
+    assert [e["event"] for e in events] == ["start"] + ["answer"] * 6 + ["outcome"]
+    assert events[0]["protocol"] == "every-kind" and events[0]["version"] == "1.0.0"
+    assert len(events[0]["sha256"]) == 64
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert log.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_invalid_answers_repeat_the_prompt_with_the_reason_and_log_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "every-kind"], input="\ny\n0\nlots\n2\nquit\n")
+    assert result.exit_code == EXIT_INTERRUPTED
+    lines = normalise(result.stdout)
+    start = lines.index("[mm:ss] Areas affected (input)")
+    assert lines[start:start + 6] == [
+        "[mm:ss] Areas affected (input)",
+        "enter a number from 1 to 4 areas",
+        "out of range: enter a whole number from 1 to 4",
+        "enter a number from 1 to 4 areas",
+        "enter a whole number from 1 to 4",
+        "enter a number from 1 to 4 areas",
+    ]
+    answers = [e for e in events_of(logs(tmp_path)[0]) if e["event"] == "answer"]
+    assert [a["answer"] for a in answers] == ["", "y", "2"]
+
+
+def test_eof_interrupts_with_exit_3_and_says_how_to_resume(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["every-kind"], input="\n")
+    assert result.exit_code == EXIT_INTERRUPTED
+    session = logs(tmp_path)[0].stem
+    assert f"Interrupted at assess. Resume with: protocol resume {session}" in result.stdout
+    assert result.stderr == (f"protocol: session interrupted (end of input); the log is kept: "
+                             f"resume with 'protocol resume {session}'\n")
+    assert events_of(logs(tmp_path)[0])[-1]["event"] == "interrupted"
+
+
+def test_resume_continues_the_same_log_and_keeps_every_step(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind", "--patient", "R-0042"], input="\ny\nnote: left side worse\n3\nquit\n")
+    log = logs(tmp_path)[0]
+    before = log.read_bytes()
+    result = runner.invoke(app, ["resume", log.stem], input="\n\nn\n\n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert log.read_bytes().startswith(before)  # the earlier part is never rewritten
+    events = events_of(log)
+    assert [(e["event"], e.get("node"), e.get("answer")) for e in events] == [
+        ("start", "begin", None), ("answer", "begin", ""), ("answer", "assess", "y"), ("note", "areas", None),
+        ("answer", "areas", "3"), ("interrupted", "treat", None), ("resumed", "treat", None),
+        ("answer", "treat", ""), ("answer", "wait", ""), ("answer", "better", "n"), ("answer", "treat", ""),
+        ("answer", "wait", ""), ("answer", "better", "y"), ("outcome", "fine", None),
+    ]
+    assert runner.invoke(app, ["log", "verify", log.stem]).exit_code == 0
+
+
+def test_resume_refuses_a_changed_protocol_unless_forced(runner: CliRunner, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "trees"
+    folder.mkdir()
+    tree = folder / "every-kind.yaml"
+    shutil.copy(VALID / "every-kind.yaml", tree)
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(folder))
+    runner.invoke(app, ["every-kind"], input="\n")
+    log = logs(tmp_path)[0]
+    tree.write_text(tree.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    refused = runner.invoke(app, ["resume", log.stem], input="y\n")
+    assert refused.exit_code == 1
+    assert refused.stderr == (f"protocol: {log}: the protocol file changed since this session began (sha256 "
+                              "differs); resume with --force to continue under the new version (recorded in the log)\n")
+    forced = runner.invoke(app, ["resume", log.stem, "--force"], input="n\n")
+    assert forced.exit_code == 0
+    changed = [e for e in events_of(log) if e["event"] == "protocol-changed"]
+    assert changed[0]["old_version"] == "1.0.0" and changed[0]["version"] == "1.0.1"
+
+
+def test_resume_sets_a_torn_tail_aside_and_records_it(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\ny\n")
+    log = logs(tmp_path)[0]
+    anchor = log.with_suffix(".head")
+    anchor.unlink()  # as after kill -9: no close anchor
+    with log.open("ab") as handle:
+        handle.write(b'{"seq":4,"event":"ans')
+    assert runner.invoke(app, ["log", "verify", str(log)]).exit_code == 1
+    result = runner.invoke(app, ["resume", str(log)], input="2\n\n\n\ny\n")
+    assert result.exit_code == 0, result.output
+    events = events_of(log)
+    assert events[4]["event"] == "torn-tail-recovered" and events[4]["bytes"] == 21
+    assert list(tmp_path.glob("logs/*.torn-*"))
+
+
+def test_a_failed_sync_stops_the_walk_before_the_next_prompt(runner: CliRunner, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real_sync = journal._sync
+
+    def failing_sync(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(5, "Input/output error")
+        real_sync(fd)
+
+    monkeypatch.setattr(journal, "_sync", failing_sync)
+    result = runner.invoke(app, ["every-kind"], input="\ny\n2\n\n\ny\n")
+    assert result.exit_code == EXIT_NOT_RECORDED
+    assert result.stderr.startswith("protocol: step NOT recorded")
+    assert "Areas affected" not in result.stdout  # the prompt after the failed step was never shown
+    # The failed line may or may not have reached the disk; nothing after it was written.
+    assert [e["event"] for e in events_of(logs(tmp_path)[0])][:2] == ["start", "answer"]
+    assert len(events_of(logs(tmp_path)[0])) <= 3
+
+
+def test_red_flag_at_any_prompt_jumps_to_its_target(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["every-kind"], input="v\n")
+    assert result.exit_code == 0
+    assert "Outcome: Emergency referral (emergency)" in result.stdout
+    assert events_of(logs(tmp_path)[0])[1]["event"] == "red-flag"
+
+
+def test_back_and_time_are_logged(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["every-kind"], input="time: 00:00\n\nback\n\nn\n")
+    assert result.exit_code == 0
+    assert "time noted: this step was done at 00:00" in result.stdout
+    events = events_of(logs(tmp_path)[0])
+    assert [(e["event"], e["node"]) for e in events][1:4] == [("answer", "begin"), ("back", "assess"),
+                                                              ("answer", "begin")]
+    assert events[1]["done_at"].endswith("T00:00" + events[1]["done_at"][16:])
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["no-such-tree"], 2, "protocol: unknown protocol id 'no-such-tree'; see 'protocol list'\n"),
+    (["../etc/passwd"], 2, "protocol: a protocol id is a slug such as vascular-occlusion (lower-case letters, "
+                           "digits, '-'), not a path; see 'protocol list'\n"),
+    (["every-kind", "--patient", "Jane Doe"], 2,
+     "protocol: --patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, at most 40), "
+     "never a name\n"),
+    (["show", "nope"], 2, "protocol: unknown protocol id 'nope'; see 'protocol list'\n"),
+    (["validate", "missing.yaml"], 2, "protocol: no such file or folder: missing.yaml\n"),
+    (["log", "verify", "nope"], 2, None),
+    (["show", "every-kind", "--format", "pdf"], 2, None),
+])
+def test_usage_errors_are_one_line_and_exit_2(runner: CliRunner, args: list[str], code: int,
+                                              message: str | None) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code
+    if message is not None:
+        assert result.stderr == message
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Jane" not in result.stderr and "Traceback" not in result.output
+
+
+def test_an_invalid_protocol_exits_1(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: broken\ntitle: x\n")
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(folder))
+    result = runner.invoke(app, ["broken"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"protocol: {folder / 'broken.yaml'}:1:1: error[schema]: missing required field")
+
+
+def test_an_internal_error_is_one_line_and_exit_70(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aesthetic_protocols import report
+
+    def boom(*_: Any) -> str:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(report, "outline", boom)
+    result = runner.invoke(app, ["show", "every-kind"])
+    assert result.exit_code == 70
+    assert result.stderr == "protocol: internal error (RuntimeError); run again with --debug for details\n"
+    debug = runner.invoke(app, ["--debug", "show", "every-kind"])
+    assert debug.exit_code == 70 and "Traceback" in debug.stderr
+
+
+def test_list_shows_every_protocol(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["list", "--format", "json"])
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    assert rows["every-kind"]["version"] == "1.0.0" and rows["every-kind"]["next_review"] == "2099-01-01"
+    table = runner.invoke(app, ["list"]).stdout.splitlines()
+    assert table[0].split() == ["ID", "VERSION", "STATUS", "NEXT", "REVIEW", "TITLE"]
+    assert any(line.split()[:4] == ["every-kind", "1.0.0", "draft", "2099-01-01"] for line in table)
+
+
+def test_a_later_folder_shadowing_an_id_is_warned(runner: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(VALID / "every-kind.yaml", other / "every-kind.yaml")
+    result = runner.invoke(app, ["show", "every-kind", "--protocols", str(other)])
+    assert result.exit_code == 0
+    assert result.stderr == (f"protocol: warning: 'every-kind' from {other / 'every-kind.yaml'} shadows "
+                             f"{VALID / 'every-kind.yaml'}\n")
+
+
+def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind", "--patient", "R-7", "--practitioner", "Dr Who"], input="\nnote: calm\nn\n")
+    log = logs(tmp_path)[0]
+    listing = runner.invoke(app, ["log", "list"]).stdout.splitlines()
+    assert len(listing) == 1 and listing[0].endswith(f"{log.stem}  every-kind 1.0.0  fine (resolved)  patient R-7")
+    shown = runner.invoke(app, ["log", "show", log.stem]).stdout.splitlines()
+    assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, fine (resolved)", "patient reference: R-7",
+                         "practitioner: Dr Who"]
+    assert [line.split(None, 5)[-1] for line in shown[3:]] == [
+        "started every-kind 1.0.0 (draft)", "done", "note: calm", "answered n", "OUTCOME Resolved (resolved)"]
+    assert runner.invoke(app, ["log", "verify", log.stem]).stdout == f"{log}: intact, 5 events\n"
+    anonymous = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
+    assert "R-7" not in anonymous and "Dr Who" not in anonymous and "calm" not in anonymous
+    assert log.stem not in anonymous and "| +0:00:00 | assess | answered n |" in anonymous
+    html = runner.invoke(app, ["log", "export", log.stem, "--format", "html"]).stdout
+    assert html.startswith("<!doctype html>") and "R-7" in html
+    exported = json.loads(runner.invoke(app, ["log", "export", log.stem, "--format", "json", "--anonymise"]).stdout)
+    assert all("patient" not in e and "ts" not in e for e in exported)
+
+
+def test_log_verify_names_the_first_bad_line(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nn\n")
+    log = logs(tmp_path)[0]
+    lines = log.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace('"answer":""', '"answer":"y"')
+    log.write_text("".join(lines))
+    result = runner.invoke(app, ["log", "verify", str(log)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{log}:2: altered: ")
+
+
+def test_version_and_python_m(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["--version"]).stdout == "aesthetic-protocols 0.1.0\n"

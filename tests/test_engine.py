@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aesthetic_protocols.engine import (
+    Answer,
+    Back,
+    DoneAt,
+    FlagRaised,
+    Invalid,
+    Note,
+    Quit,
+    Session,
+    WalkError,
+)
+from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.model import Protocol
+from tests.strategies import protocol_data
+
+FIXTURE = Path(__file__).parent / "fixtures" / "valid" / "every-kind.yaml"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture()
+def protocol() -> Protocol:
+    return load_file(FIXTURE).protocol
+
+
+def walk_lines(session: Session, lines: list[str], now: datetime = NOW) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for line in lines:
+        reading = session.interpret(line)
+        assert not isinstance(reading, Invalid), reading
+        events += session.apply(reading, now)
+    return events
+
+
+def test_a_walk_reaches_its_outcome_with_one_event_per_answer(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = walk_lines(session, ["", "y", "2", "", "", "y"])
+    assert session.finished and session.current == "fine"
+    assert [(e["event"], e["node"], e.get("answer")) for e in events] == [
+        ("answer", "begin", ""), ("answer", "assess", "y"), ("answer", "areas", "2"),
+        ("answer", "treat", ""), ("answer", "wait", ""), ("answer", "better", "y"),
+        ("outcome", "fine", None),
+    ]
+    assert events[-1] == {"event": "outcome", "node": "fine", "severity": "resolved", "title": "Resolved"}
+
+
+def test_numbers_choose_options_by_position(protocol: Protocol) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "2"])
+    assert session.current == "fine"
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("x", "answer with one of y, n (or 1-2)"),
+    ("3", "answer with one of y, n (or 1-2)"),
+    ("0", "answer with one of y, n (or 1-2)"),
+    ("note:", "a note needs text after 'note:'"),
+    ("time: 25:00", "give the time as time: HH:MM (24-hour)"),
+])
+def test_invalid_answers_give_a_reason_and_change_nothing(protocol: Protocol, line: str, reason: str) -> None:
+    session = Session(protocol)
+    walk_lines(session, [""])
+    assert session.interpret(line) == Invalid(reason)
+    assert session.current == "assess"
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("five", "enter a whole number from 1 to 4"),
+    ("0", "out of range: enter a whole number from 1 to 4"),
+    ("5", "out of range: enter a whole number from 1 to 4"),
+])
+def test_input_bounds(protocol: Protocol, line: str, reason: str) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "y"])
+    assert session.interpret(line) == Invalid(reason)
+
+
+def test_red_flag_is_read_before_the_prompt_even_at_an_action(protocol: Protocol) -> None:
+    session = Session(protocol)
+    assert session.interpret("v") == FlagRaised("v")
+    assert session.interpret(" V ") == FlagRaised("v")
+    events = session.apply(FlagRaised("v"), NOW)
+    assert events[0] == {"event": "red-flag", "node": "begin", "key": "v", "label": "Vision change",
+                         "goto": "emergency"}
+    assert events[1]["event"] == "outcome" and session.current == "emergency"
+
+
+def test_commands_are_words(protocol: Protocol) -> None:
+    session = Session(protocol)
+    assert session.interpret("quit") == Quit()
+    assert session.interpret("BACK") == Back()
+    assert session.interpret("note: swelling left") == Note("swelling left")
+    assert session.interpret("time: 9:05") == DoneAt(time(9, 5))
+
+
+def test_back_steps_back_records_and_erases_nothing(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = walk_lines(session, ["", "y", "3"])
+    assert session.variables == {"areas": 3}
+    events += session.apply(Back(), NOW)
+    assert events[-1] == {"event": "back", "node": "treat", "to": "areas"}
+    assert session.current == "areas" and session.variables == {}
+    events += walk_lines(session, ["1"])
+    assert session.variables == {"areas": 1}
+    assert len(events) == 5
+
+
+def test_back_at_the_first_step_is_refused(protocol: Protocol) -> None:
+    with pytest.raises(WalkError, match="already at the first step"):
+        Session(protocol).apply(Back(), NOW)
+
+
+def test_derived_values_fill_text_and_never_extrapolate(protocol: Protocol) -> None:
+    session = Session(protocol)
+    assert session.render("Give {dose}") == "Give (not yet entered)"
+    walk_lines(session, ["", "y", "3"])
+    assert session.render("Give {dose} for {areas}") == "Give 1500 U for 3"
+    session.apply(Back(), NOW)
+    walk_lines(session, ["4"])
+    assert session.render("{dose}") == "beyond the table: get senior help"
+
+
+def test_a_time_given_is_kept_beside_the_recorded_time(protocol: Protocol) -> None:
+    session = Session(protocol)
+    assert session.apply(DoneAt(time(11, 50)), NOW) == []
+    events = session.apply(Answer(""), NOW)
+    assert events[0]["done_at"] == "2026-11-27T11:50+00:00"
+    assert "done_at" not in session.apply(Answer("y"), NOW)[0]
+
+
+def test_a_time_in_the_future_is_refused(protocol: Protocol) -> None:
+    with pytest.raises(WalkError, match="future"):
+        Session(protocol).apply(DoneAt(time(12, 1)), NOW)
+
+
+def test_continuing_a_wait_early_is_recorded(protocol: Protocol) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "y", "1", ""])
+    session.entered_at = NOW
+    assert session.due() == NOW + timedelta(minutes=60)
+    assert session.apply(Answer(""), NOW + timedelta(minutes=5))[0]["early"] is True
+
+
+def test_a_finished_walk_takes_no_more_commands(protocol: Protocol) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "n"])
+    with pytest.raises(WalkError, match="ended"):
+        session.apply(Answer(""), NOW)
+
+
+def _stamp(events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    return [{**event, "ts": now.isoformat(), "seq": index} for index, event in enumerate(events)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=protocol_data(), choices=st.lists(st.integers(min_value=0, max_value=10_000), max_size=60))
+def test_random_walks_end_at_an_outcome_or_a_recorded_interruption(data: dict[str, Any], choices: list[int]) -> None:
+    protocol = Protocol.model_validate(data)
+    session = Session(protocol)
+    events: list[dict[str, Any]] = []
+    for choice in choices:
+        if session.finished:
+            break
+        command = _command(session, choice)
+        before = len(events)
+        events += session.apply(command, NOW)
+        assert len(events) >= before  # nothing is ever taken back out of the record
+    if not session.finished:
+        events += session.apply(Quit(), NOW)
+    assert session.finished or events[-1] == {"event": "interrupted", "node": session.current, "reason": "quit"}
+    # Replaying the record rebuilds the same state.
+    replayed = Session.replay(protocol, _stamp(events, NOW))
+    assert replayed.current == session.current
+    assert replayed.trail == session.trail
+    assert replayed.notes == session.notes
+    assert replayed.variables == session.variables
+
+
+def _command(session: Session, choice: int) -> Answer | Back | Note | FlagRaised:
+    node = session.node
+    roll = choice % 20
+    if roll == 0 and session.trail:
+        return Back()
+    if roll == 1:
+        return Note(f"note {choice}")
+    if roll == 2:
+        return FlagRaised("z")
+    if node.kind == "question":
+        options = node.options  # type: ignore[union-attr]
+        return Answer(options[choice % len(options)].key)
+    if node.kind == "input":
+        low, high = node.min, node.max  # type: ignore[union-attr]
+        return Answer(str(low + choice % (high - low + 1)))
+    return Answer("")
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=protocol_data())
+def test_always_taking_the_first_option_finishes(data: dict[str, Any]) -> None:
+    # The first option of every step follows the chain, which must end at an outcome.
+    session = Session(Protocol.model_validate(data))
+    for _ in range(len(data["nodes"]) + 1):
+        if session.finished:
+            break
+        node = session.node
+        value = node.options[0].key if node.kind == "question" else (  # type: ignore[union-attr]
+            str(node.min) if node.kind == "input" else "")  # type: ignore[union-attr]
+        session.apply(Answer(value), NOW)
+    assert session.finished
