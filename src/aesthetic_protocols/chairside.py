@@ -265,6 +265,8 @@ class PlainFace:
             self._out(f"Sources disagree: {node.disagreement}")
         if node.refs:
             self._out(f"Source: {', '.join(node.refs)}")
+        if session.protocol.red_flags:  # on every step: a red flag must never be out of sight
+            self._out("Red flags: " + "; ".join(f"{f.key} = {f.label}" for f in session.protocol.red_flags))
         self._out(prompt_hint(session))
 
     def read(self, session: Session, now: datetime) -> Reading:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
-from aesthetic_protocols.loader import Loaded, PathKey, Source, build, parse_source
+from aesthetic_protocols.loader import SCENARIO_SUFFIX, Loaded, PathKey, Source, build, build_model, parse_source
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
     ActionNode,
@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("reserved-id", Severity.ERROR, "`id` is a subcommand name, so `protocol ID` could not run it"),
     Rule("approved-without-approver", Severity.ERROR, "`status: approved` without `review.approved_by`/`approved_on`"),
     Rule("review-overdue", Severity.WARNING, "`review.next_review` is in the past"),
+    Rule("scenario-protocol", Severity.ERROR, "a scenario file names a protocol other than the one beside it"),
 )}
 
 
@@ -179,7 +180,8 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         if flag.goto not in nodes:
             find.add("unknown-target", (*where, "goto"), "goto names no node")
             continue
-        for reached in _reach([flag.goto], edges):
+        from_flag = _reach([flag.goto], edges)
+        for reached in (nid for nid in nodes if nid in from_flag):  # file order: the same message every run
             reached_node = nodes[reached]
             if isinstance(reached_node, OutcomeNode) and reached_node.severity not in RED_FLAG_OUTCOMES:
                 find.add("red-flag-target", (*where, "goto"),
@@ -223,13 +225,31 @@ def _stem(path: Path) -> str:
 
 
 def validate_path(path: Path, today: date, display: str | None = None) -> list[Problem]:
-    """Parse, validate and check one file; every problem, located."""
+    """Parse, validate and check one protocol or scenario file; every problem, located."""
+    if path.name.endswith(SCENARIO_SUFFIX):
+        return _validate_scenarios(path, display)
     try:
         source = parse_source(path, display)
         protocol = build(source)
     except InvalidProtocol as exc:
         return exc.problems
     return check(protocol, source, today, _stem(path))
+
+
+def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
+    from aesthetic_protocols.scenarios import ScenarioFile
+
+    try:
+        source = parse_source(path, display)
+        suite = build_model(ScenarioFile, source)
+    except InvalidProtocol as exc:
+        return exc.problems
+    expected = path.name[: -len(SCENARIO_SUFFIX)]
+    if suite.protocol != expected:
+        line, column = source.where(("protocol",))
+        return [Problem(source.path, line, column, Severity.ERROR, "scenario-protocol",
+                        f"names protocol '{suite.protocol}' but sits beside '{expected}.yaml'")]
+    return []
 
 
 def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:

@@ -162,17 +162,19 @@ def _github_escape(text: str, property_value: bool = False) -> str:
 
 
 def _validation_targets(paths: list[Path] | None, protocols: list[Path] | None) -> list[Path]:
-    from aesthetic_protocols.loader import PROTOCOL_SUFFIX, SCENARIO_SUFFIX, discover
+    from aesthetic_protocols.loader import PROTOCOL_SUFFIX, discover
+    from aesthetic_protocols.scenarios import scenario_path
 
     if not paths:
         dirs = _dirs(protocols)
         _warn_shadows(dirs)
-        return [found.path for found in sorted(discover(dirs).values(), key=lambda f: str(f.path))]
+        files = [found.path for found in sorted(discover(dirs).values(), key=lambda f: str(f.path))]
+        suites = [scenario_path(path) for path in files]
+        return files + [path for path in suites if path.is_file()]
     targets: list[Path] = []
     for path in paths:
         if path.is_dir():
-            targets += sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}")
-                              if p.is_file() and not p.name.endswith(SCENARIO_SUFFIX))
+            targets += sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}") if p.is_file())
         elif path.is_file():
             targets.append(path)
         else:

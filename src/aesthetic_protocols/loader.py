@@ -109,7 +109,7 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1  # in characters, as YAML marks are
         raise _Reject(Problem(display, line, column, Severity.ERROR, "encoding",
                               "file is not valid UTF-8")) from None
     if "\x00" in text:
@@ -155,9 +155,9 @@ def _convert(node: yaml.Node, display: str, here: PathKey, positions: dict[PathK
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _Reject(_problem(display, key_node.start_mark, "yaml-key", "mapping keys must be plain text"))
-            key = _constructor.construct_object(key_node)
-            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:merge":  # before constructing: the constructor refuses it
                 raise _Reject(_problem(display, key_node.start_mark, "yaml-merge", "merge keys (<<) are not allowed"))
+            key = _constructor.construct_object(key_node)
             if key in first_seen:
                 first = first_seen[key].start_mark
                 raise _Reject(_problem(display, key_node.start_mark, "duplicate-key",
@@ -192,6 +192,8 @@ def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BY
             root = yaml.compose(text, Loader=_SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
+            if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound, met while scanning ahead
+                raise _Reject(_problem(shown, mark, "yaml-depth", f"nesting deeper than {max_depth} levels")) from None
             reason = _quoted_removed(exc.problem or exc.context or "malformed YAML")
             raise _Reject(_problem(shown, mark, "yaml-syntax", reason)) from None
         except yaml.YAMLError:

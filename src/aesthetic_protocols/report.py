@@ -74,9 +74,14 @@ def outline(protocol: Protocol) -> str:
         if node.text:
             lines.append(f"  {node.text}")
         if isinstance(node, QuestionNode):
-            lines += [f"  [{o.key}] {o.label} -> {o.next}" for o in node.options]
+            lines += [f"  [{o.key}] {o.label}" + (f" ({o.detail})" if o.detail else "") + f" -> {o.next}"
+                      for o in node.options]
         if isinstance(node, ActionNode | WaitNode | OutcomeNode):
             lines += [f"  - {step}" for step in node.steps]
+        if node.requires:
+            lines.append(f"  only after: {', '.join(node.requires)}")
+        if node.disagreement:
+            lines.append(f"  sources disagree: {node.disagreement}")
         if node.refs:
             lines.append(f"  sources: {', '.join(node.refs)}")
     return "\n".join(lines) + "\n"
