@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.scenarios import Scenario, load_scenarios, run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "valid" / "every-kind.yaml"
+
+
+@pytest.fixture()
+def protocol() -> Protocol:
+    return load_file(FIXTURE).protocol
+
+
+def scenario(answers: list[str | int], outcome: str = "fine", **extra: list[str]) -> Scenario:
+    return Scenario.model_validate({"name": "case", "answers": answers, "outcome": outcome, **extra})
+
+
+@pytest.mark.parametrize(("answers", "outcome", "extra", "reason"), [
+    (["", "y", 2, "", "", "y"], "fine", {"visits": ["treat"], "avoids": ["refer"]}, None),
+    (["", "y"], "fine", {}, "answers ran out at 'areas' before an outcome"),
+    (["", "n"], "refer", {}, "reached 'fine', expected 'refer'"),
+    (["", "n", ""], "fine", {}, "reached 'fine' with 1 answer(s) left over"),
+    (["", "maybe"], "fine", {}, "answer 2 at 'assess': answer with one of y, n (or 1-2)"),
+    (["", "y", "9"], "fine", {}, "answer 3 at 'areas': out of range: enter a whole number from 1 to 4"),
+    (["", "n"], "fine", {"visits": ["treat"]}, "did not visit treat"),
+    (["", "n"], "fine", {"avoids": ["assess"]}, "visited assess, which it must avoid"),
+    (["quit"], "fine", {}, "answer 1 quits the walk"),
+    (["v"], "emergency", {}, None),
+    (["", "n"], "nowhere", {}, "outcome 'nowhere' is not a node of every-kind"),
+])
+def test_scenario_results(protocol: Protocol, answers: list[str | int], outcome: str,
+                          extra: dict[str, list[str]], reason: str | None) -> None:
+    result = run_scenario(protocol, scenario(answers, outcome, **extra))
+    assert result.passed is (reason is None)
+    if reason is not None:
+        assert result.reason == reason
+
+
+def test_scenarios_command_reports_each_and_coverage(tmp_path: Path) -> None:
+    folder = tmp_path / "trees"
+    folder.mkdir()
+    (folder / "every-kind.yaml").write_text(FIXTURE.read_text())
+    (folder / "every-kind.scenarios.yaml").write_text(
+        "protocol: every-kind\nscenarios:\n"
+        "  - {name: quick, answers: ['', n], outcome: fine}\n"
+        "  - {name: wrong, answers: ['', n], outcome: refer}\n")
+    result = CliRunner().invoke(app, ["scenarios", "every-kind", "--protocols", str(folder)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "PASS every-kind/quick: reached 'fine'",
+        "FAIL every-kind/wrong: reached 'fine', expected 'refer'",
+        "every-kind: 2 scenario(s); 3/9 nodes visited (33%); never visited: areas, better, emergency, refer, "
+        "treat, wait",
+        "scenarios: 1 passed, 1 failed",
+    ]
+
+
+def test_a_malformed_scenario_file_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "x.scenarios.yaml"
+    path.write_text("protocol: every-kind\nscenarios:\n  - {name: a, answers: [yes], outcome: fine}\n")
+    with pytest.raises(Exception, match=r"x.scenarios.yaml:3:\d+: error\[schema\]"):
+        load_scenarios(path)
+
+
+def test_the_bundled_scenarios_all_pass_and_name_the_seed_cases() -> None:
+    result = CliRunner().invoke(app, ["scenarios"])
+    assert result.exit_code == 0, result.stdout
+    names = {line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("PASS ")}
+    assert {"vascular-occlusion/sarah", "vascular-occlusion/intravascular-injection", "ptosis/maria",
+            "nodules/robert"} <= names
+    assert "FAIL" not in result.stdout
