@@ -319,3 +319,30 @@ def test_log_verify_names_the_first_bad_line(runner: CliRunner, tmp_path: Path) 
 
 def test_version_and_python_m(runner: CliRunner) -> None:
     assert runner.invoke(app, ["--version"]).stdout == "aesthetic-protocols 0.1.0\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["every-kind"],
+    ["every-kind", "--plain"],
+    ["every-kind", "--log-dir", "/tmp/l", "--patient", "R1", "--practitioner", "Dr A"],
+    ["every-kind", "--log-dir=/tmp/l", "--protocols", "a", "--protocols=b", "--plain"],
+])
+def test_the_fast_start_reads_run_options_exactly_as_typer_does(argv: list[str]) -> None:
+    from typer.main import get_command
+
+    from aesthetic_protocols.cli import _fast_run_options
+
+    context = get_command(app).commands["run"].make_context("run", list(argv))  # type: ignore[attr-defined]
+    expected = {key: list(value) if isinstance(value, tuple) else value
+                for key, value in context.params.items() if value not in (None, False, ())}
+    assert _fast_run_options(list(argv)) == expected
+
+
+@pytest.mark.parametrize("argv", [
+    ["every-kind", "--help"], ["every-kind", "--patient"], ["every-kind", "--bogus"], ["--plain", "every-kind"],
+    ["every-kind", "--patient", "a", "--patient", "b"], ["every-kind", "extra"],
+])
+def test_anything_unusual_goes_through_typer(argv: list[str]) -> None:
+    from aesthetic_protocols.cli import _fast_run_options
+
+    assert _fast_run_options(argv) is None

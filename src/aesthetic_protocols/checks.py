@@ -6,6 +6,7 @@ The rules read the validated model and point into the file through `Source.where
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -13,7 +14,16 @@ from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
-from aesthetic_protocols.loader import SCENARIO_SUFFIX, Loaded, PathKey, Source, build, build_model, parse_source
+from aesthetic_protocols.loader import (
+    MAX_BYTES,
+    SCENARIO_SUFFIX,
+    Loaded,
+    PathKey,
+    Source,
+    build,
+    build_model,
+    parse_source,
+)
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
     ActionNode,
@@ -253,7 +263,27 @@ def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
 
 
 def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
-    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings."""
+    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings.
+
+    A file already validated today under this code comes from the cache without parsing or validating.
+    """
+    from aesthetic_protocols import cache
+
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
+    except OSError:
+        raw = b""
+    entry = cache.key(raw, display or str(path), today) if raw else None
+    hit = cache.get(entry) if entry else None
+    if hit is not None:
+        return hit
+    loaded, problems = _load_checked(path, today, display)
+    if entry and hashlib.sha256(raw).hexdigest() == loaded.source.sha256:  # unchanged while we read it
+        cache.put(entry, loaded, problems)
+    return loaded, problems
+
+
+def _load_checked(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
     source = parse_source(path, display)
     loaded = Loaded(build(source), source)
     problems = check(loaded.protocol, source, today, _stem(path))

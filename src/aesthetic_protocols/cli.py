@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.checks import SUBCOMMANDS
 from aesthetic_protocols.errors import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -35,37 +36,51 @@ class ProtocolGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
              **extra: Any) -> Any:
-        global _DEBUG
-        argv = list(sys.argv[1:] if args is None else args)
-        _DEBUG = "--debug" in argv
-        argv = [a for a in argv if a != "--debug"]
-        if argv and not argv[0].startswith("-") and argv[0] not in self.commands:
-            argv.insert(0, "run")
-        try:
-            result = super().main(argv, prog_name or "protocol", complete_var, standalone_mode=False,
-                                 windows_expand_args=windows_expand_args, **extra)
-            code = result if isinstance(result, int) else EXIT_OK
-        except ProtocolsError as exc:
-            typer.echo(f"protocol: {exc.message}", err=True)
-            code = exc.exit_code
-        except typer.TyperException as exc:
-            message = exc.format_message()
-            # A bare `protocol` or `protocol log` shows the help text (a usage error, exit 2).
-            typer.echo(message if "\n" in message else f"protocol: {message}", err=True)
-            code = exc.exit_code
-        except typer.Exit as exc:
-            code = exc.exit_code
-        except typer.Abort:
-            code = 130
-        except Exception as exc:
-            if _DEBUG:
-                traceback.print_exc()
-            typer.echo(f"protocol: internal error ({type(exc).__name__}); run again with --debug for details",
-                       err=True)
-            code = EXIT_INTERNAL
+        argv = _prepare(list(sys.argv[1:] if args is None else args), set(self.commands))
+
+        def through_typer() -> int:
+            result = super(ProtocolGroup, self).main(argv, prog_name or "protocol", complete_var,
+                                                     standalone_mode=False, windows_expand_args=windows_expand_args,
+                                                     **extra)
+            return result if isinstance(result, int) else EXIT_OK
+
+        code = _guarded(through_typer)
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _prepare(argv: list[str], commands: set[str] | frozenset[str]) -> list[str]:
+    """Strip `--debug` (anywhere) and turn `protocol ID ...` into `protocol run ID ...`."""
+    global _DEBUG
+    _DEBUG = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        argv.insert(0, "run")
+    return argv
+
+
+def _guarded(action: Callable[[], int]) -> int:
+    """Run a command; every expected problem becomes one line on stderr and its exit code."""
+    try:
+        return action()
+    except ProtocolsError as exc:
+        typer.echo(f"protocol: {exc.message}", err=True)
+        return exc.exit_code
+    except typer.TyperException as exc:
+        message = exc.format_message()
+        # A bare `protocol` or `protocol log` shows the help text (a usage error, exit 2).
+        typer.echo(message if "\n" in message else f"protocol: {message}", err=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except Exception as exc:
+        if _DEBUG:
+            traceback.print_exc()
+        typer.echo(f"protocol: internal error ({type(exc).__name__}); run again with --debug for details", err=True)
+        return EXIT_INTERNAL
 
 
 app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
@@ -95,7 +110,18 @@ def _warn_shadows(dirs: list[Path]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. `protocol ID` with plain options starts the walk without building the
+    typer command tree; everything else goes through typer."""
+    args = _prepare(list(sys.argv[1:] if argv is None else argv), SUBCOMMANDS)
+    fast = _fast_run_options(args[1:]) if args[:1] == ["run"] else None
+    if fast is not None:
+        options = fast
+
+        def walk_now() -> int:
+            _walk_new(**options)
+            return EXIT_OK
+
+        sys.exit(_guarded(walk_now))
     app(args=argv, prog_name="protocol")
 
 
@@ -354,11 +380,48 @@ def run(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
+    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
+
+
+def _walk_new(protocol_id: str, log_dir: Path | None = None, patient: str | None = None,
+              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
     from aesthetic_protocols.chairside import check_patient_ref, start_walk
 
     check_patient_ref(patient)
     loaded = _load(protocol_id, protocols)
     _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
+
+
+_RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
+               "--protocols": "protocols"}
+
+
+def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
+    """`run`'s arguments read without building typer's parameter machinery (about 100 ms at every start,
+    which a practitioner waits through during an emergency). Only the plain, well-formed spellings are
+    read here; anything else returns None and goes through typer, which also gives its usage errors."""
+    if not args or args[0].startswith("-"):
+        return None
+    options: dict[str, Any] = {"protocol_id": args[0]}
+    rest = args[1:]
+    while rest:
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if word == "--plain":
+            options["plain"] = True
+            continue
+        field = _RUN_VALUES.get(name)
+        if field is None or (not has_value and not rest):
+            return None
+        if not has_value:
+            value = rest.pop(0)
+        if field in options and field != "protocols":
+            return None  # repeated single option: let typer decide
+        if field == "protocols":
+            options.setdefault("protocols", []).append(Path(value))
+        else:
+            options[field] = Path(value) if field == "log_dir" else value
+    return options
 
 
 @app.command()

@@ -34,7 +34,9 @@ Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # defer_build: the validators are built on first validation, not at import, so a walk started from the
+    # cache of validated protocols (see `cache`) never pays for them.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Status(StrEnum):

@@ -1,0 +1,89 @@
+"""A cache of validated protocols, so the chairside walk starts without parsing or validating YAML.
+
+The key is the sha256 of the protocol file's bytes together with the tool's own model and rule sources, the
+file name and today's date (a review can fall due overnight), so any change to any of them misses. Entries
+are pickles in a 0700 folder of the user's own; an entry not owned by the user, or writable by others, is
+ignored, and any failure to read or write the cache falls back to the full load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from aesthetic_protocols import __version__
+from aesthetic_protocols.errors import Problem
+from aesthetic_protocols.loader import Loaded
+
+CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
+_CODE = ("model.py", "checks.py", "loader.py")
+
+
+def cache_dir() -> Path | None:
+    """The cache folder; None when caching is off (`AESTHETIC_PROTOCOLS_CACHE_DIR=off`)."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("aesthetic-protocols", appauthor=False)) / "protocols"
+
+
+def key(raw: bytes, name: str, today: date) -> str:
+    """The cache key of a protocol file's bytes under this version of the code, today."""
+    digest = hashlib.sha256()
+    for part in (__version__.encode(), name.encode(), today.isoformat().encode(), raw):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    here = Path(__file__).parent
+    for module in _CODE:
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()
+
+
+def _trusted(path: Path) -> bool:
+    try:
+        status = path.stat()
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or status.st_uid == os.getuid()
+    return mine and not status.st_mode & 0o022
+
+
+def get(entry_key: str) -> tuple[Loaded, list[Problem]] | None:
+    """A cached (loaded protocol, warnings), or None."""
+    folder = cache_dir()
+    if folder is None or not _trusted(folder):
+        return None
+    path = folder / f"{entry_key}.pickle"
+    if not _trusted(path):
+        return None
+    try:
+        with path.open("rb") as handle:
+            value = pickle.load(handle)
+    except Exception:  # a corrupt or stale entry is only a miss
+        return None
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Loaded):
+        return value[0], list(value[1])
+    return None
+
+
+def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
+    """Store an entry atomically; never fails the caller."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, folder / f"{entry_key}.pickle")
+    except OSError:
+        return

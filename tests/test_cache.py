@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from aesthetic_protocols import cache, checks
+
+FIXTURE = Path(__file__).parent / "fixtures" / "valid" / "every-kind.yaml"
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture()
+def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def test_a_validated_protocol_is_served_from_the_cache_without_parsing(cached: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = tmp_path / "every-kind.yaml"
+    tree.write_bytes(FIXTURE.read_bytes())
+    first, _ = checks.load_valid(tree, TODAY)
+    assert len(list(cached.glob("*.pickle"))) == 1
+    assert cached.stat().st_mode & 0o777 == 0o700
+
+    def no_parsing(*_: object, **__: object) -> None:
+        raise AssertionError("parsed although cached")
+
+    monkeypatch.setattr(checks, "parse_source", no_parsing)
+    again, _ = checks.load_valid(tree, TODAY)
+    assert again.protocol == first.protocol and again.source.sha256 == first.source.sha256
+
+
+def test_any_change_to_the_file_or_the_day_misses(cached: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "every-kind.yaml"
+    tree.write_bytes(FIXTURE.read_bytes())
+    checks.load_valid(tree, TODAY)
+    tree.write_text(FIXTURE.read_text().replace("title: Treat", "title: Treat now"))
+    changed, _ = checks.load_valid(tree, TODAY)
+    assert changed.protocol.nodes["treat"].title == "Treat now"
+    checks.load_valid(tree, date(2026, 11, 28))
+    assert len(list(cached.glob("*.pickle"))) == 3
+
+
+def test_an_entry_writable_by_others_is_ignored(cached: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "every-kind.yaml"
+    tree.write_bytes(FIXTURE.read_bytes())
+    checks.load_valid(tree, TODAY)
+    (entry,) = cached.glob("*.pickle")
+    key = entry.stem
+    assert cache.get(key) is not None
+    os.chmod(entry, 0o666)
+    assert cache.get(key) is None
+    os.chmod(entry, 0o600)
+    entry.write_bytes(b"not a pickle")
+    assert cache.get(key) is None
+
+
+def test_caching_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    assert cache.cache_dir() is None
+    checks.load_valid(FIXTURE, TODAY)  # still loads
