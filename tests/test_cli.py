@@ -93,6 +93,15 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "Outcome: Resolved (resolved)",
         "  - Review tomorrow",
         "Source: EX-1",
+        "Timeline (elapsed, step, what was recorded):",
+        "  +0:00:00  begin  started every-kind 1.0.0 (draft)",
+        "  +0:00:00  begin  done",
+        "  +0:00:00  assess  answered y",
+        "  +0:00:00  areas  answered 2",
+        "  +0:00:00  treat  done",
+        "  +0:00:00  wait  done (continued before the wait ended)",
+        "  +0:00:00  better  answered y",
+        "  +0:00:00  fine  OUTCOME Resolved (resolved)",
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
     ]
     events = events_of(log)

@@ -77,3 +77,20 @@ def test_the_bundled_scenarios_all_pass_and_name_the_seed_cases() -> None:
     assert {"vascular-occlusion/sarah", "vascular-occlusion/intravascular-injection", "ptosis/maria",
             "nodules/robert"} <= names
     assert "FAIL" not in result.stdout
+
+
+def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    suite = load_scenarios(ROOT / "protocols" / "vascular-occlusion.scenarios.yaml")
+    case = next(s for s in suite.scenarios if s.name == "intravascular-injection")
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path))
+    runner = CliRunner()
+    walked = runner.invoke(app, ["vascular-occlusion", "--patient", "CLINIC-0042", "--practitioner", "Dr Example"],
+                           input="".join(f"{answer}\n" for answer in case.answers))
+    assert walked.exit_code == 0, walked.output
+    (log,) = tmp_path.glob("*.jsonl")
+    record = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
+    assert record.startswith("# Session record (anonymised)\n")
+    assert "OUTCOME" in record and "hyaluronidase-pulse" in record and "note: [removed]" in record
+    for identifying in ("CLINIC-0042", "Dr Example", log.stem, "intravascular injection; time"):
+        assert identifying not in record

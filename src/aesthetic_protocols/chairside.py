@@ -46,6 +46,7 @@ from aesthetic_protocols.model import (
     Status,
     WaitNode,
 )
+from aesthetic_protocols.report import timeline
 
 Clock = Callable[[], datetime]
 
@@ -291,6 +292,9 @@ class PlainFace:
                 self._out(f"Source: {', '.join(node.refs)}")
         else:
             self._out(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}")
+        self._out("Timeline (elapsed, step, what was recorded):")
+        for row in timeline(events):
+            self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")
         self._out(f"Log: {log}")
 
 
@@ -424,11 +428,9 @@ class TerminalFace:
         else:
             self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}",
                                style="bold")
-        table = Table("time", "step", "event")
-        for event in events:
-            if event.get("event") in {"answer", "red-flag", "back", "note", "outcome", "interrupted"}:
-                table.add_row(str(event.get("ts", ""))[11:19], str(event.get("node", "")),
-                              _describe_event(event))
+        table = Table("time (UTC)", "elapsed", "step", "what was recorded")
+        for row in timeline(events):
+            table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
         self.console.print(table)
         self.console.print(f"Log: {log}")
 
@@ -436,20 +438,6 @@ class TerminalFace:
 def _mmss(delta: Any) -> str:
     seconds = max(0, int(delta.total_seconds()))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def _describe_event(event: dict[str, Any]) -> str:
-    kind = event.get("event")
-    if kind == "answer":
-        answer = event.get("answer") or "done"
-        return f"{answer}" + (f" (done at {event['done_at']})" if event.get("done_at") else "")
-    if kind == "red-flag":
-        return f"RED FLAG {event.get('key')}: {event.get('label')}"
-    if kind == "note":
-        return f"note: {event.get('text')}"
-    if kind == "back":
-        return f"back to {event.get('to')}"
-    return str(kind)
 
 
 def _read_key(timeout: float | None) -> str | None:

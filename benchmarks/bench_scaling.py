@@ -1,0 +1,96 @@
+"""How validation time grows with the size of one tree: 1k, 10k and 100k nodes, phase by phase.
+
+    python benchmarks/bench_scaling.py [--sizes 1000 10000 100000] [--repeat 2]
+
+A 100k-node file is far above the 1 MiB limit of `protocol validate`, so this calls the library
+directly: `loader.parse_source(path, max_bytes=...)` (read, event screen, compose, convert),
+`loader.build` (pydantic) and `checks.check` (graph rules), timing each phase (best of --repeat).
+The baseline, measured in the same run on the same text, is `yaml.compose` alone with the C loader.
+
+Targets: 100k nodes validate in under 5 s in total; time per node at 100k / at 1k about 1.0 (linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from _synth import tree_yaml
+
+from aesthetic_protocols import checks, loader
+
+TARGET_SECONDS = 5.0
+T = TypeVar("T")
+_CLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def best(repeat: int, call: Callable[[], T]) -> tuple[float, T]:
+    """Best wall time of `repeat` calls (garbage collection as in normal use), and the last result."""
+    times = []
+    result: Any = None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    today = date.today()
+    if not yaml.__with_libyaml__:
+        print("note: PyYAML has no libyaml here; both sides use the pure-Python parser")
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
+        for size in args.sizes:
+            protocol_id = f"synthetic-{size}"
+            text = tree_yaml(protocol_id, size - 1)  # plus the emergency outcome = size nodes
+            path = Path(tmp) / f"{protocol_id}.yaml"
+            path.write_bytes(text.encode("utf-8"))
+            limit = len(text) * 2
+            compose_s, _ = best(args.repeat, lambda text=text: yaml.compose(text, Loader=_CLoader))
+            parse_s, source = best(args.repeat, lambda path=path, limit=limit: loader.parse_source(path,
+                                                                                                  max_bytes=limit))
+            build_s, protocol = best(args.repeat, lambda source=source: loader.build(source))
+            check_s, problems = best(args.repeat, lambda p=protocol, s=source: checks.check(p, s, today,
+                                                                                            protocol_id))
+            if problems or len(protocol.nodes) != size:
+                print(f"VOID: the {size}-node tree is not valid ({len(protocol.nodes)} nodes):")
+                for problem in problems[:10]:
+                    print(f"  {problem}")
+                sys.exit(1)
+            rows.append((size, len(text), compose_s, parse_s, build_s, check_s))
+
+    print(f"one tree per size; seconds, best of {args.repeat}; baseline = yaml.compose (C loader) alone")
+    header = f"{'nodes':>8}{'MiB':>7}{'compose':>9}{'parse':>8}{'build':>8}{'check':>8}{'total':>8}"
+    print(header + f"{'us/node':>9}{'ours/base':>10}")
+    for size, nbytes, compose_s, parse_s, build_s, check_s in rows:
+        total = parse_s + build_s + check_s
+        print(f"{size:>8}{nbytes / 2**20:>7.2f}{compose_s:>9.3f}{parse_s:>8.3f}{build_s:>8.3f}{check_s:>8.3f}"
+              f"{total:>8.3f}{total / size * 1e6:>9.1f}{total / compose_s:>10.2f}")
+    first, last = rows[0], rows[-1]
+    per_node = [sum(row[3:]) / row[0] for row in (first, last)]
+    print(f"RATIO time per node {last[0]}/{first[0]} = {per_node[1] / per_node[0]:.2f} (linear = about 1.0)")
+    print(f"RATIO ours/baseline at {last[0]} nodes = {sum(last[3:]) / last[2]:.2f}")
+    if last[0] >= 100_000:
+        total = sum(last[3:])
+        print(f"{last[0]} nodes validate in {total:.2f} s (target < {TARGET_SECONDS:.0f} s: "
+              f"{'met' if total < TARGET_SECONDS else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,547 @@
+"""The rules beyond the schema: for every rule in `checks.RULES` one file where it fires (exact line, column
+and message) and one valid variant where it does not; `_reach` visits each node once; and the `validate`
+command's text, JSON and GitHub outputs, exit codes and `--strict`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aesthetic_protocols import checks
+from aesthetic_protocols.checks import RULES, validate_path
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.loader import parse_source
+from aesthetic_protocols.model import Protocol
+
+TODAY = date(2026, 6, 1)
+
+BASE = """\
+id: demo
+title: Demo tree
+version: 1.0.0
+status: draft
+review: {next_review: 2026-06-01}
+references:
+  R1: {citation: "Source one."}
+derived:
+  dose: {variable: areas, times: 2, unit: ml}
+start: begin
+red_flags:
+  - {key: v, label: "Vision change", goto: emergency}
+nodes:
+  begin:
+    kind: action
+    title: Begin
+    refs: [R1]
+    next: ask
+  ask:
+    kind: question
+    title: Blanching?
+    options:
+      - {key: y, label: "Yes", next: areas}
+      - {key: n, label: "No", next: fine}
+  areas:
+    kind: input
+    title: Areas
+    variable: areas
+    min: 1
+    max: 4
+    next: treat
+  treat:
+    kind: action
+    title: "Give {dose} for {areas} area(s)"
+    refs: [R1]
+    requires: [areas]
+    next: pause
+  pause:
+    kind: wait
+    title: Wait
+    minutes: 10
+    refs: [R1]
+    next: fine
+  fine:
+    kind: outcome
+    title: Resolved
+    severity: resolved
+    refs: [R1]
+  emergency:
+    kind: outcome
+    title: Emergency
+    severity: emergency
+    refs: [R1]
+"""
+
+# No red flags, one node: small enough to take away every outcome.
+MINI = """\
+id: demo
+title: Mini
+version: 1.0.0
+status: draft
+references:
+  R1: {citation: "Source one."}
+start: only
+nodes:
+  only:
+    kind: action
+    title: Only
+    refs: [R1]
+    next: only
+"""
+
+Edit = tuple[str, str]
+ORPHAN = "  orphan:\n    kind: outcome\n    title: Orphan\n    severity: emergency\n    refs: [R1]\n"
+LOOP = ("  loop-a:\n    kind: action\n    title: A\n    refs: [R1]\n    next: loop-b\n"
+        "  loop-b:\n    kind: action\n    title: B\n    refs: [R1]\n    next: loop-a\n")
+SECOND_FLAG = '  - {key: v, label: "Vision change", goto: emergency}\n'
+
+
+def edited(edits: Iterable[Edit], text: str = BASE) -> str:
+    """Each edit replaces a fragment that occurs exactly once; `("", extra)` appends (inside `nodes:`)."""
+    for old, new in edits:
+        if not old:
+            text += new
+            continue
+        assert text.count(old) == 1, f"fragment {old!r} must occur exactly once"
+        text = text.replace(old, new)
+    return text
+
+
+def appended(extra: str) -> Edit:
+    return "", extra
+
+
+def at(text: str, needle: str, key: str | None = None) -> str:
+    """`line:col` of `key` inside the one occurrence of `needle` (default: its first non-blank character)."""
+    assert text.count(needle) == 1, f"{needle!r} must occur exactly once"
+    offset = needle.index(key) if key is not None else len(needle) - len(needle.lstrip())
+    index = text.index(needle) + offset
+    line = text.count("\n", 0, index) + 1
+    return f"{line}:{index - (text.rfind(chr(10), 0, index) + 1) + 1}"
+
+
+def run_checks(tmp_path: Path, text: str, name: str = "demo.yaml") -> list[str]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return [str(p) for p in validate_path(path, TODAY, name)]
+
+
+@dataclass(frozen=True)
+class Expect:
+    needle: str
+    key: str | None
+    rule: str
+    message: str
+
+
+def expected(text: str, items: list[Expect], name: str = "demo.yaml") -> list[str]:
+    return [f"{name}:{at(text, e.needle, e.key)}: {RULES[e.rule].severity}[{e.rule}]: {e.message}" for e in items]
+
+
+UNREACHED = "node cannot be reached from start or a red flag"
+
+
+@dataclass(frozen=True)
+class Case:
+    edits: list[Edit]
+    problems: list[Expect]
+    name: str = "demo.yaml"
+    base: str = BASE
+
+
+POSITIVE: dict[str, Case] = {
+    "unknown-start": Case([("start: begin", "start: nowhere")], [
+        Expect("start: nowhere", None, "unknown-start", "start names no node"),
+        *(Expect(f"\n  {nid}:", nid, "unreachable", UNREACHED)
+          for nid in ("begin", "ask", "areas", "treat", "pause", "fine")),
+    ]),
+    "unknown-target": Case([('label: "No", next: fine}', 'label: "No", next: fin}')], [
+        Expect('label: "No", next: fin}', "next", "unknown-target", "next names no node"),
+    ]),
+    "unknown-requirement": Case([("requires: [areas]", "requires: [area]")], [
+        Expect("requires: [area]", "area", "unknown-requirement", "requires names no node"),
+    ]),
+    "unreachable": Case([appended(ORPHAN)], [Expect("  orphan:", "orphan", "unreachable", UNREACHED)]),
+    "trap": Case([('label: "No", next: fine}', 'label: "No", next: loop-a}'), appended(LOOP)], [
+        Expect("  loop-a:", "loop-a", "trap", "no outcome can be reached from this node"),
+        Expect("  loop-b:", "loop-b", "trap", "no outcome can be reached from this node"),
+    ]),
+    "wait-no-exit": Case([("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: pause\n")], [
+        Expect("  areas:", "areas", "trap", "no outcome can be reached from this node"),
+        Expect("  treat:", "treat", "trap", "no outcome can be reached from this node"),
+        Expect("  pause:", "pause", "wait-no-exit", "this wait lies on no path that reaches an outcome"),
+    ]),
+    "no-outcome": Case([], [Expect("nodes:", None, "no-outcome", "the protocol has no outcome node")], base=MINI),
+    "duplicate-option-key": Case([('{key: n, label: "No"', '{key: y, label: "No"')], [
+        Expect('{key: y, label: "No"', "key", "duplicate-option-key", "option key 'y' is used twice in this question"),
+    ]),
+    "duplicate-red-flag-key": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: v, label: "Pain", goto: emergency}\n')], [
+        Expect('{key: v, label: "Pain"', "key", "duplicate-red-flag-key", "red flag key 'v' is used twice"),
+    ]),
+    "red-flag-key-collision": Case([("{key: v, label: \"Vision", "{key: n, label: \"Vision")], [
+        Expect('{key: n, label: "Vision', "key", "red-flag-key-collision",
+               "red flag key 'n' is also an option key; a keystroke must mean one thing"),
+    ]),
+    "red-flag-target": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: ask}\n')], [
+        Expect("goto: ask}", "goto", "red-flag-target",
+               "red flag can lead to outcome 'fine' of severity resolved; only emergency or refer outcomes are allowed"),
+    ]),
+    "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
+        Expect("refs: [R9]", "R9", "unknown-reference", "reference 'R9' is not defined under references"),
+    ]),
+    "missing-citation": Case([("    minutes: 10\n    refs: [R1]\n", "    minutes: 10\n")], [
+        Expect("  pause:", "pause", "missing-citation", "wait node cites no reference (add refs:)"),
+    ]),
+    "requires-before": Case([('label: "No", next: fine}', 'label: "No", next: treat}')], [
+        Expect("requires: [areas]", "areas", "requires-before", "can be reached without passing 'areas' first"),
+    ]),
+    "unknown-variable": Case([("{areas} area(s)", "{area} area(s)")], [
+        Expect('title: "Give {dose} for {area}', "title", "unknown-variable",
+               "{area} is neither an input variable nor a derived value"),
+    ]),
+    "input-bounds": Case([("    min: 1\n", "    min: 5\n")], [Expect("min: 5", None, "input-bounds", "min is above max")]),
+    "id-mismatch": Case([], [
+        Expect("id: demo", None, "id-mismatch", "id differs from the file name (it must equal the name without .yaml)"),
+    ], name="other.yaml"),
+    "reserved-id": Case([("id: demo", "id: list")], [
+        Expect("id: list", None, "reserved-id", "id is a subcommand name; `protocol ID` could not run it"),
+    ], name="list.yaml"),
+    "approved-without-approver": Case([("status: draft", "status: approved")], [
+        Expect("status: approved", None, "approved-without-approver",
+               "approved protocols name review.approved_by and approved_on"),
+    ]),
+    "review-overdue": Case([("next_review: 2026-06-01", "next_review: 2026-05-31")], [
+        Expect("next_review: 2026-05-31", None, "review-overdue", "review date has passed; review the protocol"),
+    ]),
+}
+
+NEGATIVE: dict[str, Case] = {
+    "unknown-start": Case([("start: begin", "start: first"), ("  begin:\n", "  first:\n")], []),
+    "unknown-target": Case([('label: "No", next: fine}', 'label: "No", next: emergency}')], []),
+    "unknown-requirement": Case([("requires: [areas]", "requires: [begin]")], []),
+    # A node reached only through a red flag is reachable: the flag is offered at every prompt.
+    "unreachable": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: orphan}\n'),
+                         appended(ORPHAN)], []),
+    # The same loop with a way out.
+    "trap": Case([('label: "No", next: fine}', 'label: "No", next: loop-a}'),
+                  appended(LOOP.replace("next: loop-a", "next: fine"))], []),
+    # A wait inside a loop that can still leave it.
+    "wait-no-exit": Case([("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: ask\n")], []),
+    "no-outcome": Case([("    refs: [R1]\n    next: only\n", "    refs: [R1]\n    next: done\n"),
+                        appended("  done:\n    kind: outcome\n    title: Done\n    severity: resolved\n"
+                                 "    refs: [R1]\n")], [], base=MINI),
+    "duplicate-option-key": Case([('{key: n, label: "No"', '{key: m, label: "No"')], []),
+    "duplicate-red-flag-key": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: emergency}\n')],
+                                   []),
+    "red-flag-key-collision": Case([("{key: v, label: \"Vision", "{key: z, label: \"Vision")], []),
+    # A red flag into a question whose every answer ends in refer or emergency.
+    "red-flag-target": Case([
+        (SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: triage}\n'),
+        appended("  triage:\n    kind: question\n    title: How bad?\n    options:\n"
+                 "      - {key: a, label: \"Severe\", next: emergency}\n"
+                 "      - {key: b, label: \"Moderate\", next: refer}\n"
+                 "  refer:\n    kind: outcome\n    title: Refer\n    severity: refer\n    refs: [R1]\n"),
+    ], []),
+    "unknown-reference": Case([('  R1: {citation: "Source one."}\n',
+                                '  R1: {citation: "Source one."}\n  R-2.b: {citation: "Two.", url: "https://x.invalid"}\n'),
+                               ("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R1, R-2.b]"),
+                               ('label: "No", next: fine}', 'label: "No", next: fine, refs: [R-2.b]}')], []),
+    # Questions and inputs need no citation (the base has an uncited question and input).
+    "missing-citation": Case([("    kind: question\n    title: Blanching?\n",
+                               "    kind: question\n    title: Blanching?\n    text: No refs needed here.\n")], []),
+    # Every path to `treat` passes `ask`.
+    "requires-before": Case([("requires: [areas]", "requires: [ask, areas]")], []),
+    "unknown-variable": Case([("    title: Wait\n", "    title: Wait\n    text: \"{dose} for {areas}; {x\"\n")], []),
+    "input-bounds": Case([("    min: 1\n", "    min: 4\n")], []),  # min == max is allowed
+    "id-mismatch": Case([("id: demo", "id: other")], [], name="other.yaml"),
+    "reserved-id": Case([("id: demo", "id: listing")], [], name="listing.yaml"),
+    "approved-without-approver": Case([("status: draft", "status: approved"),
+                                       ("review: {", "review: {approved_by: Dr A, approved_on: 2026-01-01, ")], []),
+    "review-overdue": Case([], []),  # next_review is today: due, not overdue
+}
+
+SCENARIO_RULES = {"scenario-protocol"}
+
+
+def test_every_rule_has_a_positive_and_a_negative_case() -> None:
+    assert set(POSITIVE) | SCENARIO_RULES == set(RULES)
+    assert set(NEGATIVE) | SCENARIO_RULES == set(RULES)
+
+
+def test_the_base_protocol_is_clean(tmp_path: Path) -> None:
+    assert run_checks(tmp_path, BASE) == []
+
+
+@pytest.mark.parametrize("rule", sorted(POSITIVE))
+def test_rule_fires_at_its_line(rule: str, tmp_path: Path) -> None:
+    case = POSITIVE[rule]
+    text = edited(case.edits, case.base)
+    problems = run_checks(tmp_path, text, case.name)
+    assert problems == expected(text, case.problems, case.name)
+    assert any(f"[{rule}]" in p for p in problems)
+
+
+@pytest.mark.parametrize("rule", sorted(NEGATIVE))
+def test_valid_variant_does_not_fire(rule: str, tmp_path: Path) -> None:
+    case = NEGATIVE[rule]
+    assert run_checks(tmp_path, edited(case.edits, case.base), case.name) == []
+
+
+def test_scenario_protocol_rule(tmp_path: Path) -> None:
+    suite = "protocol: {name}\nscenarios:\n  - name: short\n    answers: [n]\n    outcome: fine\n"
+    assert run_checks(tmp_path, suite.format(name="demo"), "demo.scenarios.yaml") == []
+    assert run_checks(tmp_path, suite.format(name="other"), "demo.scenarios.yaml") == [
+        "demo.scenarios.yaml:1:1: error[scenario-protocol]: names protocol 'other' but sits beside 'demo.yaml'"
+    ]
+
+
+# --- more exact cases of some rules ----------------------------------------------------------------------
+
+
+def test_red_flag_target_names_the_first_offending_outcome_in_file_order(tmp_path: Path) -> None:
+    # The message must not depend on set iteration order (hash seeds): several outcomes are reachable.
+    names = ["o-h", "o-c", "o-f", "o-a", "o-g", "o-b", "o-e", "o-d"]
+    options = "".join(f'      - {{key: {chr(97 + i)}, label: "{n}", next: {n}}}\n' for i, n in enumerate(names))
+    outcomes = "".join(f"  {n}:\n    kind: outcome\n    title: {n}\n    severity: resolved\n    refs: [R1]\n"
+                       for n in names)
+    text = edited([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: many}\n'),
+                   appended("  many:\n    kind: question\n    title: Many\n    options:\n" + options + outcomes),
+                   ('label: "No", next: fine}', 'label: "No", next: many}')])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("goto: many}", "goto", "red-flag-target",
+               "red flag can lead to outcome 'o-h' of severity resolved; only emergency or refer outcomes are allowed"),
+    ])
+
+
+def test_red_flag_into_a_refer_outcome_directly_is_allowed(tmp_path: Path) -> None:
+    text = edited([("severity: emergency", "severity: refer")])
+    assert run_checks(tmp_path, text) == []
+
+
+def test_derived_value_reading_no_input(tmp_path: Path) -> None:
+    text = edited([("{variable: areas, times", "{variable: area, times")])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("{variable: area, times", "variable", "unknown-variable", "derived value reads no input variable"),
+    ])
+
+
+def test_unknown_reference_in_an_option(tmp_path: Path) -> None:
+    text = edited([('label: "No", next: fine}', 'label: "No", next: fine, refs: [R1, NOPE]}')])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("refs: [R1, NOPE]", "NOPE", "unknown-reference", "reference 'NOPE' is not defined under references"),
+    ])
+
+
+def test_red_flag_goto_naming_no_node(tmp_path: Path) -> None:
+    text = edited([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: nowhere}\n')])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("goto: nowhere}", "goto", "unknown-target", "goto names no node"),
+    ])
+
+
+@pytest.mark.parametrize("review", ["{approved_by: Dr A}", "{approved_on: 2026-01-01}"])
+def test_approved_needs_both_approver_and_date(review: str, tmp_path: Path) -> None:
+    text = edited([("status: draft", "status: approved"), ("review: {next_review: 2026-06-01}", f"review: {review}")])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("status: approved", None, "approved-without-approver",
+               "approved protocols name review.approved_by and approved_on"),
+    ])
+
+
+def test_review_overdue_depends_only_on_the_injected_today(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE)
+    assert validate_path(path, date(2026, 6, 1), "demo.yaml") == []
+    (problem,) = validate_path(path, date(2026, 6, 2), "demo.yaml")
+    assert str(problem) == "demo.yaml:5:10: warning[review-overdue]: review date has passed; review the protocol"
+
+
+# --- `_reach` is linear ----------------------------------------------------------------------------------
+
+
+def chain(n: int) -> str:
+    """n questions in a chain, each also looping back to the first: a naive search would revisit."""
+    lines = ["id: chain", "title: Chain", "version: 1.0.0", "status: draft",
+             "references:", '  R1: {citation: "One."}', "start: q0", "nodes:"]
+    for i in range(n):
+        follow = f"q{i + 1}" if i + 1 < n else "end"
+        lines += [f"  q{i}:", "    kind: question", f"    title: Q{i}", "    options:",
+                  f"      - {{key: a, label: Onward, next: {follow}}}", "      - {key: b, label: Back, next: q0}"]
+    lines += ["  end:", "    kind: outcome", "    title: End", "    severity: resolved", "    refs: [R1]"]
+    return "\n".join(lines) + "\n"
+
+
+def test_reach_expands_each_node_once_on_a_2000_node_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 2000
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain(n))
+    source = parse_source(path, "chain.yaml")
+    protocol = Protocol.model_validate(source.data)
+    original = checks._reach
+    expansions: list[Counter[str]] = []
+
+    def counting(starts: Iterable[str], edges: Callable[[str], Iterable[str]], blocked: str | None = None) -> set[str]:
+        seen: Counter[str] = Counter()
+        expansions.append(seen)
+
+        def counted(node_id: str) -> Iterable[str]:
+            seen[node_id] += 1
+            return edges(node_id)
+
+        return original(starts, counted, blocked)
+
+    monkeypatch.setattr(checks, "_reach", counting)
+    assert checks.check(protocol, source, TODAY, "chain") == []
+    assert expansions, "check must search the graph through _reach"
+    for seen in expansions:
+        assert max(seen.values()) == 1  # every node expanded at most once per search
+    total = sum(sum(seen.values()) for seen in expansions)
+    assert n + 1 <= total <= 3 * (n + 1)  # a constant number of searches, each O(n)
+
+
+# --- the validate command ---------------------------------------------------------------------------------
+
+
+class FixedDate(date):
+    @classmethod
+    def today(cls) -> FixedDate:
+        return cls(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads `date.today()`; every CLI test here runs on TODAY."""
+    monkeypatch.setattr("aesthetic_protocols.cli.date", FixedDate)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def validate(*args: str) -> Any:
+    return CliRunner().invoke(app, ["validate", *args])
+
+
+OVERDUE = edited([("next_review: 2026-06-01", "next_review: 2026-05-31")])
+BAD_BOUNDS = edited([("    min: 1\n", "    min: 9\n")])
+
+
+def test_validate_clean_file_text_format(tmp_path: Path) -> None:
+    path = write(tmp_path, "demo.yaml", BASE)
+    result = validate(str(path))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == "1 file(s) checked: 0 error(s), 0 warning(s)\n"
+
+
+def test_validate_text_lines_and_stderr_summary(tmp_path: Path) -> None:
+    path = write(tmp_path, "demo.yaml", BAD_BOUNDS)
+    result = validate(str(path))
+    assert result.exit_code == 1
+    assert result.stdout == f"{path}:30:5: error[input-bounds]: min is above max\n"
+    assert result.stderr == "1 file(s) checked: 1 error(s), 0 warning(s)\n"
+    assert "Traceback" not in result.output
+
+
+def test_validate_checks_every_file_before_deciding(tmp_path: Path) -> None:
+    first = write(tmp_path, "a/demo.yaml", BAD_BOUNDS)
+    good = write(tmp_path, "b/demo.yaml", BASE)
+    second = write(tmp_path, "c/other.yaml", BASE)
+    result = validate(str(first), str(good), str(second))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{first}:30:5: error[input-bounds]: min is above max",
+        f"{second}:1:1: error[id-mismatch]: id differs from the file name (it must equal the name without .yaml)",
+    ]
+    assert result.stderr == "3 file(s) checked: 2 error(s), 0 warning(s)\n"
+
+
+def test_validate_a_folder_checks_its_protocol_files(tmp_path: Path) -> None:
+    folder = tmp_path / "trees"
+    write(folder, "demo.yaml", BASE)
+    bad = write(folder / "sub", "demo.yaml", BAD_BOUNDS)
+    write(folder, "notes.txt", "not a protocol")
+    result = validate(str(folder))
+    assert result.exit_code == 1
+    assert result.stdout == f"{bad}:30:5: error[input-bounds]: min is above max\n"
+    assert result.stderr == "2 file(s) checked: 1 error(s), 0 warning(s)\n"
+
+
+def test_validate_json_format(tmp_path: Path) -> None:
+    bad = write(tmp_path, "demo.yaml", BAD_BOUNDS)
+    result = validate("--format", "json", str(bad))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report == {
+        "files": 1,
+        "errors": 1,
+        "warnings": 0,
+        "problems": [{"path": str(bad), "line": 30, "column": 5, "severity": "error", "rule": "input-bounds",
+                      "message": "min is above max"}],
+    }
+    assert list(report) == ["files", "errors", "warnings", "problems"]
+    assert list(report["problems"][0]) == ["path", "line", "column", "severity", "rule", "message"]
+
+
+def test_validate_json_format_clean(tmp_path: Path) -> None:
+    result = validate("--format", "json", str(write(tmp_path, "demo.yaml", BASE)))
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"files": 1, "errors": 0, "warnings": 0, "problems": []}
+
+
+def test_validate_github_format_escapes_properties(tmp_path: Path) -> None:
+    folder = tmp_path / "a,b"
+    bad = write(folder, "demo.yaml", BAD_BOUNDS)
+    warn = write(folder, "other.yaml", OVERDUE.replace("id: demo", "id: other"))
+    result = validate("--format", "github", str(bad), str(warn))
+    assert result.exit_code == 1
+    escaped = str(folder).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
+    assert result.stdout.splitlines() == [
+        f"::error file={escaped}/demo.yaml,line=30,col=5,title=input-bounds::min is above max",
+        f"::warning file={escaped}/other.yaml,line=5,col=10,title=review-overdue::"
+        "review date has passed; review the protocol",
+    ]
+
+
+def test_validate_github_format_keeps_colons_in_the_message(tmp_path: Path) -> None:
+    path = write(tmp_path, "demo.yaml", edited([("title: Begin", "title: no")]))
+    result = validate("--format", "github", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"::error file={path},line=16,col=5,title=schema::nodes.begin.action.title: must be text "
+        "(quote it: YAML reads yes/no/on/off as booleans and 1.10 as a number)\n"
+    )
+
+
+def test_validate_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    path = write(tmp_path, "demo.yaml", OVERDUE)
+    line = f"{path}:5:10: warning[review-overdue]: review date has passed; review the protocol\n"
+    plain = validate(str(path))
+    assert plain.exit_code == 0
+    assert plain.stdout == line
+    assert plain.stderr == "1 file(s) checked: 0 error(s), 1 warning(s)\n"
+    strict = validate("--strict", str(path))
+    assert strict.exit_code == 1
+    assert strict.stdout == line
+    clean = validate("--strict", str(write(tmp_path / "clean", "demo.yaml", BASE)))
+    assert clean.exit_code == 0
+
+
+def test_validate_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    good = write(tmp_path, "demo.yaml", BASE)
+    missing = tmp_path / "nope.yaml"
+    result = validate(str(good), str(missing))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"protocol: no such file or folder: {missing}\n"
+    assert len(result.output.splitlines()) == 1
