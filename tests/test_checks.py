@@ -422,8 +422,8 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -448,7 +448,7 @@ def test_validate_text_lines_and_stderr_summary(tmp_path: Path) -> None:
     path = write(tmp_path, "demo.yaml", BAD_BOUNDS)
     result = validate(str(path))
     assert result.exit_code == 1
-    assert result.stdout == f"{path}:30:5: error[input-bounds]: min is above max\n"
+    assert result.stdout == f"{path}:29:5: error[input-bounds]: min is above max\n"
     assert result.stderr == "1 file(s) checked: 1 error(s), 0 warning(s)\n"
     assert "Traceback" not in result.output
 
@@ -460,7 +460,7 @@ def test_validate_checks_every_file_before_deciding(tmp_path: Path) -> None:
     result = validate(str(first), str(good), str(second))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"{first}:30:5: error[input-bounds]: min is above max",
+        f"{first}:29:5: error[input-bounds]: min is above max",
         f"{second}:1:1: error[id-mismatch]: id differs from the file name (it must equal the name without .yaml)",
     ]
     assert result.stderr == "3 file(s) checked: 2 error(s), 0 warning(s)\n"
@@ -473,7 +473,7 @@ def test_validate_a_folder_checks_its_protocol_files(tmp_path: Path) -> None:
     write(folder, "notes.txt", "not a protocol")
     result = validate(str(folder))
     assert result.exit_code == 1
-    assert result.stdout == f"{bad}:30:5: error[input-bounds]: min is above max\n"
+    assert result.stdout == f"{bad}:29:5: error[input-bounds]: min is above max\n"
     assert result.stderr == "2 file(s) checked: 1 error(s), 0 warning(s)\n"
 
 
@@ -486,7 +486,7 @@ def test_validate_json_format(tmp_path: Path) -> None:
         "files": 1,
         "errors": 1,
         "warnings": 0,
-        "problems": [{"path": str(bad), "line": 30, "column": 5, "severity": "error", "rule": "input-bounds",
+        "problems": [{"path": str(bad), "line": 29, "column": 5, "severity": "error", "rule": "input-bounds",
                       "message": "min is above max"}],
     }
     assert list(report) == ["files", "errors", "warnings", "problems"]
@@ -507,7 +507,7 @@ def test_validate_github_format_escapes_properties(tmp_path: Path) -> None:
     assert result.exit_code == 1
     escaped = str(folder).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
     assert result.stdout.splitlines() == [
-        f"::error file={escaped}/demo.yaml,line=30,col=5,title=input-bounds::min is above max",
+        f"::error file={escaped}/demo.yaml,line=29,col=5,title=input-bounds::min is above max",
         f"::warning file={escaped}/other.yaml,line=5,col=10,title=review-overdue::"
         "review date has passed; review the protocol",
     ]
