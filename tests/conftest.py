@@ -24,3 +24,11 @@ def write(tmp_path: Path) -> Writer:
         return path
 
     return _write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_protocol_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's real protocol cache (subprocesses inherit this too)."""
+    import os
+
+    os.environ["AESTHETIC_PROTOCOLS_CACHE_DIR"] = str(tmp_path_factory.mktemp("protocol-cache"))

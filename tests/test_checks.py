@@ -190,8 +190,8 @@ POSITIVE: dict[str, Case] = {
                "red flag key 'n' is also an option key; a keystroke must mean one thing"),
     ]),
     "red-flag-target": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: ask}\n')], [
-        Expect("goto: ask}", "goto", "red-flag-target",
-               "red flag can lead to outcome 'fine' of severity resolved; only emergency or refer outcomes are allowed"),
+        Expect("goto: ask}", "goto", "red-flag-target", "red flag can lead to outcome 'fine' of severity resolved; "
+               "only emergency or refer outcomes are allowed"),
     ]),
     "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
         Expect("refs: [R9]", "R9", "unknown-reference", "reference 'R9' is not defined under references"),
@@ -206,7 +206,9 @@ POSITIVE: dict[str, Case] = {
         Expect('title: "Give {dose} for {area}', "title", "unknown-variable",
                "{area} is neither an input variable nor a derived value"),
     ]),
-    "input-bounds": Case([("    min: 1\n", "    min: 5\n")], [Expect("min: 5", None, "input-bounds", "min is above max")]),
+    "input-bounds": Case([("    min: 1\n", "    min: 5\n")], [
+        Expect("min: 5", None, "input-bounds", "min is above max"),
+    ]),
     "id-mismatch": Case([], [
         Expect("id: demo", None, "id-mismatch", "id differs from the file name (it must equal the name without .yaml)"),
     ], name="other.yaml"),
@@ -421,7 +423,7 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("aesthetic_protocols.cli.date", FixedDate)
 
 
-def write(folder: Path, name: str, text: str) -> Path:
+def put(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -437,7 +439,7 @@ BAD_BOUNDS = edited([("    min: 1\n", "    min: 9\n")])
 
 
 def test_validate_clean_file_text_format(tmp_path: Path) -> None:
-    path = write(tmp_path, "demo.yaml", BASE)
+    path = put(tmp_path, "demo.yaml", BASE)
     result = validate(str(path))
     assert result.exit_code == 0
     assert result.stdout == ""
@@ -445,7 +447,7 @@ def test_validate_clean_file_text_format(tmp_path: Path) -> None:
 
 
 def test_validate_text_lines_and_stderr_summary(tmp_path: Path) -> None:
-    path = write(tmp_path, "demo.yaml", BAD_BOUNDS)
+    path = put(tmp_path, "demo.yaml", BAD_BOUNDS)
     result = validate(str(path))
     assert result.exit_code == 1
     assert result.stdout == f"{path}:29:5: error[input-bounds]: min is above max\n"
@@ -454,9 +456,9 @@ def test_validate_text_lines_and_stderr_summary(tmp_path: Path) -> None:
 
 
 def test_validate_checks_every_file_before_deciding(tmp_path: Path) -> None:
-    first = write(tmp_path, "a/demo.yaml", BAD_BOUNDS)
-    good = write(tmp_path, "b/demo.yaml", BASE)
-    second = write(tmp_path, "c/other.yaml", BASE)
+    first = put(tmp_path, "a/demo.yaml", BAD_BOUNDS)
+    good = put(tmp_path, "b/demo.yaml", BASE)
+    second = put(tmp_path, "c/other.yaml", BASE)
     result = validate(str(first), str(good), str(second))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -468,9 +470,9 @@ def test_validate_checks_every_file_before_deciding(tmp_path: Path) -> None:
 
 def test_validate_a_folder_checks_its_protocol_files(tmp_path: Path) -> None:
     folder = tmp_path / "trees"
-    write(folder, "demo.yaml", BASE)
-    bad = write(folder / "sub", "demo.yaml", BAD_BOUNDS)
-    write(folder, "notes.txt", "not a protocol")
+    put(folder, "demo.yaml", BASE)
+    bad = put(folder / "sub", "demo.yaml", BAD_BOUNDS)
+    put(folder, "notes.txt", "not a protocol")
     result = validate(str(folder))
     assert result.exit_code == 1
     assert result.stdout == f"{bad}:29:5: error[input-bounds]: min is above max\n"
@@ -478,7 +480,7 @@ def test_validate_a_folder_checks_its_protocol_files(tmp_path: Path) -> None:
 
 
 def test_validate_json_format(tmp_path: Path) -> None:
-    bad = write(tmp_path, "demo.yaml", BAD_BOUNDS)
+    bad = put(tmp_path, "demo.yaml", BAD_BOUNDS)
     result = validate("--format", "json", str(bad))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -494,15 +496,15 @@ def test_validate_json_format(tmp_path: Path) -> None:
 
 
 def test_validate_json_format_clean(tmp_path: Path) -> None:
-    result = validate("--format", "json", str(write(tmp_path, "demo.yaml", BASE)))
+    result = validate("--format", "json", str(put(tmp_path, "demo.yaml", BASE)))
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"files": 1, "errors": 0, "warnings": 0, "problems": []}
 
 
 def test_validate_github_format_escapes_properties(tmp_path: Path) -> None:
     folder = tmp_path / "a,b"
-    bad = write(folder, "demo.yaml", BAD_BOUNDS)
-    warn = write(folder, "other.yaml", OVERDUE.replace("id: demo", "id: other"))
+    bad = put(folder, "demo.yaml", BAD_BOUNDS)
+    warn = put(folder, "other.yaml", OVERDUE.replace("id: demo", "id: other"))
     result = validate("--format", "github", str(bad), str(warn))
     assert result.exit_code == 1
     escaped = str(folder).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
@@ -514,17 +516,17 @@ def test_validate_github_format_escapes_properties(tmp_path: Path) -> None:
 
 
 def test_validate_github_format_keeps_colons_in_the_message(tmp_path: Path) -> None:
-    path = write(tmp_path, "demo.yaml", edited([("title: Begin", "title: no")]))
+    path = put(tmp_path, "demo.yaml", edited([("title: Begin", "title: no")]))
     result = validate("--format", "github", str(path))
     assert result.exit_code == 1
     assert result.stdout == (
-        f"::error file={path},line=16,col=5,title=schema::nodes.begin.action.title: must be text "
+        f"::error file={path},line=16,col=5,title=schema::nodes.begin.title: must be text "
         "(quote it: YAML reads yes/no/on/off as booleans and 1.10 as a number)\n"
     )
 
 
 def test_validate_warnings_pass_unless_strict(tmp_path: Path) -> None:
-    path = write(tmp_path, "demo.yaml", OVERDUE)
+    path = put(tmp_path, "demo.yaml", OVERDUE)
     line = f"{path}:5:10: warning[review-overdue]: review date has passed; review the protocol\n"
     plain = validate(str(path))
     assert plain.exit_code == 0
@@ -533,12 +535,12 @@ def test_validate_warnings_pass_unless_strict(tmp_path: Path) -> None:
     strict = validate("--strict", str(path))
     assert strict.exit_code == 1
     assert strict.stdout == line
-    clean = validate("--strict", str(write(tmp_path / "clean", "demo.yaml", BASE)))
+    clean = validate("--strict", str(put(tmp_path / "clean", "demo.yaml", BASE)))
     assert clean.exit_code == 0
 
 
 def test_validate_missing_path_is_a_usage_error(tmp_path: Path) -> None:
-    good = write(tmp_path, "demo.yaml", BASE)
+    good = put(tmp_path, "demo.yaml", BASE)
     missing = tmp_path / "nope.yaml"
     result = validate(str(good), str(missing))
     assert result.exit_code == 2

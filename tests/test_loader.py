@@ -4,6 +4,7 @@ planted defect is reported at its line."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -111,16 +112,16 @@ INVALID_CASES: dict[str, list[str]] = {
         "9:3: error[schema]: missing required field 'next'",
         "13:5: error[schema]: unknown field 'nxt'",
     ],
-    "boolean-label.yaml": [f"14:18: error[schema]: nodes.ask.question.options.label: {TEXT_HINT}"],
+    "boolean-label.yaml": [f"14:18: error[schema]: nodes.ask.options[1].label: {TEXT_HINT}"],
     "number-version.yaml": [f"3:1: error[schema]: version: {TEXT_HINT}"],
     "number-title.yaml": [f"2:1: error[schema]: title: {TEXT_HINT}"],
-    "date-text.yaml": [f"12:5: error[schema]: nodes.done.outcome.text: {TEXT_HINT}"],
+    "date-text.yaml": [f"12:5: error[schema]: nodes.done.text: {TEXT_HINT}"],
     "missing-field.yaml": ["9:3: error[schema]: missing required field 'severity'"],
     "unknown-kind.yaml": [
         "9:3: error[schema]: nodes.begin: unknown node kind; expected question, action, input, wait or outcome"
     ],
     "bad-slug-id.yaml": ["1:1: error[schema]: id: must be a slug: lower-case letters, digits and '-'"],
-    "number-node-id.yaml": [f"14:3: error[schema]: nodes.[key]: {TEXT_HINT}"],
+    "number-node-id.yaml": ["14:3: error[schema]: nodes: keys must be text (quote a key YAML would read as a number)"],
 }
 
 
@@ -155,7 +156,7 @@ class Hostile:
 def _laughs() -> str:
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     names = "abcdefghi"
-    for prev, name in zip(names, names[1:], strict=False):
+    for prev, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
     return "\n".join(lines) + "\n"
 
@@ -179,7 +180,8 @@ BIG = _big()
 
 def _hostile_cases() -> list[Hostile]:
     return [
-        Hostile("billion-laughs.yaml", _laughs(), "1:4: error[yaml-anchor]: anchors (&name) are not allowed in protocols"),
+        Hostile("billion-laughs.yaml", _laughs(),
+                "1:4: error[yaml-anchor]: anchors (&name) are not allowed in protocols"),
         Hostile("aliased-tree.yaml", _aliased_tree(),
                 "9:7: error[yaml-anchor]: anchors (&name) are not allowed in protocols"),
         Hostile("self-alias.yaml", patched("title: Demo", "title: &a [*a]"),
@@ -189,9 +191,9 @@ def _hostile_cases() -> list[Hostile]:
         Hostile("duplicate-keys.yaml", patched("    next: done\n", "    next: done\n    next: begin\n"),
                 "14:5: error[duplicate-key]: duplicate key; first defined at line 13"),
         Hostile("retype-no.yaml", patched("title: Begin", "title: no"),
-                f"11:5: error[schema]: nodes.begin.action.title: {TEXT_HINT}"),
+                f"11:5: error[schema]: nodes.begin.title: {TEXT_HINT}"),
         Hostile("retype-sexagesimal.yaml", patched("title: Done", "title: 1:10"),
-                f"16:5: error[schema]: nodes.done.outcome.title: {TEXT_HINT}"),
+                f"16:5: error[schema]: nodes.done.title: {TEXT_HINT}"),
         Hostile("retype-float.yaml", patched("version: 1.0.0", "version: 3.10"),
                 f"3:1: error[schema]: version: {TEXT_HINT}"),
         Hostile("retype-date.yaml", patched("title: Demo", "title: 2026-11-01"),
@@ -206,7 +208,8 @@ def _hostile_cases() -> list[Hostile]:
         # The column counts characters, as YAML marks do: "é" is two bytes but one column.
         Hostile("bad-utf8.yaml", patched("title: Begin", "title: Bégin @@").encode().replace(b"@@", b"\xff"),
                 "11:18: error[encoding]: file is not valid UTF-8"),
-        Hostile("nul.yaml", patched("title: Done", "title: Do\x00ne"), "16:14: error[encoding]: file contains a NUL byte"),
+        Hostile("nul.yaml", patched("title: Done", "title: Do\x00ne"),
+                "16:14: error[encoding]: file contains a NUL byte"),
         Hostile("two-documents.yaml", BASE + "---\nid: other\n",
                 "19:1: error[yaml-documents]: a protocol file holds one document"),
         Hostile("merge-key.yaml", patched("    title: Done\n", "    title: Done\n    <<: {kind: outcome}\n"),
@@ -285,8 +288,10 @@ def test_30000_deep_flow_nesting_is_refused_without_a_crash(tmp_path: Path) -> N
 
 MARKER = "SECRET-PATIENT-NAME"
 ECHO_CASES = {
-    "wrong-type": patched("    next: done\n", f"    next: done\n    steps: {{{MARKER}: 1}}\n"),
-    "wrong-int": patched("    severity: resolved\n", f"    severity: resolved\n    minutes: {MARKER}\n"),
+    "wrong-type": patched("    next: done\n", f"    next: done\n    steps: {MARKER}\n"),
+    "wrong-int": patched("kind: action\n", f"kind: input\n    variable: v\n    min: {MARKER}\n    max: 3\n"),
+    "node-not-mapping": patched("title: Done\n    severity: resolved\n    refs: [R1]\n", "title: Done\n")
+    .replace("  done:\n    kind: outcome\n    title: Done\n", f"  done: {MARKER}\n"),
     "pattern": patched("version: 1.0.0", f"version: {MARKER}"),
     "slug-pattern": patched("start: begin", f"start: {MARKER}"),
     "bad-kind": patched("kind: action", f"kind: {MARKER}"),

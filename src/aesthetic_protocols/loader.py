@@ -87,8 +87,13 @@ def _problem(path: str, mark: Any | None, rule: str, message: str) -> Problem:
 
 
 def _quoted_removed(text: str) -> str:
-    # PyYAML's messages may quote a fragment of the input; errors never echo input values.
-    return re.sub(r"'[^']*'|\"[^\"]*\"", "a character", text).strip()
+    # PyYAML's messages may quote a fragment of the input; errors never echo input values. A quoted run of
+    # punctuation (`expected ':'`) is the grammar speaking, not the input, and stays.
+    def scrub(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        return match.group(0) if inner and not any(ch.isalnum() for ch in inner) else "a character"
+
+    return re.sub(r"'[^']*'|\"[^\"]*\"", scrub, text).strip()
 
 
 def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
@@ -228,9 +233,18 @@ _MESSAGES = {
 }
 
 
-def _field_name(loc: Sequence[str | int]) -> str:
-    named = [str(part) for part in loc if isinstance(part, str)]
-    return ".".join(named) if named else "protocol"
+def _field_name(source: Source, loc: Sequence[str | int]) -> str:
+    """`nodes.ask.options[0].label`: the path as the file spells it (pydantic's union tags left out)."""
+    here: Any = source.data
+    parts: list[str] = []
+    for index, part in enumerate(loc):
+        present, child = _child(here, part)
+        if present:
+            here = child
+            parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+        elif index == len(loc) - 1 and isinstance(part, str):
+            parts.append(f".{part}")  # the missing or unknown field itself
+    return "".join(parts).lstrip(".") or "protocol"
 
 
 def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
@@ -240,16 +254,18 @@ def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
         loc = error["loc"]
         kind = error["type"]
         line, column = source.where(loc)
-        if kind == "extra_forbidden":
+        if loc and loc[-1] == "[key]":  # a mapping key of the wrong type, e.g. a node id YAML read as a number
+            message = f"{_field_name(source, loc[:-2])}: keys must be text (quote a key YAML would read as a number)"
+        elif kind == "extra_forbidden":
             message = f"unknown field '{loc[-1]}'" if loc else "unknown field"
         elif kind == "missing":
             message = f"missing required field '{loc[-1]}'" if loc else "missing required field"
         elif kind in _MESSAGES:
-            message = f"{_field_name(loc)}: {_MESSAGES[kind]}"
+            message = f"{_field_name(source, loc)}: {_MESSAGES[kind]}"
         elif kind == "string_pattern_mismatch":
-            message = f"{_field_name(loc)}: {_pattern_hint(loc)}"
+            message = f"{_field_name(source, loc)}: {_pattern_hint(loc)}"
         else:
-            message = f"{_field_name(loc)}: {error['msg']}"
+            message = f"{_field_name(source, loc)}: {error['msg']}"
         problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
     return problems
 
