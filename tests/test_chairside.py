@@ -141,3 +141,30 @@ def test_no_color_forces_plain_mode_even_in_a_terminal(tmp_path: Path, env_name:
     child.close()
     assert child.exitstatus == 3
     assert events_of(only_log(tmp_path))[0]["face"] == "plain"
+
+
+def test_terminal_face_shows_protocol_text_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from aesthetic_protocols.chairside import TerminalFace
+    from aesthetic_protocols.engine import FlagRaised, Session
+    from aesthetic_protocols.loader import load_file
+
+    monkeypatch.setenv("COLUMNS", "100")
+    protocol = load_file(VALID / "every-kind.yaml").protocol
+    node = protocol.nodes["begin"].model_copy(update={"text": "Use [bold]this[/bold] :smile: as typed."})
+    protocol = protocol.model_copy(update={"nodes": {**protocol.nodes, "begin": node}})
+    session = Session(protocol)
+    buffer = io.StringIO()
+    face = TerminalFace(file=buffer)
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    face.show(session, now)
+    events = [{"event": "red-flag", "node": "begin", "key": "v", "label": "Vision change", "goto": "emergency",
+               "ts": "2026-11-27T12:00:00.000Z"}]
+    session.apply(FlagRaised("v"), now)
+    face.finish(session, events, "/logs/x.jsonl", "x")
+    text = buffer.getvalue()
+    assert "Use [bold]this[/bold] :smile: as typed." in text
+    assert "RED FLAG [v] Vision change -> emergency" in text
+    assert "RED FLAGS  [v] Vision change" in text

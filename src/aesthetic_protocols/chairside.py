@@ -308,10 +308,11 @@ COMMAND_KEYS = {"B": "back", "N": "note", "T": "time", "S": "sources", "Q": "qui
 class TerminalFace:
     """rich rendering, one keystroke per step, a live countdown for waits."""
 
-    def __init__(self, started: datetime | None = None) -> None:
+    def __init__(self, started: datetime | None = None, file: TextIO | None = None) -> None:
         from rich.console import Console
 
-        self.console = Console(highlight=False)
+        # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
+        self.console = Console(file=file, highlight=False, markup=False, emoji=False)
         self.started = started
         self.show_sources = False
 
@@ -418,6 +419,7 @@ class TerminalFace:
         from rich.table import Table
 
         node = session.node
+        self.console.clear()
         if isinstance(node, OutcomeNode):
             style = {"emergency": "bold white on red", "refer": "bold black on yellow"}.get(str(node.severity), "bold")
             self.console.print(f"Outcome: {node.title} ({node.severity})", style=style)
