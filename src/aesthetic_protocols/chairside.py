@@ -369,6 +369,7 @@ class TerminalFace:
         if isinstance(node, InputNode):
             line = self.console.input("> ")
             return session.interpret(line)
+        rang = False
         while True:
             due = session.due() if isinstance(node, WaitNode) else None
             key = _read_key(timeout=1.0 if due else None)
@@ -376,7 +377,9 @@ class TerminalFace:
                 assert due is not None
                 remaining = due - datetime.now().astimezone()
                 if remaining.total_seconds() <= 0:
-                    self.console.bell()
+                    if not rang:  # ring once when the wait ends, then keep the notice in view
+                        self.console.bell()
+                        rang = True
                     self.console.print("Reassessment due now", style="bold reverse", end="\r")
                 else:
                     self.console.print(f"  {_mmss(remaining)} remaining", end="\r")
