@@ -1,0 +1,134 @@
+"""Time to the first prompt: `echo quit | protocol vascular-occlusion --plain --log-dir TMP` against bare imports.
+
+    python benchmarks/bench_startup.py [--runs 15] [--verbose]
+
+Ours starts the interpreter, loads the protocol, opens the session log, shows the first node and
+reads `quit` (exit 3: interrupted, resumable). It is timed twice: with a warm cache of validated
+protocols (the usual start; the cache lives in a temp folder via AESTHETIC_PROTOCOLS_CACHE_DIR) and
+with the cache off (first start after an edit or on a new day: parse, validate, check). The baseline
+is the floor set by the dependencies: `python -c "import typer, rich.console, pydantic, yaml"`. Runs
+are interleaved (wall clock, subprocess); the table shows medians. Target: RATIO ours/baseline <= 1.15
+for the usual (warm-cache) start; the cold ratio is printed too.
+
+If protocols/vascular-occlusion.yaml is missing or invalid, the walk uses
+`every-kind --protocols tests/fixtures/valid` instead, and the output says so. With --verbose, the
+top 15 cumulative imports of `python -X importtime -m aesthetic_protocols --version` go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 1.15
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = Path(sys.executable).parent
+BASELINE = [sys.executable, "-c", "import typer, rich.console, pydantic, yaml"]
+EXIT_INTERRUPTED = 3
+CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
+
+
+def walk_command(log_dir: Path) -> tuple[list[str], str]:
+    """The walk to time, and a note on which protocol it uses."""
+    protocol = str(SCRIPTS / "protocol")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    main_file = REPO / "protocols" / "vascular-occlusion.yaml"
+    if main_file.is_file():
+        check = subprocess.run([protocol, "validate", str(main_file)], capture_output=True, text=True, check=False)
+        if check.returncode == 0:
+            return [protocol, "vascular-occlusion", "--plain", "--log-dir", str(log_dir)], "vascular-occlusion"
+        reason = "protocols/vascular-occlusion.yaml is invalid"
+    else:
+        reason = "protocols/vascular-occlusion.yaml does not exist"
+    fixtures = REPO / "tests" / "fixtures" / "valid"
+    return ([protocol, "every-kind", "--protocols", str(fixtures), "--plain", "--log-dir", str(log_dir)],
+            f"every-kind (FALLBACK: {reason}; using every-kind --protocols tests/fixtures/valid)")
+
+
+def bytecode_env(tmp: Path) -> dict[str, str]:
+    """Bytecode caching on (into a temp folder, never beside the sources), as for an installed wheel.
+
+    With PYTHONDONTWRITEBYTECODE set (as in some dev shells) an editable checkout compiles its own modules
+    from source at every start while the dependencies' .pyc files were written by pip: unfair to ours.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str], expect: int, stdin: str | None = None,
+          cache: str | None = None) -> float:
+    if cache is not None:
+        env = env | {CACHE_ENV: cache}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != expect:
+        print(f"VOID: {' '.join(cmd)} exited {done.returncode}, expected {expect}")
+        print((done.stdout + done.stderr)[-2000:])
+        sys.exit(1)
+    return elapsed
+
+
+def import_profile(env: dict[str, str], top: int = 15) -> str:
+    """`python -X importtime` of `--version`, the slowest imports by cumulative time, to stderr."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "aesthetic_protocols", "--version"],
+                          capture_output=True, text=True, check=False, env=env)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, own, cumulative, name = (part.strip() for part in line.replace("import time:", "|", 1).split("|"))
+        rows.append((int(cumulative), int(own), name))
+    lines = [f"python -X importtime -m aesthetic_protocols --version: top {top} by cumulative time",
+             f"{'cumulative ms':>14}{'self ms':>9}  module"]
+    lines += [f"{cumulative / 1000:>14.1f}{own / 1000:>9.1f}  {name}"
+              for cumulative, own, name in sorted(rows, reverse=True)[:top]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--verbose", action="store_true", help="import-time profile on stderr")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = bytecode_env(Path(tmp))
+        walk, note = walk_command(Path(tmp) / "logs")
+        cache = str(Path(tmp) / "cache")
+        runs: dict[str, tuple[list[str], int, str | None, str | None]] = {
+            "protocol ID --plain, warm cache": (walk, EXIT_INTERRUPTED, "quit\n", cache),
+            "protocol ID --plain, cache off": (walk, EXIT_INTERRUPTED, "quit\n", "off"),
+            "python -c 'import typer, rich.console, ...'": (BASELINE, 0, None, None),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in runs}
+        for cmd, expect, stdin, cache_dir in runs.values():  # warm-up: .pyc files, page cache, the cache entry
+            timed(cmd, env, expect, stdin, cache_dir)
+        for _ in range(args.runs):
+            for name, (cmd, expect, stdin, cache_dir) in runs.items():
+                samples[name].append(timed(cmd, env, expect, stdin, cache_dir))
+        profile = import_profile(env) if args.verbose else ""
+
+    print(f"protocol: {note}; {args.runs} runs each, interleaved; wall clock in ms (first prompt, then quit)")
+    print(f"{'command':<46}{'median':>8}{'min':>8}{'max':>8}{'ratio':>8}")
+    base = statistics.median(samples[list(runs)[-1]])
+    for name, times in samples.items():
+        print(f"{name:<46}{statistics.median(times) * 1000:>8.0f}{min(times) * 1000:>8.0f}"
+              f"{max(times) * 1000:>8.0f}{statistics.median(times) / base:>8.2f}")
+    warm, cold = (statistics.median(samples[name]) / base for name in list(runs)[:2])
+    print(f"RATIO ours/baseline = {warm:.2f} warm cache (target <= {TARGET}: {'met' if warm <= TARGET else 'MISSED'}); "
+          f"{cold:.2f} cache off")
+    if profile:
+        print(profile, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
