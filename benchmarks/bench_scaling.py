@@ -78,23 +78,28 @@ def main() -> None:
                 for problem in problems[:10]:
                     print(f"  {problem}")
                 sys.exit(1)
-            rows.append((size, len(text), compose_s, parse_s, build_s, check_s))
+            validate_s, found = best(repeat, partial(checks.validate_path, path, today, max_bytes=limit))
+            if found:
+                print(f"VOID: validate_path reports {found[0]}")
+                sys.exit(1)
+            rows.append((size, len(text), compose_s, parse_s, build_s, check_s, validate_s))
             del source, protocol
 
     print(f"one tree per size; seconds, best of {args.repeat} (1 from 50k nodes); "
           f"baseline = yaml.compose (C loader) alone{'; GC OFF' if args.no_gc else ''}")
-    header = f"{'nodes':>8}{'MiB':>7}{'compose':>9}{'parse':>8}{'build':>8}{'check':>8}{'total':>8}"
+    print("phases are timed one by one (collector on); 'validate' is checks.validate_path, the path "
+          "`protocol validate` takes (collector paused), and is the figure the target speaks of")
+    header = f"{'nodes':>8}{'MiB':>7}{'compose':>9}{'parse':>8}{'build':>8}{'check':>8}{'validate':>9}"
     print(header + f"{'us/node':>9}{'ours/base':>10}")
-    for size, nbytes, compose_s, parse_s, build_s, check_s in rows:
-        total = parse_s + build_s + check_s
+    for size, nbytes, compose_s, parse_s, build_s, check_s, validate_s in rows:
         print(f"{size:>8}{nbytes / 2**20:>7.2f}{compose_s:>9.3f}{parse_s:>8.3f}{build_s:>8.3f}{check_s:>8.3f}"
-              f"{total:>8.3f}{total / size * 1e6:>9.1f}{total / compose_s:>10.2f}")
+              f"{validate_s:>9.3f}{validate_s / size * 1e6:>9.1f}{validate_s / compose_s:>10.2f}")
     first, last = rows[0], rows[-1]
-    per_node = [sum(row[3:]) / row[0] for row in (first, last)]
+    per_node = [row[6] / row[0] for row in (first, last)]
     print(f"RATIO time per node {last[0]}/{first[0]} = {per_node[1] / per_node[0]:.2f} (linear = about 1.0)")
-    print(f"RATIO ours/baseline at {last[0]} nodes = {sum(last[3:]) / last[2]:.2f}")
+    print(f"RATIO ours/baseline at {last[0]} nodes = {last[6] / last[2]:.2f}")
     if last[0] >= 100_000:
-        total = sum(last[3:])
+        total = last[6]
         print(f"{last[0]} nodes validate in {total:.2f} s (target < {TARGET_SECONDS:.0f} s: "
               f"{'met' if total < TARGET_SECONDS else 'MISSED'})")
 

@@ -6,9 +6,11 @@ The rules read the validated model and point into the file through `Source.where
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -117,9 +119,10 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
     find = _Finder(source)
     nodes = protocol.nodes
 
-    def edges(node_id: str) -> list[str]:
-        node = nodes.get(node_id)
-        return [t for t in successors(node) if t in nodes] if node else []
+    # Each node's existing successors, worked out once: every search below reads this table.
+    graph = {nid: [t for t in successors(node) if t in nodes] for nid, node in nodes.items()}
+
+    edges = graph.__getitem__
 
     if file_stem is not None and protocol.id != file_stem:
         find.add("id-mismatch", ("id",), "id differs from the file name (it must equal the name without .yaml)")
@@ -143,36 +146,43 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
             find.add("unknown-variable", ("derived", name, "variable"), "derived value reads no input variable")
     known_names = variables | set(protocol.derived)
     option_keys: set[str] = set()
+    references = protocol.references
+    # The per-node loop is the hot part of `check` on large trees: it tests the node's kind once and
+    # builds a path tuple only when it has something to report.
     for nid, node in nodes.items():
-        here: PathKey = ("nodes", nid)
-        if isinstance(node, QuestionNode):
+        kind = node.kind
+        if kind == "question":
+            assert isinstance(node, QuestionNode)
             seen_keys: set[str] = set()
             for index, option in enumerate(node.options):
                 if option.key in seen_keys:
-                    find.add("duplicate-option-key", (*here, "options", index, "key"),
+                    find.add("duplicate-option-key", ("nodes", nid, "options", index, "key"),
                              f"option key '{option.key}' is used twice in this question")
                 seen_keys.add(option.key)
                 option_keys.add(option.key)
                 if option.next not in nodes:
-                    find.add("unknown-target", (*here, "options", index, "next"), "next names no node")
+                    find.add("unknown-target", ("nodes", nid, "options", index, "next"), "next names no node")
                 for r_index, ref in enumerate(option.refs):
-                    if ref not in protocol.references:
-                        find.add("unknown-reference", (*here, "options", index, "refs", r_index),
+                    if ref not in references:
+                        find.add("unknown-reference", ("nodes", nid, "options", index, "refs", r_index),
                                  f"reference '{ref}' is not defined under references")
-        elif not isinstance(node, OutcomeNode) and node.next not in nodes:
-            find.add("unknown-target", (*here, "next"), "next names no node")
-        if isinstance(node, InputNode) and node.min > node.max:
-            find.add("input-bounds", (*here, "min"), "min is above max")
+        elif kind != "outcome" and node.next not in nodes:  # type: ignore[union-attr]
+            find.add("unknown-target", ("nodes", nid, "next"), "next names no node")
+        if kind == "input" and node.min > node.max:  # type: ignore[union-attr]
+            find.add("input-bounds", ("nodes", nid, "min"), "min is above max")
         for index, ref in enumerate(node.refs):
-            if ref not in protocol.references:
-                find.add("unknown-reference", (*here, "refs", index),
+            if ref not in references:
+                find.add("unknown-reference", ("nodes", nid, "refs", index),
                          f"reference '{ref}' is not defined under references")
-        if isinstance(node, ActionNode | WaitNode | OutcomeNode) and not node.refs:
-            find.add("missing-citation", here, f"{node.kind} node cites no reference (add refs:)")
+        if not node.refs and kind in ("action", "wait", "outcome"):
+            find.add("missing-citation", ("nodes", nid), f"{kind} node cites no reference (add refs:)")
+        here: PathKey = ("nodes", nid)
         for index, required in enumerate(node.requires):
             if required not in nodes:
                 find.add("unknown-requirement", (*here, "requires", index), "requires names no node")
         for where, text in _texts(node):
+            if "{" not in text:
+                continue
             for match in PLACEHOLDER_RE.finditer(text):
                 if match.group(1) not in known_names:
                     find.add("unknown-variable", (*here, *where),
@@ -211,7 +221,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
     for source_id in nodes:
         for target in edges(source_id):
             incoming[target].append(source_id)
-    can_finish = _reach(outcomes, lambda nid: incoming[nid])
+    can_finish = _reach(outcomes, incoming.__getitem__)
     for nid, node in nodes.items():
         if nid not in can_finish and outcomes:
             if isinstance(node, WaitNode):
@@ -234,12 +244,30 @@ def _stem(path: Path) -> str:
     return path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.stem
 
 
-def validate_path(path: Path, today: date, display: str | None = None) -> list[Problem]:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Parsing builds millions of small containers with no reference cycles; Python's cycle collector would
+    # rescan them again and again (most of the time on large trees). Reference counting still frees them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def validate_path(path: Path, today: date, display: str | None = None, max_bytes: int = MAX_BYTES) -> list[Problem]:
     """Parse, validate and check one protocol or scenario file; every problem, located."""
+    with _collector_paused():
+        return _validate_path(path, today, display, max_bytes)
+
+
+def _validate_path(path: Path, today: date, display: str | None, max_bytes: int) -> list[Problem]:
     if path.name.endswith(SCENARIO_SUFFIX):
         return _validate_scenarios(path, display)
     try:
-        source = parse_source(path, display)
+        source = parse_source(path, display, max_bytes)
         protocol = build(source)
     except InvalidProtocol as exc:
         return exc.problems
@@ -284,6 +312,11 @@ def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loa
 
 
 def _load_checked(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
+    with _collector_paused():
+        return _load_checked_now(path, today, display)
+
+
+def _load_checked_now(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
     source = parse_source(path, display)
     loaded = Loaded(build(source), source)
     problems = check(loaded.protocol, source, today, _stem(path))

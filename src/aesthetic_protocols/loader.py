@@ -125,65 +125,122 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str
     return text, hashlib.sha256(raw).hexdigest()
 
 
-def _screen_events(text: str, display: str, max_depth: int) -> None:
-    """The streaming gate: bound depth, refuse anchors, aliases, tags and extra documents."""
-    depth = 0
-    documents = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
-        mark = event.start_mark
-        if isinstance(event, yaml.AliasEvent):
-            raise _Reject(_problem(display, mark, "yaml-alias", "aliases (*name) are not allowed in protocols"))
-        if getattr(event, "anchor", None) is not None:
-            raise _Reject(_problem(display, mark, "yaml-anchor", "anchors (&name) are not allowed in protocols"))
-        if isinstance(event, yaml.NodeEvent) and getattr(event, "tag", None) is not None:
-            raise _Reject(_problem(display, mark, "yaml-tag", "explicit tags (!tag, !!type) are not allowed"))
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise _Reject(_problem(display, mark, "yaml-documents", "a protocol file holds one document"))
-        elif isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > max_depth:
-                raise _Reject(_problem(display, mark, "yaml-depth", f"nesting deeper than {max_depth} levels"))
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-_constructor = yaml.constructor.SafeConstructor()
+class _Builder:
+    """One streaming pass over the parser's events builds the data and its positions.
 
+    The gates are applied as each event arrives (depth, anchors, aliases, tags, documents, duplicate keys),
+    so hostile input is refused before the structure it would build exists, and no compose tree is made.
+    The loop is the hot path of `validate` on large trees: it dispatches on the event's exact class and
+    remembers how each plain scalar text resolved.
+    """
 
-def _convert(node: yaml.Node, display: str, here: PathKey, positions: dict[PathKey, Position]) -> Any:
-    """Compose-tree -> plain data, remembering positions and refusing duplicate keys."""
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        first_seen: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _Reject(_problem(display, key_node.start_mark, "yaml-key", "mapping keys must be plain text"))
-            if key_node.tag == "tag:yaml.org,2002:merge":  # before constructing: the constructor refuses it
-                raise _Reject(_problem(display, key_node.start_mark, "yaml-merge", "merge keys (<<) are not allowed"))
-            key = _constructor.construct_object(key_node)
-            if key in first_seen:
-                first = first_seen[key].start_mark
-                raise _Reject(_problem(display, key_node.start_mark, "duplicate-key",
-                                       f"duplicate key; first defined at line {first.line + 1}"))
+    def __init__(self, display: str, max_depth: int) -> None:
+        self.display = display
+        self.max_depth = max_depth
+        self.positions: dict[PathKey, Position] = {}
+        self.resolve: Any = yaml.resolver.Resolver().resolve
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.plain: dict[str, tuple[str, Any]] = {}  # plain scalar text -> (tag, value); values are immutable
+
+    def reject(self, mark: Any, rule: str, message: str) -> _Reject:
+        return _Reject(_problem(self.display, mark, rule, message))
+
+    def scalar(self, event: Any) -> tuple[str, Any]:
+        """Resolve and construct a plain scalar seen for the first time."""
+        text = event.value
+        tag: str = self.resolve(yaml.ScalarNode, text, event.implicit)
+        value: Any = text
+        if tag not in (_STR_TAG, _MERGE_TAG):  # a merge key is refused by the caller, never constructed
             try:
-                hash(key)
-            except TypeError:
-                raise _Reject(_problem(display, key_node.start_mark, "yaml-key", "unhashable key")) from None
-            first_seen[key] = key_node
-            child = (*here, key)
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _convert(value_node, display, child, positions)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            child = (*here, index)
-            positions[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            items.append(_convert(item, display, child, positions))
-        return items
-    return _constructor.construct_object(node)
+                value = self.constructor.construct_object(yaml.ScalarNode(tag, text, None, None, event.style))
+            except Exception:  # e.g. a date YAML recognises but that does not exist (2026-02-30)
+                raise self.reject(event.start_mark, "yaml-value", "a value cannot be read") from None
+        self.plain[text] = (tag, value)
+        return tag, value
+
+    def build(self, text: str) -> Any:
+        scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+        positions, plain = self.positions, self.plain
+        # Each open collection is [container, its path, pending key (mappings), seen keys -> line].
+        stack: list[list[Any]] = []
+        root: Any = None
+        documents = 0
+        event: Any
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            kind = event.__class__
+            if kind in ends:
+                stack.pop()
+                continue
+            if kind is scalar_event or kind is mapping_start or kind is sequence_start:
+                mark: Any = event.start_mark
+                if event.anchor is not None:
+                    raise self.reject(mark, "yaml-anchor", "anchors (&name) are not allowed in protocols")
+                if event.tag is not None:
+                    raise self.reject(mark, "yaml-tag", "explicit tags (!tag, !!type) are not allowed")
+                if kind is scalar_event:
+                    if not event.implicit[0]:  # quoted or block text: always a string
+                        tag, value = _STR_TAG, event.value
+                    else:
+                        tag, value = plain.get(event.value) or self.scalar(event)
+                else:
+                    if len(stack) >= self.max_depth:
+                        raise self.reject(mark, "yaml-depth", f"nesting deeper than {self.max_depth} levels")
+                    tag, value = "", {} if kind is mapping_start else []
+            elif kind is yaml.AliasEvent:
+                raise self.reject(event.start_mark, "yaml-alias", "aliases (*name) are not allowed in protocols")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.reject(event.start_mark, "yaml-documents", "a protocol file holds one document")
+                continue
+            else:
+                continue  # stream and document ends
+            if not stack:
+                if kind is not mapping_start:
+                    raise self.reject(mark, "yaml-not-mapping", "a protocol file is a mapping of fields")
+                root = value
+                positions[()] = (mark.line + 1, mark.column + 1)
+                stack.append([value, (), _NO_KEY, {}])
+                continue
+            frame = stack[-1]
+            container, here, key = frame[0], frame[1], frame[2]
+            if container.__class__ is list:
+                child: PathKey = (*here, len(container))
+                positions[child] = (mark.line + 1, mark.column + 1)
+                container.append(value)
+            elif key is _NO_KEY:  # this node is a key
+                if tag == "":
+                    raise self.reject(mark, "yaml-key", "mapping keys must be plain text")
+                if tag == _MERGE_TAG:
+                    raise self.reject(mark, "yaml-merge", "merge keys (<<) are not allowed")
+                seen = frame[3]
+                try:
+                    first = seen.get(value)
+                except TypeError:
+                    raise self.reject(mark, "yaml-key", "unhashable key") from None
+                if first is not None:
+                    raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
+                seen[value] = mark.line + 1
+                frame[2] = value
+                positions[(*here, value)] = (mark.line + 1, mark.column + 1)
+                continue
+            else:
+                child = (*here, key)
+                container[key] = value
+                frame[2] = _NO_KEY
+            if tag == "":
+                stack.append([value, child, _NO_KEY, {}])
+        if documents == 0 or root is None:
+            raise self.reject(None, "yaml-empty", "file is empty")
+        return root
+
+
+_NO_KEY = object()
 
 
 def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES,
@@ -192,9 +249,9 @@ def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BY
     shown = display if display is not None else str(path)
     try:
         text, digest = read_text(path, shown, max_bytes)
+        builder = _Builder(shown, max_depth)
         try:
-            _screen_events(text, shown, max_depth)
-            root = yaml.compose(text, Loader=_SafeLoader)
+            data = builder.build(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound, met while scanning ahead
@@ -203,19 +260,9 @@ def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BY
             raise _Reject(_problem(shown, mark, "yaml-syntax", reason)) from None
         except yaml.YAMLError:
             raise _Reject(_problem(shown, None, "yaml-syntax", "malformed YAML")) from None
-        if root is None:
-            raise _Reject(_problem(shown, None, "yaml-empty", "file is empty"))
-        if not isinstance(root, yaml.MappingNode):
-            raise _Reject(_problem(shown, root.start_mark, "yaml-not-mapping",
-                                   "a protocol file is a mapping of fields"))
-        positions: dict[PathKey, Position] = {(): (root.start_mark.line + 1, root.start_mark.column + 1)}
-        try:
-            data = _convert(root, shown, (), positions)
-        except yaml.constructor.ConstructorError as exc:
-            raise _Reject(_problem(shown, exc.problem_mark, "yaml-value", "a value cannot be read")) from None
     except _Reject as reject:
         raise InvalidProtocol([reject.problem]) from None
-    return Source(shown, data, positions, digest)
+    return Source(shown, data, builder.positions, digest)
 
 
 # pydantic messages that would echo the input are replaced by these.
