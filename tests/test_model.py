@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from aesthetic_protocols.checks import RULES, SUBCOMMANDS
+from aesthetic_protocols import SUBCOMMANDS
+from aesthetic_protocols.checks import RULES
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.model import Protocol, protocol_schema
 

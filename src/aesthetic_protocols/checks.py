@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
 from aesthetic_protocols.loader import (
     MAX_BYTES,
@@ -40,9 +41,6 @@ from aesthetic_protocols.model import (
 )
 from aesthetic_protocols.model import Severity as OutcomeSeverity
 
-# Subcommands: a protocol with one of these ids could never be run as `protocol ID`.
-SUBCOMMANDS = frozenset({"list", "run", "resume", "validate", "show", "graph", "schema", "scenarios", "log",
-                         "help", "version"})
 RED_FLAG_OUTCOMES = frozenset({OutcomeSeverity.EMERGENCY, OutcomeSeverity.REFER})
 
 

@@ -15,8 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from aesthetic_protocols import __version__
-from aesthetic_protocols.checks import SUBCOMMANDS
+from aesthetic_protocols import SUBCOMMANDS, __version__
 from aesthetic_protocols.errors import (
     EXIT_INTERNAL,
     EXIT_OK,

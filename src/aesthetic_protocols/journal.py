@@ -26,8 +26,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import platformdirs
-
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 
 if sys.platform == "win32":
@@ -170,6 +168,8 @@ def new_session_id(protocol_id: str, now: datetime) -> str:
 
 def default_log_dir() -> Path:
     """The platform's per-user folder for session logs."""
+    import platformdirs  # only when no log folder is given: off the start-up path of a configured clinic
+
     return Path(platformdirs.user_data_dir("aesthetic-protocols", appauthor=False)) / "sessions"
 
 
