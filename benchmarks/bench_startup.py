@@ -18,13 +18,14 @@ top 15 cumulative imports of `python -X importtime -m aesthetic_protocols --vers
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import bytecode_env, print_table
 
 TARGET = 1.15
 REPO = Path(__file__).resolve().parents[1]
@@ -49,18 +50,6 @@ def walk_command(log_dir: Path) -> tuple[list[str], str]:
     fixtures = REPO / "tests" / "fixtures" / "valid"
     return ([protocol, "every-kind", "--protocols", str(fixtures), "--plain", "--log-dir", str(log_dir)],
             f"every-kind (FALLBACK: {reason}; using every-kind --protocols tests/fixtures/valid)")
-
-
-def bytecode_env(tmp: Path) -> dict[str, str]:
-    """Bytecode caching on (into a temp folder, never beside the sources), as for an installed wheel.
-
-    With PYTHONDONTWRITEBYTECODE set (as in some dev shells) an editable checkout compiles its own modules
-    from source at every start while the dependencies' .pyc files were written by pip: unfair to ours.
-    """
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    return env
 
 
 def timed(cmd: list[str], env: dict[str, str], expect: int, stdin: str | None = None,
@@ -118,11 +107,7 @@ def main() -> None:
         profile = import_profile(env) if args.verbose else ""
 
     print(f"protocol: {note}; {args.runs} runs each, interleaved; wall clock in ms (first prompt, then quit)")
-    print(f"{'command':<46}{'median':>8}{'min':>8}{'max':>8}{'ratio':>8}")
-    base = statistics.median(samples[list(runs)[-1]])
-    for name, times in samples.items():
-        print(f"{name:<46}{statistics.median(times) * 1000:>8.0f}{min(times) * 1000:>8.0f}"
-              f"{max(times) * 1000:>8.0f}{statistics.median(times) / base:>8.2f}")
+    base = print_table(samples, 1000, 0)
     warm, cold = (statistics.median(samples[name]) / base for name in list(runs)[:2])
     print(f"RATIO ours/baseline = {warm:.2f} warm cache (target <= {TARGET}: {'met' if warm <= TARGET else 'MISSED'}); "
           f"{cold:.2f} cache off")

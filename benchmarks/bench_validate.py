@@ -13,13 +13,13 @@ both (in a temp folder), as for installed packages, even if PYTHONDONTWRITEBYTEC
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import bytecode_env
 from _synth import tree_yaml
 
 TARGET = 0.5
@@ -51,9 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
-        env = dict(os.environ)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached in a temp folder, as for an installed wheel
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        env = bytecode_env(Path(tmp))
         folder = Path(tmp) / "protocols"
         folder.mkdir()
         files: list[Path] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _common import bytecode_env, print_table
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(sys.executable).parent
@@ -98,9 +98,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-walk-memory-") as tmp:
-        env = dict(os.environ)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached in a temp folder, as for an installed wheel
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        env = bytecode_env(Path(tmp))
         log_dir = Path(tmp) / "logs"
         log_dir.mkdir()
         walk, answers, note = walk_command(log_dir)
@@ -117,11 +115,7 @@ def main() -> None:
                 peaks[name].append(child_peak(cmd, stdin, expect, run_env))
 
     print(f"protocol: {note}; peak RSS in MiB, median of {args.runs}")
-    print(f"{'command':<46}{'median':>8}{'min':>8}{'max':>8}{'ratio':>8}")
-    base = statistics.median(peaks[list(runs)[-1]])
-    for name, samples in peaks.items():
-        print(f"{name:<46}{statistics.median(samples) / 1024:>8.1f}{min(samples) / 1024:>8.1f}"
-              f"{max(samples) / 1024:>8.1f}{statistics.median(samples) / base:>8.2f}")
+    base = print_table({name: [float(v) for v in values] for name, values in peaks.items()}, 1 / 1024, 1)
     cold, warm = (statistics.median(peaks[name]) / base for name in list(runs)[:2])
     print(f"RATIO walk/baseline = {cold:.2f} cache off, {warm:.2f} warm cache")
 
