@@ -168,3 +168,19 @@ def test_terminal_face_shows_protocol_text_as_written(monkeypatch: pytest.Monkey
     assert "Use [bold]this[/bold] :smile: as typed." in text
     assert "RED FLAG [v] Vision change -> emergency" in text
     assert "RED FLAGS  [v] Vision change" in text
+
+
+def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path) -> None:
+    shown = subprocess.run(f"{sys.executable} -m aesthetic_protocols show every-kind | head -1", shell=True,
+                           env=env_for(tmp_path), capture_output=True, text=True, executable="/bin/bash")
+    assert (shown.stdout, shown.stderr) == ("every-kind 1.0.0 (draft) - Example tree using every node kind\n", "")
+    walk = subprocess.Popen([sys.executable, "-m", "aesthetic_protocols", "every-kind", "--plain"],
+                            env=env_for(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert walk.stdout is not None and walk.stdin is not None
+    walk.stdout.readline()
+    walk.stdout.close()  # the reader goes away
+    walk.stdin.write("\n" * 3)
+    walk.stdin.close()
+    assert walk.wait(timeout=20) == 141
+    assert events_of(only_log(tmp_path))[-1]["reason"] == "output closed"

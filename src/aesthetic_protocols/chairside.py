@@ -135,9 +135,9 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
                 face.show(session, now)
                 with signals.reading_input():
                     reading = face.read(session, now)
-            except (Stop, EOFError, KeyboardInterrupt) as exc:
-                reason = exc.reason if isinstance(exc, Stop) else ("end of input" if isinstance(exc, EOFError)
-                                                                   else "Ctrl-C")
+            except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
+                reason = (exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                          else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
                 record([{"event": "interrupted", "node": session.current, "reason": reason}])
                 session.interrupted = True
                 return WalkResult(False, None, reason)

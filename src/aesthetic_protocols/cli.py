@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from aesthetic_protocols import SUBCOMMANDS, __version__
 from aesthetic_protocols.errors import (
+    EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -63,6 +64,10 @@ def _guarded(action: Callable[[], int]) -> int:
     """Run a command; every expected problem becomes one line on stderr and its exit code."""
     try:
         return action()
+    except BrokenPipeError:
+        # The reader went away (`protocol show ID | head`): stop quietly, as a pipe-killed tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except ProtocolsError as exc:
         typer.echo(f"protocol: {exc.message}", err=True)
         return exc.exit_code

@@ -11,6 +11,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 3
 EXIT_NOT_RECORDED = 74  # EX_IOERR: the log could not be written; the step was not recorded
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug; traceback only under --debug
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
 
 
 class Severity(StrEnum):
