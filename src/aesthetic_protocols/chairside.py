@@ -13,7 +13,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -67,6 +67,7 @@ class Stop(Exception):
 class Face(Protocol):
     """What the loop needs from a face: show the current step, read a command, say a line."""
 
+    def active(self) -> AbstractContextManager[None]: ...
     def show(self, session: Session, now: datetime) -> None: ...
     def read(self, session: Session, now: datetime) -> Reading: ...
     def say(self, message: str) -> None: ...
@@ -227,6 +228,10 @@ class PlainFace:
         self.stdout.write(line + "\n")
         self.stdout.flush()
 
+    def active(self) -> AbstractContextManager[None]:
+        """Plain mode changes nothing about the terminal."""
+        return nullcontext()
+
     def intro(self, session: Session, session_id: str, resumed: bool) -> None:
         protocol = session.protocol
         banner = status_banner(session)
@@ -319,6 +324,10 @@ class TerminalFace:
     def intro(self, session: Session, session_id: str, resumed: bool) -> None:
         self.session_id = session_id
         self.resumed = resumed
+
+    def active(self) -> AbstractContextManager[None]:
+        """The terminal's mode for the whole walk (restored when it ends)."""
+        return nullcontext()
 
     def show(self, session: Session, now: datetime) -> None:
         from rich.panel import Panel
@@ -527,7 +536,8 @@ def start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner:
             start["practitioner"] = practitioner
         recorded.append(journal.append("start", **start))
         face.intro(session, session_id, resumed=False)
-        result = walk(session, journal, face, clock, recorded)
+        with face.active():
+            result = walk(session, journal, face, clock, recorded)
     finally:
         journal.close()
     face.finish(session, recorded, str(journal.path), session_id)
@@ -575,7 +585,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, 
         session.entered_at = now
         face = choose_face(plain, _parse_local(first.get("ts")) or now)
         face.intro(session, session_id, resumed=True)
-        result = walk(session, journal, face, clock, recorded)
+        with face.active():
+            result = walk(session, journal, face, clock, recorded)
     finally:
         journal.close()
     face.finish(session, recorded, str(path), session_id)
