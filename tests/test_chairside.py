@@ -184,3 +184,130 @@ def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path
     walk.stdin.close()
     assert walk.wait(timeout=20) == 141
     assert events_of(only_log(tmp_path))[-1]["reason"] == "output closed"
+
+
+# --- keys typed ahead, line editing and the terminal's mode (terminal face) ------------------------
+
+
+def _spawn_terminal(tmp_path: Path) -> pexpect.spawn:
+    return pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"], env=env_for(tmp_path),
+                         dimensions=(40, 100), encoding="utf-8", timeout=20)
+
+
+def _answers(tmp_path: Path) -> list[tuple[str, str]]:
+    return [(e["node"], e["answer"]) for e in events_of(only_log(tmp_path)) if e["event"] == "answer"]
+
+
+def test_keys_typed_in_one_burst_are_all_honoured_in_order(tmp_path: Path) -> None:
+    child = _spawn_terminal(tmp_path)
+    child.expect("Enter when done")
+    child.send("\r" + "y" + "2\r" + "\r")  # begin -> assess -> areas -> treat, faster than the screen redraws
+    child.expect("Reassess at")
+    child.send("\r" + "y")  # continue early, resolved
+    child.expect("Outcome: Resolved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [e["event"] for e in events_of(only_log(tmp_path))] == ["start"] + ["answer"] * 6 + ["outcome"]
+    assert _answers(tmp_path) == [("begin", ""), ("assess", "y"), ("areas", "2"), ("treat", ""), ("wait", ""),
+                                  ("better", "y")]
+
+
+def test_a_note_corrected_with_backspace_is_recorded_corrected(tmp_path: Path) -> None:
+    child = _spawn_terminal(tmp_path)
+    child.expect("Enter when done")
+    # DEL (what Backspace sends) erases one character each, a two-byte UTF-8 character included.
+    child.send("N" + "check lfet\x7f\x7f\x7feft side é\x7fè" + "\r" + "Q")
+    child.expect("note recorded")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    events = events_of(only_log(tmp_path))
+    assert [(e["event"], e["node"]) for e in events[1:]] == [("note", "begin"), ("interrupted", "begin")]
+    assert events[1]["text"] == "check left side è"
+    assert events[2]["reason"] == "quit"
+
+
+def test_escape_cancels_the_time_and_the_number_and_arrow_keys_are_not_commands(tmp_path: Path) -> None:
+    child = _spawn_terminal(tmp_path)
+    child.expect("Enter when done")
+    child.send("T12:3" + "\x1b"  # Escape at the time prompt: back to the step, nothing noted
+               + "\r"  # begin done, with no time attached
+               + "\x1b[B"  # the down arrow at a question: its "B" is not the Back command
+               + "y"
+               + "9" + "\x1b" + "2\r"  # Escape clears the number; 2 is the answer
+               + "T09:15\r" + "\r"  # a time that is not cancelled dates the next answer
+               + "Q")
+    child.expect(r"\(cancelled\)")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    events = events_of(only_log(tmp_path))
+    assert [e["event"] for e in events] == ["start", "answer", "answer", "answer", "answer", "interrupted"]
+    assert _answers(tmp_path) == [("begin", ""), ("assess", "y"), ("areas", "2"), ("treat", "")]
+    assert [e.get("done_at", "")[10:16] for e in events if e["event"] == "answer"] == ["", "", "", "T09:15"]
+    assert events[-1]["node"] == "wait"
+
+
+@pytest.mark.parametrize("ending", ["quit", "Ctrl-C"])
+def test_the_terminal_mode_is_restored_when_the_walk_ends(tmp_path: Path, ending: str) -> None:
+    before, after = tmp_path / "before.txt", tmp_path / "after.txt"
+    script = (f"stty -a > {before}; {sys.executable} -m aesthetic_protocols every-kind; echo exit=$?; "
+              f"stty -a > {after}; stty -a")
+    child = pexpect.spawn("/bin/bash", ["-c", script], env=env_for(tmp_path), dimensions=(40, 100),
+                          encoding="utf-8", timeout=20)
+    child.expect("Enter when done")
+    if ending == "quit":
+        child.send("Q")
+    else:
+        child.sendintr()
+    child.expect("exit=3")
+    child.expect(pexpect.EOF)
+    child.close()
+    printed = after.read_text()
+    words = printed.replace(";", " ").split()
+    assert "icanon" in words and "echo" in words and "isig" in words
+    assert printed == before.read_text()
+
+
+def test_cbreak_for_the_whole_walk_keeps_isig_and_is_restored_after_an_exception(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import termios
+
+    from aesthetic_protocols.chairside import TerminalFace, _read_key
+
+    master, slave = os.openpty()
+    with os.fdopen(slave, "r") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        saved = termios.tcgetattr(slave)
+        face = TerminalFace(file=io.StringIO())
+        with pytest.raises(RuntimeError), face.active():
+            lflag = termios.tcgetattr(slave)[3]
+            assert not lflag & termios.ICANON and not lflag & termios.ECHO and lflag & termios.ISIG
+            os.write(master, "é".encode() + b"x\x1b\x1b[Bq\x1bOP")
+            assert [_read_key(1.0) for _ in range(6)] == ["é", "x", "\x1b", "\x1b[B", "q", "\x1bOP"]
+            assert _read_key(0.05) is None
+            raise RuntimeError("a bug in the middle of the walk")
+        assert termios.tcgetattr(slave) == saved
+    os.close(master)
+
+
+def test_the_line_editor_erases_cancels_and_ends_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from aesthetic_protocols.chairside import TerminalFace
+
+    master, slave = os.openpty()
+    with os.fdopen(slave, "r") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        shown = io.StringIO()
+        face = TerminalFace(file=shown)
+        with face.active():
+            os.write(master, b"12\x7f3\x04\r" + b"ab\x1b" + b"x\x7f\x04")
+            assert face._read_line("> ") == "13"  # Ctrl-D in a non-empty line is ignored
+            assert face._read_line("> ") is None  # Escape
+            with pytest.raises(EOFError):  # Ctrl-D once the line is empty again
+                face._read_line("> ")
+    os.close(master)
+    assert shown.getvalue().startswith("> 12\b \b3\n> ab\n")

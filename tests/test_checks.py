@@ -180,21 +180,21 @@ POSITIVE: dict[str, Case] = {
     ]),
     "no-outcome": Case([], [Expect("nodes:", None, "no-outcome", "the protocol has no outcome node")], base=MINI),
     "duplicate-option-key": Case([('{key: n, label: "No"', '{key: y, label: "No"')], [
-        Expect('{key: y, label: "No"', "key", "duplicate-option-key", "option key 'y' is used twice in this question"),
+        Expect('{key: y, label: "No"', "key", "duplicate-option-key", "this option key is used twice in this question"),
     ]),
     "duplicate-red-flag-key": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: v, label: "Pain", goto: emergency}\n')], [
-        Expect('{key: v, label: "Pain"', "key", "duplicate-red-flag-key", "red flag key 'v' is used twice"),
+        Expect('{key: v, label: "Pain"', "key", "duplicate-red-flag-key", "this red flag key is used twice"),
     ]),
     "red-flag-key-collision": Case([("{key: v, label: \"Vision", "{key: n, label: \"Vision")], [
         Expect('{key: n, label: "Vision', "key", "red-flag-key-collision",
-               "red flag key 'n' is also an option key; a keystroke must mean one thing"),
+               "this red flag key is also an option key; a keystroke must mean one thing"),
     ]),
     "red-flag-target": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: ask}\n')], [
         Expect("goto: ask}", "goto", "red-flag-target", "red flag can lead to outcome 'fine' of severity resolved; "
                "only emergency or refer outcomes are allowed"),
     ]),
     "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
-        Expect("refs: [R9]", "R9", "unknown-reference", "reference 'R9' is not defined under references"),
+        Expect("refs: [R9]", "R9", "unknown-reference", "this reference is not defined under references"),
     ]),
     "missing-citation": Case([("    minutes: 10\n    refs: [R1]\n", "    minutes: 10\n")], [
         Expect("  pause:", "pause", "missing-citation", "wait node cites no reference (add refs:)"),
@@ -204,7 +204,7 @@ POSITIVE: dict[str, Case] = {
     ]),
     "unknown-variable": Case([("{areas} area(s)", "{area} area(s)")], [
         Expect('title: "Give {dose} for {area}', "title", "unknown-variable",
-               "{area} is neither an input variable nor a derived value"),
+               "a {name} here is neither an input variable nor a derived value"),
     ]),
     "input-bounds": Case([("    min: 1\n", "    min: 5\n")], [
         Expect("min: 5", None, "input-bounds", "min is above max"),
@@ -300,7 +300,7 @@ def test_scenario_protocol_rule(tmp_path: Path) -> None:
     suite = "protocol: {name}\nscenarios:\n  - name: short\n    answers: [n]\n    outcome: fine\n"
     assert run_checks(tmp_path, suite.format(name="demo"), "demo.scenarios.yaml") == []
     assert run_checks(tmp_path, suite.format(name="other"), "demo.scenarios.yaml") == [
-        "demo.scenarios.yaml:1:1: error[scenario-protocol]: names protocol 'other' but sits beside 'demo.yaml'"
+        "demo.scenarios.yaml:1:1: error[scenario-protocol]: names another protocol than the one beside it (demo.yaml)"
     ]
 
 
@@ -337,7 +337,7 @@ def test_derived_value_reading_no_input(tmp_path: Path) -> None:
 def test_unknown_reference_in_an_option(tmp_path: Path) -> None:
     text = edited([('label: "No", next: fine}', 'label: "No", next: fine, refs: [R1, NOPE]}')])
     assert run_checks(tmp_path, text) == expected(text, [
-        Expect("refs: [R1, NOPE]", "NOPE", "unknown-reference", "reference 'NOPE' is not defined under references"),
+        Expect("refs: [R1, NOPE]", "NOPE", "unknown-reference", "this reference is not defined under references"),
     ])
 
 

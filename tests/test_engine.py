@@ -137,9 +137,41 @@ def test_a_time_given_is_kept_beside_the_recorded_time(protocol: Protocol) -> No
     assert "done_at" not in session.apply(Answer("y"), NOW)[0]
 
 
-def test_a_time_in_the_future_is_refused(protocol: Protocol) -> None:
-    with pytest.raises(WalkError, match="future"):
-        Session(protocol).apply(DoneAt(time(12, 1)), NOW)
+def test_a_time_later_than_now_means_yesterday(protocol: Protocol) -> None:
+    session = Session(protocol)
+    session.apply(DoneAt(time(23, 59)), NOW)
+    assert session.apply(Answer(""), NOW)[0]["done_at"] == "2026-11-26T23:59+00:00"
+
+
+def test_a_time_given_before_a_red_flag_dates_the_flag(protocol: Protocol) -> None:
+    session = Session(protocol)
+    session.apply(DoneAt(time(11, 58)), NOW)
+    assert session.apply(FlagRaised("v"), NOW)[0]["done_at"] == "2026-11-27T11:58+00:00"
+
+
+@pytest.mark.parametrize("line", ["²", "٣", "1_0", "+3", "-1", " 2 2"])
+def test_only_ascii_digits_are_numbers(protocol: Protocol, line: str) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "y"])
+    assert isinstance(session.interpret(line), Invalid)
+    session_q = Session(protocol)
+    walk_lines(session_q, [""])
+    assert isinstance(session_q.interpret(line), Invalid)
+
+
+def test_a_note_is_bounded(protocol: Protocol) -> None:
+    session = Session(protocol)
+    assert session.interpret("note: " + "x" * 2000) == Note("x" * 2000)
+    assert session.interpret("note: " + "x" * 2001) == Invalid(
+        "a note holds at most 2000 characters; split it into several")
+
+
+def test_replay_refuses_a_log_that_went_elsewhere(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = _stamp(walk_lines(session, ["", "y"]), NOW)
+    events[1] = {**events[1], "next": "fine"}  # the protocol now sends "y" somewhere else
+    with pytest.raises(WalkError, match="went to another step"):
+        Session.replay(protocol, events)
 
 
 def test_continuing_a_wait_early_is_recorded(protocol: Protocol) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.errors import Problem
+from aesthetic_protocols.journal import is_private  # the one ownership check, shared with the logs
 from aesthetic_protocols.loader import Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
@@ -46,22 +47,13 @@ def key(raw: bytes, name: str, today: date) -> str:
     return digest.hexdigest()
 
 
-def _trusted(path: Path) -> bool:
-    try:
-        status = path.stat()
-    except OSError:
-        return False
-    mine = not hasattr(os, "getuid") or status.st_uid == os.getuid()
-    return mine and not status.st_mode & 0o022
-
-
 def get(entry_key: str) -> tuple[Loaded, list[Problem]] | None:
     """A cached (loaded protocol, warnings), or None."""
     folder = cache_dir()
-    if folder is None or not _trusted(folder):
+    if folder is None or not is_private(folder):
         return None
     path = folder / f"{entry_key}.pickle"
-    if not _trusted(path):
+    if not is_private(path):
         return None
     try:
         with path.open("rb") as handle:

@@ -34,8 +34,9 @@ from aesthetic_protocols.engine import (
     Reading,
     Session,
     WalkError,
+    parse_ts,
 )
-from aesthetic_protocols.errors import LogError, UsageError
+from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.journal import Journal, log_path, new_session_id
 from aesthetic_protocols.loader import Loaded, resolve_id
 from aesthetic_protocols.model import (
@@ -46,7 +47,7 @@ from aesthetic_protocols.model import (
     Status,
     WaitNode,
 )
-from aesthetic_protocols.report import timeline
+from aesthetic_protocols.report import clock_text, timeline
 
 Clock = Callable[[], datetime]
 
@@ -116,9 +117,11 @@ class _Signals:
 
 
 def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_now,
-         recorded: list[dict[str, Any]] | None = None) -> WalkResult:
-    """Run the walk to an outcome or an interruption; every event is synced before the next prompt."""
-    signals = _Signals()
+         recorded: list[dict[str, Any]] | None = None, signals: _Signals | None = None) -> WalkResult:
+    """Run the walk to an outcome or an interruption; every event is synced before the next prompt.
+
+    `signals` are installed by a caller that wants Ctrl-C and SIGTERM honoured from before the log exists.
+    """
     recorded = [] if recorded is None else recorded
 
     def record(events: list[dict[str, Any]]) -> None:
@@ -127,40 +130,62 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
             name = fields.pop("event")
             recorded.append(journal.append(name, **fields))  # NotRecorded propagates: the walk stops
 
-    with signals.installed():
-        while not session.finished:
-            now = clock()
-            if session.entered_at is None:
-                session.entered_at = now
-            try:
-                face.show(session, now)
-                with signals.reading_input():
-                    reading = face.read(session, now)
-            except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
-                reason = (exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
-                          else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
-                record([{"event": "interrupted", "node": session.current, "reason": reason}])
-                session.interrupted = True
-                return WalkResult(False, None, reason)
-            if isinstance(reading, Invalid):
-                face.say(reading.reason)
-                continue
-            try:
-                events = session.apply(reading, clock())
-            except WalkError as exc:
-                face.say(str(exc))
-                continue
-            record(events)
-            if isinstance(reading, DoneAt):
-                face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
-            elif isinstance(reading, Note):
-                face.say("note recorded")
-            if session.interrupted:
-                return WalkResult(False, None, "quit")
-            if signals.pending:  # a signal arrived while recording: honour it now that the log is whole
-                record([{"event": "interrupted", "node": session.current, "reason": signals.pending}])
-                session.interrupted = True
-                return WalkResult(False, None, signals.pending)
+    if signals is None:
+        signals = _Signals()
+        with signals.installed():
+            return _steps(session, face, clock, record, signals)
+    return _steps(session, face, clock, record, signals)
+
+
+def _steps(session: Session, face: Face, clock: Clock, record: Callable[[list[dict[str, Any]]], None],
+           signals: _Signals) -> WalkResult:
+    try:
+        return _step_loop(session, face, clock, record, signals)
+    except ProtocolsError:
+        raise  # the log itself failed: nothing more can be recorded
+    except Exception:
+        # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
+        if not session.finished and not session.interrupted:
+            record([{"event": "interrupted", "node": session.current, "reason": "internal error"}])
+            session.interrupted = True
+        raise
+
+
+def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[list[dict[str, Any]]], None],
+               signals: _Signals) -> WalkResult:
+    while not session.finished:
+        now = clock()
+        if session.entered_at is None:
+            session.entered_at = now
+        try:
+            face.show(session, now)
+            with signals.reading_input():
+                reading = face.read(session, now)
+        except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
+            reason = (exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                      else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
+            record([{"event": "interrupted", "node": session.current, "reason": reason}])
+            session.interrupted = True
+            return WalkResult(False, None, reason)
+        if isinstance(reading, Invalid):
+            face.say(reading.reason)
+            continue
+        try:
+            events = session.apply(reading, clock())
+        except WalkError as exc:
+            face.say(str(exc))
+            continue
+        record(events)
+        if isinstance(reading, DoneAt):
+            face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
+        elif isinstance(reading, Note):
+            face.say("note recorded")
+        if session.interrupted:
+            return WalkResult(False, None, "quit")
+        if signals.pending:  # a signal arrived while recording: honour it now that the log is whole
+            record([{"event": "interrupted", "node": session.current, "reason": signals.pending}])
+            session.interrupted = True
+            return WalkResult(False, None, signals.pending)
     return WalkResult(True, session.current, None)
 
 
@@ -202,12 +227,8 @@ def sources_lines(session: Session) -> list[str]:
 
 
 def elapsed(since: datetime | None, now: datetime) -> str:
-    if since is None:
-        return "00:00"
-    seconds = max(0, int((now - since).total_seconds()))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    """Time since the session began, for the header of every step."""
+    return clock_text(max(0, int((now - since).total_seconds())) if since else 0)
 
 
 # --- plain mode ------------------------------------------------------------------------------------
@@ -326,8 +347,55 @@ class TerminalFace:
         self.resumed = resumed
 
     def active(self) -> AbstractContextManager[None]:
-        """The terminal's mode for the whole walk (restored when it ends)."""
-        return nullcontext()
+        """The terminal's mode for the whole walk (restored when it ends).
+
+        cbreak once for the whole walk, never toggled per key: switching modes between keys is what lost
+        keys typed ahead. Every key and line of the walk is then read by `_read_key` and `_read_line`.
+        """
+        return _cbreak_terminal()
+
+    def _read_line(self, prompt: str) -> str | None:
+        """A line typed at `prompt` in cbreak mode (echoed here); None when Escape cancels it.
+
+        Backspace/DEL erases one character, Enter ends the line, Ctrl-D on an empty line is end of input.
+        Keys typed ahead stay queued in the terminal, so nothing typed quickly is lost.
+        """
+        from rich.cells import cell_len
+
+        out = self.console.file
+        # Start on a clean line: a wait's countdown may be ticking on this one.
+        out.write(("\r\x1b[K" if self.console.is_terminal else "") + prompt)
+        out.flush()
+        chars: list[str] = []
+        while True:
+            key = _read_key(None)
+            if key is None:
+                continue
+            if key in ("\r", "\n"):
+                out.write("\n")
+                out.flush()
+                return "".join(chars)
+            if key == "\x1b":
+                out.write("\n")
+                out.flush()
+                self.console.print("(cancelled)", style="dim")
+                return None
+            if key == "\x04":
+                if not chars:
+                    out.write("\n")
+                    out.flush()
+                    raise EOFError
+                continue
+            if key in ("\x7f", "\x08"):
+                if chars:
+                    width = cell_len(chars.pop())
+                    out.write("\b" * width + " " * width + "\b" * width)
+            elif len(key) == 1 and key.isprintable():
+                chars.append(key)
+                out.write(key)
+            else:
+                continue  # other control keys and escape sequences (arrows) are not text
+            out.flush()
 
     def show(self, session: Session, now: datetime) -> None:
         from rich.panel import Panel
@@ -376,7 +444,9 @@ class TerminalFace:
     def read(self, session: Session, now: datetime) -> Reading:
         node = session.node
         if isinstance(node, InputNode):
-            line = self.console.input("> ")
+            line = None
+            while line is None:  # Escape clears the line and asks again
+                line = self._read_line("> ")
             return session.interpret(line)
         rang = False
         while True:
@@ -412,11 +482,11 @@ class TerminalFace:
             self.show(session, datetime.now().astimezone())
             return None
         if name == "note":
-            text = self.console.input("note: ")
-            return session.interpret(f"note: {text}")
+            text = self._read_line("note: ")
+            return None if text is None else session.interpret(f"note: {text}")
         if name == "time":
-            text = self.console.input("done at (HH:MM): ")
-            return session.interpret(f"time: {text}")
+            text = self._read_line("done at (HH:MM): ")
+            return None if text is None else session.interpret(f"time: {text}")
         if (key.islower() and key.isalpha()) or key.isdigit():
             reading = session.interpret(key)
             if isinstance(session.node, QuestionNode) or isinstance(reading, FlagRaised):
@@ -455,7 +525,12 @@ def _mmss(delta: Any) -> str:
 
 
 def _read_key(timeout: float | None) -> str | None:
-    """One keystroke from the terminal (None when `timeout` passes first). POSIX and Windows."""
+    """One keystroke (None when `timeout` passes first). POSIX and Windows.
+
+    Does not touch the terminal's mode: `TerminalFace.active()` keeps it in cbreak for the whole walk.
+    A UTF-8 character comes back whole; an escape sequence (an arrow or function key) comes back as one
+    string, so its letters are never taken for command keys; a lone Escape comes back as "\\x1b".
+    """
     if os.name == "nt":  # pragma: no cover - Windows
         import msvcrt
         import time
@@ -466,23 +541,100 @@ def _read_key(timeout: float | None) -> str | None:
                 return str(msvcrt.getwch())  # type: ignore[attr-defined]
             time.sleep(0.05)
         return None
+    fd = sys.stdin.fileno()
+    first = _next_byte(fd, timeout)
+    if first is None:
+        return None
+    if first == 0x1B:
+        return _escape_sequence(fd)
+    data = bytearray([first])
+    follow = 1 if 0xC0 <= first < 0xE0 else 2 if 0xE0 <= first < 0xF0 else 3 if 0xF0 <= first < 0xF8 else 0
+    for _ in range(follow):
+        more = _next_byte(fd, _SEQUENCE_WAIT)
+        if more is None:
+            break
+        if not 0x80 <= more < 0xC0:  # not a continuation byte: the start of the next key
+            _typed_ahead.insert(0, more)
+            break
+        data.append(more)
+    return data.decode("utf-8", "replace")
+
+
+# Bytes read while telling a lone Escape from an escape sequence (or ending a broken UTF-8 character)
+# that belong to the next key. POSIX only.
+_typed_ahead = bytearray()
+
+# How long the bytes of one key (an escape sequence, a UTF-8 character) may trail its first byte.
+_SEQUENCE_WAIT = 0.05
+
+
+def _next_byte(fd: int, timeout: float | None) -> int | None:
+    """The next byte typed (None when `timeout` passes first); EOFError when the terminal is gone."""
+    if _typed_ahead:
+        return _typed_ahead.pop(0)
     import select
+
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return None
+    try:
+        data = os.read(fd, 1)
+    except OSError:  # EIO: the terminal closed
+        raise EOFError from None
+    if not data:
+        raise EOFError
+    return data[0]
+
+
+def _escape_sequence(fd: int) -> str:
+    """After an Escape byte: the whole CSI/SS3 sequence if one follows at once, else a lone Escape."""
+    second = _next_byte(fd, _SEQUENCE_WAIT)
+    if second is None:
+        return "\x1b"
+    if second == ord("["):  # CSI: parameter and intermediate bytes, then one final byte @..~
+        sequence = bytearray(b"\x1b[")
+        while len(sequence) < 32:
+            more = _next_byte(fd, _SEQUENCE_WAIT)
+            if more is None:
+                break
+            sequence.append(more)
+            if 0x40 <= more <= 0x7E:
+                break
+        return sequence.decode("ascii", "replace")
+    if second == ord("O"):  # SS3: one more byte (F1-F4, arrows in application mode)
+        last = _next_byte(fd, _SEQUENCE_WAIT)
+        return "\x1bO" + (chr(last) if last is not None and last < 0x80 else "")
+    _typed_ahead.insert(0, second)  # Escape, then a key typed right after it
+    return "\x1b"
+
+
+@contextmanager
+def _cbreak_terminal() -> Iterator[None]:
+    """cbreak mode on stdin until the block ends (however it ends); ISIG stays, so Ctrl-C is SIGINT.
+
+    Windows needs nothing: msvcrt reads raw keys already. Not a terminal: nothing to change.
+    """
+    if os.name == "nt":  # pragma: no cover - Windows
+        yield
+        return
     import termios
     import tty
 
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)  # keeps ISIG, so Ctrl-C still raises through the signal handler
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return None
-        data = os.read(fd, 1)
-        if not data:
-            raise EOFError
-        return data.decode("utf-8", "replace")
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):
+        yield
+        return
+    tty.setcbreak(fd, termios.TCSADRAIN)  # not the default TCSAFLUSH, which drops keys typed ahead
+    try:
+        yield
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        _typed_ahead.clear()
+        from contextlib import suppress
+
+        with suppress(termios.error):  # the terminal is gone: nothing left to restore
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def choose_face(plain: bool, started: datetime) -> PlainFace | TerminalFace:
@@ -518,6 +670,13 @@ def start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner:
                plain: bool, clock: Clock = local_now) -> Outcome:
     """Create the session log, record the start, walk, close the log (anchor written)."""
     check_patient_ref(patient)
+    signals = _Signals()
+    with signals.installed():  # from before the log exists: a Ctrl-C now is recorded at the first prompt
+        return _start_walk(loaded, log_dir, patient, practitioner, plain, clock, signals)
+
+
+def _start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner: str | None, plain: bool,
+                clock: Clock, signals: _Signals) -> Outcome:
     protocol = loaded.protocol
     now = clock()
     session_id = new_session_id(protocol.id, now)
@@ -537,7 +696,7 @@ def start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner:
         recorded.append(journal.append("start", **start))
         face.intro(session, session_id, resumed=False)
         with face.active():
-            result = walk(session, journal, face, clock, recorded)
+            result = walk(session, journal, face, clock, recorded, signals)
     finally:
         journal.close()
     face.finish(session, recorded, str(journal.path), session_id)
@@ -583,7 +742,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, 
         now = clock()
         recorded.append(journal.append("resumed", node=session.current))
         session.entered_at = now
-        face = choose_face(plain, _parse_local(first.get("ts")) or now)
+        began = parse_ts(first.get("ts"))
+        face = choose_face(plain, began.astimezone() if began else now)
         face.intro(session, session_id, resumed=True)
         with face.active():
             result = walk(session, journal, face, clock, recorded)
@@ -591,12 +751,3 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, 
         journal.close()
     face.finish(session, recorded, str(path), session_id)
     return Outcome(result, session_id, path)
-
-
-def _parse_local(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return None

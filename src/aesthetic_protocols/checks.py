@@ -25,6 +25,7 @@ from aesthetic_protocols.loader import (
     Source,
     build,
     build_model,
+    file_id,
     parse_source,
 )
 from aesthetic_protocols.model import (
@@ -155,7 +156,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
             for index, option in enumerate(node.options):
                 if option.key in seen_keys:
                     find.add("duplicate-option-key", ("nodes", nid, "options", index, "key"),
-                             f"option key '{option.key}' is used twice in this question")
+                             "this option key is used twice in this question")
                 seen_keys.add(option.key)
                 option_keys.add(option.key)
                 if option.next not in nodes:
@@ -163,7 +164,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                 for r_index, ref in enumerate(option.refs):
                     if ref not in references:
                         find.add("unknown-reference", ("nodes", nid, "options", index, "refs", r_index),
-                                 f"reference '{ref}' is not defined under references")
+                                 "this reference is not defined under references")
         elif kind != "outcome" and node.next not in nodes:  # type: ignore[union-attr]
             find.add("unknown-target", ("nodes", nid, "next"), "next names no node")
         if kind == "input" and node.min > node.max:  # type: ignore[union-attr]
@@ -171,7 +172,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         for index, ref in enumerate(node.refs):
             if ref not in references:
                 find.add("unknown-reference", ("nodes", nid, "refs", index),
-                         f"reference '{ref}' is not defined under references")
+                         "this reference is not defined under references")
         if not node.refs and kind in ("action", "wait", "outcome"):
             find.add("missing-citation", ("nodes", nid), f"{kind} node cites no reference (add refs:)")
         here: PathKey = ("nodes", nid)
@@ -184,17 +185,17 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
             for match in PLACEHOLDER_RE.finditer(text):
                 if match.group(1) not in known_names:
                     find.add("unknown-variable", (*here, *where),
-                             f"{{{match.group(1)}}} is neither an input variable nor a derived value")
+                             "a {name} here is neither an input variable nor a derived value")
 
     flag_keys: set[str] = set()
     for index, flag in enumerate(protocol.red_flags):
         where = ("red_flags", index)
         if flag.key in flag_keys:
-            find.add("duplicate-red-flag-key", (*where, "key"), f"red flag key '{flag.key}' is used twice")
+            find.add("duplicate-red-flag-key", (*where, "key"), "this red flag key is used twice")
         flag_keys.add(flag.key)
         if flag.key in option_keys:
             find.add("red-flag-key-collision", (*where, "key"),
-                     f"red flag key '{flag.key}' is also an option key; a keystroke must mean one thing")
+                     "this red flag key is also an option key; a keystroke must mean one thing")
         if flag.goto not in nodes:
             find.add("unknown-target", (*where, "goto"), "goto names no node")
             continue
@@ -238,10 +239,6 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
     return sorted(find.problems, key=lambda p: (p.line, p.column, p.rule))
 
 
-def _stem(path: Path) -> str:
-    return path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.stem
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     # Parsing builds millions of small containers with no reference cycles; Python's cycle collector would
@@ -269,7 +266,7 @@ def _validate_path(path: Path, today: date, display: str | None, max_bytes: int)
         protocol = build(source)
     except InvalidProtocol as exc:
         return exc.problems
-    return check(protocol, source, today, _stem(path))
+    return check(protocol, source, today, file_id(path))
 
 
 def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
@@ -280,11 +277,11 @@ def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
         suite = build_model(ScenarioFile, source)
     except InvalidProtocol as exc:
         return exc.problems
-    expected = path.name[: -len(SCENARIO_SUFFIX)]
+    expected = file_id(path)
     if suite.protocol != expected:
         line, column = source.where(("protocol",))
         return [Problem(source.path, line, column, Severity.ERROR, "scenario-protocol",
-                        f"names protocol '{suite.protocol}' but sits beside '{expected}.yaml'")]
+                        f"names another protocol than the one beside it ({expected}.yaml)")]
     return []
 
 
@@ -317,7 +314,7 @@ def _load_checked(path: Path, today: date, display: str | None) -> tuple[Loaded,
 def _load_checked_now(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
     source = parse_source(path, display)
     loaded = Loaded(build(source), source)
-    problems = check(loaded.protocol, source, today, _stem(path))
+    problems = check(loaded.protocol, source, today, file_id(path))
     if any(p.severity is Severity.ERROR for p in problems):
         raise InvalidProtocol(problems)
     return loaded, problems

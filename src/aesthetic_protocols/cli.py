@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from aesthetic_protocols import SUBCOMMANDS, __version__
 from aesthetic_protocols.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     Problem,
@@ -64,6 +66,9 @@ def _guarded(action: Callable[[], int]) -> int:
     """Run a command; every expected problem becomes one line on stderr and its exit code."""
     try:
         return action()
+    except KeyboardInterrupt:  # Ctrl-C before a walk began (a walk records its own interruption)
+        typer.echo("protocol: interrupted", err=True)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`protocol show ID | head`): stop quietly, as a pipe-killed tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -72,7 +77,9 @@ def _guarded(action: Callable[[], int]) -> int:
         typer.echo(f"protocol: {exc.message}", err=True)
         return exc.exit_code
     except typer.TyperException as exc:
-        message = exc.format_message()
+        # Never repeat stray arguments: `--patient Jane Smith` would put "Smith" on the screen and in logs.
+        message = re.sub(r"(unexpected extra argument(?:s|\(s\))?) \(.*\)", r"\1 (quote a value that has spaces)",
+                         exc.format_message(), flags=re.S)
         # A bare `protocol` or `protocol log` shows the help text (a usage error, exit 2).
         typer.echo(message if "\n" in message else f"protocol: {message}", err=True)
         return exc.exit_code
@@ -105,12 +112,16 @@ def _dirs(extra: list[Path] | None) -> list[Path]:
     return search_path(extra or [])
 
 
+def _warn_shadow(found: Any) -> None:
+    if found.shadows is not None:
+        typer.echo(f"protocol: warning: '{found.id}' from {found.path} shadows {found.shadows}", err=True)
+
+
 def _warn_shadows(dirs: list[Path]) -> None:
     from aesthetic_protocols.loader import discover
 
     for found in discover(dirs).values():
-        if found.shadows is not None:
-            typer.echo(f"protocol: warning: '{found.id}' from {found.path} shadows {found.shadows}", err=True)
+        _warn_shadow(found)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -143,6 +154,19 @@ def _root(
     pass
 
 
+@app.command("help")
+def help_command(ctx: typer.Context) -> None:
+    """Show this help (also --help)."""
+    parent = ctx.parent
+    typer.echo((parent or ctx).get_help())
+
+
+@app.command("version")
+def version_command() -> None:
+    """Show the version (also --version)."""
+    typer.echo(f"aesthetic-protocols {__version__}")
+
+
 # --- trainer and CI commands ----------------------------------------------------------------------
 
 
@@ -157,59 +181,30 @@ def list_protocols(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Every protocol on the search path: id, title, version, status, next review."""
-    from aesthetic_protocols.loader import discover, load_file
-    from aesthetic_protocols.report import protocol_row
+    from aesthetic_protocols.checks import load_valid
+    from aesthetic_protocols.loader import discover
+    from aesthetic_protocols.report import protocol_row, protocol_table
 
     dirs = _dirs(protocols)
     _warn_shadows(dirs)
     rows: list[dict[str, Any]] = []
     for found in sorted(discover(dirs).values(), key=lambda f: f.id):
-        try:
-            rows.append(protocol_row(load_file(found.path).protocol) | {"path": str(found.path)})
+        try:  # fully checked, as a walk would be: a tree that cannot be walked is listed as invalid
+            rows.append(protocol_row(load_valid(found.path, date.today())[0].protocol) | {"path": str(found.path)})
         except ProtocolsError as exc:
             typer.echo(f"protocol: {exc.message}", err=True)
             rows.append({"id": found.id, "title": "", "version": "", "status": "invalid", "next_review": None,
                          "path": str(found.path)})
     if fmt is ListFormat.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    header = ("ID", "VERSION", "STATUS", "NEXT REVIEW", "TITLE")
-    table = [header] + [(r["id"], r["version"], r["status"], r["next_review"] or "-", r["title"]) for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    for row in table:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    else:
+        typer.echo(protocol_table(rows), nl=False)
 
 
 class ValidateFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
-
-
-def _github_escape(text: str, property_value: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
-
-
-def _validation_targets(paths: list[Path] | None, protocols: list[Path] | None) -> list[Path]:
-    from aesthetic_protocols.loader import PROTOCOL_SUFFIX, discover
-    from aesthetic_protocols.scenarios import scenario_path
-
-    if not paths:
-        dirs = _dirs(protocols)
-        _warn_shadows(dirs)
-        files = [found.path for found in sorted(discover(dirs).values(), key=lambda f: str(f.path))]
-        suites = [scenario_path(path) for path in files]
-        return files + [path for path in suites if path.is_file()]
-    targets: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            targets += sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}") if p.is_file())
-        elif path.is_file():
-            targets.append(path)
-        else:
-            raise UsageError(f"no such file or folder: {path}")
-    return targets
 
 
 @app.command()
@@ -220,34 +215,29 @@ def validate(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Check protocol files: schema, YAML hazards and graph rules. Exit 0 clean, 1 problems, 2 usage."""
+    from aesthetic_protocols import report
     from aesthetic_protocols.checks import validate_path
+    from aesthetic_protocols.loader import validation_targets
 
     today = date.today()
-    targets = _validation_targets(paths, protocols)
+    dirs = _dirs(protocols)
+    if not paths:
+        _warn_shadows(dirs)
+    targets = validation_targets(paths or [], dirs)
     problems: list[Problem] = []
-    for target in targets:
+    for target in targets:  # every file is checked before the exit code is decided
         problems += validate_path(target, today, str(target))
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
     if fmt is ValidateFormat.json:
-        typer.echo(json.dumps({"files": len(targets), "errors": errors, "warnings": warnings,
-                               "problems": [_problem_dict(p) for p in problems]}, indent=2, ensure_ascii=False))
+        typer.echo(report.problems_json(problems, len(targets)), nl=False)
     elif fmt is ValidateFormat.github:
-        for p in problems:
-            level = "error" if p.severity is Severity.ERROR else "warning"
-            typer.echo(f"::{level} file={_github_escape(p.path, True)},line={p.line},col={p.column},"
-                       f"title={_github_escape(p.rule, True)}::{_github_escape(p.message)}")
+        typer.echo(report.problems_github(problems), nl=False)
     else:
-        for p in problems:
-            typer.echo(str(p))
+        typer.echo(report.problems_text(problems), nl=False)
         typer.echo(f"{len(targets)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
     failed = errors > 0 or (strict and warnings > 0)
     raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
-
-
-def _problem_dict(problem: Problem) -> dict[str, Any]:
-    return {"path": problem.path, "line": problem.line, "column": problem.column,
-            "severity": str(problem.severity), "rule": problem.rule, "message": problem.message}
 
 
 def _load(protocol_id: str, protocols: list[Path] | None) -> Any:
@@ -257,8 +247,7 @@ def _load(protocol_id: str, protocols: list[Path] | None) -> Any:
 
     dirs = _dirs(protocols)
     found = resolve_id(protocol_id, dirs)
-    if found.shadows is not None:
-        typer.echo(f"protocol: warning: '{found.id}' from {found.path} shadows {found.shadows}", err=True)
+    _warn_shadow(found)
     loaded, warnings = load_valid(found.path, date.today())
     for warning in warnings:
         typer.echo(f"protocol: {warning}", err=True)
@@ -323,34 +312,11 @@ def scenarios(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Run the scenario tests kept beside the protocols. Exit 0 all pass, 1 a failure."""
-    from aesthetic_protocols.loader import discover
-    from aesthetic_protocols.scenarios import load_scenarios, run_file, scenario_path
+    from aesthetic_protocols.scenarios import run_suites
 
-    dirs = _dirs(protocols)
-    found = discover(dirs)
-    chosen = ids or sorted(found)
-    passed = failed = 0
-    for protocol_id in chosen:
-        protocol = _load(protocol_id, protocols).protocol
-        path = scenario_path(found[protocol_id].path)
-        if not path.is_file():
-            typer.echo(f"{protocol_id}: no scenarios ({path.name} not found)")
-            failed += bool(ids)  # asking for a protocol's scenarios that do not exist is a failure
-            continue
-        suite = load_scenarios(path)
-        if suite.protocol != protocol_id:
-            raise UsageError(f"{path}: names protocol '{suite.protocol}', expected '{protocol_id}'")
-        results, coverage = run_file(protocol, suite)
-        for result in results:
-            typer.echo(f"{'PASS' if result.passed else 'FAIL'} {protocol_id}/{result.name}: {result.reason}")
-            passed += result.passed
-            failed += not result.passed
-        unvisited = sorted(set(protocol.nodes) - coverage.visited)
-        never = f"; never visited: {', '.join(unvisited)}" if unvisited else ""
-        typer.echo(f"{protocol_id}: {len(results)} scenario(s); {len(coverage.visited)}/{coverage.nodes} nodes "
-                   f"visited ({coverage.share:.0%}){never}")
-    typer.echo(f"scenarios: {passed} passed, {failed} failed")
-    raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
+    result = run_suites(ids or [], _dirs(protocols), date.today())
+    typer.echo("".join(f"{line}\n" for line in result.lines), nl=False)
+    raise typer.Exit(EXIT_PROBLEMS if result.failed else EXIT_OK)
 
 
 # --- the chairside walk -----------------------------------------------------------------------------
@@ -389,9 +355,8 @@ def run(
 
 def _walk_new(protocol_id: str, log_dir: Path | None = None, patient: str | None = None,
               practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
-    from aesthetic_protocols.chairside import check_patient_ref, start_walk
+    from aesthetic_protocols.chairside import start_walk
 
-    check_patient_ref(patient)
     loaded = _load(protocol_id, protocols)
     _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
 
@@ -463,7 +428,7 @@ def _events(session: str, log_dir: Path | None) -> tuple[list[dict[str, Any]], A
 def log_list(log_dir: LogDir = None) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
     from aesthetic_protocols.journal import read_events
-    from aesthetic_protocols.report import session_summary
+    from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
@@ -474,10 +439,7 @@ def log_list(log_dir: LogDir = None) -> None:
             if not verification.ok:
                 row["state"] += " [ALTERED]"
             rows.append(row)
-    rows.sort(key=lambda r: str(r["started"]), reverse=True)
-    for row in rows:
-        typer.echo(f"{row['started']}  {row['session']}  {row['protocol']} {row['version']}  {row['state']}"
-                   + (f"  patient {row['patient']}" if row["patient"] else ""))
+    typer.echo(session_list(rows), nl=False)
     if not rows:
         typer.echo(f"no session logs in {folder}", err=True)
 

@@ -71,7 +71,10 @@ class Invalid:
 Command = Answer | FlagRaised | Back | Note | DoneAt | Quit
 Reading = Command | Invalid
 
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$", re.ASCII)
+# Only ASCII digits count: int() would also read "²", "٣" or "1_0", and an input may scale a dose.
+_NUMBER_RE = re.compile(r"^[0-9]{1,9}$", re.ASCII)
+NOTE_LIMIT = 2000
 
 
 class WalkError(Exception):
@@ -166,7 +169,11 @@ class Session:
             return Back()
         if word.startswith("note:"):
             note = text[5:].strip()
-            return Note(note) if note else Invalid("a note needs text after 'note:'")
+            if not note:
+                return Invalid("a note needs text after 'note:'")
+            if len(note) > NOTE_LIMIT:
+                return Invalid(f"a note holds at most {NOTE_LIMIT} characters; split it into several")
+            return Note(note)
         if word.startswith("time:"):
             match = _TIME_RE.match(word[5:].strip())
             if not match:
@@ -179,14 +186,13 @@ class Session:
             keys = [option.key for option in node.options]
             if word in keys:
                 return Answer(word)
-            if word.isdigit() and 1 <= int(word) <= len(keys):
+            if _NUMBER_RE.match(word) and 1 <= int(word) <= len(keys):
                 return Answer(keys[int(word) - 1])
             return Invalid(f"answer with one of {', '.join(keys)} (or 1-{len(keys)})")
         if isinstance(node, InputNode):
-            try:
-                number = int(word)
-            except ValueError:
+            if not _NUMBER_RE.match(word):
                 return Invalid(f"enter a whole number from {node.min} to {node.max}")
+            number = int(word)
             if not node.min <= number <= node.max:
                 return Invalid(f"out of range: enter a whole number from {node.min} to {node.max}")
             return Answer(str(number))
@@ -207,10 +213,12 @@ class Session:
             self.notes.append((node_id, command.text))
             return [{"event": "note", "node": node_id, "text": command.text}]
         if isinstance(command, DoneAt):
-            # `now` is the caller's local time, so HH:MM means the practitioner's wall clock today.
+            # `now` is the caller's local time, so HH:MM is the practitioner's wall clock: the latest such
+            # moment not after now (23:59 typed at 00:01 is yesterday's). Steps done before the session began
+            # are common in an emergency, so there is no lower bound.
             given = datetime.combine(now.date(), command.at, tzinfo=now.tzinfo)
             if given > now:
-                raise WalkError("a step cannot be done in the future")
+                given -= timedelta(days=1)
             self.pending_at = given
             return []  # kept until the step is answered; the answer event carries both times
         if isinstance(command, Back):
@@ -225,18 +233,18 @@ class Session:
             if flag is None:
                 raise WalkError("no such red flag")
             self.trail.append(Taken(node_id, "flag", flag.key, flag.goto))
-            events = [{"event": "red-flag", "node": node_id, "key": flag.key, "label": flag.label,
-                       "goto": flag.goto}]
+            event: Event = {"event": "red-flag", "node": node_id, "key": flag.key, "label": flag.label,
+                            "goto": flag.goto}
         else:
             target = self._target(command.value)
-            event: Event = {"event": "answer", "node": node_id, "answer": command.value, "next": target}
-            if self.pending_at is not None:
-                event["done_at"] = self.pending_at.isoformat(timespec="minutes")
+            event = {"event": "answer", "node": node_id, "answer": command.value, "next": target}
             due = self.due()
             if due is not None and now < due:
                 event["early"] = True  # the practitioner continued before the wait ended
             self.trail.append(Taken(node_id, "answer", command.value, target))
-            events = [event]
+        if self.pending_at is not None:  # `time: HH:MM` dates whatever is recorded next at this step
+            event["done_at"] = self.pending_at.isoformat(timespec="minutes")
+        events = [event]
         self.pending_at = None
         self.entered_at = now
         if self.finished:
@@ -254,7 +262,7 @@ class Session:
                     return option.next
             raise WalkError("no such option")
         if isinstance(node, InputNode):
-            if not value.lstrip("-").isdigit() or not node.min <= int(value) <= node.max:
+            if not _NUMBER_RE.match(value) or not node.min <= int(value) <= node.max:
                 raise WalkError("input out of range")
             return node.next
         if isinstance(node, OutcomeNode):
@@ -274,12 +282,17 @@ class Session:
             ts = _parse_ts(event.get("ts"))
             if kind in {"answer", "red-flag", "back", "note"} and event.get("node") != session.current:
                 raise WalkError(f"event {event.get('seq')} is at a different node than the replay")
-            if kind == "answer":
+            if kind in {"answer", "red-flag"}:
                 done_at = event.get("done_at")
                 session.pending_at = datetime.fromisoformat(done_at) if isinstance(done_at, str) else None
-                session.apply(Answer(str(event.get("answer", ""))), ts)
-            elif kind == "red-flag":
-                session.apply(FlagRaised(str(event.get("key"))), ts)
+                command: Command = (Answer(str(event.get("answer", ""))) if kind == "answer"
+                                    else FlagRaised(str(event.get("key"))))
+                replayed = session.apply(command, ts)[0]
+                # The walk must go where it went then: a protocol changed under `--force` may not.
+                logged = event.get("next") if kind == "answer" else event.get("goto")
+                taken = replayed.get("next") if kind == "answer" else replayed.get("goto")
+                if logged is not None and logged != taken:
+                    raise WalkError(f"event {event.get('seq')} went to another step than this protocol leads to")
             elif kind == "back":
                 session.apply(Back(), ts)
             elif kind == "note":
@@ -289,10 +302,16 @@ class Session:
         return session
 
 
-def _parse_ts(value: Any) -> datetime:
+def parse_ts(value: Any) -> datetime | None:
+    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            pass
-    return datetime.min.replace(tzinfo=UTC)
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _parse_ts(value: Any) -> datetime:
+    return parse_ts(value) or datetime.min.replace(tzinfo=UTC)

@@ -22,9 +22,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 
@@ -34,6 +35,7 @@ else:
     import fcntl
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
+LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,200}")  # room left for ".torn-<stamp>" within 255 bytes
 
 
@@ -58,6 +60,8 @@ class Verification:
 # Windows has neither O_NOFOLLOW (see _open for the fallback) nor text-free I/O by default.
 _O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
+# A reader opens without blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+_O_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
 # Windows locks are mandatory byte ranges: lock one byte far past any real log, so other processes
 # can still read the log (`protocol log show`) while a walker holds it.
 _WIN_LOCK_OFFSET = 0x7FFFFFFF
@@ -133,8 +137,43 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _owned_by_me(st: os.stat_result) -> bool:
-    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+def _not_private(st: os.stat_result) -> str | None:
+    """Why a file or folder with this status is not private to the current user, or None if it is."""
+    if not hasattr(os, "getuid"):
+        # Windows fallback: no uids, and st_mode is only the read-only flag (every writable file shows
+        # 0o666), so neither check means anything there and none is made. The ACLs govern instead: the
+        # default folders under the user's profile are private to the user.
+        return None
+    if st.st_uid != os.getuid():
+        return "not owned by you"
+    if st.st_mode & 0o022:
+        return "writable by group or others"
+    return None
+
+
+def _chmod_new_dir(folder: Path) -> None:
+    """Set 0700 on a folder just made by this process, whatever the umask cut from mkdir's mode."""
+    if sys.platform == "win32":
+        return  # the mode is only a read-only flag there; the inherited ACLs govern
+    try:
+        # Through a descriptor that refuses a symlink: never chmod whatever was swapped in meanwhile.
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_NOFOLLOW)
+    except PermissionError:
+        os.chmod(folder, 0o700)  # a umask that took the owner's own read bit: only the path is left
+        return
+    try:
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def is_private(path: Path) -> bool:
+    """True if `path` exists, is the current user's (where there are uids) and no one else may write it."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return False
+    return _not_private(st) is None
 
 
 # --- Names and encoding. ----------------------------------------------------------------------------
@@ -171,6 +210,35 @@ def default_log_dir() -> Path:
     import platformdirs  # only when no log folder is given: off the start-up path of a configured clinic
 
     return Path(platformdirs.user_data_dir("aesthetic-protocols", appauthor=False)) / "sessions"
+
+
+def resolve_log_dir(option: Path | str | None) -> Path:
+    """The log folder: `option`, else $AESTHETIC_PROTOCOLS_LOG_DIR, else `default_log_dir()`.
+
+    UsageError for an empty value or an existing path that is not a folder. A missing folder is fine:
+    `Journal.create` makes it. (Pass `--log-dir` as text: `Path("")` is already `.`.)
+    """
+    if option is not None:
+        chosen = os.fspath(option)
+    elif (env := os.environ.get(LOG_DIR_ENV)) is not None:
+        chosen = env
+    else:
+        return _must_be_folder(default_log_dir())
+    if not chosen:
+        # Empty is a slip (an unset shell variable in `--log-dir=$DIR`), not a wish for the current folder.
+        where = "" if option is not None else f" ({LOG_DIR_ENV} is set but empty)"
+        raise UsageError(f"--log-dir needs a folder{where}")
+    return _must_be_folder(Path(chosen))
+
+
+def _must_be_folder(path: Path) -> Path:
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        return path  # missing (create makes it), or unreachable (create then says why)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"the log folder {path} is not a folder")
+    return path
 
 
 def log_path(log_dir: Path, session_id: str) -> Path:
@@ -279,7 +347,7 @@ def _scan(data: bytes) -> _Scan:
 def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None, str] | None:
     """The valid events against the close anchor, if there is one: None or (bad line, reason)."""
     try:
-        raw = _anchor_path(path).read_bytes()
+        raw = _read_regular(_anchor_path(path))
     except FileNotFoundError:
         return None
     except OSError:
@@ -315,14 +383,44 @@ def _verification(path: Path, scan: _Scan) -> tuple[list[dict[str, Any]], Verifi
     return scan.events, Verification(True, len(scan.events), None, None)
 
 
-def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
-    """Parse a log without changing it: the valid prefix of events, and the verdict on the whole file."""
+class _NotRegular(OSError):
+    """A path that is neither a regular file nor a folder (a FIFO, a device)."""
+
+
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes; IsADirectoryError or _NotRegular for anything else, without blocking."""
+    # Not path.read_bytes(): a FIFO would block for ever, /dev/zero never end, /dev/null look "intact".
+    fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_NONBLOCK)
     try:
-        data = path.read_bytes()
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise _NotRegular(errno.EINVAL, "not a regular file", str(path))
+        return _read_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
+    """Parse a log without changing it: the valid prefix of events, and the verdict on the whole file.
+
+    LogError (one line) if it is missing, a folder, not a regular file, or unreadable.
+    """
+    try:
+        data = _read_regular(path)
     except FileNotFoundError as exc:
         raise LogError(f"no session log at {path}") from exc
+    except IsADirectoryError as exc:
+        raise LogError(f"{path} is a folder, not a session log") from exc
+    except _NotRegular as exc:
+        raise LogError(f"{path} is not a regular file, not a session log") from exc
     except OSError as exc:
+        if isinstance(exc, PermissionError) and path.is_dir():  # Windows cannot open a folder at all
+            raise LogError(f"{path} is a folder, not a session log") from exc
         raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
+    except ValueError as exc:  # a NUL in the name
+        raise LogError("cannot read session log: the path holds a NUL character") from exc
     return _verification(path, _scan(data))
 
 
@@ -384,12 +482,41 @@ def _take_lock(fd: int) -> None:
 
 
 def _make_private_dir(log_dir: Path) -> None:
-    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if _owned_by_me(log_dir.stat()):
-        log_dir.chmod(0o700)  # mkdir's mode is cut by the umask, and an old folder may be wider
+    """Make the missing folders of `log_dir` 0700, then check that `log_dir` is private.
+
+    Only folders made here are chmod-ed: an existing one (the user's home, a project) is never narrowed
+    behind the user's back, but refused (LogError) if others could plant, swap or delete logs in it.
+    OSError for anything else. On Windows there is no mode or ownership check (see _not_private).
+    """
+    missing: list[Path] = []
+    folder = log_dir
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):  # parents first, each 0700 (XDG asks the same of data folders)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: not ours to chmod; log_dir is checked below
+        _chmod_new_dir(folder)  # at once: a umask like 0o277 would leave the owner unable to go on
+    st = log_dir.stat()  # also for a folder made here: it could have been swapped since
+    if not stat.S_ISDIR(st.st_mode):
+        raise LogError(f"the log folder {log_dir} is not a folder")
+    problem = _not_private(st)
+    if problem is not None:
+        raise LogError(
+            f"the log folder {log_dir} is {problem}; use a private folder of your own "
+            f"(--log-dir or {LOG_DIR_ENV})"
+        )
 
 
 # --- The writer. ------------------------------------------------------------------------------------
+
+
+class _Unchecked(Enum):
+    """reopen() called without `expect_head`: the old contract, kept only until chairside passes it."""
+
+    OLD_CALL = "old call"
 
 
 class Journal:
@@ -424,7 +551,10 @@ class Journal:
 
     @classmethod
     def create(cls, log_dir: Path, session_id: str, clock: Callable[[], datetime] = utc_now) -> Journal:
-        """Create and lock a new, empty log in a 0700 folder; LogError if it exists already."""
+        """Create and lock a new, empty log; LogError if it exists or the folder is not private.
+
+        A missing folder is made 0700 (parents too); an existing one is used as it is if private.
+        """
         path = log_path(log_dir, session_id)
         try:
             _make_private_dir(log_dir)
@@ -451,12 +581,19 @@ class Journal:
 
     @classmethod
     def reopen(
-        cls, path: Path, clock: Callable[[], datetime] = utc_now
+        cls,
+        path: Path,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        expect_head: str | Literal[_Unchecked.OLD_CALL] | None = _Unchecked.OLD_CALL,
     ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
-        """Lock and verify a log to resume it; a torn last line is copied aside and cut off.
+        """Lock and re-verify a log to resume it; only then is a torn last line copied aside and cut off.
 
-        Returns (journal, valid events, torn bytes or None). LogError if the log is locked, missing,
-        or broken anywhere before its last line.
+        The caller first reads the log with `read_events` (read-only) and decides it may be resumed;
+        `expect_head` is the hash of the last valid event it saw there. LogError, with nothing changed,
+        if the log is locked, missing, has no valid events, is broken before its last line, or its valid
+        prefix no longer ends at `expect_head` (another walker appended meanwhile; None never matches).
+        Returns (journal, valid events, torn bytes or None).
         """
         try:
             fd = _open(path, os.O_RDWR | os.O_APPEND)
@@ -467,14 +604,18 @@ class Journal:
                 raise LogError(f"session log is a symbolic link, refused: {path}") from exc
             raise LogError(f"cannot open session log {path}: {_describe(exc)}") from exc
         try:
-            return cls._resume(path, fd, clock)
+            return cls._resume(path, fd, clock, expect_head)
         except BaseException:
             os.close(fd)
             raise
 
     @classmethod
     def _resume(
-        cls, path: Path, fd: int, clock: Callable[[], datetime]
+        cls,
+        path: Path,
+        fd: int,
+        clock: Callable[[], datetime],
+        expect_head: str | Literal[_Unchecked.OLD_CALL] | None,
     ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -490,6 +631,13 @@ class Journal:
         problem = _check_anchor(path, scan.events)
         if problem is not None:
             raise LogError(f"cannot resume, the log is altered: {problem[1]}")
+        if expect_head is not _Unchecked.OLD_CALL:
+            # The caller's checks (start event, outcome, protocol) held for what it read; they hold now
+            # only if this is still that log. A valid first line is seq 0 with prev null (_check_line).
+            if not scan.events:
+                raise LogError(f"cannot resume {path}: it holds no valid session events")
+            if scan.events[-1]["hash"] != expect_head:
+                raise LogError(f"cannot resume {path}: the log changed since it was read (another walker?)")
         torn: bytes | None = None
         if scan.bad_line is not None:
             torn = data[scan.valid_len :]

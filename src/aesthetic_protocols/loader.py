@@ -280,8 +280,9 @@ _MESSAGES = {
 }
 
 
-def _field_name(source: Source, loc: Sequence[str | int]) -> str:
-    """`nodes.ask.options[0].label`: the path as the file spells it (pydantic's union tags left out)."""
+def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = False) -> str:
+    """`nodes.ask.options[0].label`: the path as the file spells it (pydantic's union tags left out; the
+    last part kept although absent only when it names a missing or unknown field)."""
     here: Any = source.data
     parts: list[str] = []
     for index, part in enumerate(loc):
@@ -289,14 +290,15 @@ def _field_name(source: Source, loc: Sequence[str | int]) -> str:
         if present:
             here = child
             parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
-        elif index == len(loc) - 1 and isinstance(part, str):
+        elif named_last and index == len(loc) - 1 and isinstance(part, str):
             parts.append(f".{part}")  # the missing or unknown field itself
     return "".join(parts).lstrip(".") or "protocol"
 
 
 def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
     """pydantic errors -> located problems, without echoing input values."""
-    problems = []
+    problems: list[Problem] = []
+    seen: set[Position] = set()
     for error in exc.errors(include_input=False, include_url=False):
         loc = error["loc"]
         kind = error["type"]
@@ -308,12 +310,14 @@ def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
         elif kind == "missing":
             message = f"missing required field '{loc[-1]}'" if loc else "missing required field"
         elif kind in _MESSAGES:
-            message = f"{_field_name(source, loc)}: {_MESSAGES[kind]}"
+            message = f"{_field_name(source, loc, kind in ('missing', 'extra_forbidden'))}: {_MESSAGES[kind]}"
         elif kind == "string_pattern_mismatch":
             message = f"{_field_name(source, loc)}: {_pattern_hint(loc)}"
         else:
             message = f"{_field_name(source, loc)}: {error['msg']}"
-        problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
+        if (line, column) not in seen:  # each member of a union reports the same place: say it once
+            seen.add((line, column))
+            problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
     return problems
 
 
@@ -379,6 +383,37 @@ def protocol_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
+def file_id(path: Path) -> str:
+    """The id a protocol or scenario file's name gives (`ptosis.yaml`, `ptosis.scenarios.yaml` -> ptosis)."""
+    name = path.name
+    for suffix in (SCENARIO_SUFFIX, PROTOCOL_SUFFIX):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def validation_targets(paths: Sequence[Path], dirs: Sequence[Path]) -> list[Path]:
+    """What `validate` checks: the given files, the YAML files under given folders (hidden ones skipped),
+    or, with no paths, every protocol on the search path and the scenario file beside each."""
+    if not paths:
+        files = [found.path for found in sorted(discover(dirs).values(), key=lambda f: str(f.path))]
+        beside = [path.with_name(file_id(path) + SCENARIO_SUFFIX) for path in files]
+        return files + [path for path in beside if path.is_file()]
+    targets: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                raise UsageError(f"no protocol files (*.yaml) under {path}")
+            targets += found
+        elif path.is_file():
+            targets.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return targets
+
+
 @dataclass(frozen=True)
 class Found:
     id: str
@@ -391,7 +426,7 @@ def discover(dirs: Sequence[Path]) -> dict[str, Found]:
     found: dict[str, Found] = {}
     for folder in dirs:
         for path in protocol_files(folder):
-            protocol_id = path.name[: -len(PROTOCOL_SUFFIX)]
+            protocol_id = file_id(path)
             earlier = found.get(protocol_id)
             found[protocol_id] = Found(protocol_id, path, earlier.path if earlier else None)
     return found
@@ -403,6 +438,6 @@ def resolve_id(protocol_id: str, dirs: Sequence[Path]) -> Found:
         raise UsageError("a protocol id is a slug such as vascular-occlusion (lower-case letters, digits, '-'), "
                          "not a path; see 'protocol list'")
     found = discover(dirs).get(protocol_id)
-    if found is None:
-        raise UsageError(f"unknown protocol id '{protocol_id}'; see 'protocol list'")
+    if found is None:  # what was typed is not repeated: it could be anything, a patient's name included
+        raise UsageError("no protocol with that id on the search path; see 'protocol list'")
     return found

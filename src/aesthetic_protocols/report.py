@@ -6,11 +6,14 @@ Pure functions from data to text; the CLI prints what they return.
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
+from aesthetic_protocols.engine import parse_ts
+from aesthetic_protocols.errors import Problem
+from aesthetic_protocols.errors import Severity as ProblemSeverity
 from aesthetic_protocols.model import (
     ActionNode,
     AnyNode,
@@ -254,15 +257,6 @@ _TIMELINE_EVENTS = ("start", "answer", "red-flag", "back", "note", "outcome", "i
                     "protocol-changed", "torn-tail-recovered")
 
 
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
     """One `log list` row: when, which protocol and version, how it ended, the patient reference."""
     start = events[0] if events and events[0].get("event") == "start" else {}
@@ -276,6 +270,14 @@ def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"session": start.get("session", events[0].get("session") if events else ""),
             "started": start.get("ts", ""), "protocol": start.get("protocol", "?"),
             "version": start.get("version", "?"), "state": state, "patient": start.get("patient", "")}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: Any) -> str:
+    """Text from a log made safe for a terminal: control characters (escape sequences) become '?'."""
+    return _CONTROL.sub("?", str(text))
 
 
 def describe(event: dict[str, Any], anonymise: bool = False) -> str:
@@ -296,7 +298,7 @@ def describe(event: dict[str, Any], anonymise: bool = False) -> str:
     if kind == "back":
         return f"back to {event.get('to')}"
     if kind == "note":
-        return "note: [removed]" if anonymise else f"note: {event.get('text')}"
+        return "note: [removed]" if anonymise else f"note: {printable(event.get('text'))}"
     if kind == "outcome":
         return f"OUTCOME {event.get('title')} ({event.get('severity')})"
     if kind == "interrupted":
@@ -310,24 +312,28 @@ def describe(event: dict[str, Any], anonymise: bool = False) -> str:
 
 def timeline(events: list[dict[str, Any]], anonymise: bool = False) -> list[dict[str, str]]:
     """Rows of clock time (UTC), elapsed since the start, node and what happened."""
-    first = _ts(events[0].get("ts")) if events else None
+    first = parse_ts(events[0].get("ts")) if events else None
     rows = []
     for event in events:
         if event.get("event") not in _TIMELINE_EVENTS:
             continue
-        moment = _ts(event.get("ts"))
-        since = "" if first is None or moment is None else _clock(int((moment - first).total_seconds()))
+        moment = parse_ts(event.get("ts"))
+        since = ("" if first is None or moment is None
+                 else clock_text(int((moment - first).total_seconds()), signed=True))
         what = describe(event, anonymise)
         rows.append({"time": "" if anonymise or moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
                      "elapsed": since, "node": str(event.get("node") or ""), "what": what})
     return rows
 
 
-def _clock(seconds: int) -> str:
+def clock_text(seconds: int, signed: bool = False) -> str:
+    """A duration: `MM:SS` (`H:MM:SS` from an hour); signed, always `+H:MM:SS` (timeline columns align)."""
     sign = "-" if seconds < 0 else "+"
-    seconds = abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if signed:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def timeline_text(events: list[dict[str, Any]]) -> str:
@@ -341,7 +347,7 @@ def timeline_text(events: list[dict[str, Any]]) -> str:
         lines.append(f"practitioner: {start['practitioner']}")
     for row in timeline(events):
         lines.append(f"{row['time']}  {row['elapsed']:>9}  {row['node']:<24}  {row['what']}")
-    return "\n".join(lines) + "\n"
+    return "".join(printable(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
 
 
 def _record_header(events: list[dict[str, Any]], anonymise: bool) -> list[tuple[str, str]]:
@@ -394,10 +400,10 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
     """The events as JSON; anonymised drops identities, clock times and note text (keeps elapsed)."""
     if not anonymise:
         return json.dumps(events, indent=2, ensure_ascii=False)
-    first = _ts(events[0].get("ts")) if events else None
+    first = parse_ts(events[0].get("ts")) if events else None
     cleaned = []
     for event in events:
-        moment = _ts(event.get("ts"))
+        moment = parse_ts(event.get("ts"))
         item = {k: v for k, v in event.items() if k not in _PERSONAL_FIELDS}
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
@@ -405,3 +411,47 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
             item["text"] = "[removed]"
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)
+
+
+# --- trainer and CI output ---------------------------------------------------------------------------
+
+
+def protocol_table(rows: list[dict[str, Any]]) -> str:
+    """`protocol list` as aligned columns; the title last, so a long one never pushes the others."""
+    header = ("ID", "VERSION", "STATUS", "NEXT REVIEW", "TITLE")
+    table = [header] + [(r["id"], r["version"], r["status"], r["next_review"] or "-", r["title"]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    return "".join("  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+                   + "  " + row[-1] + "\n" for row in table)
+
+
+def _github_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+
+def problems_json(problems: list[Problem], files: int) -> str:
+    """`validate --format json`: counts and every problem."""
+    errors = sum(p.severity is ProblemSeverity.ERROR for p in problems)
+    items = [{"path": p.path, "line": p.line, "column": p.column, "severity": str(p.severity), "rule": p.rule,
+              "message": p.message} for p in problems]
+    return json.dumps({"files": files, "errors": errors, "warnings": len(problems) - errors, "problems": items},
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def problems_github(problems: list[Problem]) -> str:
+    """`validate --format github`: workflow annotations, one a line."""
+    return "".join(f"::{p.severity} file={_github_escape(p.path, True)},line={p.line},col={p.column},"
+                   f"title={_github_escape(p.rule, True)}::{_github_escape(p.message)}\n" for p in problems)
+
+
+def problems_text(problems: list[Problem]) -> str:
+    """`validate`: `PATH:LINE:COL: error[RULE]: message`, one a line."""
+    return "".join(f"{p}\n" for p in problems)
+
+
+def session_list(summaries: list[dict[str, Any]]) -> str:
+    """`log list`: newest first; started, session, protocol and version, how it ended, patient reference."""
+    ordered = sorted(summaries, key=lambda r: str(r["started"]), reverse=True)
+    return "".join(printable(f"{r['started']}  {r['session']}  {r['protocol']} {r['version']}  {r['state']}"
+                             + (f"  patient {r['patient']}" if r["patient"] else "")) + "\n" for r in ordered)

@@ -6,15 +6,17 @@ run through the real engine exactly as a plain-mode practitioner would type it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, StrictInt, StrictStr
 
 from aesthetic_protocols.engine import Invalid, Quit, Session, WalkError
-from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, parse_source
+from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
+from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, discover, file_id, parse_source, resolve_id
 from aesthetic_protocols.model import Line, Protocol, Slug, Strict, Text
 
 
@@ -56,7 +58,7 @@ class Coverage:
 
 def scenario_path(protocol_path: Path) -> Path:
     """The scenario file kept beside a protocol file."""
-    return protocol_path.with_name(protocol_path.name[: -len(".yaml")] + SCENARIO_SUFFIX)
+    return protocol_path.with_name(file_id(protocol_path) + SCENARIO_SUFFIX)
 
 
 def load_scenarios(path: Path) -> ScenarioFile:
@@ -112,3 +114,49 @@ def run_file(protocol: Protocol, scenarios: ScenarioFile) -> tuple[list[Result],
         coverage.visited.update(result.visited)
         results.append(result)
     return results, coverage
+
+
+@dataclass
+class SuiteReport:
+    """What `protocol scenarios` prints, and its counts."""
+
+    lines: list[str] = field(default_factory=list)
+    passed: int = 0
+    failed: int = 0
+
+
+def run_suites(ids: Sequence[str], dirs: Sequence[Path], today: date) -> SuiteReport:
+    """Run the scenario files beside the protocols named (all on the search path when none): one line per
+    scenario and a coverage line per protocol. A broken protocol or scenario file is a failure of its own,
+    reported in its line; the other protocols still run. An unknown id is a usage error."""
+    from aesthetic_protocols.checks import load_valid, validate_path
+
+    report = SuiteReport()
+    chosen = list(ids) or sorted(discover(dirs))
+    for protocol_id in chosen:
+        found = resolve_id(protocol_id, dirs)
+        path = scenario_path(found.path)
+        if not path.is_file():
+            report.lines.append(f"{protocol_id}: no scenarios ({path.name} not found)")
+            report.failed += bool(ids)  # asking for a protocol's scenarios that do not exist is a failure
+            continue
+        try:
+            protocol = load_valid(found.path, today)[0].protocol
+            problems = validate_path(path, today)
+            if problems:
+                raise InvalidProtocol(problems)
+            results, coverage = run_file(protocol, load_scenarios(path))
+        except ProtocolsError as exc:
+            report.lines.append(f"FAIL {protocol_id}: {exc.message}")
+            report.failed += 1
+            continue
+        for result in results:
+            report.lines.append(f"{'PASS' if result.passed else 'FAIL'} {protocol_id}/{result.name}: {result.reason}")
+            report.passed += result.passed
+            report.failed += not result.passed
+        unvisited = sorted(set(protocol.nodes) - coverage.visited)
+        never = f"; never visited: {', '.join(unvisited)}" if unvisited else ""
+        report.lines.append(f"{protocol_id}: {len(results)} scenario(s); {len(coverage.visited)}/{coverage.nodes} "
+                            f"nodes visited ({coverage.share:.0%}){never}")
+    report.lines.append(f"scenarios: {report.passed} passed, {report.failed} failed")
+    return report
