@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aesthetic_protocols import cache, checks
+from aesthetic_protocols import cache, checks, journal
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid" / "every-kind.yaml"
 TODAY = date(2026, 11, 27)
@@ -64,3 +64,20 @@ def test_caching_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv(cache.CACHE_ENV, "off")
     assert cache.cache_dir() is None
     checks.load_valid(FIXTURE, TODAY)  # still loads
+
+
+def test_the_cache_uses_the_one_ownership_check_of_the_journal() -> None:
+    assert cache.is_private is journal.is_private
+    assert not hasattr(cache, "_trusted")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uids")
+def test_a_cache_folder_of_another_user_is_ignored(cached: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = tmp_path / "every-kind.yaml"
+    tree.write_bytes(FIXTURE.read_bytes())
+    checks.load_valid(tree, TODAY)
+    (entry,) = cached.glob("*.pickle")
+    assert cache.get(entry.stem) is not None
+    monkeypatch.setattr(os, "getuid", lambda: cached.stat().st_uid + 1)
+    assert cache.get(entry.stem) is None

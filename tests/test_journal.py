@@ -24,7 +24,17 @@ from hypothesis import strategies as st
 
 from aesthetic_protocols import journal
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
-from aesthetic_protocols.journal import Journal, canonical, log_path, new_session_id, read_events, verify
+from aesthetic_protocols.journal import (
+    LOG_DIR_ENV,
+    Journal,
+    canonical,
+    is_private,
+    log_path,
+    new_session_id,
+    read_events,
+    resolve_log_dir,
+    verify,
+)
 
 SID = "20261127T121530Z-vascular-occlusion-3f9a"
 POSIX = os.name == "posix"
@@ -58,6 +68,16 @@ def write_session(log_dir: Path, n: int = 6, *, close: bool = True) -> Path:
 
 def lines_of(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
+
+
+def resume(path: Path, **kwargs: Any) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
+    """What a caller does: read the log read-only, (check it), then reopen at the head it saw."""
+    events, _ = read_events(path)
+    return Journal.reopen(path, expect_head=events[-1]["hash"] if events else None, **kwargs)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 @pytest.fixture
@@ -132,11 +152,114 @@ def test_create_append_close_modes_format_and_chain(log_dir: Path) -> None:
 
 
 @posix_only
-def test_existing_wide_folder_is_narrowed(log_dir: Path) -> None:
-    log_dir.mkdir(mode=0o755)
+def test_an_existing_folder_is_never_narrowed(log_dir: Path) -> None:
+    # e.g. --log-dir ~ or a project folder: the user's choice of mode is not ours to change.
+    log_dir.mkdir()
     log_dir.chmod(0o755)
+    path = write_session(log_dir, 2)
+    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o755
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and verify(path).ok
+
+
+@posix_only
+@pytest.mark.usefixtures("odd_umask")
+def test_missing_folders_are_made_0700_parents_too(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    log_dir = tmp_path / "a" / "b" / "sessions"
+    write_session(log_dir, 1)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", log_dir):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # it existed: not ours to narrow
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o1777, 0o777, 0o770, 0o702])
+def test_a_folder_others_can_write_is_refused_and_left_alone(log_dir: Path, mode: int) -> None:
+    log_dir.mkdir()
+    log_dir.chmod(mode)
+    with pytest.raises(LogError) as info:
+        Journal.create(log_dir, SID)
+    message = info.value.message
+    assert "\n" not in message and "writable by group or others" in message and "private folder" in message
+    assert stat.S_IMODE(log_dir.stat().st_mode) == mode
+    assert list(log_dir.iterdir()) == []
+
+
+@posix_only
+def test_a_folder_of_another_user_is_refused(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log_dir.mkdir(mode=0o700)
+    monkeypatch.setattr(os, "getuid", lambda: log_dir.stat().st_uid + 1)
+    with pytest.raises(LogError, match=r"is not owned by you; use a private folder"):
+        Journal.create(log_dir, SID)
+    monkeypatch.undo()
+    assert list(log_dir.iterdir()) == []
+
+
+def test_a_file_where_the_folder_belongs_is_refused(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"keep me\n")
+    with pytest.raises(LogError, match=r"the log folder .* is not a folder"):
+        Journal.create(notes, SID)
+    assert notes.read_bytes() == b"keep me\n"
+
+
+def test_windows_fallback_makes_no_mode_or_owner_check(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where there are no uids (Windows) st_mode is only the read-only flag: nothing to check.
+    log_dir.mkdir()
+    log_dir.chmod(0o777)
+    monkeypatch.delattr(os, "getuid", raising=False)
+    assert is_private(log_dir)
     Journal.create(log_dir, SID).close()
-    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
+
+
+@posix_only
+def test_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "mine"
+    mine.write_bytes(b"")
+    for mode, private in [(0o600, True), (0o644, True), (0o700, True), (0o620, False), (0o602, False)]:
+        mine.chmod(mode)
+        assert is_private(mine) is private, oct(mode)
+    assert not is_private(tmp_path / "missing")
+    mine.chmod(0o600)
+    monkeypatch.setattr(os, "getuid", lambda: mine.stat().st_uid + 1)
+    assert not is_private(mine)
+
+
+# --- the log folder ---------------------------------------------------------------------------------
+
+
+def test_resolve_log_dir_option_then_env_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal, "default_log_dir", lambda: tmp_path / "default")
+    monkeypatch.delenv(LOG_DIR_ENV, raising=False)
+    assert resolve_log_dir(None) == tmp_path / "default"
+    monkeypatch.setenv(LOG_DIR_ENV, str(tmp_path / "env"))
+    assert resolve_log_dir(None) == tmp_path / "env"
+    assert resolve_log_dir(tmp_path / "option") == tmp_path / "option"
+    assert resolve_log_dir(str(tmp_path / "text")) == tmp_path / "text"
+    assert not any((tmp_path / name).exists() for name in ("default", "env", "option", "text"))  # made by create
+
+
+def test_resolve_log_dir_refuses_an_empty_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(LOG_DIR_ENV, raising=False)
+    with pytest.raises(UsageError, match=r"^--log-dir needs a folder$") as info:
+        resolve_log_dir("")
+    assert info.value.exit_code == EXIT_USAGE
+    monkeypatch.setenv(LOG_DIR_ENV, "")
+    with pytest.raises(UsageError, match=r"^--log-dir needs a folder \(AESTHETIC_PROTOCOLS_LOG_DIR is set") as info:
+        resolve_log_dir(None)
+    assert info.value.exit_code == EXIT_USAGE
+
+
+def test_resolve_log_dir_refuses_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"keep me\n")
+    with pytest.raises(UsageError, match=r"^the log folder .*notes\.txt is not a folder$") as info:
+        resolve_log_dir(notes)
+    assert info.value.exit_code == EXIT_USAGE
+    monkeypatch.setenv(LOG_DIR_ENV, str(notes))
+    with pytest.raises(UsageError, match="is not a folder"):
+        resolve_log_dir(None)
+    assert notes.read_bytes() == b"keep me\n"
 
 
 def test_ts_is_utc_whatever_the_clock_zone(log_dir: Path) -> None:
@@ -315,18 +438,18 @@ def test_reopen_refuses_a_symlink(log_dir: Path, tmp_path: Path) -> None:
     link = tmp_path / f"{SID}.jsonl"
     link.symlink_to(real)
     with pytest.raises(LogError, match="symbolic link"):
-        Journal.reopen(link)
+        resume(link)
 
 
 def test_second_writer_is_refused_until_close(log_dir: Path) -> None:
     j = Journal.create(log_dir, SID)
     j.append("start")
     with pytest.raises(LogError, match="session is open in another walker"):
-        Journal.reopen(j.path)
+        resume(j.path)
     j.close()
-    j2, events, torn = Journal.reopen(j.path)
+    j2, events, torn = resume(j.path)
     with pytest.raises(LogError, match="session is open in another walker"):
-        Journal.reopen(j.path)
+        resume(j.path)
     j2.close()
     assert len(events) == 1 and torn is None
 
@@ -437,11 +560,96 @@ def test_read_events_does_not_modify_and_returns_the_valid_prefix(log_dir: Path)
     assert path.read_bytes() == data
 
 
+def test_a_folder_is_not_a_session_log(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match=r"is a folder, not a session log$") as info:
+        verify(tmp_path)
+    assert "\n" not in info.value.message
+    with pytest.raises(LogError, match="is a folder"):
+        read_events(tmp_path)
+
+
+@posix_only
+def test_a_device_is_not_a_session_log() -> None:
+    # /dev/null used to read as an intact log of 0 events.
+    with pytest.raises(LogError, match=r"is not a regular file, not a session log$"):
+        verify(Path(os.devnull))
+
+
+def _within(seconds: float, call: Callable[[], Any], unblock: Callable[[], None]) -> Any:
+    """call() in a thread; fail (instead of hanging the suite) if it blocks."""
+    import threading
+
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as exc:  # handed to the test
+            result.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        unblock()
+        worker.join(seconds)
+        pytest.fail("blocked reading a FIFO")
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo")
+def test_a_fifo_is_refused_without_blocking(log_dir: Path) -> None:
+    fifo = log_dir / "fifo.jsonl"
+    log_dir.mkdir()
+    os.mkfifo(fifo)
+
+    def unblock(target: Path) -> Callable[[], None]:
+        return lambda: os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK))
+
+    outcome = _within(5, lambda: verify(fifo), unblock(fifo))
+    assert isinstance(outcome, LogError) and "not a regular file" in outcome.message
+    # A FIFO planted as the close anchor: the log is reported altered, without waiting.
+    path = write_session(log_dir, 2)
+    anchor = log_dir / f"{SID}.head"
+    anchor.unlink()
+    os.mkfifo(anchor)
+    result = _within(5, lambda: verify(path), unblock(anchor))
+    assert isinstance(result, journal.Verification)
+    assert (result.ok, result.reason) == (False, "its close anchor cannot be read")
+
+
+def test_an_unreadable_log_is_one_line(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_session(log_dir, 2)
+    real_open = os.open
+
+    def denied(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(name) == path:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(name))
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    with pytest.raises(LogError, match=r"^cannot read session log .*: EACCES \(") as info:
+        verify(path)
+    assert "\n" not in info.value.message
+
+
+@posix_only
+@pytest.mark.skipif(POSIX and os.geteuid() == 0, reason="root reads a mode-000 file")
+def test_a_mode_000_log_is_one_line(log_dir: Path) -> None:
+    path = write_session(log_dir, 2)
+    path.chmod(0)
+    try:
+        with pytest.raises(LogError, match="EACCES"):
+            verify(path)
+    finally:
+        path.chmod(0o600)
+
+
 def test_missing_log_is_a_log_error(tmp_path: Path) -> None:
     with pytest.raises(LogError):
         verify(tmp_path / "nope.jsonl")
     with pytest.raises(LogError):
-        Journal.reopen(tmp_path / "nope.jsonl")
+        Journal.reopen(tmp_path / "nope.jsonl", expect_head=None)
 
 
 # --- resume -----------------------------------------------------------------------------------------
@@ -456,7 +664,7 @@ def test_reopen_sets_a_torn_tail_aside_and_keeps_the_prefix(log_dir: Path) -> No
     torn = cut[len(valid) :]
     path.write_bytes(cut)
 
-    j, events, got = Journal.reopen(path, clock=lambda: datetime(2026, 11, 27, 13, 0, tzinfo=UTC))
+    j, events, got = resume(path, clock=lambda: datetime(2026, 11, 27, 13, 0, tzinfo=UTC))
     assert got == torn
     side = log_dir / f"{SID}.torn-20261127T130000Z"
     assert side.read_bytes() == torn
@@ -477,7 +685,7 @@ def test_reopen_of_a_complete_last_line_without_newline_sets_it_aside(log_dir: P
     path = write_session(log_dir, 3, close=False)
     data = path.read_bytes()
     path.write_bytes(data[:-1])
-    j, events, torn = Journal.reopen(path)
+    j, events, torn = resume(path)
     j.close()
     assert len(events) == 2 and torn == data[data.rindex(b"\n", 0, -1) + 1 : -1]
 
@@ -488,7 +696,7 @@ def test_two_recoveries_in_one_second_keep_both_side_files(log_dir: Path) -> Non
     for garbage in (b'{"seq":', b'{"oops'):
         with path.open("ab") as f:
             f.write(garbage)
-        j, _, torn = Journal.reopen(path, clock=lambda: at)
+        j, _, torn = resume(path, clock=lambda: at)
         j.close()
         assert torn == garbage
     assert sorted(p.name for p in log_dir.glob("*.torn-*")) == [
@@ -504,8 +712,9 @@ def test_reopen_refuses_a_log_altered_before_its_tail(
     path = write_session(log_dir, 6)
     altered = b"".join(tamper(lines_of(path)))
     path.write_bytes(altered)
+    events, _ = read_events(path)
     with pytest.raises(LogError, match="cannot resume"):
-        Journal.reopen(path)
+        Journal.reopen(path, expect_head=events[-1]["hash"])
     assert path.read_bytes() == altered
     assert not list(log_dir.glob("*.torn-*"))
     assert not verify(path).ok
@@ -516,13 +725,84 @@ def test_reopen_refuses_a_log_altered_before_its_tail(
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def test_reopen_of_an_empty_log(log_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [b"remember the milk", b"first line\nlast line", b"", b"\n", b'{"seq":0,"prev":null}', b"\xff\xfe"],
+    ids=["one-line", "two-lines", "empty", "blank", "half-an-event", "binary"],
+)
+@pytest.mark.parametrize("head", [None, "0" * 64])
+def test_reopen_of_a_file_without_valid_events_changes_nothing(
+    tmp_path: Path, content: bytes, head: str | None
+) -> None:
+    # `protocol resume notes.txt` once emptied notes.txt: its only line looked like a torn tail.
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(content)
+    with pytest.raises(LogError, match="holds no valid session events") as info:
+        Journal.reopen(notes, expect_head=head)
+    assert "\n" not in info.value.message
+    assert snapshot(tmp_path) == {"notes.txt": content}
+
+
+def test_reopen_refuses_a_head_the_caller_did_not_see(log_dir: Path) -> None:
+    path = write_session(log_dir, 5, close=False)
+    path.write_bytes(path.read_bytes()[:-7])  # a torn tail: the one thing reopen would change
+    before = snapshot(log_dir)
+    events, _ = read_events(path)
+    for stale in (events[-2]["hash"], None, "0" * 64):
+        with pytest.raises(LogError, match="changed since it was read"):
+            Journal.reopen(path, expect_head=stale)
+        assert snapshot(log_dir) == before
+    j, _, torn = Journal.reopen(path, expect_head=events[-1]["hash"])  # the lock was released each time
+    j.close()
+    assert torn is not None
+
+
+def test_reopen_refuses_when_another_walker_resumed_in_between(log_dir: Path) -> None:
+    path = write_session(log_dir, 4, close=False)
+    path.write_bytes(path.read_bytes()[:-5])
+    mine, _ = read_events(path)  # this walker reads, checks, ...
+    other, _, _ = resume(path)  # ...another one resumes first and moves on
+    other.append("answer", node="n", answer="y")
+    other.close()
+    after_other = snapshot(log_dir)
+    with pytest.raises(LogError, match="changed since it was read"):
+        Journal.reopen(path, expect_head=mine[-1]["hash"])
+    assert snapshot(log_dir) == after_other and verify(path).ok
+
+
+def test_a_refused_resume_leaves_a_torn_finished_log_alone(log_dir: Path) -> None:
+    # The caller reads first, sees the outcome and never calls reopen: the torn tail stays as it was.
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    j.append("outcome", node="resolved")
+    j.close()
+    with path_of(j).open("ab") as f:
+        f.write(b'{"seq":2,')
+    before = snapshot(log_dir)
+    events, verdict = read_events(path_of(j))
+    assert [e["event"] for e in events] == ["start", "outcome"] and verdict.first_bad_line == 3
+    assert snapshot(log_dir) == before
+
+
+def test_reopen_of_an_empty_log_is_refused(log_dir: Path) -> None:
+    Journal.create(log_dir, SID).close()
+    with pytest.raises(LogError, match="no valid session events"):
+        resume(log_dir / f"{SID}.jsonl")
+    assert (log_dir / f"{SID}.jsonl").read_bytes() == b""
+
+
+def test_reopen_without_expect_head_keeps_the_old_contract_for_now(log_dir: Path) -> None:
+    # Only until chairside passes expect_head; delete this test with the default.
     Journal.create(log_dir, SID).close()
     j, events, torn = Journal.reopen(log_dir / f"{SID}.jsonl")
     assert (events, torn, j.seq, j.head, j.session_id) == ([], None, 0, None, SID)
     assert j.append("start")["prev"] is None
     j.close()
     assert verify(j.path).ok
+
+
+def path_of(j: Journal) -> Path:
+    return Path(j.path)
 
 
 # --- properties -------------------------------------------------------------------------------------
@@ -623,7 +903,7 @@ def test_kill_9_keeps_every_acknowledged_event(log_dir: Path) -> None:
     path = log_dir / f"{SID}.jsonl"
     events, _ = read_events(path)
     assert set(acknowledged) <= {e["seq"] for e in events}
-    j, resumed, _torn = Journal.reopen(path)  # the dead child's lock went with it
+    j, resumed, _torn = resume(path)  # the dead child's lock went with it
     assert [e["seq"] for e in resumed] == list(range(len(resumed)))
     assert set(acknowledged) <= {e["seq"] for e in resumed}
     j.append("recovered")

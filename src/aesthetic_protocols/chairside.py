@@ -77,6 +77,8 @@ class Face(Protocol):
 
 @dataclass
 class WalkResult:
+    """How a walk ended: at an outcome, or interrupted and why."""
+
     finished: bool
     outcome: str | None
     reason: str | None
@@ -203,6 +205,7 @@ def status_banner(session: Session) -> str | None:
 
 
 def prompt_hint(session: Session) -> str:
+    """What the current prompt takes, in one line."""
     node = session.node
     if isinstance(node, QuestionNode):
         keys = [o.key for o in node.options]
@@ -216,6 +219,7 @@ def prompt_hint(session: Session) -> str:
 
 
 def sources_lines(session: Session) -> list[str]:
+    """The full citations of the current step's sources."""
     protocol = session.protocol
     node = session.node
     lines = []
@@ -244,6 +248,7 @@ class PlainFace:
         self.started = started
         self.step = 0
         self.last_shown: tuple[str, int] | None = None
+        self.header: tuple[str, bool] | None = None
 
     def _out(self, line: str = "") -> None:
         self.stdout.write(line + "\n")
@@ -254,6 +259,12 @@ class PlainFace:
         return nullcontext()
 
     def intro(self, session: Session, session_id: str, resumed: bool) -> None:
+        """Remember the session; its header is printed with the first step, inside the walk, so that even
+        a closed output at that moment is recorded as an interruption."""
+        self.header = (session_id, resumed)
+
+    def _print_header(self, session: Session, session_id: str, resumed: bool) -> None:
+        self.header = None
         protocol = session.protocol
         banner = status_banner(session)
         self._out(f"{protocol.title} (protocol {protocol.id} {protocol.version}, {protocol.status})")
@@ -266,6 +277,8 @@ class PlainFace:
         self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
 
     def show(self, session: Session, now: datetime) -> None:
+        if self.header is not None:
+            self._print_header(session, *self.header)
         key = (session.current, len(session.trail))
         if self.last_shown == key:  # a repeated prompt after an invalid answer shows only the hint
             self._out(prompt_hint(session))
@@ -661,6 +674,8 @@ def check_patient_ref(ref: str | None) -> None:
 
 @dataclass
 class Outcome:
+    """A finished or interrupted walk, its session id and its log."""
+
     result: WalkResult
     session_id: str
     log: Path

@@ -47,6 +47,8 @@ RED_FLAG_OUTCOMES = frozenset({OutcomeSeverity.EMERGENCY, OutcomeSeverity.REFER}
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's stable id, its severity and what it finds."""
+
     id: str
     severity: Severity
     summary: str

@@ -33,21 +33,27 @@ Event = dict[str, Any]
 
 @dataclass(frozen=True)
 class Answer:
+    """The answer to the current prompt."""
+
     value: str  # option key, the number, or "" for done / continue
 
 
 @dataclass(frozen=True)
 class FlagRaised:
+    """A red flag's key, pressed at any prompt."""
+
     key: str
 
 
 @dataclass(frozen=True)
 class Back:
-    pass
+    """One step back (recorded; nothing is erased)."""
 
 
 @dataclass(frozen=True)
 class Note:
+    """A note on the current step."""
+
     text: str
 
 
@@ -60,11 +66,13 @@ class DoneAt:
 
 @dataclass(frozen=True)
 class Quit:
-    pass
+    """End the walk as interrupted (resumable)."""
 
 
 @dataclass(frozen=True)
 class Invalid:
+    """A line that is no command here; the prompt repeats with the reason."""
+
     reason: str  # never echoes what was typed
 
 

@@ -15,6 +15,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
 
 
 class Severity(StrEnum):
+    """How serious a problem is: an error fails validation; a warning only under --strict."""
+
     ERROR = "error"
     WARNING = "warning"
 

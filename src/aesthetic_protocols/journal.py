@@ -625,19 +625,20 @@ class Journal:
         except OSError as exc:
             raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
         scan = _scan(data)
-        # Decide everything before changing anything: only a bad LAST line is a crash's torn write.
+        # Decide everything before changing anything. A valid first line is seq 0 with prev null
+        # (_check_line): without one this is no session log (a text file's only line is no torn tail).
+        if not scan.events and expect_head is not _Unchecked.OLD_CALL:
+            raise LogError(f"cannot resume {path}: it holds no valid session events")
+        # Only a bad LAST line is a crash's torn write.
         if scan.bad_line is not None and not scan.bad_is_last:
             raise LogError(f"cannot resume, the log is altered: {scan.reason}")
         problem = _check_anchor(path, scan.events)
         if problem is not None:
             raise LogError(f"cannot resume, the log is altered: {problem[1]}")
-        if expect_head is not _Unchecked.OLD_CALL:
+        if expect_head is not _Unchecked.OLD_CALL and scan.events[-1]["hash"] != expect_head:
             # The caller's checks (start event, outcome, protocol) held for what it read; they hold now
-            # only if this is still that log. A valid first line is seq 0 with prev null (_check_line).
-            if not scan.events:
-                raise LogError(f"cannot resume {path}: it holds no valid session events")
-            if scan.events[-1]["hash"] != expect_head:
-                raise LogError(f"cannot resume {path}: the log changed since it was read (another walker?)")
+            # only if this is still that log, not one another walker has resumed and appended to.
+            raise LogError(f"cannot resume {path}: the log changed since it was read (another walker?)")
         torn: bytes | None = None
         if scan.bad_line is not None:
             torn = data[scan.valid_len :]

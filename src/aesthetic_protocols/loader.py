@@ -71,6 +71,8 @@ def _child(here: Any, part: str | int) -> tuple[bool, Any]:
 
 @dataclass(frozen=True)
 class Loaded:
+    """A validated protocol and the source it came from."""
+
     protocol: Protocol
     source: Source
 
@@ -416,6 +418,8 @@ def validation_targets(paths: Sequence[Path], dirs: Sequence[Path]) -> list[Path
 
 @dataclass(frozen=True)
 class Found:
+    """A protocol file on the search path, and the earlier one with the same id it shadows, if any."""
+
     id: str
     path: Path
     shadows: Path | None = None

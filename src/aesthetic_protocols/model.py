@@ -34,12 +34,16 @@ Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
 
 
 class Strict(BaseModel):
+    """Base of every model: unknown fields refused, values never retyped, immutable."""
+
     # defer_build: the validators are built on first validation, not at import, so a walk started from the
     # cache of validated protocols (see `cache`) never pays for them.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Status(StrEnum):
+    """A protocol's standing: draft until a clinician approves it; retired when replaced."""
+
     DRAFT = "draft"
     APPROVED = "approved"
     RETIRED = "retired"
@@ -55,11 +59,15 @@ class Severity(StrEnum):
 
 
 class Reference(Strict):
+    """A source: its full citation and, optionally, where to read it."""
+
     citation: Text
     url: Line | None = None
 
 
 class Review(Strict):
+    """Who approved the protocol and when, and when it is next reviewed."""
+
     approved_by: Line | None = None
     approved_on: date | None = None
     last_reviewed: date | None = None
@@ -67,12 +75,16 @@ class Review(Strict):
 
 
 class RedFlag(Strict):
+    """A sign that, at any step, jumps straight to `goto` with one keystroke."""
+
     key: Key
     label: Line
     goto: Slug
 
 
 class Option(Strict):
+    """One answer to a question: its key, its label and the step it leads to."""
+
     key: Key
     label: Line
     next: Slug
@@ -95,6 +107,8 @@ class Derived(Strict):
 
 
 class NodeBase(Strict):
+    """What every step has: a title, optional text, its sources and any disagreement among them."""
+
     title: Line
     text: Text | None = None
     refs: list[RefKey] = Field(default_factory=list)
@@ -106,17 +120,23 @@ class NodeBase(Strict):
 
 
 class QuestionNode(NodeBase):
+    """A question answered by one option's key."""
+
     kind: Literal["question"]
     options: list[Option] = Field(min_length=1, max_length=26)
 
 
 class ActionNode(NodeBase):
+    """Things to do (a checklist), confirmed with one keystroke."""
+
     kind: Literal["action"]
     steps: list[Line] = Field(default_factory=list)
     next: Slug
 
 
 class InputNode(NodeBase):
+    """A bounded whole number, kept as `variable` for later text (e.g. the number of areas)."""
+
     kind: Literal["input"]
     variable: Variable
     min: StrictInt
@@ -126,6 +146,8 @@ class InputNode(NodeBase):
 
 
 class WaitNode(NodeBase):
+    """A timed reassessment: the walker counts down `minutes`."""
+
     kind: Literal["wait"]
     minutes: StrictInt = Field(gt=0, le=24 * 60)
     steps: list[Line] = Field(default_factory=list)
@@ -133,6 +155,8 @@ class WaitNode(NodeBase):
 
 
 class OutcomeNode(NodeBase):
+    """Where a walk ends, with how urgent that ending is."""
+
     kind: Literal["outcome"]
     severity: Annotated[Severity, Field(strict=False)]
     steps: list[Line] = Field(default_factory=list)
@@ -145,6 +169,8 @@ Node = Annotated[
 
 
 class Protocol(Strict):
+    """A protocol file: one decision tree with its sources, review and red flags."""
+
     id: Slug
     title: Line
     version: Annotated[StrictStr, StringConstraints(pattern=SEMVER_PATTERN)]

@@ -21,6 +21,8 @@ from aesthetic_protocols.model import Line, Protocol, Slug, Strict, Text
 
 
 class Scenario(Strict):
+    """One scenario: the answers typed, the outcome they must reach, nodes to visit or avoid."""
+
     name: Slug
     description: Text | None = None
     # Exactly what a plain-mode user types, one entry per prompt; bare numbers are allowed for inputs.
@@ -31,6 +33,8 @@ class Scenario(Strict):
 
 
 class ScenarioFile(Strict):
+    """A `<id>.scenarios.yaml` file: the protocol it tests and its scenarios."""
+
     protocol: Slug
     scenarios: list[Scenario] = Field(min_length=1)
     notes: Line | None = None
@@ -38,6 +42,8 @@ class ScenarioFile(Strict):
 
 @dataclass(frozen=True)
 class Result:
+    """One scenario's verdict, its reason and the nodes it visited."""
+
     protocol: str
     name: str
     passed: bool
@@ -47,6 +53,8 @@ class Result:
 
 @dataclass
 class Coverage:
+    """The share of a tree's nodes its scenarios visit."""
+
     protocol: str
     nodes: int
     visited: set[str] = field(default_factory=set)
