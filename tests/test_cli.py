@@ -355,3 +355,86 @@ def test_anything_unusual_goes_through_typer(argv: list[str]) -> None:
     from aesthetic_protocols.cli import _fast_run_options
 
     assert _fast_run_options(argv) is None
+
+
+def test_resume_changes_nothing_in_a_file_that_is_not_a_session_log(runner: CliRunner, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("important notes line\n")
+    result = runner.invoke(app, ["resume", str(notes)])
+    assert result.exit_code == 1
+    assert result.stderr == f"protocol: {notes}: not a session log (it does not begin with a start event)\n"
+    assert notes.read_text() == "important notes line\n" and list(tmp_path.glob("notes.torn*")) == []
+
+
+def test_resume_of_a_finished_or_missing_session_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nn\n")
+    log = logs(tmp_path)[0]
+    before = log.read_bytes()
+    finished = runner.invoke(app, ["resume", log.stem])
+    assert finished.exit_code == 2
+    assert finished.stderr == f"protocol: {log}: this session already reached its outcome; nothing to resume\n"
+    assert log.read_bytes() == before
+    missing = runner.invoke(app, ["resume", "20260101T000000Z-every-kind-0000"])
+    assert missing.exit_code == 2 and missing.stderr.startswith("protocol: no session log at ")
+
+
+def test_the_resume_hint_names_the_log_when_it_is_not_in_the_usual_folder(runner: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    result = runner.invoke(app, ["every-kind", "--log-dir", str(other)], input="\n")
+    (log,) = other.glob("*.jsonl")
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert f"Resume with: protocol resume {log}" in result.stdout
+    assert runner.invoke(app, ["resume", str(log)], input="n\n").exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["", "file"])
+def test_a_log_dir_that_is_empty_or_a_file_is_a_usage_error(runner: CliRunner, tmp_path: Path, value: str) -> None:
+    if value:
+        (tmp_path / value).write_text("x")
+        value = str(tmp_path / value)
+    result = runner.invoke(app, ["every-kind", f"--log-dir={value}"], input="\n")
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+def test_list_marks_a_tree_with_graph_errors_invalid(runner: CliRunner, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "trees"
+    folder.mkdir()
+    (folder / "every-kind.yaml").write_text((VALID / "every-kind.yaml").read_text().replace(
+        "next: assess", "next: nowhere"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(folder))
+    rows = json.loads(runner.invoke(app, ["list", "--format", "json"]).stdout)
+    assert [(row["id"], row["status"]) for row in rows if row["id"] == "every-kind"] == [("every-kind", "invalid")]
+
+
+def test_validate_an_empty_folder_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["validate", str(tmp_path / "empty")])
+    assert (result.exit_code, result.stderr) == (2, f"protocol: no protocol files (*.yaml) under {tmp_path / 'empty'}\n")
+
+
+def test_help_and_version_are_commands(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["version"]).stdout == "aesthetic-protocols 0.1.0\n"
+    assert "Usage: " in runner.invoke(app, ["help"]).stdout
+
+
+def test_extra_arguments_are_never_repeated(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["every-kind", "--patient", "Jane", "Smith"])
+    assert result.exit_code == 2 and "Smith" not in result.stderr
+
+
+def test_the_fast_start_walks_through_main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from aesthetic_protocols import cli
+
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    monkeypatch.setattr("sys.stdin", io.StringIO("\nn\n"))
+    typer_parsed = []
+    monkeypatch.setattr(cli.app, "__call__", lambda *a, **k: typer_parsed.append(a))
+    with pytest.raises(SystemExit) as ended:
+        cli.main(["every-kind", "--plain"])
+    assert ended.value.code == 0 and typer_parsed == []
+    assert "Outcome: Resolved (resolved)" in capsys.readouterr().out

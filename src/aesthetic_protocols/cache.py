@@ -71,8 +71,11 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
+        if folder.exists() and not is_private(folder):
+            return  # never leave pickles where someone else could swap them
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+            os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; a folder we did not make is left as it is
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
             pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)

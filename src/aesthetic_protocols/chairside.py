@@ -37,7 +37,7 @@ from aesthetic_protocols.engine import (
     parse_ts,
 )
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
-from aesthetic_protocols.journal import Journal, log_path, new_session_id
+from aesthetic_protocols.journal import Journal, log_path, new_session_id, read_events, resolve_log_dir
 from aesthetic_protocols.loader import Loaded, resolve_id
 from aesthetic_protocols.model import (
     ActionNode,
@@ -680,6 +680,17 @@ class Outcome:
     session_id: str
     log: Path
 
+    @property
+    def resume_ref(self) -> str:
+        """What to give `protocol resume`: the id when the log is in the usual folder, else its path."""
+        try:
+            usual = resolve_log_dir(None)
+        except ProtocolsError:
+            usual = None
+        if usual is not None and self.log.parent.resolve() == usual.resolve():
+            return self.session_id
+        return str(self.log)
+
 
 def start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner: str | None,
                plain: bool, clock: Clock = local_now) -> Outcome:
@@ -714,8 +725,9 @@ def _start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner
             result = walk(session, journal, face, clock, recorded, signals)
     finally:
         journal.close()
-    face.finish(session, recorded, str(journal.path), session_id)
-    return Outcome(result, session_id, journal.path)
+    outcome = Outcome(result, session_id, journal.path)
+    face.finish(session, recorded, str(journal.path), outcome.resume_ref)
+    return outcome
 
 
 def find_log(session_ref: str, log_dir: Path) -> Path:
@@ -727,42 +739,52 @@ def find_log(session_ref: str, log_dir: Path) -> Path:
 
 def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, plain: bool,
                 today: date, clock: Clock = local_now) -> Outcome:
-    """Replay a session's log through the engine and continue it, appending to the same log."""
+    """Replay a session's log through the engine and continue it, appending to the same log.
+
+    Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
+    unchanged or `--force`, the answers replaying on it); only then is the log reopened for writing, and
+    only then is a torn last line set aside.
+    """
     path = find_log(session_ref, log_dir)
-    journal, events, torn = Journal.reopen(path)
+    if not path.exists():
+        raise UsageError(f"no session log at {path}")
+    events, _ = read_events(path)
+    if not events or events[0].get("event") != "start":
+        raise LogError(f"{path}: not a session log (it does not begin with a start event)")
+    if any(event.get("event") == "outcome" for event in events):
+        raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
+    first = events[0]
+    loaded, _ = load_valid(resolve_id(str(first.get("protocol")), dirs).path, today)
+    changed = loaded.source.sha256 != first.get("sha256")
+    if changed and not force:
+        raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
+                       "resume with --force to continue under the new version (recorded in the log)")
     try:
-        if not events or events[0].get("event") != "start":
-            raise LogError(f"{path}: the log does not begin with a start event")
-        if any(event.get("event") == "outcome" for event in events):
-            raise LogError(f"{path}: this session already reached its outcome; nothing to resume")
-        first = events[0]
-        found = resolve_id(str(first.get("protocol")), dirs)
-        loaded, _ = load_valid(found.path, today)
-        recorded = list(events)
-        if torn is not None:
-            recorded.append(journal.append("torn-tail-recovered", node=None, bytes=len(torn),
-                                           sha256=hashlib.sha256(torn).hexdigest()))
-        if loaded.source.sha256 != first.get("sha256"):
-            if not force:
-                raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
-                               "resume with --force to continue under the new version (recorded in the log)")
-            recorded.append(journal.append("protocol-changed", node=None, old_version=first.get("version"),
-                                           old_sha256=first.get("sha256"), version=loaded.protocol.version,
-                                           sha256=loaded.source.sha256))
-        try:
-            session = Session.replay(loaded.protocol, events)
-        except WalkError as exc:
-            raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
+        session = Session.replay(loaded.protocol, events)
+    except WalkError as exc:
+        raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
+    signals = _Signals()
+    with signals.installed():
+        journal, recorded, torn = Journal.reopen(path, expect_head=str(events[-1].get("hash")))
         session_id = str(first.get("session"))
-        now = clock()
-        recorded.append(journal.append("resumed", node=session.current))
-        session.entered_at = now
-        began = parse_ts(first.get("ts"))
-        face = choose_face(plain, began.astimezone() if began else now)
-        face.intro(session, session_id, resumed=True)
-        with face.active():
-            result = walk(session, journal, face, clock, recorded)
-    finally:
-        journal.close()
-    face.finish(session, recorded, str(path), session_id)
-    return Outcome(result, session_id, path)
+        try:
+            if torn is not None:
+                recorded.append(journal.append("torn-tail-recovered", node=None, bytes=len(torn),
+                                               sha256=hashlib.sha256(torn).hexdigest()))
+            if changed:
+                recorded.append(journal.append("protocol-changed", node=None, old_version=first.get("version"),
+                                               old_sha256=first.get("sha256"), version=loaded.protocol.version,
+                                               sha256=loaded.source.sha256))
+            now = clock()
+            recorded.append(journal.append("resumed", node=session.current))
+            session.entered_at = now
+            began = parse_ts(first.get("ts"))
+            face = choose_face(plain, began.astimezone() if began else now)
+            face.intro(session, session_id, resumed=True)
+            with face.active():
+                result = walk(session, journal, face, clock, recorded, signals)
+        finally:
+            journal.close()
+    outcome = Outcome(result, session_id, path)
+    face.finish(session, recorded, str(path), outcome.resume_ref)
+    return outcome

@@ -301,11 +301,6 @@ def schema() -> None:
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
 @app.command()
 def scenarios(
     ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Protocols to test; none = all.")] = None,
@@ -321,15 +316,15 @@ def scenarios(
 
 # --- the chairside walk -----------------------------------------------------------------------------
 
-LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
-LogDir = Annotated[Path | None, typer.Option("--log-dir", help=f"Session log folder (env {LOG_DIR_ENV}).")]
+# Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
+LogDir = Annotated[str | None, typer.Option("--log-dir", help="Session log folder (env AESTHETIC_PROTOCOLS_LOG_DIR).")]
 Plain = Annotated[bool, typer.Option("--plain", help="Plain mode: no colour, one line per prompt.")]
 
 
-def _log_dir(option: Path | None) -> Path:
-    from aesthetic_protocols.journal import default_log_dir
+def _log_dir(option: str | None) -> Path:
+    from aesthetic_protocols.journal import resolve_log_dir
 
-    return option or _env_path(LOG_DIR_ENV) or default_log_dir()
+    return resolve_log_dir(option)
 
 
 def _ended(outcome: Any) -> None:
@@ -337,7 +332,7 @@ def _ended(outcome: Any) -> None:
 
     if not outcome.result.finished:
         raise Interrupted(f"session interrupted ({outcome.result.reason}); the log is kept: "
-                          f"resume with 'protocol resume {outcome.session_id}'")
+                          f"resume with 'protocol resume {outcome.resume_ref}'")
 
 
 @app.command()
@@ -353,7 +348,7 @@ def run(
     _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
 
 
-def _walk_new(protocol_id: str, log_dir: Path | None = None, patient: str | None = None,
+def _walk_new(protocol_id: str, log_dir: str | None = None, patient: str | None = None,
               practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
     from aesthetic_protocols.chairside import start_walk
 
@@ -389,7 +384,7 @@ def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
         if field == "protocols":
             options.setdefault("protocols", []).append(Path(value))
         else:
-            options[field] = Path(value) if field == "log_dir" else value
+            options[field] = value
     return options
 
 
@@ -410,7 +405,7 @@ def resume(
 # --- session logs -----------------------------------------------------------------------------------
 
 
-def _events(session: str, log_dir: Path | None) -> tuple[list[dict[str, Any]], Any]:
+def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
     from aesthetic_protocols.chairside import find_log
     from aesthetic_protocols.errors import LogError
     from aesthetic_protocols.journal import read_events

@@ -22,10 +22,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 
@@ -513,12 +512,6 @@ def _make_private_dir(log_dir: Path) -> None:
 # --- The writer. ------------------------------------------------------------------------------------
 
 
-class _Unchecked(Enum):
-    """reopen() called without `expect_head`: the old contract, kept only until chairside passes it."""
-
-    OLD_CALL = "old call"
-
-
 class Journal:
     """An open session log with its lock: append-only, each event synced before `append` returns."""
 
@@ -585,7 +578,7 @@ class Journal:
         path: Path,
         clock: Callable[[], datetime] = utc_now,
         *,
-        expect_head: str | Literal[_Unchecked.OLD_CALL] | None = _Unchecked.OLD_CALL,
+        expect_head: str | None,
     ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
         """Lock and re-verify a log to resume it; only then is a torn last line copied aside and cut off.
 
@@ -615,7 +608,7 @@ class Journal:
         path: Path,
         fd: int,
         clock: Callable[[], datetime],
-        expect_head: str | Literal[_Unchecked.OLD_CALL] | None,
+        expect_head: str | None,
     ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -627,7 +620,7 @@ class Journal:
         scan = _scan(data)
         # Decide everything before changing anything. A valid first line is seq 0 with prev null
         # (_check_line): without one this is no session log (a text file's only line is no torn tail).
-        if not scan.events and expect_head is not _Unchecked.OLD_CALL:
+        if not scan.events:
             raise LogError(f"cannot resume {path}: it holds no valid session events")
         # Only a bad LAST line is a crash's torn write.
         if scan.bad_line is not None and not scan.bad_is_last:
@@ -635,7 +628,7 @@ class Journal:
         problem = _check_anchor(path, scan.events)
         if problem is not None:
             raise LogError(f"cannot resume, the log is altered: {problem[1]}")
-        if expect_head is not _Unchecked.OLD_CALL and scan.events[-1]["hash"] != expect_head:
+        if scan.events[-1]["hash"] != expect_head:
             # The caller's checks (start event, outcome, protocol) held for what it read; they hold now
             # only if this is still that log, not one another walker has resumed and appended to.
             raise LogError(f"cannot resume {path}: the log changed since it was read (another walker?)")
