@@ -410,7 +410,8 @@ def test_list_marks_a_tree_with_graph_errors_invalid(runner: CliRunner, tmp_path
 def test_validate_an_empty_folder_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["validate", str(tmp_path / "empty")])
-    assert (result.exit_code, result.stderr) == (2, f"protocol: no protocol files (*.yaml) under {tmp_path / 'empty'}\n")
+    expected = f"protocol: no protocol files (*.yaml) under {tmp_path / 'empty'}\n"
+    assert (result.exit_code, result.stderr) == (2, expected)
 
 
 def test_help_and_version_are_commands(runner: CliRunner) -> None:
