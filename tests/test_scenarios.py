@@ -94,3 +94,22 @@ def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: 
     assert "OUTCOME" in record and "hyaluronidase-pulse" in record and "note: [removed]" in record
     for identifying in ("CLINIC-0042", "Dr Example", log.stem, "intravascular injection; time"):
         assert identifying not in record
+
+
+def test_a_broken_scenario_file_fails_alone_and_the_others_still_run(tmp_path: Path) -> None:
+    folder = tmp_path / "trees"
+    folder.mkdir()
+    for name in ("every-kind", "second"):
+        (folder / f"{name}.yaml").write_text(FIXTURE.read_text().replace("id: every-kind", f"id: {name}"))
+    (folder / "every-kind.scenarios.yaml").write_text("protocol: second\nscenarios:\n"
+                                                      "  - {name: a, answers: ['', n], outcome: fine}\n")
+    (folder / "second.scenarios.yaml").write_text("protocol: second\nscenarios:\n"
+                                                  "  - {name: b, answers: ['', n], outcome: fine}\n")
+    result = CliRunner().invoke(app, ["scenarios", "every-kind", "second", "--protocols", str(folder)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("FAIL every-kind: ") and "error[scenario-protocol]" in lines[0]
+    assert lines[1:] == ["PASS second/b: reached 'fine'",
+                         "second: 1 scenario(s); 3/9 nodes visited (33%); never visited: areas, better, emergency, "
+                         "refer, treat, wait",
+                         "scenarios: 1 passed, 1 failed"]
