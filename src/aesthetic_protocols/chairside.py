@@ -474,7 +474,7 @@ class TerminalFace:
                         rang = True
                     self.console.print("Reassessment due now", style="bold reverse", end="\r")
                 else:
-                    self.console.print(f"  {_mmss(remaining)} remaining", end="\r")
+                    self.console.print(f"  {clock_text(int(remaining.total_seconds()))} remaining", end="\r")
                 continue
             if key in ("\r", "\n"):
                 return session.interpret("")
@@ -530,11 +530,6 @@ class TerminalFace:
             table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
         self.console.print(table)
         self.console.print(f"Log: {log}")
-
-
-def _mmss(delta: Any) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def _read_key(timeout: float | None) -> str | None:
