@@ -168,7 +168,7 @@ class _Builder:
         scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
         ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
         positions, plain = self.positions, self.plain
-        # Each open collection is [container, its path, pending key (mappings), seen keys -> line].
+        # Each open collection is [container, its path, pending key (mappings only)].
         stack: list[list[Any]] = []
         root: Any = None
         documents = 0
@@ -180,9 +180,9 @@ class _Builder:
                 continue
             if kind is scalar_event or kind is mapping_start or kind is sequence_start:
                 mark: Any = event.start_mark
-                if event.anchor is not None:
-                    raise self.reject(mark, "yaml-anchor", "anchors (&name) are not allowed in protocols")
-                if event.tag is not None:
+                if event.anchor is not None or event.tag is not None:
+                    if event.anchor is not None:
+                        raise self.reject(mark, "yaml-anchor", "anchors (&name) are not allowed in protocols")
                     raise self.reject(mark, "yaml-tag", "explicit tags (!tag, !!type) are not allowed")
                 if kind is scalar_event:
                     if not event.implicit[0]:  # quoted or block text: always a string
@@ -207,36 +207,36 @@ class _Builder:
                     raise self.reject(mark, "yaml-not-mapping", "a protocol file is a mapping of fields")
                 root = value
                 positions[()] = (mark.line + 1, mark.column + 1)
-                stack.append([value, (), _NO_KEY, {}])
+                stack.append([value, (), _NO_KEY])
                 continue
             frame = stack[-1]
-            container, here, key = frame[0], frame[1], frame[2]
+            container, here, key = frame
             if container.__class__ is list:
                 child: PathKey = (*here, len(container))
                 positions[child] = (mark.line + 1, mark.column + 1)
                 container.append(value)
+                if tag == "":
+                    stack.append([value, child, _NO_KEY])
             elif key is _NO_KEY:  # this node is a key
                 if tag == "":
                     raise self.reject(mark, "yaml-key", "mapping keys must be plain text")
                 if tag == _MERGE_TAG:
                     raise self.reject(mark, "yaml-merge", "merge keys (<<) are not allowed")
-                seen = frame[3]
+                child = (*here, value)
                 try:
-                    first = seen.get(value)
+                    duplicate = value in container
                 except TypeError:
                     raise self.reject(mark, "yaml-key", "unhashable key") from None
-                if first is not None:
+                if duplicate:
+                    first = positions.get(child, (0, 0))[0]
                     raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
-                seen[value] = mark.line + 1
+                positions[child] = (mark.line + 1, mark.column + 1)
                 frame[2] = value
-                positions[(*here, value)] = (mark.line + 1, mark.column + 1)
-                continue
             else:
-                child = (*here, key)
                 container[key] = value
                 frame[2] = _NO_KEY
-            if tag == "":
-                stack.append([value, child, _NO_KEY, {}])
+                if tag == "":  # only a collection needs its path: it will hold positions of its own
+                    stack.append([value, (*here, key), _NO_KEY])
         if documents == 0 or root is None:
             raise self.reject(None, "yaml-empty", "file is empty")
         return root
