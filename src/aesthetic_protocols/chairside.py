@@ -68,11 +68,12 @@ class Stop(Exception):
 class Face(Protocol):
     """What the loop needs from a face: show the current step, read a command, say a line."""
 
+    def intro(self, session: Session, session_id: str, resumed: bool) -> None: ...
     def active(self) -> AbstractContextManager[None]: ...
     def show(self, session: Session, now: datetime) -> None: ...
     def read(self, session: Session, now: datetime) -> Reading: ...
     def say(self, message: str) -> None: ...
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None: ...
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
 
 
 @dataclass
@@ -318,7 +319,7 @@ class PlainFace:
     def say(self, message: str) -> None:
         self._out(message)
 
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None:
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
         node = session.node
         self._out()
         if isinstance(node, OutcomeNode):
@@ -330,7 +331,7 @@ class PlainFace:
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
         else:
-            self._out(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}")
+            self._out(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}")
         self._out("Timeline (elapsed, step, what was recorded):")
         for row in timeline(events):
             self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")
@@ -510,7 +511,7 @@ class TerminalFace:
     def say(self, message: str) -> None:
         self.console.print(message, style="bold")
 
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, session_id: str) -> None:
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
         from rich.table import Table
 
         node = session.node
@@ -523,7 +524,7 @@ class TerminalFace:
             for step in node.steps:
                 self.console.print(f" [ ] {session.render(step)}")
         else:
-            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {session_id}",
+            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}",
                                style="bold")
         table = Table("time (UTC)", "elapsed", "step", "what was recorded")
         for row in timeline(events):
