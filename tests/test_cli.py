@@ -439,3 +439,17 @@ def test_the_fast_start_walks_through_main(monkeypatch: pytest.MonkeyPatch, tmp_
         cli.main(["every-kind", "--plain"])
     assert ended.value.code == 0 and typer_parsed == []
     assert "Outcome: Resolved (resolved)" in capsys.readouterr().out
+
+
+def test_a_bug_during_the_walk_is_recorded_as_an_interruption(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from aesthetic_protocols.engine import Session
+
+    def broken(self: Session, line: str) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Session, "interpret", broken)
+    result = runner.invoke(app, ["every-kind"], input="\n")
+    assert result.exit_code == 70
+    assert events_of(logs(tmp_path)[0])[-1] == {**events_of(logs(tmp_path)[0])[-1], "event": "interrupted",
+                                                "node": "begin", "reason": "internal error"}

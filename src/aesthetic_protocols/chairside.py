@@ -13,7 +13,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,6 @@ from typing import Any, Protocol, TextIO
 from aesthetic_protocols import __version__
 from aesthetic_protocols.checks import load_valid
 from aesthetic_protocols.engine import (
-    Answer,
     Back,
     Command,
     DoneAt,
@@ -127,34 +126,29 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
     """
     recorded = [] if recorded is None else recorded
 
-    def record(events: list[dict[str, Any]]) -> None:
+    def record(command: Command) -> list[dict[str, Any]]:
+        events = session.apply(command, clock())
         for event in events:
             fields = dict(event)
             name = fields.pop("event")
             recorded.append(journal.append(name, **fields))  # NotRecorded propagates: the walk stops
+        return events
 
-    if signals is None:
-        signals = _Signals()
-        with signals.installed():
-            return _steps(session, face, clock, record, signals)
-    return _steps(session, face, clock, record, signals)
-
-
-def _steps(session: Session, face: Face, clock: Clock, record: Callable[[list[dict[str, Any]]], None],
-           signals: _Signals) -> WalkResult:
-    try:
-        return _step_loop(session, face, clock, record, signals)
-    except ProtocolsError:
-        raise  # the log itself failed: nothing more can be recorded
-    except Exception:
-        # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
-        if not session.finished and not session.interrupted:
-            record([{"event": "interrupted", "node": session.current, "reason": "internal error"}])
-            session.interrupted = True
-        raise
+    own = signals is None
+    signals = signals or _Signals()
+    with signals.installed() if own else nullcontext():
+        try:
+            return _step_loop(session, face, clock, record, signals)
+        except ProtocolsError:
+            raise  # the log itself failed: nothing more can be recorded
+        except Exception:
+            # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
+            if not session.finished and not session.interrupted:
+                record(Quit("internal error"))
+            raise
 
 
-def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[list[dict[str, Any]]], None],
+def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Command], list[dict[str, Any]]],
                signals: _Signals) -> WalkResult:
     while not session.finished:
         now = clock()
@@ -165,30 +159,24 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[lis
             with signals.reading_input():
                 reading = face.read(session, now)
         except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
-            reason = (exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
-                      else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
-            record([{"event": "interrupted", "node": session.current, "reason": reason}])
-            session.interrupted = True
-            return WalkResult(False, None, reason)
+            reading = Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                           else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
         if isinstance(reading, Invalid):
             face.say(reading.reason)
             continue
         try:
-            events = session.apply(reading, clock())
+            record(reading)
         except WalkError as exc:
             face.say(str(exc))
             continue
-        record(events)
         if isinstance(reading, DoneAt):
             face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
         elif isinstance(reading, Note):
             face.say("note recorded")
+        if not session.interrupted and signals.pending:
+            record(Quit(signals.pending))  # a signal arrived while recording: honoured now the log is whole
         if session.interrupted:
-            return WalkResult(False, None, "quit")
-        if signals.pending:  # a signal arrived while recording: honour it now that the log is whole
-            record([{"event": "interrupted", "node": session.current, "reason": signals.pending}])
-            session.interrupted = True
-            return WalkResult(False, None, signals.pending)
+            return WalkResult(False, None, session.interruption)
     return WalkResult(True, session.current, None)
 
 
@@ -203,6 +191,11 @@ def status_banner(session: Session) -> str | None:
     if protocol.status is Status.RETIRED:
         return "RETIRED protocol: do not use for care; check your current local protocol"
     return "DRAFT reference content, not approved by a clinician: check against your local protocol"
+
+
+def red_flags_line(session: Session) -> str:
+    """The red flags as one line: `v = Vision change; ...` (empty when the protocol has none)."""
+    return "; ".join(f"{flag.key} = {flag.label}" for flag in session.protocol.red_flags)
 
 
 def prompt_hint(session: Session) -> str:
@@ -247,7 +240,6 @@ class PlainFace:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.started = started
-        self.step = 0
         self.last_shown: tuple[str, int] | None = None
         self.header: tuple[str, bool] | None = None
 
@@ -272,8 +264,7 @@ class PlainFace:
         if banner:
             self._out(banner)
         if protocol.red_flags:
-            flags = "; ".join(f"{f.key} = {f.label}" for f in protocol.red_flags)
-            self._out(f"Red flags, at any prompt: {flags}")
+            self._out(f"Red flags, at any prompt: {red_flags_line(session)}")
         self._out("At any prompt: back, note: TEXT, time: HH:MM, quit")
         self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
 
@@ -286,7 +277,6 @@ class PlainFace:
             return
         self.last_shown = key
         node = session.node
-        self.step += 1
         self._out()
         self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
         if node.text:
@@ -307,7 +297,7 @@ class PlainFace:
         if node.refs:
             self._out(f"Source: {', '.join(node.refs)}")
         if session.protocol.red_flags:  # on every step: a red flag must never be out of sight
-            self._out("Red flags: " + "; ".join(f"{f.key} = {f.label}" for f in session.protocol.red_flags))
+            self._out(f"Red flags: {red_flags_line(session)}")
         self._out(prompt_hint(session))
 
     def read(self, session: Session, now: datetime) -> Reading:
@@ -357,8 +347,7 @@ class TerminalFace:
         self.show_sources = False
 
     def intro(self, session: Session, session_id: str, resumed: bool) -> None:
-        self.session_id = session_id
-        self.resumed = resumed
+        """Nothing to say before the first step: its screen carries the protocol's header."""
 
     def active(self) -> AbstractContextManager[None]:
         """The terminal's mode for the whole walk (restored when it ends).
@@ -640,8 +629,6 @@ def _cbreak_terminal() -> Iterator[None]:
         yield
     finally:
         _typed_ahead.clear()
-        from contextlib import suppress
-
         with suppress(termios.error):  # the terminal is gone: nothing left to restore
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
@@ -651,9 +638,6 @@ def choose_face(plain: bool, started: datetime) -> PlainFace | TerminalFace:
     if plain or os.environ.get("NO_COLOR") or not sys.stdin.isatty() or not sys.stdout.isatty():
         return PlainFace(started=started)
     return TerminalFace(started=started)
-
-
-__all__ = ["Answer", "Command", "Face", "PlainFace", "TerminalFace", "WalkResult", "choose_face", "walk"]
 
 
 # --- starting and resuming a walk ------------------------------------------------------------------
@@ -705,18 +689,27 @@ def _start_walk(loaded: Loaded, log_dir: Path, patient: str | None, practitioner
     journal = Journal.create(log_dir, session_id)
     face = choose_face(plain, now)
     session = Session(protocol)
-    recorded: list[dict[str, Any]] = []
+    start: dict[str, Any] = {"node": protocol.start, "protocol": protocol.id, "version": protocol.version,
+                             "sha256": loaded.source.sha256, "status": str(protocol.status),
+                             "title": protocol.title, "tool": __version__,
+                             "face": "plain" if isinstance(face, PlainFace) else "terminal"}
+    if patient:
+        start["patient"] = patient
+    if practitioner:
+        start["practitioner"] = practitioner
     try:
-        start: dict[str, Any] = {"node": protocol.start, "protocol": protocol.id, "version": protocol.version,
-                                 "sha256": loaded.source.sha256, "status": str(protocol.status),
-                                 "title": protocol.title, "tool": __version__,
-                                 "face": "plain" if isinstance(face, PlainFace) else "terminal"}
-        if patient:
-            start["patient"] = patient
-        if practitioner:
-            start["practitioner"] = practitioner
-        recorded.append(journal.append("start", **start))
-        face.intro(session, session_id, resumed=False)
+        recorded = [journal.append("start", **start)]
+    except BaseException:
+        journal.close()
+        raise
+    return _walk_to_end(session, journal, face, clock, recorded, signals, session_id, resumed=False)
+
+
+def _walk_to_end(session: Session, journal: Journal, face: PlainFace | TerminalFace, clock: Clock,
+                 recorded: list[dict[str, Any]], signals: _Signals, session_id: str, resumed: bool) -> Outcome:
+    """The part of a walk that starting and resuming share: walk, close the log, show the end screen."""
+    try:
+        face.intro(session, session_id, resumed)
         with face.active():
             result = walk(session, journal, face, clock, recorded, signals)
     finally:
@@ -762,7 +755,6 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, 
     signals = _Signals()
     with signals.installed():
         journal, recorded, torn = Journal.reopen(path, expect_head=str(events[-1].get("hash")))
-        session_id = str(first.get("session"))
         try:
             if torn is not None:
                 recorded.append(journal.append("torn-tail-recovered", node=None, bytes=len(torn),
@@ -771,16 +763,13 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], force: bool, 
                 recorded.append(journal.append("protocol-changed", node=None, old_version=first.get("version"),
                                                old_sha256=first.get("sha256"), version=loaded.protocol.version,
                                                sha256=loaded.source.sha256))
-            now = clock()
             recorded.append(journal.append("resumed", node=session.current))
-            session.entered_at = now
-            began = parse_ts(first.get("ts"))
-            face = choose_face(plain, began.astimezone() if began else now)
-            face.intro(session, session_id, resumed=True)
-            with face.active():
-                result = walk(session, journal, face, clock, recorded, signals)
-        finally:
+        except BaseException:
             journal.close()
-    outcome = Outcome(result, session_id, path)
-    face.finish(session, recorded, str(path), outcome.resume_ref)
-    return outcome
+            raise
+        now = clock()
+        session.entered_at = now
+        began = parse_ts(first.get("ts"))
+        face = choose_face(plain, began.astimezone() if began else now)
+        return _walk_to_end(session, journal, face, clock, recorded, signals, str(first.get("session")),
+                            resumed=True)

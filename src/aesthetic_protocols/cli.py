@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"aesthetic-protocols {__version__}")
+        version_command()
         raise typer.Exit(EXIT_OK)
 
 

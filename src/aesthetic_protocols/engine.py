@@ -59,14 +59,16 @@ class Note:
 
 @dataclass(frozen=True)
 class DoneAt:
-    """`time: HH:MM`: the current step was really done at that time, earlier today."""
+    """`time: HH:MM`: the current step was really done at that clock time (the latest one not after now)."""
 
     at: time
 
 
 @dataclass(frozen=True)
 class Quit:
-    """End the walk as interrupted (resumable)."""
+    """End the walk as interrupted (resumable): `quit` typed, or Ctrl-C, SIGTERM, end of input..."""
+
+    reason: str = "quit"
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Session:
     notes: list[tuple[str, str]] = field(default_factory=list)
     pending_at: datetime | None = None  # `time: HH:MM` given for the current step
     entered_at: datetime | None = None  # when the current node was shown (for a wait's due time)
-    interrupted: bool = False
+    interruption: str | None = None  # why the walk was interrupted (`Quit.reason`), if it was
 
     # --- reading the state ---------------------------------------------------------------------
 
@@ -119,6 +121,10 @@ class Session:
     @property
     def node(self) -> AnyNode:
         return self.protocol.nodes[self.current]
+
+    @property
+    def interrupted(self) -> bool:
+        return self.interruption is not None
 
     @property
     def finished(self) -> bool:
@@ -215,8 +221,8 @@ class Session:
         node_id = self.current
         events: list[Event]
         if isinstance(command, Quit):
-            self.interrupted = True
-            return [{"event": "interrupted", "node": node_id, "reason": "quit"}]
+            self.interruption = command.reason
+            return [{"event": "interrupted", "node": node_id, "reason": command.reason}]
         if isinstance(command, Note):
             self.notes.append((node_id, command.text))
             return [{"event": "note", "node": node_id, "text": command.text}]
@@ -228,7 +234,7 @@ class Session:
             if given > now:
                 given -= timedelta(days=1)
             self.pending_at = given
-            return []  # kept until the step is answered; the answer event carries both times
+            return []  # kept for the next event at this step (answer or red flag), which carries both times
         if isinstance(command, Back):
             if not self.trail:
                 raise WalkError("already at the first step")
