@@ -34,13 +34,13 @@ from aesthetic_protocols.model import (
     AnyNode,
     InputNode,
     OutcomeNode,
+    OutcomeSeverity,
     Protocol,
     QuestionNode,
     Status,
     WaitNode,
     successors,
 )
-from aesthetic_protocols.model import Severity as OutcomeSeverity
 
 RED_FLAG_OUTCOMES = frozenset({OutcomeSeverity.EMERGENCY, OutcomeSeverity.REFER})
 

@@ -49,7 +49,7 @@ class Status(StrEnum):
     RETIRED = "retired"
 
 
-class Severity(StrEnum):
+class OutcomeSeverity(StrEnum):
     """How an outcome ends the episode, from least to most urgent."""
 
     RESOLVED = "resolved"
@@ -158,7 +158,7 @@ class OutcomeNode(NodeBase):
     """Where a walk ends, with how urgent that ending is."""
 
     kind: Literal["outcome"]
-    severity: Annotated[Severity, Field(strict=False)]
+    severity: Annotated[OutcomeSeverity, Field(strict=False)]
     steps: list[Line] = Field(default_factory=list)
 
 

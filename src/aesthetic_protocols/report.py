@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aesthetic_protocols.engine import parse_ts
-from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.errors import Severity as ProblemSeverity
+from aesthetic_protocols.errors import Problem, Severity
 from aesthetic_protocols.model import (
     ActionNode,
     AnyNode,
@@ -432,7 +431,7 @@ def _github_escape(text: str, property_value: bool = False) -> str:
 
 def problems_json(problems: list[Problem], files: int) -> str:
     """`validate --format json`: counts and every problem."""
-    errors = sum(p.severity is ProblemSeverity.ERROR for p in problems)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
     items = [{"path": p.path, "line": p.line, "column": p.column, "severity": str(p.severity), "rule": p.rule,
               "message": p.message} for p in problems]
     return json.dumps({"files": files, "errors": errors, "warnings": len(problems) - errors, "problems": items},
