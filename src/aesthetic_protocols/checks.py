@@ -254,13 +254,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@_collector_paused()
 def validate_path(path: Path, today: date, display: str | None = None, max_bytes: int = MAX_BYTES) -> list[Problem]:
     """Parse, validate and check one protocol or scenario file; every problem, located."""
-    with _collector_paused():
-        return _validate_path(path, today, display, max_bytes)
-
-
-def _validate_path(path: Path, today: date, display: str | None, max_bytes: int) -> list[Problem]:
     if path.name.endswith(SCENARIO_SUFFIX):
         return _validate_scenarios(path, display)
     try:
@@ -308,12 +304,8 @@ def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loa
     return loaded, problems
 
 
+@_collector_paused()
 def _load_checked(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
-    with _collector_paused():
-        return _load_checked_now(path, today, display)
-
-
-def _load_checked_now(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
     source = parse_source(path, display)
     loaded = Loaded(build(source), source)
     problems = check(loaded.protocol, source, today, file_id(path))
