@@ -110,8 +110,10 @@ def md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown(protocol: Protocol) -> str:
-    """The review document a clinical lead reads and signs: every node in order, with full sources."""
+def markdown(protocol: Protocol, sha256: str | None = None) -> str:
+    """The review document a clinical lead reads and signs: every node in order, with full sources.
+
+    With the file's `sha256`, the sign-off names it, so a signature is tied to exact content."""
     review = protocol.review
     out = [f"# {protocol.title}", "",
            f"- **Protocol id:** `{protocol.id}`",
@@ -174,7 +176,11 @@ def markdown(protocol: Protocol) -> str:
     for key, ref in protocol.references.items():
         url = f" <{ref.url}>" if ref.url else ""
         out.append(f"- **{key}**: {md_escape(ref.citation)}{url}")
-    out += ["", "## Sign-off", "", "| Role | Name | Signature | Date |", "|---|---|---|---|",
+    out += ["", "## Sign-off", ""]
+    if sha256:
+        out += [f"Signing approves exactly this file: `{protocol.id}.yaml` version {protocol.version}, "
+                f"sha256 `{sha256}`.", ""]
+    out += ["| Role | Name | Signature | Date |", "|---|---|---|---|",
             "| Clinical lead | | | |", "| Reviewer | | | |", ""]
     return "\n".join(out)
 
