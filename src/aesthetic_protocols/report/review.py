@@ -18,6 +18,9 @@ from aesthetic_protocols.model import (
     successors,
 )
 
+# What `treatment: true` means to a reader (rule `resolved-without-recheck`).
+TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
+
 
 def node_order(protocol: Protocol) -> list[str]:
     """Nodes in walking order: breadth-first from the start, then red-flag targets, then the rest."""
@@ -99,6 +102,8 @@ def outline(protocol: Protocol) -> str:
             lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
         if node.requires:
             lines.append(f"  only after: {', '.join(node.requires)}")
+        if node.treatment:
+            lines.append(f"  {TREATMENT_NOTE}")
         if node.disagreement:
             lines.append(f"  sources disagree: {node.disagreement}")
         if node.refs:
@@ -165,6 +170,8 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
             out += [f"Next: {_anchor(protocol, node.next)}", ""]
         if node.requires:
             out += [f"Only after: {', '.join(node.requires)}", ""]
+        if node.treatment:
+            out += [TREATMENT_NOTE[0].upper() + TREATMENT_NOTE[1:], ""]
         if node.disagreement:
             out += [f"> **Sources disagree:** {node.disagreement}", ""]
             disagreements.append(f"- {node.title} (`{nid}`): {node.disagreement}")
