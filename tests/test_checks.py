@@ -199,11 +199,16 @@ POSITIVE: dict[str, Case] = {
     ]),
     "red-flag-key-collision": Case([("{key: v, label: \"Vision", "{key: n, label: \"Vision")], [
         Expect('{key: n, label: "Vision', "key", "red-flag-key-collision",
-               "this red flag key is also an option key; a keystroke must mean one thing"),
+               "this red flag key is also an option or choice key; a keystroke must mean one thing"),
     ]),
     "red-flag-target": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: ask}\n')], [
         Expect("goto: ask}", "goto", "red-flag-target", "red flag can lead to outcome 'fine' of severity resolved; "
-               "only emergency or refer outcomes are allowed"),
+               "only emergency outcomes are allowed (a flag that needs only a referral says `severity: refer`)"),
+    ]),
+    "resolved-without-recheck": Case([("    title: Begin\n    refs: [R1]\n", "    title: Begin\n    refs: [R1]\n"
+                                                                       "    treatment: true\n")], [
+        Expect("severity: resolved", None, "resolved-without-recheck",
+               "reachable from treatment step 'begin' without passing a wait (an observation and recheck) first"),
     ]),
     "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
         Expect("refs: [R9]", "R9", "unknown-reference", "this reference is not defined under references"),
@@ -272,9 +277,9 @@ NEGATIVE: dict[str, Case] = {
     "duplicate-red-flag-key": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: emergency}\n')],
                                    []),
     "red-flag-key-collision": Case([("{key: v, label: \"Vision", "{key: z, label: \"Vision")], []),
-    # A red flag into a question whose every answer ends in refer or emergency.
+    # A red flag that needs only a referral, into a question whose every answer ends in refer or emergency.
     "red-flag-target": Case([
-        (SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: triage}\n'),
+        (SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: triage, severity: refer}\n'),
         appended("  triage:\n    kind: question\n    title: How bad?\n    options:\n"
                  "      - {key: a, label: \"Severe\", next: emergency}\n"
                  "      - {key: b, label: \"Moderate\", next: refer}\n"
@@ -287,6 +292,8 @@ NEGATIVE: dict[str, Case] = {
     # Questions and inputs need no citation (the base has an uncited question and input).
     "missing-citation": Case([("    kind: question\n    title: Blanching?\n",
                                "    kind: question\n    title: Blanching?\n    text: No refs needed here.\n")], []),
+    # The treatment step is followed by the wait before the resolved outcome.
+    "resolved-without-recheck": Case([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n")], []),
     # Every path to `treat` passes `ask`.
     "requires-before": Case([("requires: [areas]", "requires: [ask, areas]")], []),
     "unknown-variable": Case([("    title: Wait\n", "    title: Wait\n    text: \"{dose} for {areas}; {x\"\n")], []),
@@ -353,13 +360,50 @@ def test_red_flag_target_names_the_first_offending_outcome_in_file_order(tmp_pat
                    ('label: "No", next: fine}', 'label: "No", next: many}')])
     assert run_checks(tmp_path, text) == expected(text, [
         Expect("goto: many}", "goto", "red-flag-target",
-               "red flag can lead to outcome 'o-h' of severity resolved; only emergency or refer outcomes are allowed"),
+               "red flag can lead to outcome 'o-h' of severity resolved; only emergency outcomes are allowed (a flag "
+               "that needs only a referral says `severity: refer`)"),
     ])
 
 
-def test_red_flag_into_a_refer_outcome_directly_is_allowed(tmp_path: Path) -> None:
+def test_a_red_flag_into_a_refer_outcome_needs_severity_refer(tmp_path: Path) -> None:
     text = edited([("severity: emergency", "severity: refer")])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("goto: emergency}", "goto", "red-flag-target",
+               "red flag can lead to outcome 'emergency' of severity refer; only emergency outcomes are allowed "
+               "(a flag that needs only a referral says `severity: refer`)"),
+    ])
+    text = edited([("severity: emergency", "severity: refer"),
+                   ("goto: emergency}", "goto: emergency, severity: refer}")])
     assert run_checks(tmp_path, text) == []
+
+
+def test_a_refer_flag_still_may_not_lead_to_a_resolved_outcome(tmp_path: Path) -> None:
+    text = edited([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: ask, severity: refer}\n')])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("goto: ask,", "goto", "red-flag-target",
+               "red flag can lead to outcome 'fine' of severity resolved; "
+               "only refer or emergency outcomes are allowed"),
+    ])
+
+
+def test_a_red_flag_key_may_not_be_a_record_choice_key(tmp_path: Path) -> None:
+    text = edited([*WITH_RECORD, ('{key: v, label: "Vision', '{key: s, label: "Vision')])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect('{key: s, label: "Vision', "key", "red-flag-key-collision",
+               "this red flag key is also an option or choice key; a keystroke must mean one thing"),
+    ])
+
+
+def test_resolved_without_recheck_follows_loops_and_record_nodes(tmp_path: Path) -> None:
+    # After the wait the walk may loop back to treat; a treatment on a record node counts the same.
+    text = edited([*WITH_RECORD, ("    title: Record\n", "    title: Record\n    treatment: true\n")])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("severity: resolved", None, "resolved-without-recheck",
+               "reachable from treatment step 'rec' without passing a wait (an observation and recheck) first"),
+    ])
+    looped = edited([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n"),
+                     ("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: ask\n")])
+    assert run_checks(tmp_path, looped) == []
 
 
 def test_derived_value_reading_no_input(tmp_path: Path) -> None:

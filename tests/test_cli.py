@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -293,6 +294,15 @@ def test_a_later_folder_shadowing_an_id_is_warned(runner: CliRunner, tmp_path: P
     assert result.exit_code == 0
     assert result.stderr == (f"protocol: warning: 'every-kind' from {other / 'every-kind.yaml'} shadows "
                              f"{VALID / 'every-kind.yaml'}\n")
+
+
+def test_the_review_document_names_the_file_sha256_beside_the_sign_off(runner: CliRunner) -> None:
+    digest = hashlib.sha256((VALID / "every-kind.yaml").read_bytes()).hexdigest()
+    lines = runner.invoke(app, ["show", "every-kind", "--format", "markdown"]).stdout.splitlines()
+    sign_off = lines.index("## Sign-off")
+    assert lines[sign_off + 2] == (f"Signing approves exactly this file: `every-kind.yaml` version 1.0.0, "
+                                   f"sha256 `{digest}`.")
+    assert lines[sign_off + 4] == "| Role | Name | Signature | Date |"
 
 
 def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:

@@ -394,9 +394,9 @@ def valid_protocols(draw: st.DrawFn, min_nodes: int = 1) -> dict[str, Any]:
     data["start"] = ids[0]
     if draw(st.booleans()):
         flag_target = ids[n]
-        nodes[flag_target] = {"kind": "outcome", "title": draw(TEXT),
-                              "severity": draw(st.sampled_from(["refer", "emergency"])), "refs": draw(REFS)}
-        data["red_flags"] = [{"key": "z", "label": draw(TEXT), "goto": flag_target}]
+        severity = draw(st.sampled_from(["refer", "emergency"]))
+        nodes[flag_target] = {"kind": "outcome", "title": draw(TEXT), "severity": severity, "refs": draw(REFS)}
+        data["red_flags"] = [{"key": "z", "label": draw(TEXT), "goto": flag_target, "severity": severity}]
     data["nodes"] = nodes
     return data
 

@@ -81,6 +81,21 @@ def test_markdown_review_document_has_every_node_sources_and_sign_off(protocol: 
     assert "| Clinical lead | | | |" in text
 
 
+def test_markdown_ties_the_sign_off_to_the_file_hash_when_given(protocol: Protocol) -> None:
+    assert "sha256" not in report.markdown(protocol)
+    text = report.markdown(protocol, "ab" * 32)
+    assert (f"## Sign-off\n\nSigning approves exactly this file: `every-kind.yaml` version 1.0.0, sha256 `{'ab' * 32}`."
+            "\n\n| Role | Name | Signature | Date |") in text
+
+
+def test_outline_and_markdown_mark_treatment_steps(protocol: Protocol) -> None:
+    node = protocol.nodes["treat"].model_copy(update={"treatment": True})
+    changed = protocol.model_copy(update={"nodes": {**protocol.nodes, "treat": node}})
+    assert "  treatment step: a wait and a recheck come before any resolved outcome" in report.outline(changed)
+    assert "\nTreatment step: a wait and a recheck come before any resolved outcome\n" in report.markdown(changed)
+    assert "treatment step" not in report.outline(protocol).lower()
+
+
 def test_markdown_collects_disagreements(protocol: Protocol) -> None:
     node = protocol.nodes["treat"].model_copy(update={"disagreement": "A says 450, B says 500."})
     changed = protocol.model_copy(update={"nodes": {**protocol.nodes, "treat": node}})

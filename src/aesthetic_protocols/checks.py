@@ -43,7 +43,9 @@ from aesthetic_protocols.model import (
     successors,
 )
 
-RED_FLAG_OUTCOMES = frozenset({OutcomeSeverity.EMERGENCY, OutcomeSeverity.REFER})
+# Outcome severities from least to most urgent: a red flag may lead only to outcomes at least as urgent as its
+# own `severity`.
+URGENCY = {severity: rank for rank, severity in enumerate(OutcomeSeverity)}
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("no-outcome", Severity.ERROR, "the protocol has no outcome node"),
     Rule("duplicate-option-key", Severity.ERROR, "two options of one question share a key"),
     Rule("duplicate-red-flag-key", Severity.ERROR, "two red flags share a key"),
-    Rule("red-flag-key-collision", Severity.ERROR, "a red flag's key is also an option key"),
-    Rule("red-flag-target", Severity.ERROR, "a red flag can lead to an outcome that is not emergency or refer"),
+    Rule("red-flag-key-collision", Severity.ERROR, "a red flag's key is also an option key or a record choice key"),
+    Rule("red-flag-target", Severity.ERROR, "a red flag can lead to an outcome less urgent than its `severity`"),
+    Rule("resolved-without-recheck", Severity.ERROR,
+         "a `resolved` outcome can be reached from a `treatment: true` step without passing a `wait`"),
     Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
     Rule("requires-before", Severity.ERROR, "a node can be reached without passing a node it `requires`"),
@@ -208,6 +212,8 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         if kind == "record":
             assert isinstance(node, RecordNode)
             _check_record(find, nid, node, known_names)
+            # A choice is typed at the same prompt as a red flag, and the red flag wins: keep them apart.
+            option_keys.update(choice.key for record_field in node.fields for choice in record_field.choices)
         for index, ref in enumerate(node.refs):
             if ref not in references:
                 find.add("unknown-reference", ("nodes", nid, "refs", index),
@@ -234,18 +240,44 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         flag_keys.add(flag.key)
         if flag.key in option_keys:
             find.add("red-flag-key-collision", (*where, "key"),
-                     "this red flag key is also an option key; a keystroke must mean one thing")
+                     "this red flag key is also an option or choice key; a keystroke must mean one thing")
         if flag.goto not in nodes:
             find.add("unknown-target", (*where, "goto"), "goto names no node")
             continue
         from_flag = _reach([flag.goto], edges)
+        least = URGENCY[OutcomeSeverity(flag.severity)]
         for reached in (nid for nid in nodes if nid in from_flag):  # file order: the same message every run
             reached_node = nodes[reached]
-            if isinstance(reached_node, OutcomeNode) and reached_node.severity not in RED_FLAG_OUTCOMES:
+            if isinstance(reached_node, OutcomeNode) and URGENCY[reached_node.severity] < least:
                 find.add("red-flag-target", (*where, "goto"),
                          f"red flag can lead to outcome '{reached}' of severity {reached_node.severity}; "
-                         "only emergency or refer outcomes are allowed")
+                         + ("only emergency outcomes are allowed (a flag that needs only a referral says "
+                            "`severity: refer`)" if flag.severity == "emergency"
+                            else "only refer or emergency outcomes are allowed"))
                 break
+
+    # A `resolved` outcome needs an observation and recheck after the last treatment: walking on from any
+    # treatment step, a wait must come before a resolved outcome can.
+    treatments = [nid for nid, node in nodes.items() if node.treatment]
+    if treatments:
+        after: dict[str, str] = {}  # node -> the treatment step it was first reached from without a wait
+        queue: deque[str] = deque()
+        for nid in treatments:
+            for target in edges(nid):
+                if target not in after and not isinstance(nodes[target], WaitNode):
+                    after[target] = nid
+                    queue.append(target)
+        while queue:
+            current = queue.popleft()
+            for target in edges(current):
+                if target not in after and not isinstance(nodes[target], WaitNode):
+                    after[target] = after[current]
+                    queue.append(target)
+        for nid, node in nodes.items():
+            if nid in after and isinstance(node, OutcomeNode) and node.severity is OutcomeSeverity.RESOLVED:
+                find.add("resolved-without-recheck", ("nodes", nid, "severity"),
+                         f"reachable from treatment step '{after[nid]}' without passing a wait (an observation "
+                         "and recheck) first")
 
     # Reachability from the start (and from red flags, offered at every prompt).
     entries = [protocol.start] + [flag.goto for flag in protocol.red_flags]

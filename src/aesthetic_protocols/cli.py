@@ -269,9 +269,12 @@ def show(
     """Print a protocol as an outline, its validated JSON, or a Markdown review document."""
     from aesthetic_protocols import report
 
-    protocol = _load(protocol_id, protocols).protocol
-    renderers = {ShowFormat.outline: report.outline, ShowFormat.json: report.protocol_json,
-                 ShowFormat.markdown: report.markdown}
+    loaded = _load(protocol_id, protocols)
+    protocol = loaded.protocol
+    if fmt is ShowFormat.markdown:  # the sign-off names the file's sha256: a signature is tied to exact content
+        typer.echo(report.markdown(protocol, loaded.source.sha256), nl=False)
+        return
+    renderers = {ShowFormat.outline: report.outline, ShowFormat.json: report.protocol_json}
     typer.echo(renderers[fmt](protocol), nl=fmt is ShowFormat.json)
 
 

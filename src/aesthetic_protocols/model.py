@@ -128,6 +128,9 @@ class NodeBase(Strict):
     # Nodes every path from the start must pass before this one (e.g. an infection check before a
     # steroid); checked by the `requires-before` rule.
     requires: list[Slug] = Field(default_factory=list)
+    # A step that treats the patient (massage, a hyaluronidase pulse, drops): rule `resolved-without-recheck`
+    # proves a wait (the observation and recheck) lies between it and any `resolved` outcome.
+    treatment: StrictBool = False
 
 
 class QuestionNode(NodeBase):

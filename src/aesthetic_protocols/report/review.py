@@ -18,6 +18,9 @@ from aesthetic_protocols.model import (
     successors,
 )
 
+# What `treatment: true` means to a reader (rule `resolved-without-recheck`).
+TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
+
 
 def node_order(protocol: Protocol) -> list[str]:
     """Nodes in walking order: breadth-first from the start, then red-flag targets, then the rest."""
@@ -99,6 +102,8 @@ def outline(protocol: Protocol) -> str:
             lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
         if node.requires:
             lines.append(f"  only after: {', '.join(node.requires)}")
+        if node.treatment:
+            lines.append(f"  {TREATMENT_NOTE}")
         if node.disagreement:
             lines.append(f"  sources disagree: {node.disagreement}")
         if node.refs:
@@ -110,8 +115,10 @@ def md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown(protocol: Protocol) -> str:
-    """The review document a clinical lead reads and signs: every node in order, with full sources."""
+def markdown(protocol: Protocol, sha256: str | None = None) -> str:
+    """The review document a clinical lead reads and signs: every node in order, with full sources.
+
+    With the file's `sha256`, the sign-off names it, so a signature is tied to exact content."""
     review = protocol.review
     out = [f"# {protocol.title}", "",
            f"- **Protocol id:** `{protocol.id}`",
@@ -163,6 +170,8 @@ def markdown(protocol: Protocol) -> str:
             out += [f"Next: {_anchor(protocol, node.next)}", ""]
         if node.requires:
             out += [f"Only after: {', '.join(node.requires)}", ""]
+        if node.treatment:
+            out += [TREATMENT_NOTE[0].upper() + TREATMENT_NOTE[1:], ""]
         if node.disagreement:
             out += [f"> **Sources disagree:** {node.disagreement}", ""]
             disagreements.append(f"- {node.title} (`{nid}`): {node.disagreement}")
@@ -174,7 +183,11 @@ def markdown(protocol: Protocol) -> str:
     for key, ref in protocol.references.items():
         url = f" <{ref.url}>" if ref.url else ""
         out.append(f"- **{key}**: {md_escape(ref.citation)}{url}")
-    out += ["", "## Sign-off", "", "| Role | Name | Signature | Date |", "|---|---|---|---|",
+    out += ["", "## Sign-off", ""]
+    if sha256:
+        out += [f"Signing approves exactly this file: `{protocol.id}.yaml` version {protocol.version}, "
+                f"sha256 `{sha256}`.", ""]
+    out += ["| Role | Name | Signature | Date |", "|---|---|---|---|",
             "| Clinical lead | | | |", "| Reviewer | | | |", ""]
     return "\n".join(out)
 
