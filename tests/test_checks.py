@@ -109,6 +109,23 @@ RECORD = ("  rec:\n    kind: record\n    title: Record\n    fields:\n"
           "      - {id: given, label: Dose given, type: number, unit: U, default: dose}\n"
           "    next: ask\n")
 
+# `dose` gets a table of 3 areas and a beyond_text of 33 characters, its longest rendering (the largest amount
+# in the table, "6 ml", is 4).
+BEYOND: Edit = ("dose: {variable: areas, times: 2, unit: ml}",
+                'dose: {variable: areas, times: 2, unit: ml, max_input: 3, beyond_text: "beyond the table: get '
+                'senior help"}')
+
+
+def padded(length: int) -> str:
+    """Headline text of exactly `length` characters."""
+    return ("Inject along the whole territory and recheck " * 4)[:length]
+
+
+def headline_on(node: str, template: str) -> Edit:
+    """Give the base node `node` (an action with `refs: [R1]`) a headline."""
+    title = {"begin": "Begin", "treat": '"Give {dose} for {areas} area(s)"', "pause": "Wait"}[node]
+    return f"    title: {title}\n", f"    title: {title}\n    headline: \"{template}\"\n"
+
 
 def edited(edits: Iterable[Edit], text: str = BASE) -> str:
     """Each edit replaces a fragment that occurs exactly once; `("", extra)` appends (inside `nodes:`)."""
@@ -256,6 +273,12 @@ POSITIVE: dict[str, Case] = {
         Expect("default: dos}", "default", "record-field-default",
                "default names neither an input variable nor a derived value"),
     ]),
+    # 88 characters + the 33-character beyond_text = 121.
+    "headline-length": Case([BEYOND, headline_on("treat", padded(88) + "{dose}")], [
+        Expect("    headline:", "headline", "headline-length",
+               "can render as 121 characters (at most 120) with each {name} at its longest (largest value, "
+               "beyond_text, or not yet entered): shorten it"),
+    ]),
 }
 
 NEGATIVE: dict[str, Case] = {
@@ -309,6 +332,9 @@ NEGATIVE: dict[str, Case] = {
     "record-field-choices": Case(WITH_RECORD, []),
     # An input variable is a default too.
     "record-field-default": Case([*WITH_RECORD, ("default: dose", "default: areas")], []),
+    # Exactly 120 with the beyond_text; and after the input `{areas}` is one digit, not "(not yet entered)".
+    "headline-length": Case([BEYOND, headline_on("treat", padded(87) + "{dose}"),
+                             headline_on("pause", padded(110) + "{areas}")], []),
 }
 
 SCENARIO_RULES = {"scenario-protocol"}
@@ -404,6 +430,22 @@ def test_resolved_without_recheck_follows_loops_and_record_nodes(tmp_path: Path)
     looped = edited([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n"),
                      ("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: ask\n")])
     assert run_checks(tmp_path, looped) == []
+
+
+def test_headline_length_counts_not_yet_entered_where_the_input_can_still_come_later(tmp_path: Path) -> None:
+    # `begin` comes before the areas input, so `{areas}` there can show "(not yet entered)": 110 + 17.
+    text = edited([headline_on("begin", padded(110) + "{areas}")])
+    assert run_checks(tmp_path, text) == expected(text, [
+        Expect("    headline:", "headline", "headline-length",
+               "can render as 127 characters (at most 120) with each {name} at its longest (largest value, "
+               "beyond_text, or not yet entered): shorten it"),
+    ])
+
+
+def test_headline_length_without_a_table_limit_uses_the_largest_input(tmp_path: Path) -> None:
+    # No max_input: the largest amount is 4 areas x 2 = "8 ml", so 114 + 4 = 118 passes (the default
+    # beyond_text, 44 characters, is never shown).
+    assert run_checks(tmp_path, edited([headline_on("treat", padded(114) + "{dose}")])) == []
 
 
 def test_derived_value_reading_no_input(tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ from aesthetic_protocols.loader import (
     parse_source,
 )
 from aesthetic_protocols.model import (
+    HEADLINE_MAX,
+    NOT_ENTERED,
     PLACEHOLDER_RE,
     ActionNode,
     AnyNode,
@@ -86,6 +88,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("record-field-bounds", Severity.ERROR, "a field's `min` is above its `max`"),
     Rule("record-field-choices", Severity.ERROR, "a choice field has no choices, or two choices share a key"),
     Rule("record-field-default", Severity.ERROR, "a field's `default` names no input variable or derived value"),
+    Rule("headline-length", Severity.ERROR,
+         f"a headline can render longer than {HEADLINE_MAX} characters once its {{variables}} are filled"),
 )}
 
 
@@ -151,6 +155,64 @@ def _check_record(find: _Finder, nid: str, node: RecordNode, known_names: set[st
         if record_field.default is not None and record_field.default not in known_names:
             find.add("record-field-default", (*here, "default"),
                      "default names neither an input variable nor a derived value")
+
+
+def _longest_values(protocol: Protocol) -> dict[str, int]:
+    """The most characters each `{name}` can show once its input is answered, as `Session.render` fills it.
+
+    An input variable shows its largest or most negative value; a derived value its largest amount inside
+    its table and, when the input can go past `max_input`, its `beyond_text`.
+    """
+    bounds: dict[str, tuple[int, int]] = {}
+    for node in protocol.nodes.values():
+        if isinstance(node, InputNode):
+            low, high = bounds.get(node.variable, (node.min, node.max))
+            bounds[node.variable] = (min(low, node.min), max(high, node.max))
+    widest: dict[str, int] = {}
+    for name, (low, high) in bounds.items():
+        widest[name] = max(len(str(low)), len(str(high)))
+    for name, derived in protocol.derived.items():
+        if derived.variable not in bounds:
+            continue
+        low, high = bounds[derived.variable]
+        top = high if derived.max_input is None else min(high, derived.max_input)
+        shown = [f"{amount * derived.times} {derived.unit}" for amount in (low, top) if low <= top]
+        if derived.max_input is not None and high > derived.max_input:
+            shown.append(derived.beyond_text)
+        if shown:  # none when the input's min is above its max (rule `input-bounds`)
+            widest[name] = max(map(len, shown))
+    return widest
+
+
+def _check_headlines(find: _Finder, protocol: Protocol, entries: list[str],
+                     edges: Callable[[str], Iterable[str]]) -> None:
+    """Rule `headline-length`: a headline stays within HEADLINE_MAX characters at its longest rendering."""
+    unset_at: dict[str, set[str]] = {}
+    widest = _longest_values(protocol)
+
+    def reached_before(variable: str) -> set[str]:
+        # Nodes reachable from the start or a red flag without answering an input for `variable`.
+        if variable not in unset_at:
+            setters = {nid for nid, node in protocol.nodes.items()
+                       if isinstance(node, InputNode) and node.variable == variable}
+            unset_at[variable] = _reach(entries, lambda nid: () if nid in setters else edges(nid))
+        return unset_at[variable]
+
+    for nid, node in protocol.nodes.items():
+        headline = node.headline
+        if not headline or "{" not in headline:
+            continue
+        length = len(headline)
+        for match in PLACEHOLDER_RE.finditer(headline):
+            name = match.group(1)
+            variable = protocol.derived[name].variable if name in protocol.derived else name
+            # Before its input is answered (or if nothing sets it) a name shows NOT_ENTERED.
+            shown = len(NOT_ENTERED) if nid in reached_before(variable) else 0
+            length += max(widest.get(name, 0), shown) - len(match.group(0))
+        if length > HEADLINE_MAX:
+            find.add("headline-length", ("nodes", nid, "headline"),
+                     f"can render as {length} characters (at most {HEADLINE_MAX}) with each {{name}} at its "
+                     "longest (largest value, beyond_text, or not yet entered): shorten it")
 
 
 def check(protocol: Protocol, source: Source, today: date, file_stem: str | None = None) -> list[Problem]:
@@ -301,6 +363,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
 
     # `requires`: with the required node removed, the dependent one must be unreachable.
     live_entries = [e for e in entries if e in nodes]
+    _check_headlines(find, protocol, live_entries, edges)
     for nid, node in nodes.items():
         for index, required in enumerate(node.requires):
             if required in nodes and nid in _reach(live_entries, edges, blocked=required):

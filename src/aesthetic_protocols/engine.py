@@ -17,6 +17,7 @@ from typing import Any
 
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import (
+    NOT_ENTERED,
     PLACEHOLDER_RE,
     AnyNode,
     InputNode,
@@ -218,7 +219,7 @@ class Session:
                 return str(values[name])
             derived = self.protocol.derived.get(name)
             if derived is None or derived.variable not in values:
-                return "(not yet entered)"
+                return NOT_ENTERED
             amount = values[derived.variable]
             if derived.max_input is not None and amount > derived.max_input:
                 return derived.beyond_text

@@ -31,8 +31,12 @@ Variable = Annotated[StrictStr, StringConstraints(pattern=VARIABLE_PATTERN, max_
 RefKey = Annotated[StrictStr, StringConstraints(pattern=REF_KEY_PATTERN, max_length=40)]
 Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000)]
 Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
-# A headline is read at a glance from a metre away: one short line.
-Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=120)]
+# A headline is read at a glance from a metre away: one short line, also once its {variables} are filled
+# (rule `headline-length`).
+HEADLINE_MAX = 120
+Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=HEADLINE_MAX)]
+# What `{name}` shows before its input has been answered.
+NOT_ENTERED = "(not yet entered)"
 # Bounds and scale factors a protocol may state. A larger figure is no clinical quantity, and an unbounded
 # integer would be a way to stall or crash the walker (int-to-text limits).
 MAGNITUDE = 1_000_000
