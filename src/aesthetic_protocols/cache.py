@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.durable import is_private  # the one ownership check, shared with the logs
 from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.journal import is_private  # the one ownership check, shared with the logs
 from aesthetic_protocols.loader import Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
