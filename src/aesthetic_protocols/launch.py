@@ -7,10 +7,8 @@ here so both routes share them: they build the one clock and the face, and call 
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -83,6 +81,8 @@ def guarded(action: Callable[[], int], other: Callable[[Exception], int | None] 
         if code is not None:
             return code
         if _debug["on"]:
+            import traceback
+
             traceback.print_exc()
         say(f"protocol: internal error ({type(exc).__name__}); run again with --debug for details")
         return EXIT_INTERNAL
@@ -157,6 +157,8 @@ def load_protocol(protocol_id: str, protocols: list[Path] | None) -> Loaded:
 
 def unknown_id_message(typed: str, known: list[str]) -> str:
     """Why an id is unknown, with the closest ids or commands; what was typed is never repeated."""
+    import difflib
+
     word = typed.lower()
     close = [known_id for known_id in known
              if word and (known_id.startswith(word) or "".join(part[:1] for part in known_id.split("-")) == word)]

@@ -15,8 +15,10 @@ the next prompt; Ctrl-C and SIGTERM are honoured only between log writes.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from aesthetic_protocols.events import (
     TornTailEvent,
 )
 from aesthetic_protocols.journal import (
+    LOG_DIR_ENV,
     Journal,
     SessionExists,
     find_log,
@@ -202,6 +205,10 @@ class Outcome:
     @property
     def resume_ref(self) -> str:
         """What to give `protocol resume`: the id when the log is in the usual folder, else its path."""
+        if LOG_DIR_ENV not in os.environ and "platformdirs" not in sys.modules:
+            # The platform's default folder was never looked up in this run, so the log is not in it; looking
+            # it up now would only cost start-up time (a walk with --log-dir never needs it).
+            return str(self.log)
         try:
             usual = resolve_log_dir(None)
         except ProtocolsError:
