@@ -234,14 +234,14 @@ def test_back_and_time_are_logged(runner: CliRunner, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["no-such-tree"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
-                          "pre-treatment-check, ptosis, vascular-occlusion)\n"),
+                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["../etc/passwd"], 2, "protocol: a protocol id is a slug such as vascular-occlusion (lower-case letters, "
                            "digits, '-'), not a path; see 'protocol list'\n"),
     (["every-kind", "--patient", "Jane Doe"], 2,
      "protocol: --patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, at most 40), "
      "never a name\n"),
     (["show", "nope"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
-                          "pre-treatment-check, ptosis, vascular-occlusion)\n"),
+                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["validate", "missing.yaml"], 2, "protocol: no such file or folder: missing.yaml\n"),
     (["log", "verify", "nope"], 2, None),
     (["show", "every-kind", "--format", "pdf"], 2, None),

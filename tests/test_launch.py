@@ -49,7 +49,7 @@ def test_the_cli_suggests_and_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
     assert result.stderr == ("protocol: which protocol? protocol run ID, with ID one of: every-kind, nodules, "
-                             "pre-treatment-check, ptosis, vascular-occlusion\n")
+                             "pre-treatment-check, ptosis, records, vascular-occlusion\n")
 
 
 def test_resume_without_an_id_lists_the_interrupted_sessions_newest_first(runner: CliRunner,

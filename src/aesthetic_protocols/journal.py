@@ -167,17 +167,6 @@ def short_id(session_id: str) -> str:
     return session_id.rsplit("-", 1)[-1]
 
 
-def parse_ts(value: Any) -> datetime | None:
-    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
-
-
 def _anchor_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.head")
 
@@ -191,6 +180,17 @@ def canonical(obj: dict[str, Any]) -> bytes:
 
 def _hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
+
+
+def parse_ts(value: Any) -> datetime | None:
+    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None
 
 
 # --- Reading and verifying. -------------------------------------------------------------------------
