@@ -378,3 +378,27 @@ def test_no_color_forces_plain_mode_even_in_a_terminal(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 3
     assert events_of(tmp_path)[0]["face"] == "plain"
+
+
+# --- record fields and headlines ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def records() -> Protocol:
+    return load_file(VALID / "records.yaml").protocol
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_headline_is_pinned_under_the_title(records: Protocol, size: tuple[int, int]) -> None:
+    session = walked(records, ["Brand X", "", "1", "", "", "2"])
+    lines = screen(session, size)
+    assert lines[2:4] == ["Treat", "Give 1000 U now"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_a_record_field_is_pinned_and_the_fields_so_far_are_listed(records: Protocol, size: tuple[int, int]) -> None:
+    session = walked(records, ["Brand X", "", "1", "", "", "2", "", "l"])
+    lines = screen(session, size)
+    assert lines[2:4] == ["Record what was given", "▶ Dose given: number in U, 0-3000; Enter = 1000 U (dose, as shown)"]
+    assert " ✓ Diluent: Lidocaine 1%" in lines and " ▶ Dose given" in lines
+    assert lines[-1].startswith("type the value + Enter · v red flag")

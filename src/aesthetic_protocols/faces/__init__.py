@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aesthetic_protocols.engine import Session
-from aesthetic_protocols.model import InputNode, QuestionNode, Status, WaitNode
+from aesthetic_protocols.model import InputNode, QuestionNode, RecordField, Status, WaitNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock, Face
@@ -44,7 +44,41 @@ def prompt_hint(session: Session) -> str:
         return f"enter a number from {node.min} to {node.max}{unit}"
     if isinstance(node, WaitNode):
         return "Enter to continue when reassessed (you may continue early)"
+    record_field = session.field
+    if record_field is not None:
+        return field_prompt(session, record_field)
     return "Enter when done"
+
+
+def field_prompt(session: Session, record_field: RecordField) -> str:
+    """A record field in one line: its label, type, unit, bounds, whether required, and any default offered.
+
+    `Dose given: number in U, 0-3000; required; Enter = 1000 (dose, as shown)`.
+    """
+    kind = record_field.type
+    if kind == "number":
+        what = f"number in {record_field.unit}" if record_field.unit else "number"
+        bounds = record_field.bounds_text()
+        if bounds is not None:
+            what += f", {bounds}"
+        if record_field.decimals:
+            what += f", up to {record_field.decimals} decimal(s)"
+    elif kind == "choice":
+        choices = record_field.choices
+        what = "choice " + ", ".join(f"{c.key} = {c.label}" for c in choices) + f" (or 1-{len(choices)})"
+    elif kind == "time":
+        what = "time HH:MM"
+    elif kind == "date":
+        what = "date YYYY-MM-DD"
+    else:
+        what = f"text, at most {record_field.max_length} characters"
+    default = session.value_of(record_field.default) if record_field.default else None
+    if default is not None:
+        unit = f" {record_field.unit}" if record_field.unit else ""
+        need = f"Enter = {default}{unit} ({record_field.default}, as shown)"
+    else:
+        need = "required" if record_field.required else "optional (Enter = skip)"
+    return f"{record_field.label}: {what}; {need}"
 
 
 def sources_lines(session: Session) -> list[str]:

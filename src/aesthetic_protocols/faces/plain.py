@@ -59,13 +59,17 @@ class PlainFace:
         if self.header is not None:
             self._print_header(session, *self.header)
         key = (session.current, len(session.trail))
-        if self.last_shown == key:
+        if self.last_shown == key or _next_field(session):
+            # A repeated prompt after an invalid answer, or the next field of the same record: one line only.
+            self.last_shown = key
             self._out(prompt_hint(session))
             return
         self.last_shown = key
         node = session.node
         self._out()
         self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
+        if node.headline:
+            self._out(session.render(node.headline))
         if node.text:
             self._out(session.render(node.text))
         if isinstance(node, QuestionNode):
@@ -107,6 +111,8 @@ class PlainFace:
         self._out()
         if isinstance(node, OutcomeNode):
             self._out(f"Outcome: {node.title} ({node.severity})")
+            if node.headline:
+                self._out(session.render(node.headline))
             if node.text:
                 self._out(session.render(node.text))
             for step in node.steps:
@@ -119,3 +125,9 @@ class PlainFace:
         for row in timeline(events):
             self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")
         self._out(f"Log: {log}")
+
+
+def _next_field(session: Session) -> bool:
+    """Whether the walk is at a later field of the record node it has just been answering."""
+    last = session.trail[-1] if session.trail else None
+    return last is not None and last.how == "field" and last.node == session.current and last.next == session.current

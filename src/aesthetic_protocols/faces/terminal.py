@@ -26,9 +26,9 @@ from rich.table import Table
 from rich.text import Text
 
 from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
-from aesthetic_protocols.faces import elapsed, keys, sources_lines, status_banner, wait_text
+from aesthetic_protocols.faces import elapsed, field_prompt, keys, sources_lines, status_banner, wait_text
 from aesthetic_protocols.journal import short_id
-from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
@@ -170,6 +170,8 @@ class TerminalFace:
             return self._command_line(session)
         if isinstance(node, InputNode):
             return self._number(session, key)
+        if session.field is not None:
+            return self._field(session, key)
         if key in keys.BACKSPACE:
             return Back() if session.trail else Invalid("this is the first step: there is nothing to go back to")
         if key in keys.ENTER:
@@ -196,6 +198,18 @@ class TerminalFace:
             return Invalid("type a number, then Enter (`:back` goes back a step)")
         if first in keys.ENTER:
             return Invalid("type a number, then Enter")
+        line = self._read_line("> ", first)
+        return None if line is None else session.interpret(line)
+
+    def _field(self, session: Session, first: str) -> Reading | None:
+        """A record field's value, typed on the prompt line (a line that is only a red flag's letter raises it,
+        as in plain mode); Enter at once takes the default or skips an optional field."""
+        if first in keys.ENTER:
+            return session.interpret("")
+        if first in keys.BACKSPACE:
+            return Invalid("type the value, then Enter (`:back` goes back a field)")
+        if len(first) != 1 or not first.isprintable():
+            return None
         line = self._read_line("> ", first)
         return None if line is None else session.interpret(line)
 
@@ -324,9 +338,11 @@ class TerminalFace:
     def _title(self, session: Session, now: datetime) -> list[Text]:
         node = session.node
         lines = [Text(session.render(node.title), style="bold underline")]
-        headline = getattr(node, "headline", None)
-        if headline:
-            lines.append(Text(session.render(headline), style="bold"))
+        if node.headline:
+            lines.append(Text(session.render(node.headline), style="bold"))
+        record_field = session.field
+        if record_field is not None:
+            lines.append(Text(f"▶ {field_prompt(session, record_field)}", style="bold cyan"))
         waiting = wait_text(session, now)
         if waiting:
             urgent = not waiting.startswith("Reassess at")
@@ -350,6 +366,18 @@ class TerminalFace:
         if isinstance(node, InputNode):
             unit = f" {node.unit}" if node.unit else ""
             body.append(f"\nA whole number from {node.min} to {node.max}{unit}.", style="bold")
+        if isinstance(node, RecordNode):
+            current = session.field
+            done = session.records
+            for record_field in node.fields:
+                here = current is not None and record_field.id == current.id
+                value = done.get(record_field.id) if not here else None
+                mark = "▶" if here else "✓" if value is not None else " "
+                if value and record_field.type == "choice":
+                    value = next((c.label for c in record_field.choices if c.key == value), value)
+                unit = f" {record_field.unit}" if value and record_field.unit else ""
+                shown = f": {value}{unit}" if value else ": (skipped)" if value is not None else ""
+                body.append(f"\n {mark} {record_field.label}{shown}", style="bold" if here else "")
         if node.disagreement:
             body.append(f"\n\nSources disagree: {node.disagreement}", style="italic")
         if node.refs:
@@ -388,6 +416,8 @@ class TerminalFace:
             keys_here = [f"{'/'.join(o.key for o in node.options)} answer"]
         elif isinstance(node, InputNode):
             keys_here = ["number + Enter"]
+        elif session.field is not None:
+            keys_here = ["type the value + Enter"]
         elif isinstance(node, WaitNode):
             keys_here = ["Enter continue"]
         else:
@@ -395,7 +425,7 @@ class TerminalFace:
         flags = session.protocol.red_flags
         if flags:
             keys_here.append(f"{'/'.join(flag.key for flag in flags)} red flag")
-        if session.trail and not isinstance(node, InputNode):
+        if session.trail and not isinstance(node, InputNode | RecordNode):
             keys_here.append("Backspace back")
         if node.refs:
             keys_here.append("? sources")
@@ -448,6 +478,8 @@ class TerminalFace:
         protocol = session.protocol
         self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
                                 style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
+        if node.headline:
+            self.console.print(Text(session.render(node.headline), style="bold"))
         banner = status_banner(session)
         if banner:
             self.console.print(Text(banner, style="bold black on yellow"))
