@@ -101,7 +101,10 @@ def test_paging_shows_the_rest_of_the_body_and_keeps_the_pins(vascular: Protocol
     paged = screen(session, (80, 24), before=lambda face: face._page(1))
     assert paged[:3] == first[:3] and paged[-3:] == first[-3:]
     assert paged[3] != first[3]
-    assert any("top: PgUp" in line or "more line(s)" in line for line in paged)
+    assert any("PgUp for the top" in line or "more line(s)" in line for line in paged)
+    end = screen(session, (80, 24), before=lambda face: (face._page(1), face._page(1), face._page(1)))
+    marker = next(i for i, line in enumerate(end) if "end of this step: PgUp for the top" in line)
+    assert end[marker - 1].startswith("Source: HDPH-2017")  # the last line of the step is never hidden
 
 
 def test_the_eye_red_flag_screen_keeps_its_title_at_80x24(vascular: Protocol) -> None:

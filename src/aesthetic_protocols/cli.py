@@ -292,7 +292,7 @@ def run(
 @app.command()
 def resume(
     session: Annotated[str | None, typer.Argument(
-        metavar="[SESSION]", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
+        metavar="SESSION", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
                                   "none = choose among the interrupted sessions.")] = None,
     log_dir: LogDir = None,
     force: Annotated[bool, typer.Option("--force", help="Continue although the protocol changed (recorded).")] = False,

@@ -244,8 +244,9 @@ class TerminalFace:
         return None
 
     def _page(self, direction: int) -> None:
-        last = max(0, self.body_total - self.body_rows)
-        self.offset = min(last, max(0, self.offset + direction * max(1, self.body_rows - 1)))
+        rows = max(1, self.body_rows - 1)  # body rows shown beside the "more" marker
+        last = max(0, self.body_total - rows)
+        self.offset = min(last, max(0, self.offset + direction * max(1, rows - 1)))
         self._draw()
 
     def _read_line(self, prompt: str, first: str) -> str | None:
@@ -302,13 +303,16 @@ class TerminalFace:
             self.body_rows = room
             if paged == (len(body) > room):
                 break
-        self.offset = min(self.offset, max(0, len(body) - room))
-        shown = body[self.offset:self.offset + room]
+        shown = body[:room]
         if len(body) > room and room > 0:
-            more = len(body) - self.offset - room + 1
-            marker = (Text(f" ▼ {more} more line(s): Space or PgDn", style="bold reverse") if more > 1
-                      else Text(" ▲ top: PgUp", style="bold reverse"))
-            shown = [*body[self.offset:self.offset + room - 1], marker]
+            rows = room - 1  # the last row is the marker that says there is more (or that this is the end)
+            self.offset = min(self.offset, len(body) - rows)
+            more = len(body) - self.offset - rows
+            marker = (Text(f" ▼ {more} more line(s): Space or PgDn", style="bold reverse") if more > 0
+                      else Text(" ▲ end of this step: PgUp for the top", style="bold reverse"))
+            shown = [*body[self.offset:self.offset + rows], marker]
+        else:
+            self.offset = 0
         screen = Layout()
         parts = [Layout(part, size=size) for part, size in zip(top, heights, strict=False)]
         parts.append(Layout(Text("\n").join(shown) if shown else Text(" "), size=room))
