@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 # A key arriving this soon after a new step's screen was drawn was meant for the screen before (a double
 # Enter, a second tap): it is dropped, never taken as this step's answer.
 KEY_GUARD_SECONDS = 0.3
+TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no key comes
 _SEVERITY_STYLE = {"emergency": "bold white on red", "refer": "bold black on yellow",
                    "follow-up": "bold black on cyan", "resolved": "bold black on green"}
 _FLAGS_STYLE = "bold white on red"
@@ -76,6 +77,7 @@ class TerminalFace:
         self.confirming = False
         self.step: tuple[str, int] | None = None
         self.drawn_at = 0.0
+        self.rang = False  # the current step's wait has rung
         self.live: Any = None
 
     # --- the walk's frame ----------------------------------------------------------------------------
@@ -96,8 +98,10 @@ class TerminalFace:
         from rich.live import Live
 
         with keys.key_mode():
-            self.live = Live(_Screen(self), console=self.console, screen=True, auto_refresh=True,
-                             refresh_per_second=4, redirect_stdout=False, redirect_stderr=False)
+            # Redrawn from this thread only (at every key, and every tick while waiting for one): no second
+            # thread ever reads the session while the walk changes it.
+            self.live = Live(_Screen(self), console=self.console, screen=True, auto_refresh=False,
+                             redirect_stdout=False, redirect_stderr=False)
             try:
                 with self.live:
                     yield
@@ -118,6 +122,8 @@ class TerminalFace:
         step = (session.current, len(session.trail))
         if step != self.step:
             self.step = step
+            due = session.due()
+            self.rang = due is not None and due <= now  # already overdue on arrival (a resume): no ring
             self.offset = 0
             self.status = ""
             self.show_sources = False
@@ -136,15 +142,8 @@ class TerminalFace:
     def read(self, session: Session, now: datetime) -> Reading:
         """Keys until one makes a command for the walk (paging, sources and cancelled dialogs do not)."""
         node = session.node
-        rang = False
         while True:
-            due = session.due()
-            key = keys.read_key(timeout=0.25 if due is not None else None)
-            if key is None:
-                if due is not None and not rang and self.clock() >= due:
-                    self.console.bell()  # once, when the wait ends
-                    rang = True
-                continue
+            key = self._next_key()
             if monotonic_time.monotonic() - self.drawn_at < KEY_GUARD_SECONDS:
                 keys.drop_typed_ahead()
                 self.say("a key pressed as the screen changed was ignored: press it again")
@@ -152,6 +151,20 @@ class TerminalFace:
             reading = self._key(session, node, key)
             if reading is not None:
                 return reading
+
+    def _next_key(self) -> str:
+        """The next key; meanwhile the screen is redrawn every tick (the clock, the countdown, a resized window)
+        and a wait rings once when it falls due."""
+        while True:
+            key = keys.read_key(TICK_SECONDS)
+            if key is not None:
+                return key
+            session = self.session
+            due = session.due() if session is not None else None
+            if due is not None and not self.rang and self.clock() >= due:
+                self.console.bell()
+                self.rang = True
+            self._draw()
 
     def _key(self, session: Session, node: Any, key: str) -> Reading | None:
         """What one key means at this prompt (None: handled here, keep reading)."""
@@ -232,10 +245,7 @@ class TerminalFace:
         self.confirming = True
         self._draw()
         try:
-            while True:
-                key = keys.read_key(None)
-                if key is not None:
-                    break
+            key = self._next_key()
         finally:
             self.confirming = False
         if key.lower() == "y" or key == keys.CTRL_C:
@@ -259,9 +269,7 @@ class TerminalFace:
         self._draw()
         try:
             while True:
-                key = keys.read_key(None)
-                if key is None:
-                    continue
+                key = self._next_key()
                 if key in keys.ENTER:
                     return "".join(chars)
                 if key in (keys.ESCAPE, keys.CTRL_C):
