@@ -68,6 +68,7 @@ def test_one_clock_stamps_the_log_the_wait_and_the_screen(tmp_path: Path) -> Non
     assert {e["ts"] for e in events} == {"2026-11-28T09:00:00.000Z"}
     assert next(e for e in events if e["event"] == "wait-started")["due"] == "2026-11-28T10:00:00.000Z"
     assert "reassessment due at 10:00" in face.stdout.getvalue()  # type: ignore[attr-defined]
+    assert face.clock is clock  # handed to the face by the walker
 
 
 def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path: Path) -> None:

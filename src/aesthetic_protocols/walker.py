@@ -8,8 +8,10 @@ neither rich nor typer. Public API:
     resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None)
     interrupted_sessions(log_dir)
 
-Both walks return an `Outcome`; interruptions are results, not exceptions. Every event is synced before
-the next prompt; Ctrl-C and SIGTERM are honoured only between log writes.
+Both walks return an `Outcome`; interruptions are results, not exceptions. The clock is handed to the
+engine (every command's `now`), the journal (every line's `ts`) and the face (`Face.intro`: the elapsed
+time and a wait's countdown). Every event is synced before the next prompt; Ctrl-C and SIGTERM are
+honoured only between log writes.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ class Face(Protocol):
 
     name: str  # recorded in the start event: "plain" or "terminal"
 
-    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None: ...
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
+              clock: Clock | None = None) -> None: ...
     def active(self) -> AbstractContextManager[None]: ...
     def show(self, session: Session, now: datetime) -> None: ...
     def read(self, session: Session, now: datetime) -> Reading: ...
@@ -264,7 +267,7 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
     are what the practitioner needs first.
     """
     failure: ProtocolsError | None = None
-    face.intro(session, session_id, started, resumed)
+    face.intro(session, session_id, started, resumed, clock)  # the face's clock is the walk's clock
     with face.active():
         try:
             result = walk(session, journal, face, clock, recorded, signals)

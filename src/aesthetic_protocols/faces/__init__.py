@@ -119,8 +119,11 @@ def wait_text(session: Session, now: datetime) -> str | None:
     return f"REASSESSMENT OVERDUE: due at {at}, {clock_text(-left)} ago"
 
 
-def choose_face(plain: bool, clock: Clock) -> Face:
-    """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal; else the terminal face."""
+def choose_face(plain: bool, clock: Clock | None = None) -> Face:
+    """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal; else the terminal face.
+
+    The walker hands the face the walk's clock when the walk begins (`Face.intro`).
+    """
     if plain or os.environ.get("NO_COLOR") or not sys.stdin.isatty() or not sys.stdout.isatty():
         from aesthetic_protocols.faces.plain import PlainFace
 

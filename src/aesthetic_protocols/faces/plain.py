@@ -36,9 +36,11 @@ class PlainFace:
         """Plain mode changes nothing about the terminal."""
         return nullcontext()
 
-    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None:
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
+              clock: Clock | None = None) -> None:
         """Remember the session; its header is printed with the first step, inside the walk, so that even
         a closed output at that moment is recorded as an interruption."""
+        self.clock = clock or self.clock
         self.started = started
         self.header = (session_id, resumed)
 

@@ -82,8 +82,10 @@ class TerminalFace:
 
     # --- the walk's frame ----------------------------------------------------------------------------
 
-    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None:
-        """Remember what the header shows."""
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
+              clock: Clock | None = None) -> None:
+        """Remember what the header shows, and read the walk's clock from now on."""
+        self.clock = clock or self.clock
         self.session, self.session_id, self.started, self.resumed = session, session_id, started, resumed
 
     def active(self) -> AbstractContextManager[None]:
