@@ -343,7 +343,7 @@ def test_version_and_python_m(runner: CliRunner) -> None:
 def test_the_fast_start_reads_run_options_exactly_as_typer_does(argv: list[str]) -> None:
     from typer.main import get_command
 
-    from aesthetic_protocols.cli import _fast_run_options
+    from aesthetic_protocols.launch import fast_run_options as _fast_run_options
 
     context = get_command(app).commands["run"].make_context("run", list(argv))  # type: ignore[attr-defined]
     expected = {key: list(value) if isinstance(value, tuple) else value
@@ -356,7 +356,7 @@ def test_the_fast_start_reads_run_options_exactly_as_typer_does(argv: list[str])
     ["every-kind", "--patient", "a", "--patient", "b"], ["every-kind", "extra"],
 ])
 def test_anything_unusual_goes_through_typer(argv: list[str]) -> None:
-    from aesthetic_protocols.cli import _fast_run_options
+    from aesthetic_protocols.launch import fast_run_options as _fast_run_options
 
     assert _fast_run_options(argv) is None
 

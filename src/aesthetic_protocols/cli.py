@@ -23,7 +23,6 @@ from aesthetic_protocols.errors import (
     Severity,
     UsageError,
 )
-from aesthetic_protocols.launch import fast_run_options as _fast_run_options  # noqa: F401 - tests read it here
 from aesthetic_protocols.launch import guarded, load_protocol, prepare, search_dirs, walk_new, walk_resume
 
 
