@@ -405,3 +405,17 @@ def test_a_record_field_is_pinned_and_the_fields_so_far_are_listed(records: Prot
     assert lines[2:4] == ["Record what was given", "▶ Dose given: number in U, 0-3000; Enter = 1000 U (dose, as shown)"]
     assert " ✓ Diluent: Lidocaine 1%" in lines and " ▶ Dose given" in lines
     assert lines[-1].startswith("type the value + Enter · v red flag")
+
+
+def test_a_resized_window_is_refitted(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    child.expect("DRAFT: not approved for care; check your local protocol")  # 80 columns: the short banner
+    child.setwinsize(30, 100)
+    child.expect("DRAFT reference content, not approved by a clinician")  # redrawn at the new width
+    time.sleep(KEY_GUARD_SECONDS)
+    child.send("\x1b")
+    child.expect("Quit\\?")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
