@@ -67,7 +67,6 @@ class TerminalFace:
         self.session: Session | None = None
         self.session_id = ""
         self.started: datetime | None = None
-        self.resumed = False
         self.status = ""
         self.show_sources = False
         self.offset = 0  # first body line shown (paging)
@@ -86,7 +85,7 @@ class TerminalFace:
               clock: Clock | None = None) -> None:
         """Remember what the header shows, and read the walk's clock from now on."""
         self.clock = clock or self.clock
-        self.session, self.session_id, self.started, self.resumed = session, session_id, started, resumed
+        self.session, self.session_id, self.started = session, session_id, started
 
     def active(self) -> AbstractContextManager[None]:
         """Single keys and the live screen for the whole walk; the terminal is restored however it ends."""
