@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -352,16 +353,22 @@ def test_a_resumed_wait_keeps_its_due_time_in_a_real_terminal(tmp_path: Path) ->
     assert [e["event"] for e in events_of(tmp_path)].count("wait-started") == 1
 
 
-@pytest.mark.parametrize("ending", ["escape", "ctrl-c"])
+@pytest.mark.parametrize("ending", ["escape", "ctrl-c", "sigterm"])
 def test_the_terminal_mode_is_restored_when_the_walk_ends(tmp_path: Path, ending: str) -> None:
     before, after = tmp_path / "before.txt", tmp_path / "after.txt"
-    script = (f"stty -a > {before}; {sys.executable} -m aesthetic_protocols every-kind; echo exit=$?; "
-              f"stty -a > {after}; stty -a")
+    script = (f"stty -a > {before}; (echo pid=$BASHPID; exec {sys.executable} -m aesthetic_protocols every-kind); "
+              f"echo exit=$?; stty -a > {after}; stty -a")
     child = pexpect.spawn("/bin/bash", ["-c", script], env=env_for(tmp_path), dimensions=(24, 80),
                           encoding="utf-8", timeout=20)
-    press(child, "Enter done", "\x1b" if ending == "escape" else "\x03")
-    child.expect("Quit\\?")
-    child.send("y")
+    child.expect(r"pid=(\d+)")
+    pid = int(child.match.group(1))
+    if ending == "sigterm":
+        child.expect("Enter done")
+        os.kill(pid, signal.SIGTERM)
+    else:
+        press(child, "Enter done", "\x1b" if ending == "escape" else "\x03")
+        child.expect("Quit\\?")
+        child.send("y")
     child.expect("exit=3")
     child.expect(pexpect.EOF)
     child.close()
