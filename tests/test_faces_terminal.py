@@ -426,3 +426,23 @@ def test_a_resized_window_is_refitted(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 3
+
+
+def test_resume_without_an_id_picks_a_session_in_a_terminal(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", "\r")
+    press(child, "What do you see", "\x1b")
+    child.expect("Quit\\?")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    picker = spawn(tmp_path, "resume")
+    picker.expect(r" 1  \d{4}-\d\d-\d\d \d\d:\d\d UTC  every-kind  at assess  \(id [0-9a-f]{4}\)")
+    picker.expect(r"Resume which session \(1-1, Enter = 1\)\? ")
+    picker.send("\r")
+    press(picker, "What do you see", "n")
+    press(picker, "Outcome: Resolved", "\r")
+    picker.expect(pexpect.EOF)
+    picker.close()
+    assert picker.exitstatus == 0
+    assert [e["event"] for e in events_of(tmp_path)][-3:] == ["resumed", "answer", "outcome"]
