@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from aesthetic_protocols.engine import Session
 from aesthetic_protocols.model import InputNode, QuestionNode, RecordField, Status, WaitNode
+from aesthetic_protocols.report.record import clock_text
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock, Face
@@ -92,16 +93,9 @@ def sources_lines(session: Session) -> list[str]:
     return lines
 
 
-def clock_text(seconds: int) -> str:
-    """A duration: `MM:SS`, or `H:MM:SS` from an hour."""
-    hours, rest = divmod(max(0, seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 def elapsed(since: datetime | None, now: datetime) -> str:
     """Time since the session began, for the header of every step."""
-    return clock_text(int((now - since).total_seconds()) if since else 0)
+    return clock_text(max(0, int((now - since).total_seconds())) if since else 0)
 
 
 def wait_text(session: Session, now: datetime) -> str | None:
