@@ -58,3 +58,10 @@ def test_the_headline_follows_the_title(tmp_path: Path) -> None:
     assert lines[treat + 1] == "Give 1000 U now"
     outcome = lines.index("Outcome: Emergency referral (emergency)")
     assert lines[outcome + 1] == "Call an ambulance now"
+
+
+def test_back_into_a_record_from_the_next_step_shows_the_record_again(tmp_path: Path) -> None:
+    lines = walk("records", "Brand X\n\n1\n\n\nback\n\nquit\n", tmp_path)
+    again = [i for i, line in enumerate(lines) if line == "[mm:ss] Record the product (record)"][1]
+    assert lines[again + 1:again + 3] == ["Red flags: v = Vision change",
+                                          "Date of treatment: date YYYY-MM-DD; optional (Enter = skip)"]

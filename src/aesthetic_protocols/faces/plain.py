@@ -61,7 +61,8 @@ class PlainFace:
         if self.header is not None:
             self._print_header(session, *self.header)
         key = (session.current, len(session.trail))
-        if self.last_shown == key or _next_field(session):
+        same_node = self.last_shown is not None and self.last_shown[0] == session.current
+        if self.last_shown == key or (same_node and _next_field(session)):
             # A repeated prompt after an invalid answer, or the next field of the same record: one line only.
             self.last_shown = key
             self._out(prompt_hint(session))
