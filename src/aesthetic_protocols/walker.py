@@ -23,7 +23,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
@@ -199,11 +199,12 @@ def check_patient_ref(ref: str | None) -> None:
 
 @dataclass
 class Outcome:
-    """A finished or interrupted walk, its session id and its log."""
+    """A finished or interrupted walk, its session id, its log, and the lines written (or read, on resume)."""
 
     result: WalkResult
     session_id: str
     log: Path
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def resume_ref(self) -> str:
@@ -279,7 +280,7 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
             journal.close()
         except ProtocolsError as exc:
             failure = exc
-        outcome = Outcome(result, session_id, journal.path)
+        outcome = Outcome(result, session_id, journal.path, recorded)
         signals.reading = True  # Ctrl-C at the end screen only leaves it: everything is recorded
         try:
             face.finish(session, recorded, str(journal.path), outcome.resume_ref)
