@@ -19,7 +19,7 @@ import pyte
 import pytest
 from rich.console import Console
 
-from aesthetic_protocols.engine import Invalid, Session
+from aesthetic_protocols.engine import Answer, Invalid, Session
 from aesthetic_protocols.faces import keys
 from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
 from aesthetic_protocols.loader import load_file
@@ -455,3 +455,16 @@ def test_resume_without_an_id_picks_a_session_in_a_terminal(tmp_path: Path) -> N
     picker.close()
     assert picker.exitstatus == 0
     assert [e["event"] for e in events_of(tmp_path)][-3:] == ["resumed", "answer", "outcome"]
+
+
+def test_a_choice_field_is_one_keystroke_in_either_case_and_the_key_bar_says_so() -> None:
+    protocol = load_file(VALID / "records.yaml").protocol
+    session = walked(protocol, ["Brand X", "", "1", "", "", "2", ""])
+    assert session.field is not None and session.field.id == "diluent"
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    assert face._field(session, "L") == Answer("l")
+    assert face._field(session, "2") == Answer("l")
+    assert face._field(session, "x") == Invalid("answer with one of s, l (or 1-2)")
+    lines = screen(session, (80, 24))
+    assert lines[-1].startswith("s/l choose · v red flag")

@@ -206,12 +206,14 @@ class RecordField(Strict):
     default: Variable | None = None
 
     def bounds_text(self) -> str | None:
-        """`0-10`, `0-` or `-10`: the bounds as a trainer wrote them (None when there are none)."""
+        """`0-10`, `at least 0` or `at most 10`: the bounds in words (None when there are none)."""
         if self.min is None and self.max is None:
             return None
-        low = "" if self.min is None else f"{self.min:g}"
-        high = "" if self.max is None else f"{self.max:g}"
-        return f"{low}-{high}"
+        if self.max is None:
+            return f"at least {self.min:g}"
+        if self.min is None:
+            return f"at most {self.max:g}"
+        return f"{self.min:g}-{self.max:g}"
 
 
 class RecordNode(NodeBase):

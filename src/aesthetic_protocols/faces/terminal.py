@@ -224,6 +224,10 @@ class TerminalFace:
             return Invalid("type the value, then Enter (`:back` goes back a field)")
         if len(first) != 1 or not first.isprintable():
             return None
+        record_field = session.field
+        if record_field is not None and record_field.type == "choice":
+            # A choice is one keystroke, as a question's answer is (either case, or its number).
+            return session.interpret(first) if first.isalnum() else Invalid("press the letter of a choice")
         line = self._read_line("> ", first)
         return None if line is None else session.interpret(line)
 
@@ -429,6 +433,8 @@ class TerminalFace:
             keys_here = [f"{'/'.join(o.key for o in node.options)} answer"]
         elif isinstance(node, InputNode):
             keys_here = ["number + Enter"]
+        elif session.field is not None and session.field.type == "choice":
+            keys_here = [f"{'/'.join(c.key for c in session.field.choices)} choose"]
         elif session.field is not None:
             keys_here = ["type the value + Enter"]
         elif isinstance(node, WaitNode):
