@@ -314,6 +314,32 @@ def scenarios(
     raise typer.Exit(EXIT_PROBLEMS if result.failed else EXIT_OK)
 
 
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier version: a protocol id or a file path.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later version: a protocol id or a file path.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """What changed in the guidance between two versions, node by node. Exit 0 same, 1 differs, 2 usage.
+
+    For a git revision: `git show REV:protocols/ID.yaml > old.yaml`, then `protocol diff old.yaml ID`."""
+    from aesthetic_protocols.diff import diff_protocols, load_version
+    from aesthetic_protocols.report_diff import diff_json, diff_markdown, diff_text
+
+    dirs, today = _dirs(protocols), date.today()
+    result = diff_protocols(load_version(old, dirs, today).protocol, load_version(new, dirs, today).protocol)
+    render = {DiffFormat.text: diff_text, DiffFormat.markdown: diff_markdown, DiffFormat.json: diff_json}[fmt]
+    typer.echo(render(result), nl=False)
+    raise typer.Exit(EXIT_OK if result.same else EXIT_PROBLEMS)
+
+
 # --- the chairside walk -----------------------------------------------------------------------------
 
 # Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
