@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.diff import diff_protocols, word_diff
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.report_diff import diff_markdown, diff_text
+from aesthetic_protocols.report.diff import diff_markdown, diff_text
 from tests.strategies import protocol_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -331,7 +331,7 @@ def diff_command(
 
     For a git revision: `git show REV:protocols/ID.yaml > old.yaml`, then `protocol diff old.yaml ID`."""
     from aesthetic_protocols.diff import diff_protocols, load_version
-    from aesthetic_protocols.report_diff import diff_json, diff_markdown, diff_text
+    from aesthetic_protocols.report.diff import diff_json, diff_markdown, diff_text
 
     dirs, today = _dirs(protocols), date.today()
     result = diff_protocols(load_version(old, dirs, today).protocol, load_version(new, dirs, today).protocol)
