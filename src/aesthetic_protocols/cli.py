@@ -516,3 +516,55 @@ def log_export(
     render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
               ExportFormat.json: report.record_json}[fmt]
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
+
+
+class ReplayFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@log_app.command("replay")
+def log_replay(
+    session: Annotated[str | None, typer.Argument(metavar="[SESSION]", help="Session id or log path.")] = None,
+    against: Annotated[str, typer.Option("--against", metavar="ID|PATH",
+                                         help="The version to replay on: a protocol id or a file path.")] = "",
+    every: Annotated[bool, typer.Option("--all", help="Every session of that protocol in the log folder.")] = False,
+    drills: Annotated[bool, typer.Option("--drills", help="With --all: include drill logs.")] = False,
+    fmt: Annotated[ReplayFormat, typer.Option("--format")] = ReplayFormat.text,
+    log_dir: LogDir = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """Re-walk past sessions' answers on another version: where each would now go elsewhere, and which
+    instructions on its path changed. Exit 0 all same, 1 some diverge, 2 usage."""
+    from aesthetic_protocols.diff import load_version
+    from aesthetic_protocols.replay import Versions, find_session, replay_all, replay_log
+    from aesthetic_protocols.report.replay import replay_json, replay_table, replay_text
+
+    if not against:
+        raise UsageError("log replay needs --against ID|PATH (the version to replay on)")
+    if every == (session is not None):
+        raise UsageError("log replay takes either SESSION or --all")
+    dirs = _dirs(protocols)
+    versions = Versions(load_version(against, dirs, date.today()), dirs, date.today())
+    protocol = versions.against.protocol
+    folder = _log_dir(log_dir)
+    if session is not None:
+        path = find_session(session, folder)
+        if not path.is_file():
+            raise UsageError(f"no session log at {path}")
+        results = [replay_log(path, versions)]
+        if results[0].protocol != protocol.id:
+            raise UsageError(f"{path}: a session of {results[0].protocol}, not of {protocol.id}")
+    else:
+        results, skipped = replay_all(folder, versions, drills)
+        for reason in skipped:
+            typer.echo(f"protocol: warning: skipped: {reason}", err=True)
+        if not results:
+            typer.echo(f"protocol: no session logs of {protocol.id} in {folder}", err=True)
+    if fmt is ReplayFormat.json:
+        typer.echo(replay_json(results, protocol.id, protocol.version), nl=False)
+    elif session is not None:
+        typer.echo(replay_text(results[0]), nl=False)
+    else:
+        typer.echo(replay_table(results, protocol.id, protocol.version), nl=False)
+    raise typer.Exit(EXIT_OK if all(r.same for r in results) else EXIT_PROBLEMS)

@@ -108,6 +108,11 @@ class ProtocolDiff:
         return sum(not c.clinical for c in fields) + sum(
             not c.clinical for node in self.nodes if node.status == "changed" for c in node.changes)
 
+    @property
+    def renames(self) -> dict[str, str]:
+        """Old node id -> new node id, for the nodes renamed with the same content."""
+        return {n.was: n.node for n in self.nodes if n.status == "renamed" and n.was is not None}
+
     def node(self, node_id: str) -> NodeDiff | None:
         """The difference recorded for a node of the NEW version (by its new id), if any."""
         return next((n for n in self.nodes if n.node == node_id and n.status != "removed"), None)

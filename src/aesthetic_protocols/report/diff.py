@@ -59,7 +59,8 @@ def _words_text(words: tuple[Segment, ...]) -> str:
     return " ".join(marks[op].format(text) for op, text in _context(words))
 
 
-def _change_text(change: Change) -> str:
+def change_text(change: Change) -> str:
+    """One change in a line: `where: old -> new`, `where added: ...`, or its word diff."""
     where = change.where
     tag = " (source)" if _is_source(change) else ""
     if change.where.startswith("{"):
@@ -96,10 +97,10 @@ def diff_text(result: ProtocolDiff) -> str:
     lines = [_header(result)]
     lines += [f"error: {problem}" for problem in result.problems]
     for group in (result.protocol, result.red_flags, result.derived, result.references):
-        lines += [_change_text(change) for change in group]
+        lines += [change_text(change) for change in group]
     for node in result.nodes:
         lines.append(_node_head(node))
-        lines += [f"  {_change_text(change)}" for change in node.changes]
+        lines += [f"  {change_text(change)}" for change in node.changes]
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -170,7 +171,8 @@ def diff_markdown(result: ProtocolDiff) -> str:
 # --- JSON --------------------------------------------------------------------------------------------
 
 
-def _change_json(change: Change) -> dict[str, Any]:
+def change_data(change: Change) -> dict[str, Any]:
+    """One change as plain data, with its word diff when it is a text."""
     out: dict[str, Any] = {"where": change.where, "old": change.old, "new": change.new, "clinical": change.clinical}
     if change.words:
         out["words"] = [{"op": op, "text": text} for op, text in change.words]
@@ -186,12 +188,12 @@ def diff_data(result: ProtocolDiff) -> dict[str, Any]:
         "clinical_changes": result.clinical_count,
         "other_changes": result.other_count,
         "problems": list(result.problems),
-        "protocol": [_change_json(c) for c in result.protocol],
-        "red_flags": [_change_json(c) for c in result.red_flags],
-        "doses": [_change_json(c) for c in result.derived],
-        "references": [_change_json(c) for c in result.references],
+        "protocol": [change_data(c) for c in result.protocol],
+        "red_flags": [change_data(c) for c in result.red_flags],
+        "doses": [change_data(c) for c in result.derived],
+        "references": [change_data(c) for c in result.references],
         "nodes": [{"node": n.node, "status": n.status, "kind": n.kind, "title": n.title, "was": n.was,
-                   "clinical": n.clinical, "changes": [_change_json(c) for c in n.changes]} for n in result.nodes],
+                   "clinical": n.clinical, "changes": [change_data(c) for c in n.changes]} for n in result.nodes],
     }
 
 
