@@ -446,20 +446,26 @@ def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], An
 
 
 @log_app.command("list")
-def log_list(log_dir: LogDir = None) -> None:
+def log_list(log_dir: LogDir = None,
+             drills: Annotated[bool, typer.Option("--drills", help="Also list drill logs (marked DRILL).")] = False,
+             ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
     from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.replay import DRILLS
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        events, verification = read_events(path)
-        if events:
-            row = session_summary(events)
-            if not verification.ok:
-                row["state"] += " [ALTERED]"
-            rows.append(row)
+    for where in [folder, folder / DRILLS] if drills else [folder]:  # drill logs live apart, in drills/
+        for path in sorted(where.glob("*.jsonl")) if where.is_dir() else []:
+            events, verification = read_events(path)
+            if events:
+                row = session_summary(events)
+                if not verification.ok:
+                    row["state"] += " [ALTERED]"
+                if events[0].get("drill") is True or where != folder:
+                    row["state"] += " [DRILL]"
+                rows.append(row)
     typer.echo(session_list(rows), nl=False)
     if not rows:
         typer.echo(f"no session logs in {folder}", err=True)
