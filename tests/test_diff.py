@@ -168,7 +168,7 @@ def test_json_carries_the_word_diff(runner: CliRunner, tmp_path: Path) -> None:
     assert (data["same"], data["clinical_changes"], data["other_changes"]) == (False, 9, 3)
     pulse = next(n for n in data["nodes"] if n["node"] == "hyaluronidase-pulse")
     text = next(c for c in pulse["changes"] if c["where"] == "text")
-    assert {"op": "-", "text": "500"} in text["words"] and {"op": "+", "text": "1000"} in text["words"]
+    assert {"op": "-", "text": " 500"} in text["words"] and {"op": "+", "text": " 1000"} in text["words"]
     assert [(n["node"], n["status"], n["was"]) for n in data["nodes"] if n["status"] != "changed"] == [
         ("stop-now", "renamed", "stop-injecting"), ("adjunct-nitroglycerin", "removed", None)]
 
@@ -203,16 +203,17 @@ def test_an_invalid_tree_exits_1_naming_the_problem(runner: CliRunner, tmp_path:
 
 
 def test_word_diff_marks_words_kept_removed_and_added() -> None:
-    assert word_diff("Give 500 U per area now", "Give 1000 U  per area") == (
-        ("=", "Give"), ("-", "500"), ("+", "1000"), ("=", "U per area"), ("-", "now"))
+    assert word_diff("Give 500 U per area now", "Give 1000 U  per area, at once") == (
+        ("=", "Give"), ("-", " 500"), ("+", " 1000"), ("=", " U per area"), ("-", " now"), ("+", ", at once"))
 
 
 @given(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12),
        st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12))
 def test_word_diff_rebuilds_both_texts(old: list[str], new: list[str]) -> None:
     words = word_diff(" ".join(old), " ".join(new))
-    assert " ".join(t for op, t in words if op != "+").split() == old
-    assert " ".join(t for op, t in words if op != "-").split() == new
+    # Up to the space at a run's edge: a kept run carries the new text's spacing.
+    assert "".join(t for op, t in words if op != "+").split() == old
+    assert "".join(t for op, t in words if op != "-").split() == new
 
 
 def protocol(data: dict[str, Any]) -> Protocol:
@@ -241,3 +242,25 @@ def test_a_renamed_node_is_one_rename(data: dict[str, Any], draw: st.DataObject)
     assert [(n.node, n.status, n.was) for n in result.nodes] == [(f"new-{chosen}", "renamed", chosen)]
     assert not result.protocol and not result.red_flags and result.clinical_count == 1
 
+
+
+def test_record_fields_and_headlines_compare_by_id(runner: CliRunner, tmp_path: Path) -> None:
+    records = ROOT / "tests" / "fixtures" / "valid" / "records.yaml"
+    data = yaml.safe_load(records.read_text(encoding="utf-8"))
+    data["version"] = "1.1.0"
+    given = data["nodes"]["given"]["fields"]
+    given[0]["choices"][1]["label"] = "Lidocaine 1% without adrenaline"
+    given[1]["max"] = 1500
+    given.append({"id": "site", "label": "Site", "type": "text", "required": False})
+    data["nodes"]["treat"]["headline"] = "Give {dose} now, then massage"
+    result = runner.invoke(app, ["diff", str(records), str(dump(data, tmp_path / "records.yaml"))])
+    assert (result.exit_code, result.output.splitlines()) == (1, [
+        "records 1.0.0 -> 1.1.0: 4 clinical change(s), 1 other",
+        "version: \"1.0.0\" -> \"1.1.0\"",
+        "node treat changed (action: Treat)",
+        "  headline: Give {dose} now{+, then massage+}",
+        "node given changed (record: Record what was given)",
+        "  fields[diluent].choices[l].label: Lidocaine 1% {+without adrenaline+}",
+        "  fields[dose_given].max: 3000 -> 1500",
+        "  fields[site] added: \"Site\"",
+    ])

@@ -120,21 +120,38 @@ class ProtocolDiff:
 
 # --- word-level text differences -------------------------------------------------------------------
 
-_WORD = re.compile(r"\S+")
+# Words and punctuation are separate tokens ("500 U," -> 500, U, ","), each remembering whether a space
+# came before it, so a changed number or a comma shows as itself and the text is rebuilt as written.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    return [(m.group(), m.start() > 0 and text[m.start() - 1].isspace()) for m in _TOKEN.finditer(text)]
+
+
+def _join(tokens: Sequence[tuple[str, bool]]) -> str:
+    """Tokens as written: a run keeps the space before its first token, so runs concatenate back to the text."""
+    return "".join((" " if spaced else "") + token for token, spaced in tokens)
 
 
 def word_diff(old: str, new: str) -> tuple[Segment, ...]:
-    """The two texts as runs of words kept, removed and added (whitespace differences are no change)."""
-    a, b = _WORD.findall(old), _WORD.findall(new)
+    """The two texts as runs of words kept, removed and added (whitespace differences are no change).
+
+    Each run starts with the space written before it, if any: the kept and removed runs concatenate to the
+    old text, the kept and added runs to the new one (with single spaces)."""
+    a, b = _tokens(old), _tokens(new)
+    matcher = difflib.SequenceMatcher(None, [t for t, _ in a], [t for t, _ in b], autojunk=False)
     segments: list[Segment] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            segments.append(("=", " ".join(a[i1:i2])))
+            # Spaced if either text has a space there: a run must never run into a removed word before it.
+            first = (b[j1][0], b[j1][1] or a[i1][1])
+            segments.append(("=", _join([first, *b[j1 + 1:j2]])))
             continue
         if i2 > i1:
-            segments.append(("-", " ".join(a[i1:i2])))
+            segments.append(("-", _join(a[i1:i2])))
         if j2 > j1:
-            segments.append(("+", " ".join(b[j1:j2])))
+            segments.append(("+", _join(b[j1:j2])))
     return tuple(segments)
 
 

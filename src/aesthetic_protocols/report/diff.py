@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aesthetic_protocols.diff import Change, NodeDiff, ProtocolDiff, Segment
@@ -14,8 +15,9 @@ def _value(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, dict):
-        if "label" in value and ("next" in value or "goto" in value):
-            return f'"{value["label"]}" -> {value.get("next", value.get("goto"))}'
+        if "label" in value:  # an option, a red flag, a record field or a choice: by its label
+            target = value.get("next", value.get("goto"))
+            return f'"{value["label"]}"' + (f" -> {target}" if target else "")
         if "citation" in value:
             return f'"{value["citation"]}"'
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -35,28 +37,37 @@ def _context(words: tuple[Segment, ...]) -> list[Segment]:
     out: list[Segment] = []
     last = len(words) - 1
     for index, (op, text) in enumerate(words):
-        if op != "=":
+        kept = text.split()
+        if op != "=" or len(kept) <= 2 * _CONTEXT:
             out.append((op, text))
             continue
-        kept = text.split(" ")
+        lead = " " if text.startswith(" ") else ""
         head = kept[:_CONTEXT] if index > 0 else []
         tail = kept[-_CONTEXT:] if index < last else []
-        if len(head) + len(tail) >= len(kept):
-            out.append((op, text))
-        else:
-            out.append((op, " ".join([*head, "...", *tail]).strip()))
+        out.append((op, lead + " ".join([*head, "...", *tail]) + (" " if index < last and not tail else "")))
     return out
 
 
 def _plain(change: Change) -> bool:
-    """A change better read as `old -> new`: not a text, or nothing in common (a severity, a title)."""
-    return not change.words or all(op != "=" for op, _ in change.words)
+    """A change better read as `old -> new`: not a text, a single word (a version, a severity), or nothing
+    in common (a title replaced)."""
+    single = isinstance(change.old, str) and isinstance(change.new, str) and not any(
+        c.isspace() for c in change.old + change.new)
+    return not change.words or single or all(op != "=" for op, _ in change.words)
+
+
+def _marked(words: tuple[Segment, ...], marks: dict[str, str], escape: Callable[[str], str]) -> str:
+    """The runs with their marks around the words and the space before each run kept outside them."""
+    out = []
+    for op, text in _context(words):
+        lead = " " if text.startswith(" ") else ""
+        out.append(lead + marks[op].format(escape(text.strip())))
+    return "".join(out)
 
 
 def _words_text(words: tuple[Segment, ...]) -> str:
     """git's plain word diff: [-removed-] and {+added+}, long unchanged runs cut."""
-    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
-    return " ".join(marks[op].format(text) for op, text in _context(words))
+    return _marked(words, {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}, str)
 
 
 def change_text(change: Change) -> str:
@@ -119,8 +130,7 @@ def _md_value(value: Any) -> str:
 
 
 def _md_words(words: tuple[Segment, ...]) -> str:
-    marks = {"=": "{}", "-": "~~{}~~", "+": "**{}**"}
-    return " ".join(marks[op].format(_md(text)) for op, text in _context(words))
+    return _marked(words, {"=": "{}", "-": "~~{}~~", "+": "**{}**"}, _md)
 
 
 def _md_change(change: Change) -> str:
