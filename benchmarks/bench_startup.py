@@ -11,8 +11,9 @@ are interleaved (wall clock, subprocess); the table shows medians. Target: RATIO
 for the usual (warm-cache) start; the cold ratio is printed too.
 
 If protocols/vascular-occlusion.yaml is missing or invalid, the walk uses
-`every-kind --protocols tests/fixtures/valid` instead, and the output says so. With --verbose, the
-top 15 cumulative imports of `python -X importtime -m aesthetic_protocols --version` go to stderr.
+`every-kind --protocols tests/fixtures/valid` instead, and the output says so. Every run also prints
+what the warm walk imports that the baseline does not (and whether typer is among them). With --verbose,
+the top 15 cumulative imports of the warm walk itself (`python -X importtime`) go to stderr.
 """
 
 from __future__ import annotations
@@ -66,17 +67,48 @@ def timed(cmd: list[str], env: dict[str, str], expect: int, stdin: str | None = 
     return elapsed
 
 
-def import_profile(env: dict[str, str], top: int = 15) -> str:
-    """`python -X importtime` of `--version`, the slowest imports by cumulative time, to stderr."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "aesthetic_protocols", "--version"],
-                          capture_output=True, text=True, check=False, env=env)
+_MODULES = ("import atexit, sys; "
+            "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr))")
+
+
+def _modules(stderr: str) -> set[str]:
+    line = next((line for line in stderr.splitlines() if line.startswith("MODULES ")), "MODULES")
+    return set(line.split()[1:])
+
+
+def _walk_modules(walk: list[str], env: dict[str, str], cache: str) -> set[str]:
+    """The modules loaded by the end of a warm walk (same command, run through `python -c`)."""
+    code = f"{_MODULES}; sys.argv = {['protocol', *walk[1:]]!r}; from aesthetic_protocols.launch import main; main()"
+    done = subprocess.run([sys.executable, "-c", code], input="quit\n", capture_output=True, text=True, check=False,
+                          env=env | {CACHE_ENV: cache})
+    return _modules(done.stderr) if done.returncode == EXIT_INTERRUPTED else set()
+
+
+def beyond_baseline(walk: list[str], env: dict[str, str], cache: str) -> str:
+    """What the walk imports that the baseline's bare imports do not, grouped by top-level package."""
+    base = subprocess.run([sys.executable, "-c", f"{_MODULES}; {BASELINE[2]}"], capture_output=True, text=True,
+                          check=False, env=env)
+    extra = _walk_modules(walk, env, cache) - _modules(base.stderr)
+    packages: dict[str, int] = {}
+    for name in extra:
+        top = name.split(".")[0] if not name.startswith("aesthetic_protocols") else name
+        packages[top] = packages.get(top, 0) + 1
+    listed = ", ".join(f"{name}" + (f" ({count})" if count > 1 else "") for name, count in sorted(packages.items()))
+    typer = "typer NOT imported" if not any(n == "typer" or n.startswith("typer.") for n in extra) else "TYPER IMPORTED"
+    return f"walk imports beyond the baseline ({len(extra)} modules; {typer}): {listed}"
+
+
+def import_profile(walk: list[str], env: dict[str, str], cache: str, top: int = 15) -> str:
+    """`python -X importtime` of the warm walk, the slowest imports by cumulative time, to stderr."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "aesthetic_protocols", *walk[1:]],
+                          input="quit\n", capture_output=True, text=True, check=False, env=env | {CACHE_ENV: cache})
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         _, own, cumulative, name = (part.strip() for part in line.replace("import time:", "|", 1).split("|"))
         rows.append((int(cumulative), int(own), name))
-    lines = [f"python -X importtime -m aesthetic_protocols --version: top {top} by cumulative time",
+    lines = [f"python -X importtime (the warm walk): top {top} by cumulative time",
              f"{'cumulative ms':>14}{'self ms':>9}  module"]
     lines += [f"{cumulative / 1000:>14.1f}{own / 1000:>9.1f}  {name}"
               for cumulative, own, name in sorted(rows, reverse=True)[:top]]
@@ -104,13 +136,15 @@ def main() -> None:
         for _ in range(args.runs):
             for name, (cmd, expect, stdin, cache_dir) in runs.items():
                 samples[name].append(timed(cmd, env, expect, stdin, cache_dir))
-        profile = import_profile(env) if args.verbose else ""
+        imported = beyond_baseline(walk, env, cache)
+        profile = import_profile(walk, env, cache) if args.verbose else ""
 
     print(f"protocol: {note}; {args.runs} runs each, interleaved; wall clock in ms (first prompt, then quit)")
     base = print_table(samples, 1000, 0)
     warm, cold = (statistics.median(samples[name]) / base for name in list(runs)[:2])
     print(f"RATIO ours/baseline = {warm:.2f} warm cache (target <= {TARGET}: {'met' if warm <= TARGET else 'MISSED'}); "
           f"{cold:.2f} cache off")
+    print(imported)
     if profile:
         print(profile, file=sys.stderr)
 

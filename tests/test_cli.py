@@ -105,7 +105,7 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
     ]
     events = events_of(log)
-    assert [e["event"] for e in events] == ["start"] + ["answer"] * 6 + ["outcome"]
+    assert [e["event"] for e in events] == ["start"] + ["answer"] * 4 + ["wait-started"] + ["answer"] * 2 + ["outcome"]
     assert events[0]["protocol"] == "every-kind" and events[0]["version"] == "1.0.0"
     assert len(events[0]["sha256"]) == 64
     assert log.stat().st_mode & 0o777 == 0o600
@@ -151,9 +151,11 @@ def test_resume_continues_the_same_log_and_keeps_every_step(runner: CliRunner, t
     assert [(e["event"], e.get("node"), e.get("answer")) for e in events] == [
         ("start", "begin", None), ("answer", "begin", ""), ("answer", "assess", "y"), ("note", "areas", None),
         ("answer", "areas", "3"), ("interrupted", "treat", None), ("resumed", "treat", None),
-        ("answer", "treat", ""), ("answer", "wait", ""), ("answer", "better", "n"), ("answer", "treat", ""),
-        ("answer", "wait", ""), ("answer", "better", "y"), ("outcome", "fine", None),
+        ("answer", "treat", ""), ("wait-started", "wait", None), ("answer", "wait", ""), ("answer", "better", "n"),
+        ("answer", "treat", ""), ("wait-started", "wait", None), ("answer", "wait", ""), ("answer", "better", "y"),
+        ("outcome", "fine", None),
     ]
+    assert events[6]["tool"] == "0.1.0"  # the version that continued the session
     assert runner.invoke(app, ["log", "verify", log.stem]).exit_code == 0
 
 
@@ -231,13 +233,15 @@ def test_back_and_time_are_logged(runner: CliRunner, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["no-such-tree"], 2, "protocol: no protocol with that id on the search path; see 'protocol list'\n"),
+    (["no-such-tree"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
+                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["../etc/passwd"], 2, "protocol: a protocol id is a slug such as vascular-occlusion (lower-case letters, "
                            "digits, '-'), not a path; see 'protocol list'\n"),
     (["every-kind", "--patient", "Jane Doe"], 2,
      "protocol: --patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, at most 40), "
      "never a name\n"),
-    (["show", "nope"], 2, "protocol: no protocol with that id on the search path; see 'protocol list'\n"),
+    (["show", "nope"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
+                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["validate", "missing.yaml"], 2, "protocol: no such file or folder: missing.yaml\n"),
     (["log", "verify", "nope"], 2, None),
     (["show", "every-kind", "--format", "pdf"], 2, None),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from aesthetic_protocols.engine import (
     Answer,
     Back,
+    Command,
     DoneAt,
     FlagRaised,
     Invalid,
@@ -19,6 +20,7 @@ from aesthetic_protocols.engine import (
     Session,
     WalkError,
 )
+from aesthetic_protocols.events import Event
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
 from tests.strategies import protocol_data
@@ -32,12 +34,21 @@ def protocol() -> Protocol:
     return load_file(FIXTURE).protocol
 
 
+def as_lines(events: list[Event]) -> list[dict[str, Any]]:
+    """Typed events as the log's fields (without the journal's own)."""
+    return [{"event": event.kind, **event.payload()} for event in events]
+
+
+def apply(session: Session, command: Command, now: datetime = NOW) -> list[dict[str, Any]]:
+    return as_lines(session.apply(command, now))
+
+
 def walk_lines(session: Session, lines: list[str], now: datetime = NOW) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for line in lines:
         reading = session.interpret(line)
         assert not isinstance(reading, Invalid), reading
-        events += session.apply(reading, now)
+        events += apply(session, reading, now)
     return events
 
 
@@ -47,7 +58,7 @@ def test_a_walk_reaches_its_outcome_with_one_event_per_answer(protocol: Protocol
     assert session.finished and session.current == "fine"
     assert [(e["event"], e["node"], e.get("answer")) for e in events] == [
         ("answer", "begin", ""), ("answer", "assess", "y"), ("answer", "areas", "2"),
-        ("answer", "treat", ""), ("answer", "wait", ""), ("answer", "better", "y"),
+        ("answer", "treat", ""), ("wait-started", "wait", None), ("answer", "wait", ""), ("answer", "better", "y"),
         ("outcome", "fine", None),
     ]
     assert events[-1] == {"event": "outcome", "node": "fine", "severity": "resolved", "title": "Resolved"}
@@ -88,7 +99,7 @@ def test_red_flag_is_read_before_the_prompt_even_at_an_action(protocol: Protocol
     session = Session(protocol)
     assert session.interpret("v") == FlagRaised("v")
     assert session.interpret(" V ") == FlagRaised("v")
-    events = session.apply(FlagRaised("v"), NOW)
+    events = apply(session, FlagRaised("v"))
     assert events[0] == {"event": "red-flag", "node": "begin", "key": "v", "label": "Vision change",
                          "goto": "emergency"}
     assert events[1]["event"] == "outcome" and session.current == "emergency"
@@ -106,7 +117,7 @@ def test_back_steps_back_records_and_erases_nothing(protocol: Protocol) -> None:
     session = Session(protocol)
     events = walk_lines(session, ["", "y", "3"])
     assert session.variables == {"areas": 3}
-    events += session.apply(Back(), NOW)
+    events += apply(session, Back())
     assert events[-1] == {"event": "back", "node": "treat", "to": "areas"}
     assert session.current == "areas" and session.variables == {}
     events += walk_lines(session, ["1"])
@@ -132,21 +143,21 @@ def test_derived_values_fill_text_and_never_extrapolate(protocol: Protocol) -> N
 def test_a_time_given_is_kept_beside_the_recorded_time(protocol: Protocol) -> None:
     session = Session(protocol)
     assert session.apply(DoneAt(time(11, 50)), NOW) == []
-    events = session.apply(Answer(""), NOW)
+    events = apply(session, Answer(""))
     assert events[0]["done_at"] == "2026-11-27T11:50+00:00"
-    assert "done_at" not in session.apply(Answer("y"), NOW)[0]
+    assert "done_at" not in apply(session, Answer("y"))[0]
 
 
 def test_a_time_later_than_now_means_yesterday(protocol: Protocol) -> None:
     session = Session(protocol)
     session.apply(DoneAt(time(23, 59)), NOW)
-    assert session.apply(Answer(""), NOW)[0]["done_at"] == "2026-11-26T23:59+00:00"
+    assert apply(session, Answer(""))[0]["done_at"] == "2026-11-26T23:59+00:00"
 
 
 def test_a_time_given_before_a_red_flag_dates_the_flag(protocol: Protocol) -> None:
     session = Session(protocol)
     session.apply(DoneAt(time(11, 58)), NOW)
-    assert session.apply(FlagRaised("v"), NOW)[0]["done_at"] == "2026-11-27T11:58+00:00"
+    assert apply(session, FlagRaised("v"))[0]["done_at"] == "2026-11-27T11:58+00:00"
 
 
 @pytest.mark.parametrize("line", ["²", "٣", "1_0", "+3", "-1", " 2 2"])
@@ -177,9 +188,8 @@ def test_replay_refuses_a_log_that_went_elsewhere(protocol: Protocol) -> None:
 def test_continuing_a_wait_early_is_recorded(protocol: Protocol) -> None:
     session = Session(protocol)
     walk_lines(session, ["", "y", "1", ""])
-    session.entered_at = NOW
     assert session.due() == NOW + timedelta(minutes=60)
-    assert session.apply(Answer(""), NOW + timedelta(minutes=5))[0]["early"] is True
+    assert apply(session, Answer(""), NOW + timedelta(minutes=5))[0]["early"] is True
 
 
 def test_a_finished_walk_takes_no_more_commands(protocol: Protocol) -> None:
@@ -204,10 +214,10 @@ def test_random_walks_end_at_an_outcome_or_a_recorded_interruption(data: dict[st
             break
         command = _command(session, choice)
         before = len(events)
-        events += session.apply(command, NOW)
+        events += apply(session, command)
         assert len(events) >= before  # nothing is ever taken back out of the record
     if not session.finished:
-        events += session.apply(Quit(), NOW)
+        events += apply(session, Quit())
     assert session.finished or events[-1] == {"event": "interrupted", "node": session.current, "reason": "quit"}
     # Replaying the record rebuilds the same state.
     replayed = Session.replay(protocol, _stamp(events, NOW))
@@ -248,3 +258,76 @@ def test_always_taking_the_first_option_finishes(data: dict[str, Any]) -> None:
             str(node.min) if node.kind == "input" else "")  # type: ignore[union-attr]
         session.apply(Answer(value), NOW)
     assert session.finished
+
+
+# --- answers in words, and waits that keep their due time ------------------------------------------
+
+
+def test_an_answer_records_what_was_seen_and_chosen_in_words(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = walk_lines(session, ["", "y", "2", ""])
+    assert events[0] == {"event": "answer", "node": "begin", "answer": "", "next": "assess",
+                         "title": "Stop and prepare", "label": "done"}
+    assert events[1] == {"event": "answer", "node": "assess", "answer": "y", "next": "areas",
+                         "title": "What do you see?", "label": "Blanching"}
+    assert events[2] == {"event": "answer", "node": "areas", "answer": "2", "next": "treat",
+                         "title": "Areas affected", "label": "2 areas", "value": 2, "unit": "areas"}
+    assert events[3]["shown"] == {"dose": "1000 U"}  # the dose on the Treat screen
+    assert events[4] == {"event": "wait-started", "node": "wait", "minutes": 60, "due": "2026-11-27T13:00:00.000Z"}
+
+
+def test_back_into_a_wait_keeps_its_due_time(protocol: Protocol) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "y", "1", ""])
+    due = session.due()
+    later = NOW + timedelta(minutes=20)
+    walk_lines(session, [""], later)  # continued early by mistake
+    events = apply(session, Back(), later)
+    assert [e["event"] for e in events] == ["back"]  # no new wait-started
+    assert session.current == "wait" and session.due() == due
+
+
+def test_a_red_flag_detour_keeps_the_wait_running(protocol: Protocol) -> None:
+    detour = protocol.red_flags[0].model_copy(update={"goto": "treat"})
+    protocol = protocol.model_copy(update={"red_flags": [detour]})
+    session = Session(protocol)
+    walk_lines(session, ["", "y", "1", ""])
+    due = session.due()
+    later = NOW + timedelta(minutes=30)
+    events = apply(session, FlagRaised("v"), later) + walk_lines(session, [""], later)  # treat again, back at wait
+    assert "wait-started" not in [e["event"] for e in events]
+    assert session.current == "wait" and session.due() == due
+
+
+def test_a_loop_back_to_a_continued_wait_starts_a_new_wait(protocol: Protocol) -> None:
+    session = Session(protocol)
+    walk_lines(session, ["", "y", "1", ""])
+    later = NOW + timedelta(minutes=60)
+    events = walk_lines(session, ["", "n", ""], later)  # reassessed, not better, treat again
+    assert events[-1]["event"] == "wait-started"
+    assert session.due() == later + timedelta(minutes=60)
+
+
+def test_replay_keeps_the_logged_due_time_of_a_wait(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = walk_lines(session, ["", "y", "1", ""])
+    logged = [{**e, "ts": (NOW + timedelta(minutes=i)).isoformat(), "seq": i} for i, e in enumerate(events)]
+    logged.append({"event": "resumed", "node": "wait", "ts": (NOW + timedelta(minutes=40)).isoformat()})
+    assert Session.replay(protocol, logged).due() == NOW + timedelta(minutes=60)
+    old_log = [e for e in logged if e["event"] != "wait-started"]  # before wait-started existed
+    assert Session.replay(protocol, old_log).due() == NOW + timedelta(minutes=3 + 60)
+
+
+def test_a_replay_that_reaches_an_outcome_is_finished(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = _stamp(walk_lines(session, ["", "n"]), NOW)
+    replayed = Session.replay(protocol, [e for e in events if e["event"] != "outcome"])
+    assert replayed.finished
+    assert replayed.outcome_event().payload() == {"node": "fine", "title": "Resolved", "severity": "resolved"}
+
+
+def test_a_wait_at_the_start_begins_with_the_walk(protocol: Protocol) -> None:
+    protocol = protocol.model_copy(update={"start": "wait"})
+    session = Session(protocol)
+    assert as_lines(session.begin(NOW)) == [{"event": "wait-started", "node": "wait", "minutes": 60,
+                                             "due": "2026-11-27T13:00:00.000Z"}]

@@ -28,13 +28,14 @@ def typed(session: Session, *lines: str) -> list[dict[str, Any]]:
     for line in lines:
         reading = session.interpret(line)
         assert not isinstance(reading, Invalid), reading
-        events += session.apply(reading, NOW)
+        events += [{"event": e.kind, **e.payload()} for e in session.apply(reading, NOW)]
     return events
 
 
 def test_each_field_is_one_answer_event_and_the_node_moves_on_after_the_last(protocol: Protocol) -> None:
     session = Session(protocol)
     events = typed(session, "Brand X", "", "0.50", "9:05", "2026-11-01")
+    assert events[2]["label"] == "Volume injected" and events[2]["value"] == 0.5 and events[2]["unit"] == "mL"
     assert [(e["field"], e["answer"], e["next"]) for e in events] == [
         ("product", "Brand X", "product"), ("batch", "", "product"), ("volume", "0.5", "product"),
         ("injected_at", "09:05", "product"), ("treated_on", "2026-11-01", "areas")]
@@ -73,7 +74,7 @@ def test_a_default_offers_the_derived_dose_and_a_choice_takes_its_number(protoco
 def test_back_steps_back_one_field_and_replay_rebuilds_the_records(protocol: Protocol) -> None:
     session = Session(protocol)
     events = typed(session, "Brand X", "B-1", "1")
-    events += session.apply(Back(), NOW)
+    events += [{"event": e.kind, **e.payload()} for e in session.apply(Back(), NOW)]
     assert session.field is not None and session.field.id == "volume"
     events += typed(session, "2", "", "", "1")
     assert session.current == "treat"

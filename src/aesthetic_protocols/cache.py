@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.durable import is_private  # the one ownership check, shared with the logs
 from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.journal import is_private  # the one ownership check, shared with the logs
 from aesthetic_protocols.loader import Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
@@ -76,6 +75,8 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
         if not folder.exists():
             folder.mkdir(parents=True, mode=0o700)
             os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; a folder we did not make is left as it is
+        import tempfile  # only when writing: a warm start never does
+
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
             pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -16,11 +14,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from aesthetic_protocols import SUBCOMMANDS, __version__
+from aesthetic_protocols import __version__
 from aesthetic_protocols.errors import (
-    EXIT_BROKEN_PIPE,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     Problem,
@@ -28,8 +23,8 @@ from aesthetic_protocols.errors import (
     Severity,
     UsageError,
 )
-
-_DEBUG = False
+from aesthetic_protocols.launch import fast_run_options as _fast_run_options  # noqa: F401 - tests read it here
+from aesthetic_protocols.launch import guarded, load_protocol, prepare, search_dirs, walk_new, walk_resume
 
 
 class ProtocolGroup(TyperGroup):
@@ -38,7 +33,7 @@ class ProtocolGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
              **extra: Any) -> Any:
-        argv = _prepare(list(sys.argv[1:] if args is None else args), set(self.commands))
+        argv = prepare(list(sys.argv[1:] if args is None else args), set(self.commands))
 
         def through_typer() -> int:
             result = super(ProtocolGroup, self).main(argv, prog_name or "protocol", complete_var,
@@ -46,52 +41,26 @@ class ProtocolGroup(TyperGroup):
                                                      **extra)
             return result if isinstance(result, int) else EXIT_OK
 
-        code = _guarded(through_typer)
+        code = guarded(through_typer, _typer_exit_code)
         if standalone_mode:
             sys.exit(code)
         return code
 
 
-def _prepare(argv: list[str], commands: set[str] | frozenset[str]) -> list[str]:
-    """Strip `--debug` (anywhere) and turn `protocol ID ...` into `protocol run ID ...`."""
-    global _DEBUG
-    _DEBUG = "--debug" in argv
-    argv = [a for a in argv if a != "--debug"]
-    if argv and not argv[0].startswith("-") and argv[0] not in commands:
-        argv.insert(0, "run")
-    return argv
-
-
-def _guarded(action: Callable[[], int]) -> int:
-    """Run a command; every expected problem becomes one line on stderr and its exit code."""
-    try:
-        return action()
-    except KeyboardInterrupt:  # Ctrl-C before a walk began (a walk records its own interruption)
-        typer.echo("protocol: interrupted", err=True)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`protocol show ID | head`): stop quietly, as a pipe-killed tool does.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
-    except ProtocolsError as exc:
-        typer.echo(f"protocol: {exc.message}", err=True)
-        return exc.exit_code
-    except typer.TyperException as exc:
+def _typer_exit_code(exc: Exception) -> int | None:
+    """typer's own exceptions as exit codes (None: not typer's)."""
+    if isinstance(exc, typer.TyperException):
         # Never repeat stray arguments: `--patient Jane Smith` would put "Smith" on the screen and in logs.
         message = re.sub(r"(unexpected extra argument(?:s|\(s\))?) \(.*\)", r"\1 (quote a value that has spaces)",
                          exc.format_message(), flags=re.S)
         # A bare `protocol` or `protocol log` shows the help text (a usage error, exit 2).
         typer.echo(message if "\n" in message else f"protocol: {message}", err=True)
         return exc.exit_code
-    except typer.Exit as exc:
+    if isinstance(exc, typer.Exit):
         return exc.exit_code
-    except typer.Abort:
+    if isinstance(exc, typer.Abort):
         return 130
-    except Exception as exc:
-        if _DEBUG:
-            traceback.print_exc()
-        typer.echo(f"protocol: internal error ({type(exc).__name__}); run again with --debug for details", err=True)
-        return EXIT_INTERNAL
+    return None
 
 
 app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
@@ -107,9 +76,7 @@ ProtocolDirs = Annotated[
 
 
 def _dirs(extra: list[Path] | None) -> list[Path]:
-    from aesthetic_protocols.loader import search_path
-
-    return search_path(extra or [])
+    return search_dirs(extra)
 
 
 def _warn_shadow(found: Any) -> None:
@@ -125,19 +92,10 @@ def _warn_shadows(dirs: list[Path]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point. `protocol ID` with plain options starts the walk without building the
-    typer command tree; everything else goes through typer."""
-    args = _prepare(list(sys.argv[1:] if argv is None else argv), SUBCOMMANDS)
-    fast = _fast_run_options(args[1:]) if args[:1] == ["run"] else None
-    if fast is not None:
-        options = fast
+    """Console-script entry point (see `launch.main`: `protocol ID` starts before typer is imported)."""
+    from aesthetic_protocols.launch import main as launch
 
-        def walk_now() -> int:
-            _walk_new(**options)
-            return EXIT_OK
-
-        sys.exit(_guarded(walk_now))
-    app(args=argv, prog_name="protocol")
+    launch(argv)
 
 
 def _show_version(value: bool) -> None:
@@ -241,17 +199,8 @@ def validate(
 
 
 def _load(protocol_id: str, protocols: list[Path] | None) -> Any:
-    """The validated protocol behind an id (usage error if unknown; exit 1 if invalid)."""
-    from aesthetic_protocols.checks import load_valid
-    from aesthetic_protocols.loader import resolve_id
-
-    dirs = _dirs(protocols)
-    found = resolve_id(protocol_id, dirs)
-    _warn_shadow(found)
-    loaded, warnings = load_valid(found.path, date.today())
-    for warning in warnings:
-        typer.echo(f"protocol: {warning}", err=True)
-    return loaded
+    """The validated protocol behind an id (usage error naming the closest ids if unknown; exit 1 if invalid)."""
+    return load_protocol(protocol_id, protocols)
 
 
 class ShowFormat(StrEnum):
@@ -353,17 +302,9 @@ def _log_dir(option: str | None) -> Path:
     return resolve_log_dir(option)
 
 
-def _ended(outcome: Any) -> None:
-    from aesthetic_protocols.errors import Interrupted
-
-    if not outcome.result.finished:
-        raise Interrupted(f"session interrupted ({outcome.result.reason}); the log is kept: "
-                          f"resume with 'protocol resume {outcome.resume_ref}'")
-
-
 @app.command()
 def run(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
     log_dir: LogDir = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
     practitioner: Annotated[str | None, typer.Option("--practitioner")] = None,
@@ -371,70 +312,29 @@ def run(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
-
-
-def _walk_new(protocol_id: str, log_dir: str | None = None, patient: str | None = None,
-              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
-    from aesthetic_protocols.chairside import start_walk
-
-    loaded = _load(protocol_id, protocols)
-    _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
-
-
-_RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
-               "--protocols": "protocols"}
-
-
-def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
-    """`run`'s arguments read without building typer's parameter machinery (about 100 ms at every start,
-    which a practitioner waits through during an emergency). Only the plain, well-formed spellings are
-    read here; anything else returns None and goes through typer, which also gives its usage errors."""
-    if not args or args[0].startswith("-"):
-        return None
-    options: dict[str, Any] = {"protocol_id": args[0]}
-    rest = args[1:]
-    while rest:
-        word = rest.pop(0)
-        name, has_value, value = word.partition("=")
-        if word == "--plain":
-            options["plain"] = True
-            continue
-        field = _RUN_VALUES.get(name)
-        if field is None or (not has_value and not rest):
-            return None
-        if not has_value:
-            value = rest.pop(0)
-        if field in options and field != "protocols":
-            return None  # repeated single option: let typer decide
-        if field == "protocols":
-            options.setdefault("protocols", []).append(Path(value))
-        else:
-            options[field] = value
-    return options
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
 
 
 @app.command()
 def resume(
-    session: Annotated[str, typer.Argument(metavar="SESSION", help="Session id or log path.")],
+    session: Annotated[str | None, typer.Argument(
+        metavar="SESSION", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
+                                  "none = choose among the interrupted sessions.")] = None,
     log_dir: LogDir = None,
     force: Annotated[bool, typer.Option("--force", help="Continue although the protocol changed (recorded).")] = False,
     plain: Plain = False,
     protocols: ProtocolDirs = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    from aesthetic_protocols.chairside import resume_walk
-
-    _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
+    walk_resume(session, log_dir, force, plain, protocols)
 
 
 # --- session logs -----------------------------------------------------------------------------------
 
 
 def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
-    from aesthetic_protocols.chairside import find_log
     from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.journal import find_log, read_events
 
     path = find_log(session, _log_dir(log_dir))
     if not path.is_file():
@@ -485,8 +385,7 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir
 @log_app.command("verify")
 def log_verify(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
     """Check the hash chain and the close anchor. Exit 0 intact, 1 altered or torn (names the first bad line)."""
-    from aesthetic_protocols.chairside import find_log
-    from aesthetic_protocols.journal import verify
+    from aesthetic_protocols.journal import find_log, verify
 
     path = find_log(session, _log_dir(log_dir))
     if not path.is_file():

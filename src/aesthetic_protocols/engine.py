@@ -1,8 +1,8 @@
 """The walk as a pure, deterministic state machine over a validated protocol.
 
-No I/O and no clock: the caller passes `now` in. Every change of state is returned as an event (a plain
-dict) for the journal, and `Session.replay` rebuilds the same state from those events, which is how a
-crashed or interrupted session resumes. Plain-mode lines are read by `interpret`, so the rich UI, the
+No I/O and no clock: the caller passes `now` in. Every change of state is returned as a typed event
+(`events`) for the journal, and `Session.replay` rebuilds the same state from the logged events, which is
+how a crashed or interrupted session resumes. Plain-mode lines are read by `interpret`, so the rich UI, the
 plain walker and the scenario runner all speak the same commands.
 """
 
@@ -15,9 +15,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aesthetic_protocols.events import (
+    AnswerEvent,
+    BackEvent,
+    Event,
+    InterruptedEvent,
+    NoteEvent,
+    OutcomeEvent,
+    RedFlagEvent,
+    StartEvent,
+    WaitStartedEvent,
+    from_record,
+    iso_utc,
+)
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
+    ActionNode,
     AnyNode,
     InputNode,
     OutcomeNode,
@@ -28,9 +42,6 @@ from aesthetic_protocols.model import (
     RedFlag,
     WaitNode,
 )
-
-Event = dict[str, Any]
-
 
 # --- commands: what a practitioner can say at a prompt ---------------------------------------------
 
@@ -103,12 +114,14 @@ class Taken:
     """One step of the trail: at `node`, `how` ('answer', 'field' or 'flag') with `value`, leading to `next`.
 
     A record node's fields are one step each ('field'); its `next` stays on the node until the last field.
+    `due` is the due time of the wait this step continued, so that Back into it keeps that time.
     """
 
     node: str
     how: str
     value: str
     next: str
+    due: datetime | None = None
 
 
 @dataclass
@@ -119,7 +132,9 @@ class Session:
     trail: list[Taken] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     pending_at: datetime | None = None  # `time: HH:MM` given for the current step
-    entered_at: datetime | None = None  # when the current node was shown (for a wait's due time)
+    # The waits begun and not yet continued: node -> due time. A wait keeps its due time through Back,
+    # red-flag detours and resume; only continuing it ends it (a later loop back to it starts a new one).
+    waits: dict[str, datetime] = field(default_factory=dict)
     interruption: str | None = None  # why the walk was interrupted (`Quit.reason`), if it was
 
     # --- reading the state ---------------------------------------------------------------------
@@ -202,11 +217,18 @@ class Session:
         return next((flag for flag in self.protocol.red_flags if flag.key == key), None)
 
     def due(self) -> datetime | None:
-        """When the current wait ends (None if the current node is not a wait or was not timed)."""
-        node = self.node
-        if isinstance(node, WaitNode) and self.entered_at is not None:
-            return self.entered_at + timedelta(minutes=node.minutes)
-        return None
+        """When the current wait ends (None if the current node is not a wait or was not begun)."""
+        return self.waits.get(self.current) if isinstance(self.node, WaitNode) else None
+
+    def shown(self, node: AnyNode | None = None) -> dict[str, str]:
+        """The derived values a node's screen shows (name -> text as shown), e.g. {"dose": "1000 U"}."""
+        node = node or self.node
+        texts = [node.title, node.headline or "", node.text or "", *getattr(node, "steps", [])]
+        names = {name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived}
+        record_field = self.field if node is self.node else None
+        if record_field is not None and record_field.default in self.protocol.derived:
+            names.add(record_field.default)  # offered as the field's default, so on the screen
+        return {name: self.render(f"{{{name}}}") for name in sorted(names)}
 
     def render(self, text: str) -> str:
         """Fill `{name}` from input variables and derived values; nothing is evaluated."""
@@ -287,18 +309,22 @@ class Session:
 
     # --- changing the state --------------------------------------------------------------------
 
+    def begin(self, now: datetime) -> list[Event]:
+        """Enter the first step (a wait there begins now); call once, after the start event."""
+        return self._enter(now)
+
     def apply(self, command: Command, now: datetime) -> list[Event]:
         """Apply a command; return the events to record (the last one ends the walk if it is `outcome`)."""
         if self.finished or self.interrupted:
             raise WalkError("the walk has ended")
         node_id = self.current
-        events: list[Event]
+        node = self.node
         if isinstance(command, Quit):
             self.interruption = command.reason
-            return [{"event": "interrupted", "node": node_id, "reason": command.reason}]
+            return [InterruptedEvent(node_id, reason=command.reason)]
         if isinstance(command, Note):
             self.notes.append((node_id, command.text))
-            return [{"event": "note", "node": node_id, "text": command.text}]
+            return [NoteEvent(node_id, text=command.text)]
         if isinstance(command, DoneAt):
             # `now` is the caller's local time, so HH:MM is the practitioner's wall clock: the latest such
             # moment not after now (23:59 typed at 00:01 is yesterday's). Steps done before the session began
@@ -312,38 +338,76 @@ class Session:
             if not self.trail:
                 raise WalkError("already at the first step")
             left = self.trail.pop()
+            if left.due is not None:
+                self.waits[left.node] = left.due  # back into a wait that was continued: its time is kept
             self.pending_at = None
-            self.entered_at = now
-            return [{"event": "back", "node": node_id, "to": left.node}]
+            return [BackEvent(node_id, to=left.node)]
+        done_at = self.pending_at.isoformat(timespec="minutes") if self.pending_at is not None else None
+        event: Event
         if isinstance(command, FlagRaised):
             flag = self.red_flag(command.key)
             if flag is None:
                 raise WalkError("no such red flag")
+            # A detour: the wait here (if any) keeps running, and keeps its due time if the walk comes back.
             self.trail.append(Taken(node_id, "flag", flag.key, flag.goto))
-            event: Event = {"event": "red-flag", "node": node_id, "key": flag.key, "label": flag.label,
-                            "goto": flag.goto}
+            event = RedFlagEvent(node_id, key=flag.key, label=flag.label, goto=flag.goto, done_at=done_at)
         else:
             record_field = self.field
             target = self._target(command.value)
-            event = {"event": "answer", "node": node_id, "answer": command.value, "next": target}
-            if record_field is not None:
-                event["field"] = record_field.id
-            due = self.due()
-            if due is not None and now < due:
-                event["early"] = True  # the practitioner continued before the wait ended
+            due = self.waits.pop(node_id, None) if isinstance(node, WaitNode) else None
+            words = (self._field_in_words(record_field, command.value) if record_field is not None
+                     else self._in_words(node, command.value))
+            event = AnswerEvent(node_id, answer=command.value, next=target, title=self.render(node.title),
+                                shown=self.shown(node), done_at=done_at, early=due is not None and now < due, **words)
             self.trail.append(Taken(node_id, "field" if record_field is not None else "answer", command.value,
-                                    target))
-        if self.pending_at is not None:  # `time: HH:MM` dates whatever is recorded next at this step
-            event["done_at"] = self.pending_at.isoformat(timespec="minutes")
-        events = [event]
+                                    target, due))
         self.pending_at = None
-        self.entered_at = now
-        if self.finished:
-            outcome = self.node
-            assert isinstance(outcome, OutcomeNode)
-            events.append({"event": "outcome", "node": self.current, "severity": str(outcome.severity),
-                           "title": outcome.title})
-        return events
+        return [event, *self._enter(now)]
+
+    def _in_words(self, node: AnyNode, value: str) -> dict[str, Any]:
+        """What an answer means, for the log: the option's label, or the value with its unit."""
+        if isinstance(node, QuestionNode):
+            return {"label": next((o.label for o in node.options if o.key == value), value)}
+        if isinstance(node, InputNode):
+            return {"label": f"{value} {node.unit}" if node.unit else value, "value": int(value), "unit": node.unit}
+        if isinstance(node, WaitNode):
+            return {"label": "continued"}
+        if isinstance(node, ActionNode):
+            return {"label": "done"}
+        return {}
+
+    @staticmethod
+    def _field_in_words(record_field: RecordField, value: str) -> dict[str, Any]:
+        """A record field's answer for the log: the field's label, and its value typed (a choice by its label)."""
+        words: dict[str, Any] = {"label": record_field.label, "field": record_field.id, "unit": record_field.unit}
+        if not value:
+            return words  # an optional field left empty
+        if record_field.type == "number":
+            number = Decimal(value)
+            words["value"] = int(number) if number == number.to_integral_value() else float(number)
+        elif record_field.type == "choice":
+            words["value"] = next((c.label for c in record_field.choices if c.key == value), value)
+        else:
+            words["value"] = value
+        return words
+
+    def _enter(self, now: datetime) -> list[Event]:
+        """Events for arriving at the current node: a wait begins (unless begun and not yet continued);
+        an outcome is reached."""
+        node = self.node
+        if isinstance(node, WaitNode) and self.current not in self.waits:
+            due = now + timedelta(minutes=node.minutes)
+            self.waits[self.current] = due
+            return [WaitStartedEvent(self.current, minutes=node.minutes, due=iso_utc(due))]
+        if isinstance(node, OutcomeNode):
+            return [self.outcome_event()]
+        return []
+
+    def outcome_event(self) -> OutcomeEvent:
+        """The `outcome` event of the outcome the walk stands at."""
+        node = self.node
+        assert isinstance(node, OutcomeNode)
+        return OutcomeEvent(self.current, title=node.title, severity=str(node.severity))
 
     def _target(self, value: str) -> str:
         node = self.node
@@ -374,31 +438,35 @@ class Session:
     # --- resume --------------------------------------------------------------------------------
 
     @classmethod
-    def replay(cls, protocol: Protocol, events: Iterable[Mapping[str, Any]]) -> Session:
-        """Rebuild a session from its logged events (answers, flags, backs, notes)."""
+    def replay(cls, protocol: Protocol, records: Iterable[Mapping[str, Any]]) -> Session:
+        """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun)."""
         session = cls(protocol)
-        for event in events:
-            kind = event.get("event")
-            ts = _parse_ts(event.get("ts"))
-            if kind in {"answer", "red-flag", "back", "note"} and event.get("node") != session.current:
-                raise WalkError(f"event {event.get('seq')} is at a different node than the replay")
-            if kind in {"answer", "red-flag"}:
-                done_at = event.get("done_at")
-                session.pending_at = datetime.fromisoformat(done_at) if isinstance(done_at, str) else None
-                command: Command = (Answer(str(event.get("answer", ""))) if kind == "answer"
-                                    else FlagRaised(str(event.get("key"))))
+        for record in records:
+            event = from_record(record)
+            ts = parse_ts(record.get("ts")) or datetime.min.replace(tzinfo=UTC)
+            if isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent) and event.node != session.current:
+                raise WalkError(f"event {record.get('seq')} is at a different node than the replay")
+            if isinstance(event, AnswerEvent | RedFlagEvent):
+                session.pending_at = datetime.fromisoformat(event.done_at) if event.done_at else None
+                command: Command = Answer(event.answer) if isinstance(event, AnswerEvent) else FlagRaised(event.key)
                 replayed = session.apply(command, ts)[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
-                logged = event.get("next") if kind == "answer" else event.get("goto")
-                taken = replayed.get("next") if kind == "answer" else replayed.get("goto")
+                logged = record.get("next") if isinstance(event, AnswerEvent) else record.get("goto")
+                taken = replayed.next if isinstance(replayed, AnswerEvent) else getattr(replayed, "goto", None)
                 if logged is not None and logged != taken:
-                    raise WalkError(f"event {event.get('seq')} went to another step than this protocol leads to")
-            elif kind == "back":
+                    raise WalkError(f"event {record.get('seq')} went to another step than this protocol leads to")
+            elif isinstance(event, BackEvent):
                 session.apply(Back(), ts)
-            elif kind == "note":
-                session.apply(Note(str(event.get("text", ""))), ts)
-            elif kind in {"start", "resumed"}:
-                session.entered_at = ts
+            elif isinstance(event, NoteEvent):
+                session.apply(Note(event.text), ts)
+            elif isinstance(event, StartEvent):
+                session.begin(ts)
+            elif isinstance(event, WaitStartedEvent) and event.node == session.current:
+                # The due time as it was recorded (a log from before this event existed keeps the time
+                # computed from the answer that entered the wait).
+                due = parse_ts(event.due)
+                if due is not None:
+                    session.waits[session.current] = due
         return session
 
 
@@ -457,6 +525,3 @@ def normalise_field(record_field: RecordField, text: str) -> str:
         return f"{int(hours):02d}:{minutes}"
     return text
 
-
-def _parse_ts(value: Any) -> datetime:
-    return parse_ts(value) or datetime.min.replace(tzinfo=UTC)

@@ -26,16 +26,35 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+# The platform layer (sync, lock, O_NOFOLLOW, private folders) is shared with the cache; its names are
+# imported here so that the journal's code and tests keep using them as before.
+from aesthetic_protocols.durable import (  # noqa: F401 - is_private is re-exported
+    _LOCK_HELD,
+    _O_BINARY,
+    _O_NONBLOCK,
+    _chmod_fd,
+    _describe,
+    _lock,
+    _open,
+    _read_fd,
+    _sync,
+    _sync_dir,
+    _unlock,
+    _write_all,
+    _write_new_file,
+    is_private,
+    make_private_folder,
+)
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
-
-if sys.platform == "win32":
-    import msvcrt
-else:
-    import fcntl
+from aesthetic_protocols.events import Event
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
 LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,200}")  # room left for ".torn-<stamp>" within 255 bytes
+
+
+class SessionExists(LogError):
+    """A new session's log already exists (an id collision): the caller may try a fresh id."""
 
 
 class InvalidSessionId(LogError, UsageError):
@@ -52,127 +71,6 @@ class Verification:
     count: int  # valid events read
     first_bad_line: int | None  # 1-based; the line after the last one for a truncated end
     reason: str | None
-
-
-# --- Platform differences: all of them live here. --------------------------------------------------
-
-# Windows has neither O_NOFOLLOW (see _open for the fallback) nor text-free I/O by default.
-_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
-_O_BINARY: int = getattr(os, "O_BINARY", 0)
-# A reader opens without blocking: opening a FIFO for reading would otherwise wait for a writer forever.
-_O_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
-# Windows locks are mandatory byte ranges: lock one byte far past any real log, so other processes
-# can still read the log (`protocol log show`) while a walker holds it.
-_WIN_LOCK_OFFSET = 0x7FFFFFFF
-_LOCK_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK}
-
-
-def _sync(fd: int) -> None:
-    """Force the file's data (and its size) to stable storage before the caller goes on."""
-    if sys.platform == "darwin":
-        # macOS fsync() stops at the drive's volatile cache; F_FULLFSYNC asks the drive to flush it.
-        try:
-            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-            return
-        except OSError as exc:
-            # Some filesystems (SMB, exFAT) refuse it; a plain fsync is then the best on offer.
-            if exc.errno not in (errno.ENOTSUP, errno.EINVAL, errno.ENOTTY):
-                raise
-        os.fsync(fd)
-    elif hasattr(os, "fdatasync"):
-        os.fdatasync(fd)  # data and size, without the mtime-only metadata write
-    else:
-        os.fsync(fd)
-
-
-def _sync_dir(directory: Path) -> None:
-    """Make a newly created or replaced name in `directory` durable (not possible on Windows)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        # Some network filesystems cannot sync a folder; the file's own sync is all there is.
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-
-
-def _open(path: Path, flags: int, mode: int = 0o600) -> int:
-    """os.open that never follows a symlink at `path` itself."""
-    if not _O_NOFOLLOW and path.is_symlink():
-        # Fallback where O_NOFOLLOW is missing (Windows): check first. A race remains, but creating
-        # a symlink there needs admin rights or developer mode.
-        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
-    return os.open(path, flags | _O_NOFOLLOW | _O_BINARY, mode)
-
-
-def _chmod_fd(fd: int, mode: int) -> None:
-    """Set `mode` whatever the umask (Windows has no fchmod before 3.13; its ACLs govern instead)."""
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, mode)
-
-
-def _lock(fd: int) -> None:
-    """Take the one-writer lock without waiting; OSError if another walker holds it."""
-    if sys.platform == "win32":
-        # No flock on Windows: msvcrt locks a byte range from the current position.
-        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        os.lseek(fd, 0, os.SEEK_SET)
-    else:
-        # flock belongs to the open file description: a second open, even in this process, is refused,
-        # and the kernel drops it when the process dies (kill -9 included).
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _not_private(st: os.stat_result) -> str | None:
-    """Why a file or folder with this status is not private to the current user, or None if it is."""
-    if not hasattr(os, "getuid"):
-        # Windows fallback: no uids, and st_mode is only the read-only flag (every writable file shows
-        # 0o666), so neither check means anything there and none is made. The ACLs govern instead: the
-        # default folders under the user's profile are private to the user.
-        return None
-    if st.st_uid != os.getuid():
-        return "not owned by you"
-    if st.st_mode & 0o022:
-        return "writable by group or others"
-    return None
-
-
-def _chmod_new_dir(folder: Path) -> None:
-    """Set 0700 on a folder just made by this process, whatever the umask cut from mkdir's mode."""
-    if sys.platform == "win32":
-        return  # the mode is only a read-only flag there; the inherited ACLs govern
-    try:
-        # Through a descriptor that refuses a symlink: never chmod whatever was swapped in meanwhile.
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_NOFOLLOW)
-    except PermissionError:
-        os.chmod(folder, 0o700)  # a umask that took the owner's own read bit: only the path is left
-        return
-    try:
-        os.fchmod(fd, 0o700)
-    finally:
-        os.close(fd)
-
-
-def is_private(path: Path) -> bool:
-    """True if `path` exists, is the current user's (where there are uids) and no one else may write it."""
-    try:
-        st = path.stat()
-    except (OSError, ValueError):  # ValueError: a NUL in the name
-        return False
-    return _not_private(st) is None
 
 
 # --- Names and encoding. ----------------------------------------------------------------------------
@@ -247,6 +145,28 @@ def log_path(log_dir: Path, session_id: str) -> Path:
     return log_dir / f"{session_id}.jsonl"
 
 
+def find_log(session_ref: str, log_dir: Path) -> Path:
+    """The log of a session: a path (ends in .jsonl or holds a slash), a session id, a unique start of an
+    id, or the short id the walker shows (`short_id`). UsageError when several sessions match; when none
+    does, the path the id would have (the caller says it is missing)."""
+    if session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref:
+        return Path(session_ref)
+    path = log_path(log_dir, session_ref)
+    if path.exists() or not log_dir.is_dir():
+        return path
+    matches = sorted(p.stem for p in log_dir.glob("*.jsonl")
+                     if p.stem.startswith(session_ref) or short_id(p.stem) == session_ref)
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+        raise UsageError(f"{len(matches)} sessions match that id: {shown}; give more of it")
+    return log_dir / f"{matches[0]}.jsonl" if matches else path
+
+
+def short_id(session_id: str) -> str:
+    """The part of a session id the walker shows on its screen (the random tail); `find_log` accepts it."""
+    return session_id.rsplit("-", 1)[-1]
+
+
 def _anchor_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.head")
 
@@ -260,11 +180,6 @@ def canonical(obj: dict[str, Any]) -> bytes:
 
 def _hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
-
-
-def _describe(exc: OSError) -> str:
-    name = errno.errorcode.get(exc.errno or 0, "error")
-    return f"{name} ({exc.strerror or exc})"
 
 
 def parse_ts(value: Any) -> datetime | None:
@@ -439,35 +354,6 @@ def verify(path: Path) -> Verification:
     return read_events(path)[1]
 
 
-def _read_fd(fd: int) -> bytes:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """One os.write; more only if the kernel wrote less (a short write, e.g. a nearly full disk)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written <= 0:
-            raise OSError(errno.EIO, "write made no progress")
-        view = view[written:]
-
-
-def _write_new_file(path: Path, data: bytes) -> None:
-    """Create `path` (must not exist), 0600, with `data`, synced."""
-    fd = _open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    try:
-        _chmod_fd(fd, 0o600)
-        _write_all(fd, data)
-        _sync(fd)
-    finally:
-        os.close(fd)
-
-
 def _keep_aside(path: Path, torn: bytes, stamp: str) -> Path:
     """Copy a torn tail to `<session>.torn-<stamp>` (a new name each time), durable before returning."""
     base = f"{path.stem}.torn-{stamp}"
@@ -492,27 +378,14 @@ def _take_lock(fd: int) -> None:
 
 
 def _make_private_dir(log_dir: Path) -> None:
-    """Make the missing folders of `log_dir` 0700, then check that `log_dir` is private.
+    """Make the missing folders of `log_dir` 0700, then check that `log_dir` is private (LogError if not).
 
-    Only folders made here are chmod-ed: an existing one (the user's home, a project) is never narrowed
-    behind the user's back, but refused (LogError) if others could plant, swap or delete logs in it.
-    OSError for anything else. On Windows there is no mode or ownership check (see _not_private).
+    An existing folder is never narrowed behind the user's back, but refused if others could plant, swap
+    or delete logs in it. OSError for anything else.
     """
-    missing: list[Path] = []
-    folder = log_dir
-    while not os.path.lexists(folder) and folder.parent != folder:
-        missing.append(folder)
-        folder = folder.parent
-    for folder in reversed(missing):  # parents first, each 0700 (XDG asks the same of data folders)
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            continue  # made meanwhile by someone else: not ours to chmod; log_dir is checked below
-        _chmod_new_dir(folder)  # at once: a umask like 0o277 would leave the owner unable to go on
-    st = log_dir.stat()  # also for a folder made here: it could have been swapped since
-    if not stat.S_ISDIR(st.st_mode):
+    problem = make_private_folder(log_dir)
+    if problem == "not a folder":
         raise LogError(f"the log folder {log_dir} is not a folder")
-    problem = _not_private(st)
     if problem is not None:
         raise LogError(
             f"the log folder {log_dir} is {problem}; use a private folder of your own "
@@ -553,6 +426,10 @@ class Journal:
         """The seq the next event will get."""
         return self._seq
 
+    def record(self, event: Event) -> dict[str, Any]:
+        """Write one typed event (see `events`) and sync it; returns the line written, as a dict."""
+        return self.append(event.kind, **event.payload())
+
     @classmethod
     def create(cls, log_dir: Path, session_id: str, clock: Callable[[], datetime] = utc_now) -> Journal:
         """Create and lock a new, empty log; LogError if it exists or the folder is not private.
@@ -568,7 +445,7 @@ class Journal:
             # O_EXCL also refuses an existing symlink at `path`, dangling or not.
             fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
         except FileExistsError as exc:
-            raise LogError(f"session log already exists: {path}") from exc
+            raise SessionExists(f"session log already exists: {path}") from exc
         except OSError as exc:
             raise LogError(f"cannot create session log {path}: {_describe(exc)}") from exc
         try:

@@ -1,0 +1,215 @@
+"""The session log's vocabulary: one frozen dataclass per event kind, with its JSON fields.
+
+The engine returns these, the walker hands them to the journal (`Journal.record`), and replay reads them
+back with `from_record`. A log line is the event's `payload()` plus the journal's own `seq`, `ts`,
+`session`, `event`, `prev` and `hash`. Older logs lack the newer fields: `from_record` reads every field
+with a default, so an old log still replays and shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+# The event names, as written in the log's `event` field.
+START = "start"
+ANSWER = "answer"
+WAIT_STARTED = "wait-started"
+RED_FLAG = "red-flag"
+BACK = "back"
+NOTE = "note"
+INTERRUPTED = "interrupted"
+OUTCOME = "outcome"
+RESUMED = "resumed"
+PROTOCOL_CHANGED = "protocol-changed"
+TORN_TAIL_RECOVERED = "torn-tail-recovered"
+
+Value = int | float | str
+
+
+@dataclass(frozen=True)
+class _Event:
+    """What every event shares: its name (`kind`) and the node it happened at (None for log-level events)."""
+
+    kind: ClassVar[str]
+    node: str | None
+
+    def payload(self) -> dict[str, Any]:
+        """The event's JSON fields without the journal's own; unset optional fields are left out."""
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name != "node" and (value is None or value is False or value == {}):
+                continue  # an absent field reads as its default (old logs are read the same way)
+            out[item.name] = dict(value) if isinstance(value, dict) else value
+        return out
+
+
+@dataclass(frozen=True)
+class StartEvent(_Event):
+    """The first line: which protocol, exactly (version, file hash, status), and who."""
+
+    kind: ClassVar[str] = START
+    protocol: str = ""
+    version: str = ""
+    sha256: str = ""
+    status: str = ""
+    title: str = ""
+    tool: str = ""
+    face: str = ""
+    patient: str | None = None
+    practitioner: str | None = None
+    drill: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerEvent(_Event):
+    """A prompt answered: the raw answer, where it led, and what was seen and chosen, in words."""
+
+    kind: ClassVar[str] = ANSWER
+    answer: str = ""  # option key, the number as typed, "" for done / continue
+    next: str = ""
+    title: str | None = None  # the node's title as shown
+    label: str | None = None  # the option's label; an input's value with its unit; a record field's label
+    value: Value | None = None  # an input's or record field's value, typed
+    unit: str | None = None
+    field: str | None = None  # a record field's id
+    shown: dict[str, str] = dataclass_field(default_factory=dict)  # derived values on the screen: name -> text
+    done_at: str | None = None  # `time: HH:MM`: local ISO with offset
+    early: bool = False  # continued before a wait was due
+
+
+@dataclass(frozen=True)
+class WaitStartedEvent(_Event):
+    """A wait entered on the path: its due time is kept through Back, red-flag detours and resume."""
+
+    kind: ClassVar[str] = WAIT_STARTED
+    minutes: int = 0
+    due: str = ""  # UTC ISO-8601
+
+
+@dataclass(frozen=True)
+class RedFlagEvent(_Event):
+    """A red flag raised at a prompt, and where it jumped."""
+
+    kind: ClassVar[str] = RED_FLAG
+    key: str = ""
+    label: str = ""
+    goto: str = ""
+    done_at: str | None = None
+
+
+@dataclass(frozen=True)
+class BackEvent(_Event):
+    """One step back (nothing erased): from `node` back to `to`."""
+
+    kind: ClassVar[str] = BACK
+    to: str = ""
+
+
+@dataclass(frozen=True)
+class NoteEvent(_Event):
+    """A note on the current step."""
+
+    kind: ClassVar[str] = NOTE
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class InterruptedEvent(_Event):
+    """The walk ended before an outcome, and why (quit, Ctrl-C, SIGTERM, end of input, ...)."""
+
+    kind: ClassVar[str] = INTERRUPTED
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OutcomeEvent(_Event):
+    """The outcome reached: its title and severity. The session is over."""
+
+    kind: ClassVar[str] = OUTCOME
+    title: str = ""
+    severity: str = ""
+
+
+@dataclass(frozen=True)
+class ResumedEvent(_Event):
+    """The session was continued from its log, by this version of the tool."""
+
+    kind: ClassVar[str] = RESUMED
+    tool: str | None = None
+
+
+@dataclass(frozen=True)
+class ProtocolChangedEvent(_Event):
+    """Resumed with --force under a changed protocol file: the old and the new version and hash."""
+
+    kind: ClassVar[str] = PROTOCOL_CHANGED
+    old_version: str | None = None
+    old_sha256: str | None = None
+    version: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class TornTailEvent(_Event):
+    """A torn last line (a crash mid-write) set aside on resume: its size and hash."""
+
+    kind: ClassVar[str] = TORN_TAIL_RECOVERED
+    bytes: int = 0
+    sha256: str = ""
+
+
+Event = (StartEvent | AnswerEvent | WaitStartedEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
+         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent)
+
+_KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (
+    StartEvent, AnswerEvent, WaitStartedEvent, RedFlagEvent, BackEvent, NoteEvent, InterruptedEvent,
+    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent)}
+
+
+def from_record(record: Mapping[str, Any]) -> Event | None:
+    """A log line as its event (None for a kind this version does not know); missing fields get defaults.
+
+    A field of the wrong JSON type (an edited or foreign log) is read as its default, never trusted.
+    """
+    cls = _KINDS.get(str(record.get("event")))
+    if cls is None:
+        return None
+    node = record.get("node")
+    values: dict[str, Any] = {"node": node if isinstance(node, str) else None}
+    for item in fields(cls):
+        if item.name == "node" or item.name not in record:
+            continue
+        value = record[item.name]
+        if _fits(value, str(item.type)):
+            values[item.name] = value
+    return cls(**values)
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether a JSON value fits a field's annotation (written as text under `from __future__`)."""
+    if value is None:
+        return "None" in annotation
+    if isinstance(value, bool):
+        return annotation == "bool"
+    if isinstance(value, int):
+        return "int" in annotation.split(" | ") or annotation.startswith("Value")
+    if isinstance(value, float):
+        return annotation.startswith("Value")
+    if isinstance(value, str):
+        return annotation.startswith(("str", "Value"))
+    if isinstance(value, dict):
+        return annotation.startswith("dict") and all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in value.items())
+    return False
+
+
+def iso_utc(moment: datetime) -> str:
+    """A moment as the log writes times: UTC ISO-8601 with milliseconds and `Z`."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a recorded time must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

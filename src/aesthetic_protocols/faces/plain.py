@@ -1,0 +1,133 @@
+"""Plain mode: one line per prompt, no colour, no cursor movement; a pipe never waits in real time."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from aesthetic_protocols.engine import Reading, Session
+from aesthetic_protocols.faces import elapsed, prompt_hint, red_flags_line, status_banner
+from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
+
+if TYPE_CHECKING:
+    from aesthetic_protocols.walker import Clock
+
+
+class PlainFace:
+    """Prints each step as lines and reads one line per prompt, exactly as the CLI contract says."""
+
+    name = "plain"
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None, clock: Clock | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.clock = clock
+        self.started: datetime | None = None
+        self.last_shown: tuple[str, int] | None = None
+        self.header: tuple[str, bool] | None = None
+
+    def _out(self, line: str = "") -> None:
+        self.stdout.write(line + "\n")
+        self.stdout.flush()
+
+    def active(self) -> AbstractContextManager[None]:
+        """Plain mode changes nothing about the terminal."""
+        return nullcontext()
+
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None:
+        """Remember the session; its header is printed with the first step, inside the walk, so that even
+        a closed output at that moment is recorded as an interruption."""
+        self.started = started
+        self.header = (session_id, resumed)
+
+    def _print_header(self, session: Session, session_id: str, resumed: bool) -> None:
+        self.header = None
+        protocol = session.protocol
+        banner = status_banner(session)
+        self._out(f"{protocol.title} (protocol {protocol.id} {protocol.version}, {protocol.status})")
+        if banner:
+            self._out(banner)
+        if protocol.red_flags:
+            self._out(f"Red flags, at any prompt: {red_flags_line(session)}")
+        self._out("At any prompt: back, note: TEXT, time: HH:MM, quit")
+        self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
+
+    def show(self, session: Session, now: datetime) -> None:
+        """Print the step (once; a repeated prompt after an invalid answer shows only the hint)."""
+        if self.header is not None:
+            self._print_header(session, *self.header)
+        key = (session.current, len(session.trail))
+        if self.last_shown == key or _next_field(session):
+            # A repeated prompt after an invalid answer, or the next field of the same record: one line only.
+            self.last_shown = key
+            self._out(prompt_hint(session))
+            return
+        self.last_shown = key
+        node = session.node
+        self._out()
+        self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
+        if node.headline:
+            self._out(session.render(node.headline))
+        if node.text:
+            self._out(session.render(node.text))
+        if isinstance(node, QuestionNode):
+            for number, option in enumerate(node.options, start=1):
+                detail = f" ({option.detail})" if option.detail else ""
+                self._out(f"  {option.key} / {number}: {option.label}{detail}")
+        if isinstance(node, ActionNode | WaitNode):
+            for step in node.steps:
+                self._out(f"  - {session.render(step)}")
+        if isinstance(node, WaitNode):
+            due = session.due()
+            if due is not None:
+                overdue = " (overdue)" if due <= now else ""
+                self._out(f"Wait {node.minutes} min: reassessment due at {due.astimezone(now.tzinfo):%H:%M}{overdue}")
+        if node.disagreement:
+            self._out(f"Sources disagree: {node.disagreement}")
+        if node.refs:
+            self._out(f"Source: {', '.join(node.refs)}")
+        if session.protocol.red_flags:  # on every step: a red flag must never be out of sight
+            self._out(f"Red flags: {red_flags_line(session)}")
+        self._out(prompt_hint(session))
+
+    def read(self, session: Session, now: datetime) -> Reading:
+        """One line; end of input is EOFError (the walk ends as interrupted)."""
+        line = self.stdin.readline()
+        if line == "":
+            raise EOFError
+        return session.interpret(line)
+
+    def say(self, message: str) -> None:
+        """A message on a line of its own."""
+        self._out(message)
+
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+        """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
+        from aesthetic_protocols.report import timeline
+
+        node = session.node
+        self._out()
+        if isinstance(node, OutcomeNode):
+            self._out(f"Outcome: {node.title} ({node.severity})")
+            if node.headline:
+                self._out(session.render(node.headline))
+            if node.text:
+                self._out(session.render(node.text))
+            for step in node.steps:
+                self._out(f"  - {session.render(step)}")
+            if node.refs:
+                self._out(f"Source: {', '.join(node.refs)}")
+        else:
+            self._out(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}")
+        self._out("Timeline (elapsed, step, what was recorded):")
+        for row in timeline(events):
+            self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")
+        self._out(f"Log: {log}")
+
+
+def _next_field(session: Session) -> bool:
+    """Whether the walk is at a later field of the record node it has just been answering."""
+    last = session.trail[-1] if session.trail else None
+    return last is not None and last.how == "field" and last.node == session.current and last.next == session.current

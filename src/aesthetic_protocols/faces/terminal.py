@@ -1,0 +1,514 @@
+"""The terminal face: every screen laid out to the window, one keystroke per step.
+
+Pinned at the top: the protocol, its DRAFT status, a ticking elapsed clock and the short session id;
+then the step's title and headline (and a wait's countdown). The body (text, options, checklist) is
+paged when it does not fit, with a visible "more" marker. Pinned at the bottom: the red flags, a status
+line that keeps the last message, and a key bar listing only the keys that work at this prompt. rich's
+Live redraws the screen a few times a second, so the clock ticks and a resized window is refitted.
+
+Keys (see README, "At the chair"): an option's or red flag's letter in either case; Enter for done or
+continue; Backspace back; `?` the full sources; Space/PgDn and PgUp page the body; `:` opens a command
+line taking the plain-mode words (`note: TEXT`, `time: HH:MM`, `back`, `quit`); Esc or Ctrl-C asks before
+quitting. Keys typed before a new step's screen was drawn, or within a moment of it, are dropped.
+"""
+
+from __future__ import annotations
+
+import time as monotonic_time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.layout import Layout
+from rich.table import Table
+from rich.text import Text
+
+from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
+from aesthetic_protocols.faces import elapsed, field_prompt, keys, sources_lines, status_banner, wait_text
+from aesthetic_protocols.journal import short_id
+from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
+
+if TYPE_CHECKING:
+    from aesthetic_protocols.walker import Clock
+
+# A key arriving this soon after a new step's screen was drawn was meant for the screen before (a double
+# Enter, a second tap): it is dropped, never taken as this step's answer.
+KEY_GUARD_SECONDS = 0.3
+TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no key comes
+_SEVERITY_STYLE = {"emergency": "bold white on red", "refer": "bold black on yellow",
+                   "follow-up": "bold black on cyan", "resolved": "bold black on green"}
+_FLAGS_STYLE = "bold white on red"
+
+
+class _Screen:
+    """The live screen: laid out afresh at every refresh, at the window's size."""
+
+    def __init__(self, face: TerminalFace) -> None:
+        self.face = face
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.face.layout(console.size.width, options.height or console.size.height)
+
+
+class TerminalFace:
+    """rich rendering, single keystrokes, a live clock and countdown, a status line that stays."""
+
+    name = "terminal"
+
+    def __init__(self, clock: Clock | None = None, console: Console | None = None,
+                 interactive: bool | None = None) -> None:
+        # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
+        self.console = console or Console(highlight=False, markup=False, emoji=False)
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        # Keys are read only from a real terminal; a test's console renders screens without reading.
+        self.interactive = self.console.is_terminal if interactive is None else interactive
+        self.session: Session | None = None
+        self.session_id = ""
+        self.started: datetime | None = None
+        self.resumed = False
+        self.status = ""
+        self.show_sources = False
+        self.offset = 0  # first body line shown (paging)
+        self.body_rows = 0  # body lines that fit, at the last layout
+        self.body_total = 0
+        self.line: tuple[str, str] | None = None  # (prompt, text) of the line being typed, if any
+        self.confirming = False
+        self.step: tuple[str, int] | None = None
+        self.drawn_at = 0.0
+        self.rang = False  # the current step's wait has rung
+        self.live: Any = None
+
+    # --- the walk's frame ----------------------------------------------------------------------------
+
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None:
+        """Remember what the header shows."""
+        self.session, self.session_id, self.started, self.resumed = session, session_id, started, resumed
+
+    def active(self) -> AbstractContextManager[None]:
+        """Single keys and the live screen for the whole walk; the terminal is restored however it ends."""
+        return self._active()
+
+    @contextmanager
+    def _active(self) -> Iterator[None]:
+        if not self.interactive:
+            yield
+            return
+        from rich.live import Live
+
+        with keys.key_mode():
+            # Redrawn from this thread only (at every key, and every tick while waiting for one): no second
+            # thread ever reads the session while the walk changes it.
+            self.live = Live(_Screen(self), console=self.console, screen=True, auto_refresh=False,
+                             redirect_stdout=False, redirect_stderr=False)
+            try:
+                with self.live:
+                    yield
+            finally:
+                self.live = None
+
+    def _draw(self) -> None:
+        if self.live is not None:
+            self.live.refresh()
+        elif self.session is not None:
+            self.console.print(_Screen(self))
+
+    # --- one step --------------------------------------------------------------------------------------
+
+    def show(self, session: Session, now: datetime) -> None:
+        """Draw the step; a new step starts at its top with an empty status line and no typed-ahead keys."""
+        self.session = session
+        step = (session.current, len(session.trail))
+        if step != self.step:
+            self.step = step
+            due = session.due()
+            self.rang = due is not None and due <= now  # already overdue on arrival (a resume): no ring
+            self.offset = 0
+            self.status = ""
+            self.show_sources = False
+            self._draw()
+            if self.interactive:
+                keys.drop_typed_ahead()
+            self.drawn_at = monotonic_time.monotonic()
+        else:
+            self._draw()
+
+    def say(self, message: str) -> None:
+        """Keep `message` in the status line until the next message or the next step."""
+        self.status = message
+        self._draw()
+
+    def read(self, session: Session, now: datetime) -> Reading:
+        """Keys until one makes a command for the walk (paging, sources and cancelled dialogs do not)."""
+        node = session.node
+        while True:
+            key = self._next_key()
+            if monotonic_time.monotonic() - self.drawn_at < KEY_GUARD_SECONDS:
+                keys.drop_typed_ahead()
+                self.say("a key pressed as the screen changed was ignored: press it again")
+                continue
+            reading = self._key(session, node, key)
+            if reading is not None:
+                return reading
+
+    def _next_key(self) -> str:
+        """The next key; meanwhile the screen is redrawn every tick (the clock, the countdown, a resized window)
+        and a wait rings once when it falls due."""
+        while True:
+            key = keys.read_key(TICK_SECONDS)
+            if key is not None:
+                return key
+            session = self.session
+            due = session.due() if session is not None else None
+            if due is not None and not self.rang and self.clock() >= due:
+                self.console.bell()
+                self.rang = True
+            self._draw()
+
+    def _key(self, session: Session, node: Any, key: str) -> Reading | None:
+        """What one key means at this prompt (None: handled here, keep reading)."""
+        if key in (keys.CTRL_C, keys.ESCAPE):
+            return self._confirm_quit("Ctrl-C" if key == keys.CTRL_C else "quit")
+        if key == keys.CTRL_D:
+            raise EOFError
+        if key in keys.PAGE_DOWN or key in keys.PAGE_UP:
+            self._page(1 if key in keys.PAGE_DOWN else -1)
+            return None
+        if key == "?":
+            self.show_sources = not self.show_sources
+            self._draw()
+            return None
+        if key == ":":
+            return self._command_line(session)
+        if isinstance(node, InputNode):
+            return self._number(session, key)
+        if session.field is not None:
+            return self._field(session, key)
+        if key in keys.BACKSPACE:
+            return Back() if session.trail else Invalid("this is the first step: there is nothing to go back to")
+        if key in keys.ENTER:
+            if isinstance(node, QuestionNode):
+                return Invalid("press the letter of an answer")
+            return session.interpret("")
+        if len(key) == 1 and key.isalnum():
+            reading = session.interpret(key)  # either case: interpret reads letters in lower case
+            if isinstance(node, QuestionNode) or isinstance(reading, FlagRaised):
+                return reading
+            return Invalid(f"that key does nothing here: {self._enter_word(node)}")
+        return None  # other control keys and escape sequences are not answers
+
+    @staticmethod
+    def _enter_word(node: Any) -> str:
+        return "press Enter when reassessed" if isinstance(node, WaitNode) else "press Enter when done"
+
+    def _number(self, session: Session, first: str) -> Reading | None:
+        """An input's number, typed on the prompt line; a red flag's letter still raises the flag."""
+        if len(first) == 1 and first.isalpha():
+            reading = session.interpret(first)
+            return reading if isinstance(reading, FlagRaised) else Invalid("type a number, then Enter")
+        if first in keys.BACKSPACE:
+            return Invalid("type a number, then Enter (`:back` goes back a step)")
+        if first in keys.ENTER:
+            return Invalid("type a number, then Enter")
+        line = self._read_line("> ", first)
+        return None if line is None else session.interpret(line)
+
+    def _field(self, session: Session, first: str) -> Reading | None:
+        """A record field's value, typed on the prompt line (a line that is only a red flag's letter raises it,
+        as in plain mode); Enter at once takes the default or skips an optional field."""
+        if first in keys.ENTER:
+            return session.interpret("")
+        if first in keys.BACKSPACE:
+            return Invalid("type the value, then Enter (`:back` goes back a field)")
+        if len(first) != 1 or not first.isprintable():
+            return None
+        line = self._read_line("> ", first)
+        return None if line is None else session.interpret(line)
+
+    def _command_line(self, session: Session) -> Reading | None:
+        """`:` then a plain-mode command: note: TEXT, time: HH:MM, back, quit."""
+        line = self._read_line(":", "")
+        if line is None or not line.strip():
+            return None
+        reading = session.interpret(line)
+        if isinstance(reading, Quit):
+            return self._confirm_quit("quit")
+        if isinstance(reading, Back) and not session.trail:
+            return Invalid("this is the first step: there is nothing to go back to")
+        if not line.strip().lower().startswith(("note:", "time:", "back", "quit")):
+            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
+        return reading
+
+    def _confirm_quit(self, reason: str) -> Reading | None:
+        """Quit only when confirmed: y (either case) or a second Ctrl-C; any other key stays."""
+        self.confirming = True
+        self._draw()
+        try:
+            key = self._next_key()
+        finally:
+            self.confirming = False
+        if key.lower() == "y" or key == keys.CTRL_C:
+            return Quit(reason)
+        self.say("still here: the walk goes on")
+        return None
+
+    def _page(self, direction: int) -> None:
+        rows = max(1, self.body_rows - 1)  # body rows shown beside the "more" marker
+        last = max(0, self.body_total - rows)
+        self.offset = min(last, max(0, self.offset + direction * max(1, rows - 1)))
+        self._draw()
+
+    def _read_line(self, prompt: str, first: str) -> str | None:
+        """A line typed at `prompt`, shown in the key bar; None when Escape cancels it.
+
+        Backspace erases one character, Enter ends the line, Ctrl-D on an empty line is end of input.
+        """
+        chars: list[str] = [first] if first and len(first) == 1 and first.isprintable() else []
+        self.line = (prompt, "".join(chars))
+        self._draw()
+        try:
+            while True:
+                key = self._next_key()
+                if key in keys.ENTER:
+                    return "".join(chars)
+                if key in (keys.ESCAPE, keys.CTRL_C):
+                    self.status = "(cancelled)"
+                    return None
+                if key == keys.CTRL_D:
+                    if not chars:
+                        raise EOFError
+                    continue
+                if key in keys.BACKSPACE:
+                    if chars:
+                        chars.pop()
+                elif len(key) == 1 and key.isprintable():
+                    chars.append(key)
+                else:
+                    continue  # other control keys and escape sequences (arrows) are not text
+                self.line = (prompt, "".join(chars))
+                self._draw()
+        finally:
+            self.line = None
+            self._draw()
+
+    # --- the layout --------------------------------------------------------------------------------------
+
+    def layout(self, width: int, height: int) -> Layout:
+        """The whole screen at this size: pinned header, title and headline; paged body; pinned flags and keys."""
+        session = self.session
+        assert session is not None
+        now = self.clock()
+        top: list[Table | Text] = [*self._header(session, width, now), *self._title(session, now)]
+        body = self._body_lines(session, width)
+        self.body_total = len(body)
+        self.body_rows = len(body)  # first as if it fits; the key bar offers paging only when it does not
+        for _ in range(2):
+            bottom: list[Table | Text] = [*self._flags(session), self._status_line(), self._key_bar(session, width)]
+            heights = [self._height(part, width) for part in (*top, *bottom)]
+            room = max(0, height - sum(heights))
+            paged = len(body) > self.body_rows
+            self.body_rows = room
+            if paged == (len(body) > room):
+                break
+        shown = body[:room]
+        if len(body) > room and room > 0:
+            rows = room - 1  # the last row is the marker that says there is more (or that this is the end)
+            self.offset = min(self.offset, len(body) - rows)
+            more = len(body) - self.offset - rows
+            marker = (Text(f" ▼ {more} more line(s): Space or PgDn", style="bold reverse") if more > 0
+                      else Text(" ▲ end of this step: PgUp for the top", style="bold reverse"))
+            shown = [*body[self.offset:self.offset + rows], marker]
+        else:
+            self.offset = 0
+        screen = Layout()
+        parts = [Layout(part, size=size) for part, size in zip(top, heights, strict=False)]
+        parts.append(Layout(Text("\n").join(shown) if shown else Text(" "), size=room))
+        parts += [Layout(part, size=size) for part, size in zip(bottom, heights[len(top):], strict=False)]
+        screen.split_column(*parts)
+        return screen
+
+    def _height(self, part: Table | Text, width: int) -> int:
+        options = self.console.options.update(width=width, height=None)
+        return len(self.console.render_lines(part, options, pad=False))
+
+    def _header(self, session: Session, width: int, now: datetime) -> list[Table | Text]:
+        protocol = session.protocol
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        right = f" {elapsed(self.started, now)} elapsed  session {short_id(self.session_id)}"
+        grid.add_row(Text(f"{protocol.title} v{protocol.version}", style="bold"), Text(right, style="bold"),
+                     style="reverse")
+        banner = status_banner(session)
+        if not banner:
+            return [grid]
+        if len(banner) > width:
+            banner = f"{str(protocol.status).upper()}: not approved for care; check your local protocol"
+        return [grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
+
+    def _title(self, session: Session, now: datetime) -> list[Text]:
+        node = session.node
+        lines = [Text(session.render(node.title), style="bold underline")]
+        if node.headline:
+            lines.append(Text(session.render(node.headline), style="bold"))
+        record_field = session.field
+        if record_field is not None:
+            lines.append(Text(f"▶ {field_prompt(session, record_field)}", style="bold cyan"))
+        waiting = wait_text(session, now)
+        if waiting:
+            urgent = not waiting.startswith("Reassess at")
+            lines.append(Text(waiting, style="bold white on red" if urgent else "bold"))
+        return lines
+
+    def _body_lines(self, session: Session, width: int) -> list[Text]:
+        node = session.node
+        body = Text()
+        if node.text:
+            body.append(session.render(node.text) + "\n")
+        if isinstance(node, QuestionNode):
+            for option in node.options:
+                body.append(f"\n [{option.key}] ", style="bold cyan")
+                body.append(option.label)
+                if option.detail:
+                    body.append(f"  ({option.detail})", style="dim")
+        if isinstance(node, ActionNode | WaitNode):
+            for step in node.steps:
+                body.append(f"\n [ ] {session.render(step)}")
+        if isinstance(node, InputNode):
+            unit = f" {node.unit}" if node.unit else ""
+            body.append(f"\nA whole number from {node.min} to {node.max}{unit}.", style="bold")
+        if isinstance(node, RecordNode):
+            current = session.field
+            done = session.records
+            for record_field in node.fields:
+                here = current is not None and record_field.id == current.id
+                value = done.get(record_field.id) if not here else None
+                mark = "▶" if here else "✓" if value is not None else " "
+                if value and record_field.type == "choice":
+                    value = next((c.label for c in record_field.choices if c.key == value), value)
+                unit = f" {record_field.unit}" if value and record_field.unit else ""
+                shown = f": {value}{unit}" if value else ": (skipped)" if value is not None else ""
+                body.append(f"\n {mark} {record_field.label}{shown}", style="bold" if here else "")
+        if node.disagreement:
+            body.append(f"\n\nSources disagree: {node.disagreement}", style="italic")
+        if node.refs:
+            body.append(f"\n\nSource: {', '.join(node.refs)}", style="dim")
+            if self.show_sources:
+                for line in sources_lines(session):
+                    body.append(f"\n  {line}", style="dim")
+        wrapped = body.wrap(self.console, width)
+        return list(wrapped)
+
+    def _flags(self, session: Session) -> list[Text]:
+        flags = session.protocol.red_flags
+        if not flags:
+            return []
+        text = Text("RED FLAGS ", style=_FLAGS_STYLE)
+        for flag in flags:
+            text.append(f" [{flag.key.upper()}] {flag.label} ", style=_FLAGS_STYLE)
+        return [text]
+
+    def _status_line(self) -> Text:
+        if self.confirming:
+            return Text("Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay",
+                        style="bold black on yellow")
+        # Never an empty Text: rich's Layout shows a placeholder box for a renderable that is empty.
+        return Text(self.status or " ", style="bold", no_wrap=True, overflow="ellipsis")
+
+    def _key_bar(self, session: Session, width: int) -> Text:
+        if self.line is not None:
+            prompt, typed = self.line
+            text = Text(f"{prompt}{typed}", style="bold")
+            text.append("_", style="blink")
+            text.append("   Enter = done   Backspace = erase   Esc = cancel", style="dim")
+            return text
+        node = session.node
+        if isinstance(node, QuestionNode):
+            keys_here = [f"{'/'.join(o.key for o in node.options)} answer"]
+        elif isinstance(node, InputNode):
+            keys_here = ["number + Enter"]
+        elif session.field is not None:
+            keys_here = ["type the value + Enter"]
+        elif isinstance(node, WaitNode):
+            keys_here = ["Enter continue"]
+        else:
+            keys_here = ["Enter done"]
+        flags = session.protocol.red_flags
+        if flags:
+            keys_here.append(f"{'/'.join(flag.key for flag in flags)} red flag")
+        if session.trail and not isinstance(node, InputNode | RecordNode):
+            keys_here.append("Backspace back")
+        if node.refs:
+            keys_here.append("? sources")
+        if self.body_total > self.body_rows:
+            keys_here.append("Space/PgUp page")
+        keys_here += [": note/time/back", "Esc quit"]
+        lines = [""]
+        for entry in keys_here:  # packed by whole entries: a key is never split from what it does
+            joined = f"{lines[-1]} · {entry}" if lines[-1] else entry
+            if len(joined) > width and lines[-1]:
+                lines.append(entry)
+            else:
+                lines[-1] = joined
+        return Text("\n".join(lines), style="reverse")
+
+    # --- the end -------------------------------------------------------------------------------------------
+
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+        """The outcome alone (the timeline one key away), or where the walk stopped and how to resume it."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        node = session.node
+        if not isinstance(node, OutcomeNode):
+            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}",
+                               style="bold")
+            self.console.print(f"Log: {log}")
+            return
+        showing_timeline = False
+        while True:
+            self.console.clear()
+            if showing_timeline:
+                self._print_timeline(events)
+                self.console.print("t = back to the outcome   Enter = close", style="reverse")
+            else:
+                self._print_outcome(session, node, log)
+                self.console.print("t = timeline   Enter = close", style="reverse")
+            if not self.interactive:
+                return
+            key = keys.read_key(None)
+            if key is not None and key.lower() == "t":
+                showing_timeline = not showing_timeline
+            elif key in (*keys.ENTER, keys.ESCAPE, keys.CTRL_C, keys.CTRL_D, "q", "Q"):
+                if showing_timeline:  # what stays on the screen afterwards is the outcome
+                    self.console.clear()
+                    self._print_outcome(session, node, log)
+                return
+
+    def _print_outcome(self, session: Session, node: OutcomeNode, log: str) -> None:
+        protocol = session.protocol
+        self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
+                                style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
+        if node.headline:
+            self.console.print(Text(session.render(node.headline), style="bold"))
+        banner = status_banner(session)
+        if banner:
+            self.console.print(Text(banner, style="bold black on yellow"))
+        if node.text:
+            self.console.print(session.render(node.text))
+        for step in node.steps:
+            self.console.print(f" [ ] {session.render(step)}")
+        if node.refs:
+            self.console.print(Text(f"Source: {', '.join(node.refs)}", style="dim"))
+        self.console.print(Text(f"{protocol.title} v{protocol.version}  session {self.session_id}", style="dim"))
+        self.console.print(f"Log: {log}")
+
+    def _print_timeline(self, events: list[dict[str, Any]]) -> None:
+        from aesthetic_protocols.report import timeline
+
+        table = Table("time (UTC)", "elapsed", "step", "what was recorded")
+        for row in timeline(events):
+            table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
+        self.console.print(table)
+

@@ -1,0 +1,375 @@
+"""The chairside walk as a use case: start or resume a session, walk it, record its end.
+
+The walker drives the engine and the journal and talks to a face (faces/plain.py, faces/terminal.py),
+all on ONE clock given by the caller (the CLI's real clock, or a drill's simulated one). It imports
+neither rich nor typer. Public API:
+
+    start_walk(loaded, log_dir, *, face, clock=local_now, patient=None, practitioner=None, drill=False)
+    resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None)
+    interrupted_sessions(log_dir)
+
+Both walks return an `Outcome`; interruptions are results, not exceptions. Every event is synced before
+the next prompt; Ctrl-C and SIGTERM are honoured only between log writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aesthetic_protocols import __version__
+from aesthetic_protocols.engine import Command, DoneAt, Invalid, Note, Quit, Reading, Session, WalkError
+from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
+from aesthetic_protocols.events import (
+    OUTCOME,
+    START,
+    ProtocolChangedEvent,
+    ResumedEvent,
+    StartEvent,
+    TornTailEvent,
+)
+from aesthetic_protocols.journal import (
+    LOG_DIR_ENV,
+    Journal,
+    SessionExists,
+    find_log,
+    new_session_id,
+    parse_ts,
+    read_events,
+    resolve_log_dir,
+)
+
+if TYPE_CHECKING:
+    from aesthetic_protocols.loader import Loaded
+
+Clock = Callable[[], datetime]
+"""The one clock of a walk: returns the practitioner's local time, timezone-aware."""
+
+
+def local_now() -> datetime:
+    """The real wall clock, timezone-aware (the journal stores UTC)."""
+    return datetime.now().astimezone()
+
+
+class Stop(Exception):
+    """Ctrl-C, SIGTERM or end of input while waiting for an answer: end as interrupted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Face(Protocol):
+    """What the walk needs from a face: show the current step, read a command, keep a message in view."""
+
+    name: str  # recorded in the start event: "plain" or "terminal"
+
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None: ...
+    def active(self) -> AbstractContextManager[None]: ...
+    def show(self, session: Session, now: datetime) -> None: ...
+    def read(self, session: Session, now: datetime) -> Reading: ...
+    def say(self, message: str) -> None: ...
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
+
+
+@dataclass
+class WalkResult:
+    """How a walk ended: at an outcome, or interrupted and why."""
+
+    finished: bool
+    outcome: str | None
+    reason: str | None
+
+
+class _Signals:
+    """SIGINT/SIGTERM raise `Stop` only while waiting for input, never in the middle of a log write."""
+
+    def __init__(self) -> None:
+        self.reading = False
+        self.pending: str | None = None
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        self.pending = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        if self.reading:
+            raise Stop(self.pending)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, self.handler)
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    @contextmanager
+    def reading_input(self) -> Iterator[None]:
+        if self.pending:
+            raise Stop(self.pending)
+        self.reading = True
+        try:
+            yield
+        finally:
+            self.reading = False
+
+
+def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_now,
+         recorded: list[dict[str, Any]] | None = None, signals: _Signals | None = None) -> WalkResult:
+    """Run the walk to an outcome or an interruption; every event is synced before the next prompt.
+
+    `signals` are installed by a caller that wants Ctrl-C and SIGTERM honoured from before the log exists.
+    """
+    recorded = [] if recorded is None else recorded
+
+    def record(command: Command) -> None:
+        for event in session.apply(command, clock()):
+            recorded.append(journal.record(event))  # NotRecorded propagates: the walk stops
+
+    own = signals is None
+    signals = signals or _Signals()
+    with signals.installed() if own else nullcontext():
+        try:
+            return _step_loop(session, face, clock, record, signals)
+        except ProtocolsError:
+            raise  # the log itself failed: nothing more can be recorded
+        except Exception:
+            # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
+            if not session.finished and not session.interrupted:
+                record(Quit("internal error"))
+            raise
+
+
+def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Command], None],
+               signals: _Signals) -> WalkResult:
+    while not session.finished:
+        now = clock()
+        try:
+            face.show(session, now)
+            with signals.reading_input():
+                reading = face.read(session, now)
+        except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
+            reading = Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                           else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
+        if isinstance(reading, Invalid):
+            face.say(reading.reason)
+            continue
+        try:
+            record(reading)
+        except WalkError as exc:
+            face.say(str(exc))
+            continue
+        if isinstance(reading, DoneAt):
+            face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
+        elif isinstance(reading, Note):
+            face.say("note recorded")
+        if not session.interrupted and signals.pending:
+            record(Quit(signals.pending))  # a signal arrived while recording: honoured now the log is whole
+        if session.interrupted:
+            return WalkResult(False, None, session.interruption)
+    return WalkResult(True, session.current, None)
+
+
+# --- starting and resuming a walk ------------------------------------------------------------------
+
+_PATIENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_ID_TRIES = 5  # a new session id colliding with an existing log: try fresh ids this many times
+
+
+def check_patient_ref(ref: str | None) -> None:
+    """A pseudonymous reference only (a record number), never a name; the error never echoes it."""
+    if ref is not None and not _PATIENT_RE.match(ref):
+        raise UsageError("--patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, "
+                         "at most 40), never a name")
+
+
+@dataclass
+class Outcome:
+    """A finished or interrupted walk, its session id and its log."""
+
+    result: WalkResult
+    session_id: str
+    log: Path
+
+    @property
+    def resume_ref(self) -> str:
+        """What to give `protocol resume`: the id when the log is in the usual folder, else its path."""
+        if LOG_DIR_ENV not in os.environ and "platformdirs" not in sys.modules:
+            # The platform's default folder was never looked up in this run, so the log is not in it; looking
+            # it up now would only cost start-up time (a walk with --log-dir never needs it).
+            return str(self.log)
+        try:
+            usual = resolve_log_dir(None)
+        except ProtocolsError:
+            usual = None
+        if usual is not None and self.log.parent.resolve() == usual.resolve():
+            return self.session_id
+        return str(self.log)
+
+
+def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,
+               practitioner: str | None = None, drill: bool = False) -> Outcome:
+    """Create the session log, record the start, walk, close the log (anchor written), show the end.
+
+    `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk.
+    """
+    check_patient_ref(patient)
+    signals = _Signals()
+    with signals.installed():  # from before the log exists: a Ctrl-C now is recorded at the first prompt
+        protocol = loaded.protocol
+        journal = _new_journal(log_dir, protocol.id, clock)
+        session = Session(protocol)
+        start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
+                           sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
+                           tool=__version__, face=face.name, patient=patient, practitioner=practitioner,
+                           drill=drill)
+        try:
+            recorded = [journal.record(start)]
+            recorded += [journal.record(event) for event in session.begin(clock())]
+        except BaseException:
+            journal.close()
+            raise
+        started = parse_ts(recorded[0]["ts"]) or clock()
+        return _walk_to_end(session, journal, face, clock, recorded, signals, journal.session_id, started,
+                            resumed=False)
+
+
+def _new_journal(log_dir: Path, protocol_id: str, clock: Clock) -> Journal:
+    """A new, locked session log; a session id that already names a log is replaced by a fresh one."""
+    for attempt in range(_ID_TRIES):
+        try:
+            return Journal.create(log_dir, new_session_id(protocol_id, clock()), clock)
+        except SessionExists:
+            if attempt == _ID_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, recorded: list[dict[str, Any]],
+                 signals: _Signals, session_id: str, started: datetime, resumed: bool) -> Outcome:
+    """What starting and resuming share: walk, close the log, show the end screen.
+
+    A failed close (the anchor not written) is raised only after the end screen: the outcome's instructions
+    are what the practitioner needs first.
+    """
+    failure: ProtocolsError | None = None
+    face.intro(session, session_id, started, resumed)
+    with face.active():
+        try:
+            result = walk(session, journal, face, clock, recorded, signals)
+        except BaseException:
+            with suppress(ProtocolsError):  # the walk's own error is the one to report
+                journal.close()
+            raise
+        try:
+            journal.close()
+        except ProtocolsError as exc:
+            failure = exc
+        outcome = Outcome(result, session_id, journal.path)
+        signals.reading = True  # Ctrl-C at the end screen only leaves it: everything is recorded
+        try:
+            face.finish(session, recorded, str(journal.path), outcome.resume_ref)
+        except (Stop, EOFError, KeyboardInterrupt):
+            pass
+        finally:
+            signals.reading = False
+    if failure is not None:
+        raise failure
+    return outcome
+
+
+def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face, clock: Clock = local_now,
+                force: bool = False, today: date | None = None) -> Outcome:
+    """Replay a session's log through the engine and continue it, appending to the same log.
+
+    Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
+    unchanged or `force`, the answers replaying on it); only then is the log reopened for writing, and
+    only then is a torn last line set aside. A log whose answers already reach an outcome (a crash before
+    the outcome was written) gets its outcome recorded now.
+    """
+    from aesthetic_protocols.checks import load_valid
+    from aesthetic_protocols.loader import resolve_id
+
+    path = find_log(session_ref, log_dir)
+    if not path.exists():
+        raise UsageError(f"no session log at {path}")
+    events, _ = read_events(path)
+    if not events or events[0].get("event") != START:
+        raise LogError(f"{path}: not a session log (it does not begin with a start event)")
+    if any(event.get("event") == OUTCOME for event in events):
+        raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
+    first = events[0]
+    loaded, _ = load_valid(resolve_id(str(first.get("protocol")), dirs).path, today or clock().date())
+    changed = loaded.source.sha256 != first.get("sha256")
+    if changed and not force:
+        raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
+                       "resume with --force to continue under the new version (recorded in the log)")
+    try:
+        session = Session.replay(loaded.protocol, events)
+    except WalkError as exc:
+        raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
+    signals = _Signals()
+    with signals.installed():
+        journal, recorded, torn = Journal.reopen(path, clock, expect_head=str(events[-1].get("hash")))
+        try:
+            if torn is not None:
+                recorded.append(journal.record(TornTailEvent(None, bytes=len(torn),
+                                                             sha256=hashlib.sha256(torn).hexdigest())))
+            if changed:
+                recorded.append(journal.record(ProtocolChangedEvent(
+                    None, old_version=_text(first.get("version")), old_sha256=_text(first.get("sha256")),
+                    version=loaded.protocol.version, sha256=loaded.source.sha256)))
+            recorded.append(journal.record(ResumedEvent(session.current, tool=__version__)))
+            if session.finished:  # the last answer reached the outcome, but its event was never written
+                recorded.append(journal.record(session.outcome_event()))
+        except BaseException:
+            journal.close()
+            raise
+        started = parse_ts(first.get("ts")) or clock()
+        return _walk_to_end(session, journal, face, clock, recorded, signals, str(first.get("session")),
+                            started.astimezone(), resumed=True)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# --- finding a session -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """A session that has not reached its outcome: what `protocol resume` without an id offers."""
+
+    session_id: str
+    started: str  # UTC ISO, as logged
+    protocol: str
+    node: str  # where it stopped
+    path: Path
+
+
+def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
+    """The sessions in `log_dir` that can be resumed (no outcome yet), newest first."""
+    found = []
+    for path in log_dir.glob("*.jsonl") if log_dir.is_dir() else []:
+        try:
+            events, _ = read_events(path)
+        except ProtocolsError:
+            continue
+        if not events or events[0].get("event") != START or any(e.get("event") == OUTCOME for e in events):
+            continue
+        last = next((e for e in reversed(events) if isinstance(e.get("node"), str)), events[0])
+        found.append(OpenSession(str(events[0].get("session")), str(events[0].get("ts")),
+                                 str(events[0].get("protocol")), str(last.get("node")), path))
+    return sorted(found, key=lambda s: s.started, reverse=True)

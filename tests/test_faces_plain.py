@@ -1,0 +1,60 @@
+"""The plain face: one line per prompt; a record's fields one line each; the headline right after the title."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aesthetic_protocols.faces.plain import PlainFace
+from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.walker import start_walk
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+
+
+class Clock:
+    """Moves a minute at every reading, so elapsed times and the log's times differ step by step."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=15)
+        return self.now
+
+
+def walk(name: str, lines: str, tmp_path: Path) -> list[str]:
+    face = PlainFace(stdin=io.StringIO(lines), stdout=io.StringIO())
+    start_walk(load_file(VALID / f"{name}.yaml"), tmp_path, face=face, clock=Clock())
+    text = face.stdout.getvalue()  # type: ignore[attr-defined]
+    return [re.sub(r"^\[\d\d:\d\d\]", "[mm:ss]", line) for line in text.splitlines()]
+
+
+def test_a_record_is_asked_field_by_field_one_line_each(tmp_path: Path) -> None:
+    lines = walk("records", "Brand X\n\n0.50\n25:00\n9:05\n\n2\n\nl\n\n", tmp_path)
+    start = lines.index("[mm:ss] Record the product (record)")
+    assert lines[start:start + 8] == [
+        "[mm:ss] Record the product (record)",
+        "Red flags: v = Vision change",
+        "Product name: text, at most 40 characters; required",
+        "Batch number: text, at most 120 characters; optional (Enter = skip)",
+        "Volume injected: number in mL, 0-10, up to 1 decimal(s); required",
+        "Time of injection: time HH:MM; optional (Enter = skip)",
+        "give the time as HH:MM (24-hour)",
+        "Time of injection: time HH:MM; optional (Enter = skip)",
+    ]
+    given = lines.index("[mm:ss] Record what was given (record)")
+    assert lines[given + 2:given + 4] == [
+        "Diluent: choice s = Saline, l = Lidocaine 1% (or 1-2); required",
+        "Dose given: number in U, 0-3000; Enter = 1000 U (dose, as shown)",
+    ]
+
+
+def test_the_headline_follows_the_title(tmp_path: Path) -> None:
+    lines = walk("records", "Brand X\n\n1\n\n\n2\nv\n", tmp_path)
+    treat = lines.index("[mm:ss] Treat (action)")
+    assert lines[treat + 1] == "Give 1000 U now"
+    outcome = lines.index("Outcome: Emergency referral (emergency)")
+    assert lines[outcome + 1] == "Call an ambulance now"

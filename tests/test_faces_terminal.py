@@ -1,0 +1,407 @@
+"""The terminal face: screens laid out to the window (read back through the pyte terminal emulator), and the
+walker in a real pseudo-terminal (pexpect): keys in either case, quitting asks, typed-ahead keys dropped."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pyte
+import pytest
+from rich.console import Console
+
+from aesthetic_protocols.engine import Invalid, Session
+from aesthetic_protocols.faces import keys
+from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
+from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.model import Protocol
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+BUNDLED = Path(__file__).parents[1] / "protocols"
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+SESSION = "20261128T090000Z-vascular-occlusion-1f2e"
+
+
+# --- screens at a given window size (pyte) ------------------------------------------------------------
+
+
+def walked(protocol: Protocol, lines: list[str], now: datetime = NOW) -> Session:
+    session = Session(protocol)
+    session.begin(now)
+    for line in lines:
+        reading = session.interpret(line)
+        assert not isinstance(reading, Invalid), reading
+        session.apply(reading, now)
+    return session
+
+
+def screen(session: Session, size: tuple[int, int], now: datetime = NOW, resumed: bool = False,
+           before: Any = None) -> list[str]:
+    """What the terminal shows after the face draws `session` in a window of `size` (columns, rows)."""
+    columns, rows = size
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=columns, height=rows, force_terminal=True, color_system="standard",
+                      highlight=False, markup=False, emoji=False, legacy_windows=False)
+    face = TerminalFace(clock=lambda: now, console=console, interactive=False)
+    face.intro(session, SESSION, NOW, resumed)
+    face.show(session, now)
+    if before is not None:
+        buffer.seek(0)
+        buffer.truncate()
+        before(face)
+    terminal = pyte.Screen(columns, rows)
+    terminal.set_mode(pyte.modes.LNM)  # a terminal's line discipline turns \n into \r\n
+    pyte.Stream(terminal).feed(buffer.getvalue().rstrip("\n"))
+    return [line.rstrip() for line in terminal.display]
+
+
+@pytest.fixture(scope="module")
+def vascular() -> Protocol:
+    return load_file(BUNDLED / "vascular-occlusion.yaml").protocol
+
+
+@pytest.fixture(scope="module")
+def every_kind() -> Protocol:
+    return load_file(VALID / "every-kind.yaml").protocol
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_pinned_parts_are_on_screen_at_any_size(vascular: Protocol, size: tuple[int, int]) -> None:
+    # The pulse screen has the longest body of the tree: at 80x24 it must page, never push the pins away.
+    session = walked(vascular, ["", "", "y", "h", "n", "h", "3"])
+    lines = screen(session, size)
+    assert len(lines) == size[1]
+    assert lines[0].startswith("Vascular occlusion after dermal filler v")
+    assert lines[0].endswith("00:00 elapsed  session 1f2e")
+    assert lines[1] .startswith("DRAFT")
+    assert lines[2] == "Give a hyaluronidase pulse"
+    flags = next(i for i, line in enumerate(lines) if line.startswith("RED FLAGS  [V] Eye: vision loss"))
+    assert "drooping lid" in " ".join(lines[flags:flags + 2])
+    assert "Enter done · v red flag · Backspace back · ? sources" in "\n".join(lines[-2:])
+    assert lines[-1].endswith("Esc quit")
+    if size == (80, 24):
+        assert any(re.match(r" ▼ \d+ more line\(s\): Space or PgDn", line) for line in lines)
+        assert "Space/PgUp page" in "\n".join(lines[-2:])
+    else:
+        assert not any("more line(s)" in line for line in lines)
+        assert "1500 U" in "\n".join(lines)
+
+
+def test_paging_shows_the_rest_of_the_body_and_keeps_the_pins(vascular: Protocol) -> None:
+    session = walked(vascular, ["", "", "y", "h", "n", "h", "3"])
+    first = screen(session, (80, 24))
+    paged = screen(session, (80, 24), before=lambda face: face._page(1))
+    assert paged[:3] == first[:3] and paged[-3:] == first[-3:]
+    assert paged[3] != first[3]
+    assert any("PgUp for the top" in line or "more line(s)" in line for line in paged)
+    end = screen(session, (80, 24), before=lambda face: (face._page(1), face._page(1), face._page(1)))
+    marker = next(i for i, line in enumerate(end) if "end of this step: PgUp for the top" in line)
+    assert end[marker - 1].startswith("Source: HDPH-2017")  # the last line of the step is never hidden
+
+
+def test_the_eye_red_flag_screen_keeps_its_title_at_80x24(vascular: Protocol) -> None:
+    session = walked(vascular, ["", "", "y", "h", "n", "h", "3", "", "n", "V"])
+    lines = screen(session, (80, 24))
+    assert lines[2] == "EYE EMERGENCY: refer immediately"
+    assert any(line.startswith("RED FLAGS  [V]") for line in lines[-6:])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_a_message_stays_in_the_status_line(every_kind: Protocol, size: tuple[int, int]) -> None:
+    session = walked(every_kind, [""])
+    lines = screen(session, size, before=lambda face: face.say("answer with one of y, n (or 1-2)"))
+    status = lines.index("answer with one of y, n (or 1-2)")
+    assert status >= size[1] - 3  # just above the key bar
+    assert lines[2] == "What do you see?"
+    # A redraw (the clock ticking) keeps it.
+    lines = screen(session, size, before=lambda face: (face.say("note recorded"), face._draw()))
+    assert "note recorded" in lines
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_a_resumed_wait_that_is_overdue_says_so_at_the_top(every_kind: Protocol, size: tuple[int, int]) -> None:
+    session = walked(every_kind, ["", "y", "1", ""])
+    later = NOW + timedelta(minutes=75)
+    lines = screen(session, size, now=later, resumed=True)
+    assert lines[2] == "Reassess in 60 minutes"
+    assert lines[3] == "REASSESSMENT OVERDUE: due at 10:00, 15:00 ago"
+    assert lines[0].endswith("1:15:00 elapsed  session 1f2e")
+    counting = screen(session, size, now=NOW + timedelta(minutes=20))
+    assert counting[3] == "Reassess at 10:00 (60 min wait): 40:00 left"
+
+
+def test_the_key_bar_shows_only_what_works_at_a_number_prompt(every_kind: Protocol) -> None:
+    session = walked(every_kind, ["", "y"])
+    lines = screen(session, (80, 24))
+    assert lines[-1] == "number + Enter · v red flag · : note/time/back · Esc quit"
+    typing = screen(session, (80, 24), before=lambda face: (setattr(face, "line", ("> ", "3")), face._draw()))
+    assert typing[-1].startswith("> 3_   Enter = done   Backspace = erase   Esc = cancel")
+
+
+def test_quitting_asks_first(every_kind: Protocol) -> None:
+    session = walked(every_kind, [])
+    lines = screen(session, (80, 24), before=lambda face: (setattr(face, "confirming", True), face._draw()))
+    assert any(line.startswith("Quit? The log is kept and the walk can be resumed.") for line in lines)
+
+
+def test_protocol_text_is_shown_as_written(every_kind: Protocol) -> None:
+    node = every_kind.nodes["begin"].model_copy(update={"text": "Use [bold]this[/bold] :smile: as typed."})
+    protocol = every_kind.model_copy(update={"nodes": {**every_kind.nodes, "begin": node}})
+    assert "Use [bold]this[/bold] :smile: as typed." in screen(walked(protocol, []), (80, 24))
+
+
+def test_the_outcome_screen_shows_the_outcome_alone(every_kind: Protocol) -> None:
+    session = walked(every_kind, ["", "n"])
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, height=24, force_terminal=False, highlight=False, markup=False)
+    face = TerminalFace(clock=lambda: NOW, console=console, interactive=False)
+    face.intro(session, SESSION, NOW, False)
+    face.finish(session, [{"event": "start", "ts": "2026-11-28T09:00:00.000Z", "node": "begin"}], "/logs/x.jsonl",
+                SESSION)
+    text = buffer.getvalue()
+    assert text.splitlines()[0] == " Outcome: Resolved (resolved) "
+    assert "DRAFT reference content" in text and " [ ] Review tomorrow" in text
+    assert "t = timeline   Enter = close" in text
+    assert "elapsed" not in text  # the timeline is one key away, not on this screen
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+def test_key_mode_turns_signal_keys_off_and_is_restored_after_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    import termios
+
+    master, slave = os.openpty()
+    with os.fdopen(slave, "r") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        saved = termios.tcgetattr(slave)
+        with pytest.raises(RuntimeError), keys.key_mode():
+            lflag = termios.tcgetattr(slave)[3]
+            assert not lflag & termios.ICANON and not lflag & termios.ECHO and not lflag & termios.ISIG
+            os.write(master, "é".encode() + b"x\x1b\x1b[Bq\x1bOP\x03")
+            assert [keys.read_key(1.0) for _ in range(7)] == ["é", "x", "\x1b", "\x1b[B", "q", "\x1bOP", "\x03"]
+            assert keys.read_key(0.05) is None
+            os.write(master, b"typed ahead")
+            time.sleep(0.05)
+            keys.drop_typed_ahead()
+            assert keys.read_key(0.05) is None
+            raise RuntimeError("a bug in the middle of the walk")
+        assert termios.tcgetattr(slave) == saved
+    os.close(master)
+
+
+def test_the_line_editor_erases_cancels_and_ends_input(monkeypatch: pytest.MonkeyPatch,
+                                                       every_kind: Protocol) -> None:
+    master, slave = os.openpty()
+    with os.fdopen(slave, "r") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        face = TerminalFace(console=Console(file=io.StringIO(), width=80, height=24), interactive=False)
+        face.intro(walked(every_kind, []), SESSION, NOW, False)
+        with keys.key_mode():
+            os.write(master, b"2\x7f3\x04\r" + b"ab\x1b" + b"x\x7f\x04")
+            assert face._read_line("> ", "1") == "13"  # Ctrl-D in a non-empty line is ignored
+            assert face._read_line("> ", "") is None  # Escape
+            assert face.status == "(cancelled)"
+            with pytest.raises(EOFError):  # Ctrl-D once the line is empty again
+                face._read_line("> ", "")
+    os.close(master)
+
+
+# --- the walker in a real terminal (pexpect) ----------------------------------------------------------
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"}}
+    env.update(AESTHETIC_PROTOCOLS_PATH=str(VALID), AESTHETIC_PROTOCOLS_LOG_DIR=str(tmp_path / "logs"),
+               TERM="xterm-256color")
+    return env
+
+
+def events_of(tmp_path: Path) -> list[dict[str, Any]]:
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
+    return pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", *args], env=env_for(tmp_path),
+                         dimensions=(24, 80), encoding="utf-8", timeout=20)
+
+
+def press(child: pexpect.spawn, screen_text: str, key: str) -> None:
+    """Wait for a screen, then press a key as a person would (after the screen is there)."""
+    child.expect(screen_text)
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send(key)
+
+
+def test_a_walk_in_a_real_terminal_with_an_upper_case_answer_reaches_the_outcome(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", "\r")
+    press(child, "What do you see", "Y")  # Caps Lock on: still the answer
+    press(child, "number \\+ Enter", "2")
+    child.expect("> 2")
+    child.send("\r")
+    press(child, "Enter done", "\r")
+    press(child, r"Reassess at \d\d:\d\d \(60 min wait\)", "\r")  # continue early
+    press(child, "Resolved\\?", "y")
+    press(child, "Outcome: Resolved", "t")
+    press(child, "what was recorded", "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    events = events_of(tmp_path)
+    assert [e["event"] for e in events] == ["start"] + ["answer"] * 4 + ["wait-started", "answer", "answer",
+                                                                         "outcome"]
+    assert events[0]["face"] == "terminal"
+    assert events[2]["label"] == "Blanching" and events[6].get("early") is True
+
+
+def test_a_red_flag_typed_in_upper_case(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", "V")
+    press(child, "Outcome: Emergency referral", "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert events_of(tmp_path)[1]["event"] == "red-flag"
+
+
+def test_quit_asks_first_by_escape_and_by_ctrl_c(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", "\x1b")
+    child.expect("Quit\\? The log is kept")
+    child.send("n")  # not quitting; and not taken as an answer either
+    child.expect("still here")
+    child.send("\x03")  # Ctrl-C asks too
+    child.expect("Quit\\? The log is kept")
+    child.send("\x03")  # a second Ctrl-C confirms
+    child.expect("Resume with: protocol resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    events = events_of(tmp_path)
+    assert [e["event"] for e in events] == ["start", "interrupted"]
+    assert events[-1]["reason"] == "Ctrl-C"
+
+
+def test_a_double_enter_does_not_skip_the_next_screen(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    child.expect("Enter done")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send("\r\r")  # the second Enter arrives before or just as the next screen is drawn
+    press(child, "What do you see", "\x1b")
+    child.expect("Quit\\?")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert [(e["event"], e["node"]) for e in events_of(tmp_path)][1:] == [("answer", "begin"),
+                                                                          ("interrupted", "assess")]
+
+
+def test_a_note_and_a_time_are_confirmed_on_screen(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", ":")
+    child.send("note: check lfet\x7f\x7f\x7feft side\r")
+    child.expect("note recorded")
+    child.send(":time: 08:15\r")
+    child.expect("time noted: this step was done at 08:15")
+    child.send("\r")
+    press(child, "What do you see", "\x1b")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    events = events_of(tmp_path)
+    assert events[1] == {**events[1], "event": "note", "text": "check left side"}
+    assert events[2]["event"] == "answer" and events[2]["done_at"][11:16] == "08:15"
+
+
+def test_a_resumed_wait_keeps_its_due_time_in_a_real_terminal(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", "\r")
+    press(child, "What do you see", "y")
+    press(child, "number \\+ Enter", "1")
+    child.send("\r")
+    press(child, "Enter done", "\r")
+    child.expect(r"Reassess at (\d\d:\d\d) \(60 min wait\)")
+    due = child.match.group(1)
+    time.sleep(1.2)  # a resume later must not restart the wait
+    child.send("\x1b")
+    child.expect("Quit\\?")
+    child.send("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    session = events_of(tmp_path)[0]["session"]
+    resumed = spawn(tmp_path, "resume", session.rsplit("-", 1)[1])
+    resumed.expect(r"Reassess at (\d\d:\d\d) \(60 min wait\): (\d\d):(\d\d) left")
+    assert resumed.match.group(1) == due
+    assert int(resumed.match.group(2)) * 60 + int(resumed.match.group(3)) < 3599
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    resumed.send("\x1b")
+    resumed.expect("Quit\\?")
+    resumed.send("y")
+    resumed.expect(pexpect.EOF)
+    resumed.close()
+    assert [e["event"] for e in events_of(tmp_path)].count("wait-started") == 1
+
+
+@pytest.mark.parametrize("ending", ["escape", "ctrl-c"])
+def test_the_terminal_mode_is_restored_when_the_walk_ends(tmp_path: Path, ending: str) -> None:
+    before, after = tmp_path / "before.txt", tmp_path / "after.txt"
+    script = (f"stty -a > {before}; {sys.executable} -m aesthetic_protocols every-kind; echo exit=$?; "
+              f"stty -a > {after}; stty -a")
+    child = pexpect.spawn("/bin/bash", ["-c", script], env=env_for(tmp_path), dimensions=(24, 80),
+                          encoding="utf-8", timeout=20)
+    press(child, "Enter done", "\x1b" if ending == "escape" else "\x03")
+    child.expect("Quit\\?")
+    child.send("y")
+    child.expect("exit=3")
+    child.expect(pexpect.EOF)
+    child.close()
+    printed = after.read_text()
+    words = printed.replace(";", " ").split()
+    assert "icanon" in words and "echo" in words and "isig" in words
+    assert printed == before.read_text()
+
+
+def test_no_color_forces_plain_mode_even_in_a_terminal(tmp_path: Path) -> None:
+    env = env_for(tmp_path) | {"NO_COLOR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"], env=env, dimensions=(24, 80),
+                          encoding="utf-8", timeout=20)
+    child.expect("At any prompt: back, note: TEXT, time: HH:MM, quit")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 3
+    assert events_of(tmp_path)[0]["face"] == "plain"
+
+
+# --- record fields and headlines ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def records() -> Protocol:
+    return load_file(VALID / "records.yaml").protocol
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_headline_is_pinned_under_the_title(records: Protocol, size: tuple[int, int]) -> None:
+    session = walked(records, ["Brand X", "", "1", "", "", "2"])
+    lines = screen(session, size)
+    assert lines[2:4] == ["Treat", "Give 1000 U now"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_a_record_field_is_pinned_and_the_fields_so_far_are_listed(records: Protocol, size: tuple[int, int]) -> None:
+    session = walked(records, ["Brand X", "", "1", "", "", "2", "", "l"])
+    lines = screen(session, size)
+    assert lines[2:4] == ["Record what was given", "▶ Dose given: number in U, 0-3000; Enter = 1000 U (dose, as shown)"]
+    assert " ✓ Diluent: Lidocaine 1%" in lines and " ▶ Dose given" in lines
+    assert lines[-1].startswith("type the value + Enter · v red flag")

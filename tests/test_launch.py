@@ -1,0 +1,100 @@
+"""The entry point: `protocol ID` before typer, the closest ids for an unknown one, choosing a session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.launch import unknown_id_message
+
+VALID = Path(__file__).parent / "fixtures" / "valid"
+KNOWN = ["every-kind", "nodules", "pre-treatment-check", "ptosis", "vascular-occlusion"]
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    monkeypatch.setenv("NO_COLOR", "1")
+    return CliRunner()
+
+
+@pytest.mark.parametrize(("typed", "hint"), [
+    ("VO", "did you mean vascular-occlusion?"),
+    ("vascular", "did you mean vascular-occlusion?"),
+    ("ptosys", "did you mean ptosis?"),
+    ("nodule", "did you mean nodules?"),
+    ("lst", "did you mean the command 'protocol list'?"),
+    ("valdate", "did you mean the command 'protocol validate'?"),
+])
+def test_an_unknown_id_gets_the_closest_ids_or_command(typed: str, hint: str) -> None:
+    message = unknown_id_message(typed, KNOWN)
+    assert message == (f"no protocol with that id on the search path; {hint} (protocols: every-kind, nodules, "
+                       "pre-treatment-check, ptosis, vascular-occlusion)")
+
+
+def test_an_unknown_id_never_repeats_what_was_typed() -> None:
+    assert "Jane" not in unknown_id_message("Jane-Smith", KNOWN)
+
+
+def test_the_cli_suggests_and_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["ptosys"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("protocol: no protocol with that id on the search path; did you mean ptosis?")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert result.stderr == ("protocol: which protocol? protocol run ID, with ID one of: every-kind, nodules, "
+                             "pre-treatment-check, ptosis, records, vascular-occlusion\n")
+
+
+def test_resume_without_an_id_lists_the_interrupted_sessions_newest_first(runner: CliRunner,
+                                                                          tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nquit\n")
+    runner.invoke(app, ["every-kind"], input="\nn\n")  # finished: not offered
+    runner.invoke(app, ["every-kind"], input="\ny\nquit\n")
+    result = runner.invoke(app, ["resume"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(" 1  ") and " UTC  every-kind  at areas  (id " in lines[0]
+    assert " UTC  every-kind  at assess  (id " in lines[1]
+    assert lines[2] == "protocol: which session? protocol resume ID (the short id above, or the session id)"
+    short = lines[0].rsplit("(id ", 1)[1].rstrip(")")
+    resumed = runner.invoke(app, ["resume", short], input="2\n\n\ny\n")
+    assert resumed.exit_code == 0, resumed.output
+
+
+def test_resume_with_no_interrupted_session_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["resume"])
+    assert result.exit_code == 2 and result.stderr.startswith("protocol: no interrupted sessions in ")
+
+
+def test_an_ambiguous_start_of_an_id_names_the_sessions(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="quit\n")
+    runner.invoke(app, ["every-kind"], input="quit\n")
+    result = runner.invoke(app, ["resume", "20"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("protocol: 2 sessions match that id: ")
+    assert result.stderr.rstrip().endswith("; give more of it")
+
+
+_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("typer" in sys.modules, "pydantic.main" in sys.modules, file=sys.stderr))
+from aesthetic_protocols.launch import main
+main(sys.argv[1:])
+"""
+
+
+def test_protocol_id_starts_without_importing_typer(tmp_path: Path) -> None:
+    env = {"AESTHETIC_PROTOCOLS_PATH": str(VALID), "AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path / "logs"),
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", _PROBE, "every-kind", "--plain"], input="quit\n",
+                          capture_output=True, text=True, env=env, timeout=30)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("False")  # typer was never imported
