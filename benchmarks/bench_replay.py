@@ -27,6 +27,7 @@ import yaml
 from _common import bytecode_env
 
 from aesthetic_protocols.engine import Invalid, Quit, Session
+from aesthetic_protocols.events import StartEvent
 from aesthetic_protocols.journal import Journal, new_session_id
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.scenarios import load_scenarios
@@ -68,18 +69,22 @@ def write_sessions(walked: Path, log_dir: Path, count: int) -> int:
     for index in range(count):
         clock.now = moment = datetime(2026, 1, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=7 * index)  # unique ids
         journal = Journal.create(log_dir, new_session_id(protocol.id, moment), clock)
-        journal.append("start", node=protocol.start, protocol=protocol.id, version=protocol.version,
-                       sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
-                       tool="bench", face="plain")
+        journal.record(StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
+                                  sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
+                                  tool="bench", face="plain"))
         session = Session(protocol)
+        written = session.begin(clock.now)
         for raw in scenarios[index % len(scenarios)].answers:
+            for event in written:  # each event at its own time, as the walker records it
+                journal.record(event)
+            events += len(written)
             reading = session.interpret(str(raw))
             assert not isinstance(reading, Invalid | Quit)
             clock.now += timedelta(seconds=40)
-            for event in session.apply(reading, clock.now):
-                fields = dict(event)
-                journal.append(fields.pop("event"), **fields)
-                events += 1
+            written = session.apply(reading, clock.now)
+        for event in written:
+            journal.record(event)
+        events += len(written)
         journal.close()
         events += 1
     return events

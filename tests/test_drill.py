@@ -38,7 +38,8 @@ def drill_events(protocol: Protocol, answers: list[str], seconds: float = 30) ->
         reading = session.interpret(line)
         assert not isinstance(reading, Invalid | Quit)
         moment = T0 + timedelta(seconds=seconds * index)
-        events += [{**event, "ts": moment.isoformat()} for event in session.apply(reading, moment)]
+        events += [{"event": event.kind, **event.payload(), "ts": moment.isoformat()}
+                   for event in session.apply(reading, moment)]
     return events
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
+from aesthetic_protocols.events import ANSWER, OUTCOME
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode
 from aesthetic_protocols.replay import DRILLS, Step, recorded_path
@@ -133,7 +134,7 @@ def _did(protocol: Protocol, step: Step | Taken) -> str:
 def _first_answer(events: Sequence[Mapping[str, Any]], node: str) -> datetime | None:
     """When `node` was first answered (its corrected time if given), or reached if it is the outcome."""
     for event in events:
-        if event.get("event") in {"answer", "outcome"} and event.get("node") == node:
+        if event.get("event") in {ANSWER, OUTCOME} and event.get("node") == node:
             return parse_ts(event.get("done_at")) or parse_ts(event.get("ts"))
     return None
 
@@ -162,7 +163,7 @@ def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str
             left_at = (walked or expected)[index - 1].next if index else protocol.start
             did = _did(protocol, walked[index]) if index < len(walked) else "stopped there"
             should = _did(protocol, expected[index]) if index < len(expected) else "ends there"
-    end = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    end = next((e for e in reversed(events) if e.get("event") == OUTCOME), None)
     goal = protocol.nodes.get(scenario.outcome)
     expected_severity = (str(scenario.severity) if scenario.severity is not None
                          else str(goal.severity) if isinstance(goal, OutcomeNode) else None)

@@ -24,6 +24,7 @@ from typing import Any
 from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_version, node_changes
 from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError
+from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
 from aesthetic_protocols.journal import log_path, read_events
 from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
@@ -85,17 +86,16 @@ class Replayed:
         return self.divergence is None and not self.other_outcome
 
 
-def recorded_path(events: Iterable[Mapping[str, Any]]) -> list[Step]:
+def recorded_path(records: Iterable[Mapping[str, Any]]) -> list[Step]:
     """The steps a log records, as they stood at its end: every `back` takes the last one off."""
     steps: list[Step] = []
-    for event in events:
-        kind = event.get("event")
-        if kind == "answer":
-            steps.append(Step(str(event.get("node")), "answer", str(event.get("answer", "")),
-                              str(event.get("next"))))
-        elif kind == "red-flag":
-            steps.append(Step(str(event.get("node")), "flag", str(event.get("key")), str(event.get("goto"))))
-        elif kind == "back" and steps:
+    for record in records:
+        event = from_record(record)
+        if isinstance(event, AnswerEvent):
+            steps.append(Step(str(event.node), "answer", event.answer, event.next))
+        elif isinstance(event, RedFlagEvent):
+            steps.append(Step(str(event.node), "flag", event.key, event.goto))
+        elif isinstance(event, BackEvent) and steps:
             steps.pop()
     return steps
 
@@ -107,7 +107,7 @@ def _command(step: Step) -> Command:
 def _apply(session: Session, step: Step) -> str:
     """Where the step leads on this version (WalkError if the recorded answer does not fit here now)."""
     event = session.apply(_command(step), _REPLAY_NOW)[0]
-    return str(event.get("goto") if step.how == "flag" else event.get("next"))
+    return event.goto if isinstance(event, RedFlagEvent) else event.next if isinstance(event, AnswerEvent) else ""
 
 
 def _refused(session: Session, step: Step) -> str:
@@ -182,7 +182,7 @@ def replay_events(events: Sequence[Mapping[str, Any]], protocol: Protocol, diff:
                   log: str = "", drill: bool = False) -> Replayed:
     """Replay one session's events on `protocol`; `diff` is from the tree it was walked on (None: unknown)."""
     start = events[0] if events else {}
-    end = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    end = next((e for e in reversed(events) if e.get("event") == OUTCOME), None)
     # Nodes renamed with the same content are the same step: the recorded path is read in the new ids.
     renames = diff.renames if diff is not None else {}
     steps = [Step(renames.get(s.node, s.node), s.how, s.value, renames.get(s.next, s.next))
@@ -246,7 +246,7 @@ def _file_with_sha(sha256: str, dirs: Sequence[Path]) -> Path | None:
 def replay_log(path: Path, versions: Versions) -> Replayed:
     """Replay one session log on the version in `versions` (LogError for a log that is no session)."""
     events, _ = read_events(path)
-    if not events or events[0].get("event") != "start":
+    if not events or events[0].get("event") != START:
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
     return replay_events(events, versions.against.protocol, versions.diff_from(events[0].get("sha256")), str(path),
                          drill=path.parent.name == DRILLS)
