@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyte
 import pytest
+from rich.console import Console
+from typer.testing import CliRunner
 
+from aesthetic_protocols.cli import app
 from aesthetic_protocols.drill import SimulatedClock, debrief
 from aesthetic_protocols.engine import Invalid, Quit, Session
 from aesthetic_protocols.errors import UsageError
+from aesthetic_protocols.faces.drill import terminal_face
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.drill import debrief_text
@@ -121,3 +130,133 @@ def test_a_target_at_an_outcome_counts_its_arrival() -> None:
     eye = with_target(seed("eye-emergency"), node="eye-emergency", within_minutes=2)
     result = debrief(vo(), eye, drill_events(vo(), [str(a) for a in eye.answers], 30))
     assert "time: eye-emergency within 2 min of the start: met (1 min 30 s)" in debrief_text(result)
+
+
+# --- `protocol drill` end to end ---------------------------------------------------------------------------
+
+SEEDS = ("sarah", "maria", "robert", "intravascular-injection")
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_PATH", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    return CliRunner()
+
+
+def bundled_seed(name: str) -> tuple[str, Scenario]:
+    """The protocol and scenario of a seed case, from the bundled scenario files (whatever their version)."""
+    for path in sorted((ROOT / "protocols").glob("*.scenarios.yaml")):
+        suite = load_scenarios(path)
+        found = next((s for s in suite.scenarios if s.name == name), None)
+        if found is not None:
+            return suite.protocol, found
+    raise AssertionError(f"no seed scenario {name}")
+
+
+def typed(answers: list[str | int] | list[str]) -> str:
+    return "".join(f"{answer}\n" for answer in answers)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_each_seed_case_drilled_at_600x_is_met_within_5_s(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    protocol, scenario = bundled_seed(name)
+    began = time.monotonic()
+    result = runner.invoke(app, ["drill", protocol, "--scenario", name, "--speed", "600", "--plain"],
+                           input=typed(scenario.answers))
+    took = time.monotonic() - began
+    assert result.exit_code == 0, result.output
+    assert took < 5, f"{took:.1f} s"
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"DRILL | DRILL (scenario {name}, 600x time): training, not a real session"
+    debrief_at = lines.index(f"DRILL DEBRIEF {protocol} / {name}")
+    assert all(line.startswith("DRILL | ") for line in lines[:debrief_at - 1] if line)  # nothing looks real
+    assert lines[-1] == "debrief: met"
+    logs = list((tmp_path / "logs" / "drills").glob("*.jsonl"))
+    assert len(logs) == 1 and not list((tmp_path / "logs").glob("*.jsonl"))  # apart from clinical logs
+    start = json.loads(logs[0].read_text().splitlines()[0])
+    assert (start["event"], start["drill"], start["protocol"]) == ("start", True, protocol)
+
+
+def test_a_wrong_branch_is_not_met_and_names_the_node(runner: CliRunner) -> None:
+    answers = ["", "", "y", "h", "n", "m", "", "h", "1", "", "n", "", "r"]  # massage first, unlike sarah
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--speed", "600", "--plain"],
+                           input=typed(answers))
+    assert result.exit_code == 1
+    debrief_lines = result.stdout.splitlines()[-5:]
+    assert debrief_lines[1].startswith("path: LEFT the scenario's path at first-line: answered m (")
+    assert debrief_lines[-1] == "debrief: NOT met"
+
+
+def test_a_drill_without_a_scenario_ends_at_its_outcome(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "DRILL | DRILL (1x time): training, not a real session"
+    assert "DEBRIEF" not in result.stdout
+
+
+def test_an_interrupted_drill_exits_3(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--plain"],
+                           input=typed(["", "", "y"]))
+    assert result.exit_code == 3
+    assert result.output.splitlines()[-1].startswith("protocol: drill interrupted (end of input); its log is kept: ")
+    assert len(list((tmp_path / "logs" / "drills").glob("*.jsonl"))) == 1
+
+
+def test_drills_stay_out_of_log_list_unless_asked(runner: CliRunner) -> None:
+    runner.invoke(app, ["drill", "vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
+    runner.invoke(app, ["vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
+    clinical = runner.invoke(app, ["log", "list"]).stdout.splitlines()
+    assert len(clinical) == 1 and "[DRILL]" not in clinical[0]
+    both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()
+    assert len(both) == 2 and sum(line.endswith("no-signs (follow-up) [DRILL]") for line in both) == 1
+
+
+def test_time_targets_from_the_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "protocols"
+    folder.mkdir()
+    (folder / "vascular-occlusion.yaml").write_bytes((OLD / "vascular-occlusion.yaml").read_bytes())
+    sarah = seed("sarah")
+    (folder / "vascular-occlusion.scenarios.yaml").write_text(
+        "protocol: vascular-occlusion\nscenarios:\n"
+        f"  - name: sarah\n    answers: {[str(a) for a in sarah.answers]}\n    outcome: resolved\n"
+        "    targets:\n"
+        "      - {node: hyaluronidase-pulse, within_minutes: 15, after: signs}\n"
+        "      - {node: reassess, within_minutes: 30}\n", encoding="utf-8")
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--plain",
+                                 "--protocols", str(folder)], input=typed(sarah.answers))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"time: hyaluronidase-pulse within 15 min of signs: met \(0 min 0\d s\)", lines[-3])
+    # The 60-minute wait passed at once when continued: simulated time moved on by its 60 minutes.
+    assert re.fullmatch(r"time: reassess within 30 min of the start: MISSED \(60 min 0\d s\)", lines[-2])
+    assert lines[-1] == "debrief: NOT met"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scenario", "nobody"], "no scenario of that name for vascular-occlusion; there are: sarah, "),
+    (["--speed", "0"], "--speed takes a number above 0 and at most 3600"),
+])
+def test_drill_usage_errors_exit_2(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *args], input="")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith(f"protocol: {message}")
+
+
+def test_the_terminal_face_pins_a_drill_bar(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, height=30, force_terminal=True, color_system="standard",
+                      highlight=False, markup=False, emoji=False, legacy_windows=False)
+    clock = SimulatedClock(60, T0)
+    face = terminal_face(clock, "sarah", console=console, interactive=False)
+    session = Session(vo())
+    session.begin(T0)
+    face.intro(session, "20261128T090000Z-vascular-occlusion-1f2e", T0, False)
+    face.show(session, T0)
+    terminal = pyte.Screen(100, 30)
+    terminal.set_mode(pyte.modes.LNM)
+    pyte.Stream(terminal).feed(buffer.getvalue().rstrip("\n"))
+    assert terminal.display[0].rstrip() == "DRILL (scenario sarah, 60x time): training, not a real session"
+    assert terminal.display[1].startswith("Vascular occlusion after dermal filler v0.1.0")

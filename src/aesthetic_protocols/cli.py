@@ -263,6 +263,39 @@ def scenarios(
     raise typer.Exit(EXIT_PROBLEMS if result.failed else EXIT_OK)
 
 
+@app.command("drill")
+def drill_command(
+    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    scenario: Annotated[str | None, typer.Option("--scenario", metavar="NAME",
+                                                 help="Debrief against this scenario of the protocol.")] = None,
+    speed: Annotated[float, typer.Option("--speed", metavar="N",
+                                         help="Simulated time runs N times real time (a wait also passes at "
+                                              "once when continued).")] = 1.0,
+    plain: Annotated[bool, typer.Option("--plain", help="Plain mode: one line per prompt (scriptable).")] = False,
+    log_dir: Annotated[str | None, typer.Option("--log-dir", help="Session log folder; drills go in its "
+                                                                   "drills/ folder.")] = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """A training walk on a simulated clock, logged apart, with a debrief against a scenario.
+    Exit 0 debrief met (or no scenario), 1 missed, 3 interrupted."""
+    from aesthetic_protocols.drill import SimulatedClock, run_drill, scenario_named
+    from aesthetic_protocols.errors import Interrupted
+    from aesthetic_protocols.faces.drill import drill_face
+    from aesthetic_protocols.report.drill import debrief_text
+    from aesthetic_protocols.scenarios import scenario_path
+
+    loaded = _load(protocol_id, protocols)
+    chosen = scenario_named(scenario_path(Path(loaded.source.path)), scenario) if scenario else None
+    clock = SimulatedClock(speed)
+    folder = _log_dir(log_dir)
+    end = run_drill(loaded, folder, face=drill_face(plain, clock, scenario), clock=clock, scenario=chosen)
+    if not end.outcome.result.finished:
+        raise Interrupted(f"drill interrupted ({end.outcome.result.reason}); its log is kept: {end.outcome.log}")
+    if end.debrief is not None:
+        typer.echo("\n" + debrief_text(end.debrief), nl=False)
+        raise typer.Exit(EXIT_OK if end.debrief.met else EXIT_PROBLEMS)
+
+
 class DiffFormat(StrEnum):
     text = "text"
     markdown = "markdown"

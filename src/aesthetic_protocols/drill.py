@@ -14,15 +14,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import ANSWER, OUTCOME
-from aesthetic_protocols.journal import parse_ts
+from aesthetic_protocols.journal import parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode
 from aesthetic_protocols.replay import DRILLS, Step, recorded_path
 from aesthetic_protocols.scenarios import Scenario, ScenarioFile, TimeTarget, load_scenarios, run_scenario
+
+if TYPE_CHECKING:
+    from aesthetic_protocols.loader import Loaded
+    from aesthetic_protocols.walker import Face, Outcome
 
 MAX_SPEED = 3600.0  # an hour a second: a 60-minute wait in one second
 
@@ -178,3 +182,27 @@ def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str
         flags_missed=tuple(k for k in dict.fromkeys(theirs_flags) if k not in mine_flags),
         flags_extra=tuple(k for k in dict.fromkeys(mine_flags) if k not in theirs_flags),
         targets=tuple(_check(target, events) for target in scenario.targets))
+
+
+# --- the drill itself --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrillEnd:
+    """How a drill ended: the walk's outcome (finished or interrupted) and the debrief, if a scenario was set."""
+
+    outcome: Outcome
+    debrief: Debrief | None
+
+
+def run_drill(loaded: Loaded, log_dir: Path, *, face: Face, clock: SimulatedClock,
+              scenario: Scenario | None = None) -> DrillEnd:
+    """Walk the protocol as a drill (the walker's own walk, on the simulated clock, logged in drills/), then
+    debrief it against the scenario. An interrupted drill has no debrief."""
+    from aesthetic_protocols.walker import start_walk
+
+    outcome = start_walk(loaded, drill_dir(log_dir), face=face, clock=clock, drill=True)
+    if not outcome.result.finished or scenario is None:
+        return DrillEnd(outcome, None)
+    events, _ = read_events(outcome.log)
+    return DrillEnd(outcome, debrief(loaded.protocol, scenario, events))
