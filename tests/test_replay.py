@@ -237,3 +237,12 @@ def test_recorded_path_undoes_backs() -> None:
               {"event": "answer", "node": "b", "answer": "y", "next": "c"}, {"event": "back", "node": "c", "to": "b"},
               {"event": "red-flag", "node": "b", "key": "v", "goto": "e"}, {"event": "note", "node": "e", "text": "x"}]
     assert recorded_path(events) == [Step("a", "answer", "", "b"), Step("b", "flag", "v", "e")]
+
+
+def test_a_drill_is_found_by_a_unique_start_of_its_id(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", "--speed", "600"],
+                           input="".join(f"{a}\n" for a in SARAH))
+    session = next(line.split()[-1] for line in result.stdout.splitlines() if line.startswith("DRILL | Session "))
+    assert replay(runner, session[:-2], "--against", str(VO)) == (0, [
+        f"session {session} (vascular-occlusion 0.1.0 -> 0.1.0)",
+        "same path and outcome: resolved (resolved)"])

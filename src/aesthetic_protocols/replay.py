@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_
 from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
-from aesthetic_protocols.journal import log_path, read_events
+from aesthetic_protocols.journal import find_log, read_events
 from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
 
@@ -253,12 +252,13 @@ def replay_log(path: Path, versions: Versions) -> Replayed:
 
 
 def find_session(ref: str, log_dir: Path) -> Path:
-    """A session's log: a path as given, else the id in the log folder, else in its drills/ folder."""
-    if ref.endswith(".jsonl") or "/" in ref or os.sep in ref:
-        return Path(ref)
-    clinical = log_path(log_dir, ref)
-    drill = log_path(log_dir / DRILLS, ref)
-    return drill if not clinical.exists() and drill.exists() else clinical
+    """A session's log, as `find_log` finds it (a path, an id or a unique start of one), in the log folder
+    or else in its drills/ folder."""
+    path = find_log(ref, log_dir)
+    if path.exists() or path.parent != log_dir:
+        return path
+    drill = find_log(ref, log_dir / DRILLS)
+    return drill if drill.exists() else path
 
 
 def session_logs(log_dir: Path, protocol_id: str, drills: bool) -> list[Path]:

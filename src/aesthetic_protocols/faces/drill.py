@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from aesthetic_protocols.engine import Answer, Reading, Session
 from aesthetic_protocols.faces.plain import PlainFace
-from aesthetic_protocols.model import WaitNode
+from aesthetic_protocols.model import OutcomeNode, WaitNode
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,8 +102,16 @@ def terminal_face(clock: SimulatedClock, scenario: str | None = None, console: C
             return [bar, *super()._header(session, width, now)]
 
         def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
-            self.console.print(words, style=_BAR_STYLE)
+            self.console.print(words, style=_BAR_STYLE)  # an interrupted drill's lines; an outcome clears it
             super().finish(session, events, log, resume_ref)
+
+        def _print_outcome(self, session: Session, node: OutcomeNode, log: str) -> None:
+            self.console.print(words, style=_BAR_STYLE)
+            super()._print_outcome(session, node, log)
+
+        def _print_timeline(self, events: list[dict[str, Any]]) -> None:
+            self.console.print(words, style=_BAR_STYLE)
+            super()._print_timeline(events)
 
     return DrillTerminalFace(clock=clock, console=console, interactive=interactive)
 
