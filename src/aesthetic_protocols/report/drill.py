@@ -1,10 +1,6 @@
-"""A drill's debrief as lines a trainer discusses with the trainee, or as JSON."""
+"""A drill's debrief as lines a trainer discusses with the trainee."""
 
 from __future__ import annotations
-
-import json
-from dataclasses import asdict
-from typing import Any
 
 from aesthetic_protocols.drill import Debrief, TargetCheck
 from aesthetic_protocols.report.record import printable
@@ -53,13 +49,3 @@ def debrief_text(result: Debrief) -> str:
     lines += [_target_line(target) for target in result.targets]
     lines.append("debrief: met" if result.met else "debrief: NOT met")
     return "".join(printable(line) + "\n" for line in lines)
-
-
-def debrief_data(result: Debrief) -> dict[str, Any]:
-    """The debrief as plain data."""
-    return {**asdict(result), "met": result.met}
-
-
-def debrief_json(result: Debrief) -> str:
-    """The debrief as one JSON document."""
-    return json.dumps(debrief_data(result), indent=2, ensure_ascii=False) + "\n"
