@@ -135,6 +135,7 @@ def test_a_target_at_an_outcome_counts_its_arrival() -> None:
 # --- `protocol drill` end to end ---------------------------------------------------------------------------
 
 SEEDS = ("sarah", "maria", "robert", "intravascular-injection")
+ON_0_1_0 = ["--protocols", str(OLD)]  # the trees as released in 0.1.0: these answers stay valid as trees change
 
 
 @pytest.fixture()
@@ -182,8 +183,8 @@ def test_each_seed_case_drilled_at_600x_is_met_within_5_s(runner: CliRunner, tmp
 
 def test_a_wrong_branch_is_not_met_and_names_the_node(runner: CliRunner) -> None:
     answers = ["", "", "y", "h", "n", "m", "", "h", "1", "", "n", "", "r"]  # massage first, unlike sarah
-    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--speed", "600", "--plain"],
-                           input=typed(answers))
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--speed", "600", "--plain",
+                                 *ON_0_1_0], input=typed(answers))
     assert result.exit_code == 1
     debrief_lines = result.stdout.splitlines()[-5:]
     assert debrief_lines[1].startswith("path: LEFT the scenario's path at first-line: answered m (")
@@ -191,14 +192,14 @@ def test_a_wrong_branch_is_not_met_and_names_the_node(runner: CliRunner) -> None
 
 
 def test_a_drill_without_a_scenario_ends_at_its_outcome(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "DRILL | DRILL (1x time): training, not a real session"
     assert "DEBRIEF" not in result.stdout
 
 
 def test_an_interrupted_drill_exits_3(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--plain"],
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--scenario", "sarah", "--plain", *ON_0_1_0],
                            input=typed(["", "", "y"]))
     assert result.exit_code == 3
     assert result.output.splitlines()[-1].startswith("protocol: drill interrupted (end of input); its log is kept: ")
@@ -206,8 +207,8 @@ def test_an_interrupted_drill_exits_3(runner: CliRunner, tmp_path: Path) -> None
 
 
 def test_drills_stay_out_of_log_list_unless_asked(runner: CliRunner) -> None:
-    runner.invoke(app, ["drill", "vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
-    runner.invoke(app, ["vascular-occlusion", "--plain"], input=typed(["", "", "n"]))
+    runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
+    runner.invoke(app, ["vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     clinical = runner.invoke(app, ["log", "list"]).stdout.splitlines()
     assert len(clinical) == 1 and "[DRILL]" not in clinical[0]
     both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()
@@ -240,7 +241,7 @@ def test_time_targets_from_the_scenario_file(runner: CliRunner, tmp_path: Path) 
     (["--speed", "0"], "--speed takes a number above 0 and at most 3600"),
 ])
 def test_drill_usage_errors_exit_2(runner: CliRunner, args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *args], input="")
+    result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0, *args], input="")
     assert result.exit_code == 2
     assert result.output.splitlines()[-1].startswith(f"protocol: {message}")
 

@@ -171,7 +171,7 @@ def test_the_walked_tree_not_on_the_search_path(runner: CliRunner, tmp_path: Pat
         f"session {session} (vascular-occlusion 0.1.5 -> 0.1.0)",
         "same path and outcome: resolved (resolved)",
         "changed instructions: unknown (the tree this session was walked on, vascular-occlusion 0.1.5, is not on "
-        "the search path)"])
+        "the search path or does not load)"])
 
 
 def test_back_steps_are_undone_before_the_replay(runner: CliRunner, tmp_path: Path) -> None:
@@ -246,3 +246,19 @@ def test_a_drill_is_found_by_a_unique_start_of_its_id(runner: CliRunner) -> None
     assert replay(runner, session[:-2], "--against", str(VO)) == (0, [
         f"session {session} (vascular-occlusion 0.1.0 -> 0.1.0)",
         "same path and outcome: resolved (resolved)"])
+
+
+def test_a_walked_tree_that_no_longer_validates_leaves_the_wording_unknown(
+        runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aesthetic_protocols import replay as replay_module
+    from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
+
+    session = walk(runner, SARAH)
+
+    def refused(ref: str, dirs: Any, today: Any) -> Any:  # the walked tree only: --against loads as before
+        raise InvalidProtocol([Problem(ref, 1, 1, Severity.ERROR, "schema", "a rule added since")])
+
+    monkeypatch.setattr(replay_module, "load_version", refused)
+    code, lines = replay(runner, session, "--against", str(VO))
+    assert (code, lines[-1]) == (0, "changed instructions: unknown (the tree this session was walked on, "
+                                    "vascular-occlusion 0.1.0, is not on the search path or does not load)")

@@ -31,7 +31,7 @@ def replay_text(result: Replayed) -> str:
                      + (f" ({result.stopped})" if result.stopped else ""))
     if not result.wording_known:
         lines.append(f"changed instructions: unknown (the tree this session was walked on, "
-                     f"{result.protocol} {result.version_then}, is not on the search path)")
+                     f"{result.protocol} {result.version_then}, is not on the search path or does not load)")
     elif result.changed:
         lines.append("changed instructions on the walked path:")
         for node, changes in result.changed:
