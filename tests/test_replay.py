@@ -5,15 +5,21 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
-from aesthetic_protocols.replay import Step, recorded_path
+from aesthetic_protocols.diff import diff_protocols
+from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.replay import Step, recorded_path, replay_events
+from tests.strategies import protocol_data
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = ROOT / "tests" / "fixtures" / "v0.1.0"
@@ -262,3 +268,58 @@ def test_a_walked_tree_that_no_longer_validates_leaves_the_wording_unknown(
     code, lines = replay(runner, session, "--against", str(VO))
     assert (code, lines[-1]) == (0, "changed instructions: unknown (the tree this session was walked on, "
                                     "vascular-occlusion 0.1.0, is not on the search path or does not load)")
+
+
+# --- properties over random trees and walks --------------------------------------------------------------
+
+
+def random_walk(protocol: Any, draw: Any, steps: int = 30) -> list[dict[str, Any]]:
+    """A walk through the engine with answers drawn at random; its events as the log holds them."""
+    from aesthetic_protocols.engine import Answer, FlagRaised, Session
+    from aesthetic_protocols.model import InputNode, QuestionNode
+
+    session = Session(protocol)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [{"event": "start", "ts": moment.isoformat(), "node": protocol.start}]
+    while not session.finished and steps:
+        steps -= 1
+        node = session.node
+        if draw(st.integers(0, 9)) == 0:
+            command: Any = FlagRaised("z")
+        elif isinstance(node, QuestionNode):
+            command = Answer(draw(st.sampled_from([o.key for o in node.options])))
+        elif isinstance(node, InputNode):
+            command = Answer(str(draw(st.integers(node.min, node.max))))
+        else:
+            command = Answer("")
+        events += [{"event": e.kind, **e.payload(), "ts": moment.isoformat()} for e in session.apply(command, moment)]
+    return events
+
+
+@settings(max_examples=60, deadline=None)
+@given(protocol_data(), st.data())
+def test_a_session_replayed_on_its_own_tree_is_the_same(data: dict[str, Any], draw: st.DataObject) -> None:
+    protocol = Protocol.model_validate(data)
+    events = random_walk(protocol, draw.draw)
+    result = replay_events(events, protocol, diff_protocols(protocol, protocol))
+    assert result.same and result.divergence is None and not result.changed
+
+
+@settings(max_examples=60, deadline=None)
+@given(protocol_data(), st.data())
+def test_a_removed_option_diverges_exactly_the_sessions_that_took_it(data: dict[str, Any],
+                                                                     draw: st.DataObject) -> None:
+    questions = [nid for nid, node in data["nodes"].items() if node["kind"] == "question" and len(node["options"]) > 1]
+    assume(questions)
+    protocol = Protocol.model_validate(data)
+    events = random_walk(protocol, draw.draw)
+    node_id = draw.draw(st.sampled_from(questions))
+    gone = data["nodes"][node_id]["options"][-1]
+    changed = copy.deepcopy(data)
+    changed["nodes"][node_id]["options"].pop()
+    result = replay_events(events, Protocol.model_validate(changed), None)
+    took = any(step.node == node_id and step.value == gone["key"] for step in recorded_path(events))
+    assert (result.divergence is not None) == took
+    if took:
+        assert result.divergence is not None
+        assert result.divergence.reason == f"option [{gone['key']}] is no longer offered"
