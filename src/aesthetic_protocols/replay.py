@@ -99,6 +99,10 @@ def recorded_path(records: Iterable[Mapping[str, Any]]) -> list[Step]:
     return steps
 
 
+# Replays never wait: a wait's due time is irrelevant to where the walk goes.
+_REPLAY_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
+
+
 def _command(step: Step) -> Command:
     return FlagRaised(step.value) if step.how == "flag" else Answer(step.value)
 
@@ -123,7 +127,7 @@ def _refused(session: Session, step: Step) -> str:
     return f"the step is now a {node.kind} node, and the recorded answer does not fit it"
 
 
-def _moved(session: Session, step: Step, now: str, protocol: Protocol) -> str:
+def _moved(step: Step, now: str, protocol: Protocol) -> str:
     """Why a recorded answer now leads elsewhere, in words."""
     gone = "" if step.next in protocol.nodes else f"; {step.next} was removed"
     if step.how == "flag":
@@ -133,10 +137,6 @@ def _moved(session: Session, step: Step, now: str, protocol: Protocol) -> str:
     else:
         what = "the step"
     return f"{what} now leads to {now} (was {step.next}{gone})"
-
-
-# Replays never wait: a wait's due time is irrelevant to where the walk goes.
-_REPLAY_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def _rewalk(protocol: Protocol, steps: Sequence[Step]) -> tuple[Session, Divergence | None, str | None]:
@@ -154,7 +154,7 @@ def _rewalk(protocol: Protocol, steps: Sequence[Step]) -> tuple[Session, Diverge
             refused = Divergence(step.node, _refused(session, step), step.next, None)
             return session, refused, f"the answer recorded at '{step.node}' no longer applies"
         if now != step.next:
-            divergence = Divergence(step.node, _moved(session, step, now, protocol), step.next, now)
+            divergence = Divergence(step.node, _moved(step, now, protocol), step.next, now)
             return session, divergence, _continue(session, steps[index + 1:])
     return session, None, None
 
