@@ -66,7 +66,7 @@ def _typer_exit_code(exc: Exception) -> int | None:
 app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
                   pretty_exceptions_enable=False,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
-log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export.")
+log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export, replay.")
 app.add_typer(log_app, name="log")
 
 ProtocolDirs = Annotated[
