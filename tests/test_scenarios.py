@@ -113,3 +113,13 @@ def test_a_broken_scenario_file_fails_alone_and_the_others_still_run(tmp_path: P
                          "second: 1 scenario(s); 3/9 nodes visited (33%); never visited: areas, better, emergency, "
                          "refer, treat, wait",
                          "scenarios: 1 passed, 1 failed"]
+
+
+def test_a_time_target_off_the_scenario_path_fails(protocol: Protocol) -> None:
+    quick = Scenario.model_validate({"name": "case", "answers": ["", "n"], "outcome": "fine",
+                                     "targets": [{"node": "treat", "within_minutes": 15, "after": "fine"}]})
+    result = run_scenario(protocol, quick)
+    assert (result.passed, result.reason) == (False, "a time target names treat, which this path never reaches")
+    on_path = Scenario.model_validate({"name": "case", "answers": ["", "n"], "outcome": "fine",
+                                       "targets": [{"node": "fine", "within_minutes": 15}]})
+    assert run_scenario(protocol, on_path).passed

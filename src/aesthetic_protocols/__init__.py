@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 # (rule `reserved-id`); kept here so the CLI can route without importing the rules.
 SUBCOMMANDS = frozenset({"list", "run", "resume", "validate", "show", "graph", "schema", "scenarios", "log",
                          "help", "version"})
+SUBCOMMANDS |= {"diff", "drill"}  # training and governance
 
 # pydantic looks up third-party plugins through package metadata on first use (about 10 ms at every start);
 # this tool uses none, and the chairside start must be instant.

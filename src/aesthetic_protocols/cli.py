@@ -65,7 +65,7 @@ def _typer_exit_code(exc: Exception) -> int | None:
 app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
                   pretty_exceptions_enable=False,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
-log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export.")
+log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export, replay.")
 app.add_typer(log_app, name="log")
 
 ProtocolDirs = Annotated[
@@ -265,6 +265,65 @@ def scenarios(
     raise typer.Exit(EXIT_PROBLEMS if result.failed else EXIT_OK)
 
 
+@app.command("drill")
+def drill_command(
+    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    scenario: Annotated[str | None, typer.Option("--scenario", metavar="NAME",
+                                                 help="Debrief against this scenario of the protocol.")] = None,
+    speed: Annotated[float, typer.Option("--speed", metavar="N",
+                                         help="Simulated time runs N times real time (a wait also passes at "
+                                              "once when continued).")] = 1.0,
+    plain: Annotated[bool, typer.Option("--plain", help="Plain mode: one line per prompt (scriptable).")] = False,
+    log_dir: Annotated[str | None, typer.Option("--log-dir", help="Session log folder; drills go in its "
+                                                                   "drills/ folder.")] = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """A training walk on a simulated clock, logged apart, with a debrief against a scenario.
+    Exit 0 debrief met (or no scenario), 1 missed, 3 interrupted."""
+    from aesthetic_protocols.drill import SimulatedClock, run_drill, scenario_named
+    from aesthetic_protocols.errors import Interrupted
+    from aesthetic_protocols.faces.drill import drill_face
+    from aesthetic_protocols.report.drill import debrief_text
+    from aesthetic_protocols.scenarios import scenario_path
+
+    loaded = _load(protocol_id, protocols)
+    chosen = scenario_named(scenario_path(Path(loaded.source.path)), scenario) if scenario else None
+    clock = SimulatedClock(speed)
+    folder = _log_dir(log_dir)
+    end = run_drill(loaded, folder, face=drill_face(plain, clock, scenario), clock=clock, scenario=chosen)
+    if not end.outcome.result.finished:
+        raise Interrupted(f"drill interrupted ({end.outcome.result.reason}); its log is kept: {end.outcome.log}")
+    if end.debrief is not None:
+        typer.echo("\n" + debrief_text(end.debrief), nl=False)
+        raise typer.Exit(EXIT_OK if end.debrief.met else EXIT_PROBLEMS)
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier version: a protocol id or a file path.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later version: a protocol id or a file path.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """What changed in the guidance between two versions, node by node. Exit 0 same, 1 differs, 2 usage.
+
+    For a git revision: `git show REV:protocols/ID.yaml > old.yaml`, then `protocol diff old.yaml ID`."""
+    from aesthetic_protocols.diff import diff_protocols, load_version
+    from aesthetic_protocols.report.diff import diff_json, diff_markdown, diff_text
+
+    dirs, today = _dirs(protocols), date.today()
+    result = diff_protocols(load_version(old, dirs, today).protocol, load_version(new, dirs, today).protocol)
+    render = {DiffFormat.text: diff_text, DiffFormat.markdown: diff_markdown, DiffFormat.json: diff_json}[fmt]
+    typer.echo(render(result), nl=False)
+    raise typer.Exit(EXIT_OK if result.same else EXIT_PROBLEMS)
+
+
 # --- the chairside walk -----------------------------------------------------------------------------
 
 # Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
@@ -322,20 +381,26 @@ def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], An
 
 
 @log_app.command("list")
-def log_list(log_dir: LogDir = None) -> None:
+def log_list(log_dir: LogDir = None,
+             drills: Annotated[bool, typer.Option("--drills", help="Also list drill logs (marked DRILL).")] = False,
+             ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
     from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.replay import DRILLS
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        events, verification = read_events(path)
-        if events:
-            row = session_summary(events)
-            if not verification.ok:
-                row["state"] += " [ALTERED]"
-            rows.append(row)
+    for where in [folder, folder / DRILLS] if drills else [folder]:  # drill logs live apart, in drills/
+        for path in sorted(where.glob("*.jsonl")) if where.is_dir() else []:
+            events, verification = read_events(path)
+            if events:
+                row = session_summary(events)
+                if not verification.ok:
+                    row["state"] += " [ALTERED]"
+                if events[0].get("drill") is True or where != folder:
+                    row["state"] += " [DRILL]"
+                rows.append(row)
     typer.echo(session_list(rows), nl=False)
     if not rows:
         typer.echo(f"no session logs in {folder}", err=True)
@@ -391,3 +456,55 @@ def log_export(
     render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
               ExportFormat.json: report.record_json}[fmt]
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
+
+
+class ReplayFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@log_app.command("replay")
+def log_replay(
+    session: Annotated[str | None, typer.Argument(metavar="[SESSION]", help="Session id or log path.")] = None,
+    against: Annotated[str, typer.Option("--against", metavar="ID|PATH",
+                                         help="The version to replay on: a protocol id or a file path.")] = "",
+    every: Annotated[bool, typer.Option("--all", help="Every session of that protocol in the log folder.")] = False,
+    drills: Annotated[bool, typer.Option("--drills", help="With --all: include drill logs.")] = False,
+    fmt: Annotated[ReplayFormat, typer.Option("--format")] = ReplayFormat.text,
+    log_dir: LogDir = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """Re-walk past sessions' answers on another version: where each would now go elsewhere, and which
+    instructions on its path changed. Exit 0 all same, 1 some diverge, 2 usage."""
+    from aesthetic_protocols.diff import load_version
+    from aesthetic_protocols.replay import Versions, find_session, replay_all, replay_log
+    from aesthetic_protocols.report.replay import replay_json, replay_table, replay_text
+
+    if not against:
+        raise UsageError("log replay needs --against ID|PATH (the version to replay on)")
+    if every == (session is not None):
+        raise UsageError("log replay takes either SESSION or --all")
+    dirs = _dirs(protocols)
+    versions = Versions(load_version(against, dirs, date.today()), dirs, date.today())
+    protocol = versions.against.protocol
+    folder = _log_dir(log_dir)
+    if session is not None:
+        path = find_session(session, folder)
+        if not path.is_file():
+            raise UsageError(f"no session log at {path}")
+        results = [replay_log(path, versions)]
+        if results[0].protocol != protocol.id:
+            raise UsageError(f"{path}: a session of {results[0].protocol}, not of {protocol.id}")
+    else:
+        results, skipped = replay_all(folder, versions, drills)
+        for reason in skipped:
+            typer.echo(f"protocol: warning: skipped: {reason}", err=True)
+        if not results:
+            typer.echo(f"protocol: no session logs of {protocol.id} in {folder}", err=True)
+    if fmt is ReplayFormat.json:
+        typer.echo(replay_json(results, protocol.id, protocol.version), nl=False)
+    elif session is not None:
+        typer.echo(replay_text(results[0]), nl=False)
+    else:
+        typer.echo(replay_table(results, protocol.id, protocol.version), nl=False)
+    raise typer.Exit(EXIT_OK if all(r.same for r in results) else EXIT_PROBLEMS)

@@ -14,10 +14,20 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, StrictStr
 
-from aesthetic_protocols.engine import Invalid, Quit, Session, WalkError
+from aesthetic_protocols.engine import Invalid, Quit, Session, Taken, WalkError
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
 from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, discover, file_id, parse_source, resolve_id
 from aesthetic_protocols.model import Line, OutcomeNode, OutcomeSeverity, Protocol, Slug, Strict, Text
+
+
+class TimeTarget(Strict):
+    """A drill's time target: the first answer at `node` (or reaching it, for an outcome) within
+    `within_minutes` (simulated) of the first answer at `after` (default: the start of the walk), e.g. the
+    first hyaluronidase pulse within 15 minutes of recognising the occlusion."""
+
+    node: Slug
+    within_minutes: StrictInt = Field(gt=0, le=24 * 60)
+    after: Slug | None = None
 
 
 class Scenario(Strict):
@@ -32,6 +42,8 @@ class Scenario(Strict):
     severity: Annotated[OutcomeSeverity | None, Field(strict=False)] = None
     visits: list[Slug] = Field(default_factory=list)
     avoids: list[Slug] = Field(default_factory=list)
+    # Drill debriefs check these; `protocol scenarios` checks that the scenario's path reaches their nodes.
+    targets: list[TimeTarget] = Field(default_factory=list)
 
 
 class ScenarioFile(Strict):
@@ -44,13 +56,14 @@ class ScenarioFile(Strict):
 
 @dataclass(frozen=True)
 class Result:
-    """One scenario's verdict, its reason and the nodes it visited."""
+    """One scenario's verdict, its reason, the nodes it visited and its steps (for drill debriefs)."""
 
     protocol: str
     name: str
     passed: bool
     reason: str
     visited: tuple[str, ...]
+    trail: tuple[Taken, ...] = ()
 
 
 @dataclass
@@ -85,7 +98,7 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
     session = Session(protocol)
 
     def fail(reason: str) -> Result:
-        return Result(protocol.id, scenario.name, False, reason, tuple(session.visited))
+        return Result(protocol.id, scenario.name, False, reason, tuple(session.visited), tuple(session.trail))
 
     if scenario.outcome not in protocol.nodes:
         return fail(f"outcome '{scenario.outcome}' is not a node of {protocol.id}")
@@ -115,7 +128,12 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
     entered = [node for node in scenario.avoids if node in visited]
     if entered:
         return fail(f"visited {', '.join(entered)}, which it must avoid")
-    return Result(protocol.id, scenario.name, True, f"reached '{scenario.outcome}'", tuple(session.visited))
+    unreached = [name for target in scenario.targets for name in (target.node, target.after)
+                 if name is not None and name not in visited]
+    if unreached:
+        return fail(f"a time target names {', '.join(unreached)}, which this path never reaches")
+    return Result(protocol.id, scenario.name, True, f"reached '{scenario.outcome}'", tuple(session.visited),
+                  tuple(session.trail))
 
 
 def run_file(protocol: Protocol, scenarios: ScenarioFile) -> tuple[list[Result], Coverage]:

@@ -1,0 +1,298 @@
+"""Past sessions re-walked on another version of their protocol: where each would now go elsewhere.
+
+A session's log records every answer and red flag with where it led. Its answers (with `back`s undone)
+are fed through the engine on the other version: the same path and outcome; or the first node where the
+walk now goes elsewhere and why (an option no longer offered, a target changed, a number now out of
+range, a red flag removed), and the outcome it would now reach if the remaining answers still apply
+(each answer is kept for the node it was given at). The instructions on the walked path that changed
+wording or dose come from `diff`, against the tree the session was walked on (found on the search path
+by its sha256; when it is not there, that part is unknown and said so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_version, node_changes
+from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, WalkError
+from aesthetic_protocols.errors import LogError, ProtocolsError
+from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
+from aesthetic_protocols.journal import find_log, read_events
+from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
+from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
+
+DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded step still on the path: at `node`, an answer or a red flag's key, leading to `next`."""
+
+    node: str
+    how: str  # "answer" or "flag"
+    value: str
+    next: str
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first node where the walk would now go elsewhere: why, where it went then, where it goes now
+    (None when the recorded answer no longer applies there)."""
+
+    node: str
+    reason: str
+    then: str | None
+    now: str | None
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One session replayed on another version."""
+
+    session: str
+    log: str
+    protocol: str
+    started: str
+    version_then: str
+    version_now: str
+    outcome_then: str | None
+    severity_then: str | None
+    outcome_now: str | None
+    severity_now: str | None
+    divergence: Divergence | None = None
+    stopped: str | None = None  # why the answers after the divergence stop leading anywhere
+    changed: tuple[tuple[str, tuple[Change, ...]], ...] = ()
+    wording_known: bool = True  # False: the tree the session was walked on is not on the search path
+    drill: bool = False
+    renamed_outcome: str | None = None  # the outcome reached then, by its id in the new version if renamed
+
+    @property
+    def other_outcome(self) -> bool:
+        """The session would now end at another outcome, or at another severity, or nowhere."""
+        then = self.renamed_outcome or self.outcome_then
+        return (self.outcome_now, self.severity_now) != (then, self.severity_then)
+
+    @property
+    def same(self) -> bool:
+        """Same path and same outcome (changed wording on the path does not count)."""
+        return self.divergence is None and not self.other_outcome
+
+
+def recorded_path(records: Iterable[Mapping[str, Any]]) -> list[Step]:
+    """The steps a log records, as they stood at its end: every `back` takes the last one off."""
+    steps: list[Step] = []
+    for record in records:
+        event = from_record(record)
+        if isinstance(event, AnswerEvent):
+            steps.append(Step(str(event.node), "answer", event.answer, event.next))
+        elif isinstance(event, RedFlagEvent):
+            steps.append(Step(str(event.node), "flag", event.key, event.goto))
+        elif isinstance(event, BackEvent) and steps:
+            steps.pop()
+    return steps
+
+
+# Replays never wait: a wait's due time is irrelevant to where the walk goes.
+_REPLAY_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def _command(step: Step) -> Command:
+    return FlagRaised(step.value) if step.how == "flag" else Answer(step.value)
+
+
+def _apply(session: Session, step: Step) -> str:
+    """Where the step leads on this version (WalkError if the recorded answer does not fit here now)."""
+    event = session.apply(_command(step), _REPLAY_NOW)[0]
+    return event.goto if isinstance(event, RedFlagEvent) else event.next if isinstance(event, AnswerEvent) else ""
+
+
+def _refused(session: Session, step: Step) -> str:
+    """Why a recorded answer no longer fits its node, in words."""
+    node = session.node
+    if step.how == "flag":
+        return f"red flag [{step.value}] is no longer offered"
+    if isinstance(node, QuestionNode):
+        return f"option [{step.value}] is no longer offered"
+    if isinstance(node, InputNode):
+        return f"the answer {step.value} is now out of range ({node.min}-{node.max})"
+    if isinstance(node, RecordNode) and session.field is not None:
+        return f"the value recorded for '{session.field.id}' no longer fits the field"
+    return f"the step is now a {node.kind} node, and the recorded answer does not fit it"
+
+
+def _moved(step: Step, now: str, protocol: Protocol) -> str:
+    """Why a recorded answer now leads elsewhere, in words."""
+    gone = "" if step.next in protocol.nodes else f"; {step.next} was removed"
+    if step.how == "flag":
+        what = f"red flag [{step.value}]"
+    elif isinstance(protocol.nodes[step.node], QuestionNode):
+        what = f"option [{step.value}]"
+    else:
+        what = "the step"
+    return f"{what} now leads to {now} (was {step.next}{gone})"
+
+
+def _rewalk(protocol: Protocol, steps: Sequence[Step]) -> tuple[Session, Divergence | None, str | None]:
+    """Feed the steps through the engine: the session at the end, the first divergence, and why the
+    walk after it stops short of an outcome (None when it reaches one, or when nothing diverged)."""
+    session = Session(protocol)
+    for index, step in enumerate(steps):
+        if session.current != step.node:  # only at the start: every later move is checked below
+            moved = Divergence(session.current, f"the protocol now starts at {session.current} (was {step.node})",
+                               step.node, session.current)
+            return session, moved, _continue(session, steps[index:])
+        try:
+            now = _apply(session, step)
+        except WalkError:
+            refused = Divergence(step.node, _refused(session, step), step.next, None)
+            return session, refused, f"the answer recorded at '{step.node}' no longer applies"
+        if now != step.next:
+            divergence = Divergence(step.node, _moved(step, now, protocol), step.next, now)
+            return session, divergence, _continue(session, steps[index + 1:])
+    return session, None, None
+
+
+def _continue(session: Session, rest: Sequence[Step]) -> str | None:
+    """After a divergence: walk on, answering each node with the answer the session gave at that node
+    (in order, for a node visited more than once). Returns why it stops, or None at an outcome."""
+    answers: dict[str, deque[Step]] = {}
+    for step in rest:
+        answers.setdefault(step.node, deque()).append(step)
+    while not session.finished:
+        waiting = answers.get(session.current)
+        if not waiting:
+            return f"would now ask at '{session.current}', which that session did not answer there"
+        step = waiting.popleft()
+        try:
+            _apply(session, step)
+        except WalkError:
+            return f"the answer recorded at '{session.current}' no longer applies"
+    return None
+
+
+def replay_events(events: Sequence[Mapping[str, Any]], protocol: Protocol, diff: ProtocolDiff | None,
+                  log: str = "", drill: bool = False) -> Replayed:
+    """Replay one session's events on `protocol`; `diff` is from the tree it was walked on (None: unknown)."""
+    start = events[0] if events else {}
+    end = next((e for e in reversed(events) if e.get("event") == OUTCOME), None)
+    # Nodes renamed with the same content are the same step: the recorded path is read in the new ids.
+    renames = diff.renames if diff is not None else {}
+    steps = [Step(renames.get(s.node, s.node), s.how, s.value, renames.get(s.next, s.next))
+             for s in recorded_path(events)]
+    try:  # the engine's own replay: a session that walks the same way needs nothing more
+        session, divergence, stopped = Session.replay(protocol, events), None, None
+    except WalkError:
+        session, divergence, stopped = _rewalk(protocol, steps)
+    outcome = session.node if session.finished else None
+    walked = list(dict.fromkeys([*(s.node for s in steps), *([steps[-1].next] if steps else [])]))
+    changed: list[tuple[str, tuple[Change, ...]]] = []
+    if diff is not None:
+        changed = [(node, found) for node in walked if (found := node_changes(diff, node))]
+    return Replayed(
+        session=str(start.get("session", "")), log=log, protocol=str(start.get("protocol", "")),
+        started=str(start.get("ts", "")),
+        version_then=str(start.get("version", "?")), version_now=protocol.version,
+        outcome_then=str(end.get("node")) if end else None,
+        severity_then=str(end.get("severity")) if end and end.get("severity") is not None else None,
+        outcome_now=session.current if outcome is not None else None,
+        severity_now=str(outcome.severity) if isinstance(outcome, OutcomeNode) else None,
+        divergence=divergence, stopped=stopped, changed=tuple(changed), wording_known=diff is not None,
+        drill=drill or start.get("drill") is True,
+        renamed_outcome=renames.get(str(end.get("node"))) if end else None)
+
+
+@dataclass
+class Versions:
+    """The version replayed against, and each walked-on tree found by its sha256 (with its diff)."""
+
+    against: Loaded
+    dirs: Sequence[Path]
+    today: date
+    _diffs: dict[str, ProtocolDiff | None] = field(default_factory=dict)
+
+    def diff_from(self, sha256: Any) -> ProtocolDiff | None:
+        """The diff from the tree with this sha256 (a file on the search path) to the version replayed against."""
+        if not isinstance(sha256, str):
+            return None
+        if sha256 not in self._diffs:
+            path = _file_with_sha(sha256, self.dirs)
+            try:
+                walked = load_version(str(path), self.dirs, self.today) if path is not None else None
+            except ProtocolsError:  # valid when walked, refused by today's checks: its wording is unknown
+                walked = None
+            self._diffs[sha256] = diff_protocols(walked.protocol, self.against.protocol) if walked else None
+        return self._diffs[sha256]
+
+
+def _file_with_sha(sha256: str, dirs: Sequence[Path]) -> Path | None:
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.endswith(PROTOCOL_SUFFIX) and path.is_file():
+                try:
+                    if hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+                        return path
+                except OSError:
+                    continue
+    return None
+
+
+def replay_log(path: Path, versions: Versions) -> Replayed:
+    """Replay one session log on the version in `versions` (LogError for a log that is no session)."""
+    events, _ = read_events(path)
+    if not events or events[0].get("event") != START:
+        raise LogError(f"{path}: not a session log (it does not begin with a start event)")
+    return replay_events(events, versions.against.protocol, versions.diff_from(events[0].get("sha256")), str(path),
+                         drill=path.parent.name == DRILLS)
+
+
+def find_session(ref: str, log_dir: Path) -> Path:
+    """A session's log, as `find_log` finds it (a path, an id or a unique start of one), in the log folder
+    or else in its drills/ folder."""
+    path = find_log(ref, log_dir)
+    if path.exists() or path.parent != log_dir:
+        return path
+    drill = find_log(ref, log_dir / DRILLS)
+    return drill if drill.exists() else path
+
+
+def session_logs(log_dir: Path, protocol_id: str, drills: bool) -> list[Path]:
+    """Every session log of a protocol in the log folder (and its drills/ folder when asked), oldest first."""
+    folders = [log_dir, log_dir / DRILLS] if drills else [log_dir]
+    found: list[Path] = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+            if _protocol_of(path) == protocol_id:
+                found.append(path)
+    return found
+
+
+def _protocol_of(path: Path) -> str | None:
+    """The protocol id on a log's first line, read without checking the whole log."""
+    try:
+        with path.open("rb") as handle:
+            first = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return None
+    return first.get("protocol") if isinstance(first, dict) else None
+
+
+def replay_all(log_dir: Path, versions: Versions, drills: bool) -> tuple[list[Replayed], list[str]]:
+    """Every session of the protocol in the log folder, replayed, oldest first; and why each unreadable log was
+    skipped."""
+    results: list[Replayed] = []
+    skipped: list[str] = []
+    for path in session_logs(log_dir, versions.against.protocol.id, drills):
+        try:
+            results.append(replay_log(path, versions))
+        except ProtocolsError as exc:
+            skipped.append(exc.message)
+    return sorted(results, key=lambda r: (r.started, r.session)), skipped
