@@ -67,7 +67,7 @@ def test_identical_files_exit_0_with_no_output(runner: CliRunner, tmp_path: Path
     for name in BUNDLED:
         copied = shutil.copy(OLD / f"{name}.yaml", tmp_path / "old.yaml")  # any file name: git show REV:path
         result = runner.invoke(app, ["diff", str(copied), str(OLD / f"{name}.yaml")])
-        assert (result.exit_code, result.output) == (0, ""), name
+        assert (result.exit_code, result.stdout) == (0, ""), name
 
 
 def test_reformatting_is_no_change(runner: CliRunner, tmp_path: Path) -> None:
@@ -75,14 +75,14 @@ def test_reformatting_is_no_change(runner: CliRunner, tmp_path: Path) -> None:
     again = dump(tree("ptosis"), tmp_path / "again.yaml")
     for fmt in ("text", "markdown", "json"):
         result = runner.invoke(app, ["diff", str(OLD / "ptosis.yaml"), str(again), "--format", fmt])
-        assert (result.exit_code, result.output) == (0, "")
+        assert (result.exit_code, result.stdout) == (0, "")
 
 
 @pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_tree_against_its_0_1_0_version(runner: CliRunner, name: str) -> None:
     """The content update: whatever it changed is listed, node by node, and clinical changes bump the version."""
     result = runner.invoke(app, ["diff", str(OLD / f"{name}.yaml"), name])
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     if result.exit_code == 0:
         assert lines == []
         return
@@ -99,7 +99,7 @@ def test_every_sort_of_change_is_listed(runner: CliRunner, tmp_path: Path) -> No
     new = dump(edited_vo(), tmp_path / "new.yaml")
     result = runner.invoke(app, ["diff", str(OLD / "vascular-occlusion.yaml"), str(new)])
     assert result.exit_code == 1
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         "vascular-occlusion 0.1.0 -> 0.1.0: 9 clinical change(s), 3 other",
         "error: clinical changes without a version change (still 0.1.0): bump the version",
         "red flag[v].label: Eye: {+any+} vision [-loss or blur, eye pain, double vision, drooping lid or the eye "
@@ -127,7 +127,7 @@ def test_a_version_bump_clears_the_error(runner: CliRunner, tmp_path: Path) -> N
     data["version"] = "0.2.0"
     result = runner.invoke(app, ["diff", str(OLD / "vascular-occlusion.yaml"), str(dump(data, tmp_path / "n.yaml"))])
     assert result.exit_code == 1
-    assert result.output.splitlines()[:2] == ["vascular-occlusion 0.1.0 -> 0.2.0: 9 clinical change(s), 4 other",
+    assert result.stdout.splitlines()[:2] == ["vascular-occlusion 0.1.0 -> 0.2.0: 9 clinical change(s), 4 other",
                                               "version: \"0.1.0\" -> \"0.2.0\""]
 
 
@@ -135,7 +135,7 @@ def test_sources_only_need_no_version_bump(runner: CliRunner, tmp_path: Path) ->
     data = tree("nodules")
     data["references"]["NEW-2026"] = {"citation": "A new source."}
     result = runner.invoke(app, ["diff", str(OLD / "nodules.yaml"), str(dump(data, tmp_path / "n.yaml"))])
-    assert (result.exit_code, result.output.splitlines()) == (1, [
+    assert (result.exit_code, result.stdout.splitlines()) == (1, [
         "nodules 0.1.0 -> 0.1.0: 0 clinical change(s), 1 other",
         "reference[NEW-2026] added: \"A new source.\" (source)"])
 
@@ -144,14 +144,14 @@ def test_a_version_going_down_is_an_error(runner: CliRunner, tmp_path: Path) -> 
     data = tree("nodules")
     data["version"] = "0.0.9"
     result = runner.invoke(app, ["diff", str(OLD / "nodules.yaml"), str(dump(data, tmp_path / "n.yaml"))])
-    assert result.output.splitlines()[1] == "error: the version goes down (0.1.0 -> 0.0.9)"
+    assert result.stdout.splitlines()[1] == "error: the version goes down (0.1.0 -> 0.0.9)"
 
 
 def test_markdown_is_a_sign_off_document(runner: CliRunner, tmp_path: Path) -> None:
     new = dump(edited_vo(), tmp_path / "new.yaml")
     result = runner.invoke(app, ["diff", str(OLD / "vascular-occlusion.yaml"), str(new), "--format", "markdown"])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "# Changes: vascular-occlusion 0.1.0 → 0.1.0"
     assert "> **Error:** clinical changes without a version change \\(still 0.1.0\\): bump the version" in lines
     assert "- `severity`: \"refer\" → \"emergency\"" in lines
@@ -164,7 +164,7 @@ def test_markdown_is_a_sign_off_document(runner: CliRunner, tmp_path: Path) -> N
 def test_json_carries_the_word_diff(runner: CliRunner, tmp_path: Path) -> None:
     new = dump(edited_vo(), tmp_path / "new.yaml")
     result = runner.invoke(app, ["diff", str(OLD / "vascular-occlusion.yaml"), str(new), "--format", "json"])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert (data["same"], data["clinical_changes"], data["other_changes"]) == (False, 9, 3)
     pulse = next(n for n in data["nodes"] if n["node"] == "hyaluronidase-pulse")
     text = next(c for c in pulse["changes"] if c["where"] == "text")
@@ -175,7 +175,7 @@ def test_json_carries_the_word_diff(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_ids_resolve_on_the_search_path(runner: CliRunner) -> None:
     result = runner.invoke(app, ["diff", "ptosis", "ptosis"])
-    assert (result.exit_code, result.output) == (0, "")
+    assert (result.exit_code, result.stdout) == (0, "")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -254,7 +254,7 @@ def test_record_fields_and_headlines_compare_by_id(runner: CliRunner, tmp_path: 
     given.append({"id": "site", "label": "Site", "type": "text", "required": False})
     data["nodes"]["treat"]["headline"] = "Give {dose} now, then massage"
     result = runner.invoke(app, ["diff", str(records), str(dump(data, tmp_path / "records.yaml"))])
-    assert (result.exit_code, result.output.splitlines()) == (1, [
+    assert (result.exit_code, result.stdout.splitlines()) == (1, [
         "records 1.0.0 -> 1.1.0: 4 clinical change(s), 1 other",
         "version: \"1.0.0\" -> \"1.1.0\"",
         "node treat changed (action: Treat)",
@@ -264,3 +264,13 @@ def test_record_fields_and_headlines_compare_by_id(runner: CliRunner, tmp_path: 
         "  fields[dose_given].max: 3000 -> 1500",
         "  fields[site] added: \"Site\"",
     ])
+
+
+def test_an_old_version_that_fails_a_newer_rule_is_still_compared_with_a_warning(runner: CliRunner) -> None:
+    # 0.1.0 nodules sent a red flag to a referral; today's red-flag-target wants an emergency outcome.
+    result = runner.invoke(app, ["diff", str(OLD / "nodules.yaml"), "nodules"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"protocol: warning: {OLD / 'nodules.yaml'} fails 1 rule check(s) of this tool (first: red-flag-target); "
+        "it is compared as written. See: protocol validate PATH"]
+    assert result.stdout.startswith("nodules 0.1.0 -> 0.2.0: ")

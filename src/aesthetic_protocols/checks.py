@@ -93,6 +93,16 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 )}
 
 
+# The rules without which the engine cannot walk a tree or show its text. An older version of a tree, written
+# before a newer clinical rule existed, is still compared (`diff`) and re-walked (`log replay`) if it passes
+# these; the other rules judge content, which is what those commands are there to show.
+WALKABLE_RULES = frozenset({
+    "unknown-start", "unknown-target", "unknown-variable", "input-bounds", "duplicate-option-key",
+    "duplicate-red-flag-key", "red-flag-key-collision", "record-field-duplicate", "record-field-bounds",
+    "record-field-choices", "record-field-default",
+})
+
+
 class _Finder:
     """Collects problems at the file position of a model path."""
 

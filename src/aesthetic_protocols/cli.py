@@ -314,14 +314,25 @@ def diff_command(
     """What changed in the guidance between two versions, node by node. Exit 0 same, 1 differs, 2 usage.
 
     For a git revision: `git show REV:protocols/ID.yaml > old.yaml`, then `protocol diff old.yaml ID`."""
-    from aesthetic_protocols.diff import diff_protocols, load_version
+    from aesthetic_protocols.diff import diff_protocols
     from aesthetic_protocols.report.diff import diff_json, diff_markdown, diff_text
 
     dirs, today = _dirs(protocols), date.today()
-    result = diff_protocols(load_version(old, dirs, today).protocol, load_version(new, dirs, today).protocol)
+    result = diff_protocols(_version(old, dirs, today).protocol, _version(new, dirs, today).protocol)
     render = {DiffFormat.text: diff_text, DiffFormat.markdown: diff_markdown, DiffFormat.json: diff_json}[fmt]
     typer.echo(render(result), nl=False)
     raise typer.Exit(EXIT_OK if result.same else EXIT_PROBLEMS)
+
+
+def _version(ref: str, dirs: list[Path], today: date) -> Any:
+    """A version to compare or replay on; a warning line if it fails rules beyond what the engine needs."""
+    from aesthetic_protocols.diff import load_version
+
+    loaded, problems = load_version(ref, dirs, today)
+    if problems:
+        typer.echo(f"protocol: warning: {loaded.source.path} fails {len(problems)} rule check(s) of this tool "
+                   f"(first: {problems[0].rule}); it is compared as written. See: protocol validate PATH", err=True)
+    return loaded
 
 
 # --- the chairside walk -----------------------------------------------------------------------------
@@ -476,7 +487,6 @@ def log_replay(
 ) -> None:
     """Re-walk past sessions' answers on another version: where each would now go elsewhere, and which
     instructions on its path changed. Exit 0 all same, 1 some diverge, 2 usage."""
-    from aesthetic_protocols.diff import load_version
     from aesthetic_protocols.replay import Versions, find_session, replay_all, replay_log
     from aesthetic_protocols.report.replay import replay_json, replay_table, replay_text
 
@@ -485,7 +495,7 @@ def log_replay(
     if every == (session is not None):
         raise UsageError("log replay takes either SESSION or --all")
     dirs = _dirs(protocols)
-    versions = Versions(load_version(against, dirs, date.today()), dirs, date.today())
+    versions = Versions(_version(against, dirs, date.today()), dirs, date.today())
     protocol = versions.against.protocol
     folder = _log_dir(log_dir)
     if session is not None:

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from aesthetic_protocols.errors import InvalidProtocol, Severity, UsageError
+from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
 from aesthetic_protocols.loader import Loaded, build, parse_source, resolve_id
 from aesthetic_protocols.model import PLACEHOLDER_RE, SEMVER_PATTERN, Protocol
 
@@ -361,13 +361,15 @@ def is_path(ref: str) -> bool:
     return "/" in ref or os.sep in ref or ref.endswith((".yaml", ".yml"))
 
 
-def load_version(ref: str, dirs: Sequence[Path], today: date) -> Loaded:
-    """A protocol version by id (on the search path) or by path; graph-checked, so it can be walked.
+def load_version(ref: str, dirs: Sequence[Path], today: date) -> tuple[Loaded, list[Problem]]:
+    """A protocol version by id (on the search path) or by path, fit for the engine to walk.
 
     A path's file name need not be the id (`git show REV:path > old.yaml` is how an old version is had).
-    UsageError for an unknown id or a missing file; InvalidProtocol (exit 1) for an invalid tree.
+    Only the rules the engine needs (`WALKABLE_RULES`) stop it: an old version written before a newer clinical
+    rule is still compared and re-walked; its other problems are returned for the caller to mention.
+    UsageError for an unknown id or a missing file; InvalidProtocol (exit 1) for a tree the engine cannot walk.
     """
-    from aesthetic_protocols.checks import check
+    from aesthetic_protocols.checks import WALKABLE_RULES, check
 
     if is_path(ref):
         path = Path(ref)
@@ -377,7 +379,8 @@ def load_version(ref: str, dirs: Sequence[Path], today: date) -> Loaded:
         path = resolve_id(ref, dirs).path
     source = parse_source(path, str(path))
     loaded = Loaded(build(source), source)
-    problems = check(loaded.protocol, source, today)
-    if any(p.severity is Severity.ERROR for p in problems):
-        raise InvalidProtocol(problems)
-    return loaded
+    problems = [p for p in check(loaded.protocol, source, today) if p.severity is Severity.ERROR]
+    blocking = [p for p in problems if p.rule in WALKABLE_RULES]
+    if blocking:
+        raise InvalidProtocol(blocking)
+    return loaded, problems

@@ -224,7 +224,7 @@ class Versions:
         if sha256 not in self._diffs:
             path = _file_with_sha(sha256, self.dirs)
             try:
-                walked = load_version(str(path), self.dirs, self.today) if path is not None else None
+                walked = load_version(str(path), self.dirs, self.today)[0] if path is not None else None
             except ProtocolsError:  # valid when walked, refused by today's checks: its wording is unknown
                 walked = None
             self._diffs[sha256] = diff_protocols(walked.protocol, self.against.protocol) if walked else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -76,9 +77,10 @@ class DrillPlainFace(PlainFace):
         self.drill_clock = clock
         self.words = banner(clock, scenario)
 
-    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool) -> None:
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
+              clock: Callable[[], datetime] | None = None) -> None:
         self._out(self.words)
-        super().intro(session, session_id, started, resumed)
+        super().intro(session, session_id, started, resumed, clock)
 
     def read(self, session: Session, now: datetime) -> Reading:
         return waits_pass(self.drill_clock, session, super().read(session, now))
