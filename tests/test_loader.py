@@ -118,10 +118,11 @@ INVALID_CASES: dict[str, list[str]] = {
     "date-text.yaml": [f"12:5: error[schema]: nodes.done.text: {TEXT_HINT}"],
     "missing-field.yaml": ["9:3: error[schema]: missing required field 'severity'"],
     "unknown-kind.yaml": [
-        "9:3: error[schema]: nodes.begin: unknown node kind; expected question, action, input, wait or outcome"
+        "10:11: error[schema]: nodes.begin.kind: unknown node kind; expected question, action, input, wait or outcome"
     ],
     "bad-slug-id.yaml": ["1:1: error[schema]: id: must be a slug: lower-case letters, digits and '-'"],
-    "number-node-id.yaml": ["14:3: error[schema]: nodes: keys must be text (quote a key YAML would read as a number)"],
+    "number-node-id.yaml": [
+        "14:3: error[schema]: nodes: keys must be text (quote a key YAML would read as a number or yes/no)"],
 }
 
 
@@ -317,6 +318,67 @@ def test_problem_messages_never_echo_values(case: str, write: Writer) -> None:
     for problem in problems:
         assert MARKER not in problem.message
         assert MARKER.lower() not in problem.message.lower()
+
+
+# --- issue 9: every missing field, impossible dates, kind at its value, key forms, no quadratic time --------
+
+
+def test_every_missing_field_is_named(write: Writer) -> None:
+    path = write("bare.yaml", "id: bare\n")
+    problems = shown(validate_path(path, TODAY, "bare.yaml"))
+    assert problems == [f"bare.yaml:1:1: error[schema]: missing required field '{name}'"
+                        for name in ("title", "version", "status", "start", "nodes")]
+
+
+def test_impossible_date_is_named_with_its_field(write: Writer) -> None:
+    path = write("date.yaml", patched("status: draft\n", "status: draft\nreview: {approved_on: 2026-02-30}\n"))
+    assert shown(validate_path(path, TODAY, "date.yaml")) == [
+        "date.yaml:5:10: error[schema]: review.approved_on: is not a real date (YYYY-MM-DD)"]
+
+
+def test_unknown_kind_is_located_at_its_value(write: Writer) -> None:
+    path = write("kind.yaml", patched("kind: action", "kind:   acton"))
+    assert shown(validate_path(path, TODAY, "kind.yaml"))[0].startswith(
+        "kind.yaml:10:13: error[schema]: nodes.begin.kind: unknown node kind; expected question, ")
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  begin:\n", "  Bad_Id:\n",
+     "9:3: error[schema]: nodes: a node id must be a slug: lower-case letters, digits and '-'"),
+    ("  R1: {", "  bad key!: {",
+     "6:3: error[schema]: references: a reference key must be letters, digits, '.', '_' or '-', "
+     "starting with a letter or digit"),
+    ("start: begin\n", "start: begin\nderived: {Dose: {variable: v, times: 1, unit: U}}\n",
+     "8:11: error[schema]: derived: a derived value's name must be a lower-case name (letters, digits, _)"),
+    ("id: demo\n", "id: demo\non: push\n", "2:1: error[schema]: protocol: keys must be text "
+     "(quote a key YAML would read as a number or yes/no)"),
+])
+def test_key_of_the_wrong_form_gets_its_own_message(old: str, new: str, expected: str, write: Writer) -> None:
+    path = write("keys.yaml", patched(old, new))
+    assert f"keys.yaml:{expected}" in shown(validate_path(path, TODAY, "keys.yaml"))
+
+
+def test_unknown_key_with_control_characters_is_not_echoed(write: Writer) -> None:
+    path = write("esc.yaml", patched("    next: done\n", '    next: done\n    "\\e]52;c;aGk=\\a": x\n'))
+    assert shown(validate_path(path, TODAY, "esc.yaml")) == [
+        "esc.yaml:14:5: error[schema]: unknown field (a name with other characters)"]
+
+
+@pytest.mark.parametrize("value", ["0x" + "f" * 4000, "1" * 5000, ":".join(["59"] * 200)])
+def test_a_number_too_long_is_named_at_its_field(value: str, write: Writer) -> None:
+    text = patched("kind: action\n", f"kind: input\n    variable: v\n    min: 1\n    max: {value}\n")
+    path = write("long.yaml", text)
+    assert shown(validate_path(path, TODAY, "long.yaml")) == [
+        "long.yaml:13:5: error[schema]: nodes.begin.max: is a number longer than 64 characters"]
+
+
+def test_a_1_mib_base_60_scalar_validates_in_under_2_seconds(write: Writer) -> None:
+    value = ":".join(["59"] * ((1024 * 1024 - len(BASE) - 100) // 3))
+    path = write("b60.yaml", patched("title: Demo", f"title: Demo\nnotes: {value}"))
+    started = time.perf_counter()
+    problems = shown(validate_path(path, TODAY, "b60.yaml"))
+    assert time.perf_counter() - started < 2.0
+    assert problems == ["b60.yaml:3:1: error[schema]: unknown field 'notes'"]
 
 
 # --- hypothesis: random valid trees load clean; a planted defect is found at its line ------------------
