@@ -74,11 +74,26 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
         if folder.exists() and not is_private(folder):
             return  # never leave pickles where someone else could swap them
         if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700)
-            os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; a folder we did not make is left as it is
+            _make_private_folders(folder)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
             pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, folder / f"{entry_key}.pickle")
     except OSError:
         return
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Make `folder` and each missing parent 0700: mkdir's mode is cut by the umask, and `parents=True` would
+    make the parents 0777 under umask 000. A folder that already exists is left as it is."""
+    missing: list[Path] = []
+    here = folder
+    while not os.path.lexists(here) and here.parent != here:
+        missing.append(here)
+        here = here.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: not ours to chmod
+        os.chmod(path, 0o700)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -51,6 +52,32 @@ class ProtocolGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    # typer turns a broken pipe met inside its own try into exit 1 ("problems found"); raised under another
+    # name it reaches `_guarded`, which gives the contract's 141.
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _reader_gone_passed_on():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _reader_gone_passed_on():
+            return super().invoke(ctx)
+
+
+class _ReaderGone(Exception):
+    """Our output's reader went away (EPIPE); not an OSError, so that typer does not map it to exit 1."""
+
+
+@contextlib.contextmanager
+def _reader_gone_passed_on() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError as exc:
+        raise _ReaderGone from exc
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's console exits 1 when its pipe breaks
+            raise _ReaderGone from exc
+        raise
+
 
 def _prepare(argv: list[str], commands: set[str] | frozenset[str]) -> list[str]:
     """Strip `--debug` (anywhere) and turn `protocol ID ...` into `protocol run ID ...`."""
@@ -65,11 +92,13 @@ def _prepare(argv: list[str], commands: set[str] | frozenset[str]) -> list[str]:
 def _guarded(action: Callable[[], int]) -> int:
     """Run a command; every expected problem becomes one line on stderr and its exit code."""
     try:
-        return action()
+        code = action()
+        sys.stdout.flush()  # output still buffered meets a closed pipe here, inside the guard
+        return code
     except KeyboardInterrupt:  # Ctrl-C before a walk began (a walk records its own interruption)
         typer.echo("protocol: interrupted", err=True)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
         # The reader went away (`protocol show ID | head`): stop quietly, as a pipe-killed tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
@@ -94,7 +123,7 @@ def _guarded(action: Callable[[], int]) -> int:
         return EXIT_INTERNAL
 
 
-app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=ProtocolGroup, add_completion=True, no_args_is_help=True,
                   pretty_exceptions_enable=False,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
 log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export.")
@@ -211,7 +240,7 @@ class ValidateFormat(StrEnum):
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; none = the whole search path.")] = None,
     fmt: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", metavar="", help="Warnings fail too (a flag: no value).")] = False,
     protocols: ProtocolDirs = None,
 ) -> None:
     """Check protocol files: schema, YAML hazards and graph rules. Exit 0 clean, 1 problems, 2 usage."""
@@ -318,7 +347,32 @@ def scenarios(
 
 # Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
 LogDir = Annotated[str | None, typer.Option("--log-dir", help="Session log folder (env AESTHETIC_PROTOCOLS_LOG_DIR).")]
-Plain = Annotated[bool, typer.Option("--plain", help="Plain mode: no colour, one line per prompt.")]
+Plain = Annotated[bool, typer.Option("--plain", metavar="", help="Plain mode: no colour, one line per prompt.")]
+Witness = Annotated[str | None, typer.Option(
+    "--witness", metavar="PATH",
+    help="Witness file outside the log folder (a share, a USB key): each close appends 'session head-hash' "
+         "(env AESTHETIC_PROTOCOLS_WITNESS).")]
+
+
+@contextlib.contextmanager
+def _witness_for_walk(option: str | None) -> Iterator[None]:
+    """`--witness` for this walk: the journal reads the one setting, the environment variable."""
+    from aesthetic_protocols.witness import WITNESS_ENV
+
+    if option is None:
+        yield
+        return
+    if not option:
+        raise UsageError("--witness needs a file path")
+    before = os.environ.get(WITNESS_ENV)
+    os.environ[WITNESS_ENV] = option
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[WITNESS_ENV]
+        else:
+            os.environ[WITNESS_ENV] = before
 
 
 def _log_dir(option: str | None) -> Path:
@@ -340,24 +394,29 @@ def run(
     protocol_id: Annotated[str, typer.Argument(metavar="ID")],
     log_dir: LogDir = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
-    practitioner: Annotated[str | None, typer.Option("--practitioner")] = None,
+    practitioner: Annotated[str | None, typer.Option(
+        "--practitioner", metavar="NAME",
+        help="Who is treating, as it should appear on the record (written to the log).")] = None,
     plain: Plain = False,
     protocols: ProtocolDirs = None,
+    witness: Witness = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
+    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
 
 
 def _walk_new(protocol_id: str, log_dir: str | None = None, patient: str | None = None,
-              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
+              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None,
+              witness: str | None = None) -> None:
     from aesthetic_protocols.chairside import start_walk
 
     loaded = _load(protocol_id, protocols)
-    _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
+    with _witness_for_walk(witness):
+        _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
 
 
 _RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
-               "--protocols": "protocols"}
+               "--protocols": "protocols", "--witness": "witness"}
 
 
 def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
@@ -392,14 +451,17 @@ def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
 def resume(
     session: Annotated[str, typer.Argument(metavar="SESSION", help="Session id or log path.")],
     log_dir: LogDir = None,
-    force: Annotated[bool, typer.Option("--force", help="Continue although the protocol changed (recorded).")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="",
+                                        help="Continue although the protocol changed (recorded).")] = False,
     plain: Plain = False,
     protocols: ProtocolDirs = None,
+    witness: Witness = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
     from aesthetic_protocols.chairside import resume_walk
 
-    _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
+    with _witness_for_walk(witness):
+        _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
 
 
 # --- session logs -----------------------------------------------------------------------------------
@@ -422,12 +484,17 @@ def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], An
 @log_app.command("list")
 def log_list(log_dir: LogDir = None) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
+    from aesthetic_protocols.errors import LogError
     from aesthetic_protocols.journal import read_events
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    try:  # not glob: it says nothing of a folder it cannot read, and "no session logs" would be untrue
+        names = sorted(os.listdir(folder)) if folder.is_dir() else []
+    except OSError as exc:
+        raise LogError(f"cannot read the log folder {folder}: {exc.strerror or exc}") from exc
+    for path in (folder / name for name in names if name.endswith(".jsonl")):
         events, verification = read_events(path)
         if events:
             row = session_summary(events)
@@ -448,22 +515,42 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir
     typer.echo(timeline_text(events), nl=False)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
+
+
+def _log_warnings(verification: Any) -> None:
+    for warning in verification.warnings:
+        typer.echo(f"protocol: warning: {warning}", err=True)
 
 
 @log_app.command("verify")
-def log_verify(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
-    """Check the hash chain and the close anchor. Exit 0 intact, 1 altered or torn (names the first bad line)."""
+def log_verify(
+    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    log_dir: LogDir = None,
+    head: Annotated[str | None, typer.Option(
+        "--head", metavar="HASH", help="The head hash kept elsewhere (printed on the record): the log must end there.")
+    ] = None,
+    witness: Witness = None,
+) -> None:
+    """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
+    Exit 0 intact, 1 altered or torn (names the first bad line)."""
     from aesthetic_protocols.chairside import find_log
     from aesthetic_protocols.journal import verify
+    from aesthetic_protocols.witness import configured
 
+    if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
+        raise UsageError("--head takes a sha256 head hash: 64 hexadecimal digits")
     path = find_log(session, _log_dir(log_dir))
     if not path.is_file():
         raise UsageError(f"no session log at {path}")
-    result = verify(path)
+    result = verify(path, head=head, witness=configured(witness))
+    _log_warnings(result)
     if result.ok:
-        typer.echo(f"{path}: intact, {result.count} events")
+        note = f" ({result.note})" if result.note else ""
+        typer.echo(f"{path}: intact, {result.count} events{note}")
         return
-    typer.echo(f"{path}:{result.first_bad_line}: altered: {result.reason}")
+    where = f"{path}:{result.first_bad_line}" if result.first_bad_line is not None else str(path)
+    typer.echo(f"{where}: altered: {result.reason}")
     raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -477,7 +564,7 @@ class ExportFormat(StrEnum):
 def log_export(
     session: Annotated[str, typer.Argument(metavar="SESSION")],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
-    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
+    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize", metavar="",
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
 ) -> None:
@@ -487,6 +574,7 @@ def log_export(
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
     render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
               ExportFormat.json: report.record_json}[fmt]
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
