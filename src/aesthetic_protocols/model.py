@@ -1,4 +1,4 @@
-"""The protocol file format (DESIGN.md 3b) as pydantic v2 models.
+"""The protocol file format (docs/protocol-format.md) as pydantic v2 models.
 
 Every model forbids unknown fields (a typo like `nxt:` is an error, not silently dropped) and every
 text field is a strict string, so YAML 1.1 retyping (`label: no` -> False, `version: 1.10` -> 1.1)
