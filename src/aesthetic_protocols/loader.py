@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
-from aesthetic_protocols.model import SLUG_RE, AnyNode, Protocol
+from aesthetic_protocols.model import MAGNITUDE, SLUG_RE, STEERING_RE, AnyNode, Protocol
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -361,6 +361,25 @@ def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = Fal
     return "".join(parts).lstrip(".") or "protocol"
 
 
+def _rule_and_message(source: Source, loc: Sequence[str | int], error: Any) -> tuple[str, str]:
+    """The rule id and message of one pydantic error: the text and magnitude rules have ids of their own."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    value = _value_at(source, loc)
+    if kind == "string_pattern_mismatch" and isinstance(value, str) and not (loc and loc[-1] == "[key]"):
+        steering = STEERING_RE.search(value)
+        if steering is not None:  # the code point only: it is no patient data, and the character itself is unsafe
+            return "text-control", (f"{_field_name(source, loc)}: holds a control character or a bidirectional "
+                                    f"override (U+{ord(steering.group()):04X}), which could change what a "
+                                    f"terminal shows")
+        if "\n" in value or "\t" in value:
+            return "text-control", f"{_field_name(source, loc)}: a one-line field holds a line break or a tab"
+    if kind == "magnitude" or (kind in ("less_than_equal", "greater_than_equal")
+                               and abs(ctx.get("le", ctx.get("ge", 0))) == MAGNITUDE):
+        reason = error["msg"] if kind == "magnitude" else f"beyond the limit of +-{MAGNITUDE:,}"
+        return "magnitude", f"{_field_name(source, loc)}: {reason}"
+    return "schema", _schema_message(source, loc, kind, error["msg"])
+
+
 def _schema_message(source: Source, loc: Sequence[str | int], kind: str, msg: str) -> str:
     if kind == "invalid_key" or (loc and loc[-1] == "[key]"):
         # A mapping key of the wrong type (YAML read it as a number or boolean) or form (`Bad_Id:`).
@@ -379,6 +398,8 @@ def _schema_message(source: Source, loc: Sequence[str | int], kind: str, msg: st
         return f"unknown field {shown_name(loc[-1])}" if loc else "unknown field"
     if kind == "missing":
         return f"missing required field '{loc[-1]}'" if loc else "missing required field"
+    if kind == "date_impossible":
+        return f"{_field_name(source, loc)}: {msg}"
     if kind == "union_tag_invalid":
         return f"{_field_name(source, loc)}.kind: unknown node kind; expected {_kinds_text()}"
     if kind == "union_tag_not_found":
@@ -400,13 +421,13 @@ def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
         line, column = source.where(loc)
         if kind == "union_tag_invalid":
             line, column = source.kinds.get(tuple(loc), (line, column))
-        message = _schema_message(source, loc, kind, error["msg"])
+        rule, message = _rule_and_message(source, loc, error)
         # Each member of a union reports the same place: say it once. Missing fields all stand at their
         # parent and are told apart by their names.
         key = (line, column, message if kind == "missing" else "")
         if key not in seen:
             seen.add(key)
-            problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
+            problems.append(Problem(source.path, line, column, Severity.ERROR, rule, message))
     return problems
 
 
