@@ -323,10 +323,18 @@ def graph(
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    scenarios: Annotated[bool, typer.Option("--scenarios", metavar="",
+                                            help="The schema of a scenario file (*.scenarios.yaml) instead.")] = False,
+) -> None:
     """JSON Schema of a protocol file (for editors' yaml-language-server and other checkers)."""
     from aesthetic_protocols.model import protocol_schema
 
+    if scenarios:
+        from aesthetic_protocols.scenarios import scenario_schema
+
+        typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+        return
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
 
 
