@@ -545,3 +545,89 @@ def test_random_duplicated_node_key_is_reported_at_the_second_one(data: dict[str
     assert check_text("".join(edited)) == [
         f"random-tree.yaml:{second}:3: error[duplicate-key]: duplicate key; first defined at line {first}"
     ]
+
+
+# --- fuzz: mutated bundled trees never crash, never take 2 s, and what validates also renders ----------------
+
+FUZZ_SOURCES = sorted([*(REPO / "protocols").glob("*.yaml"), *VALID.glob("*.yaml")])
+HOSTILE_TOKENS = [
+    ":".join(["59"] * 3000), "0x" + "f" * 5000, "1" * 5000, "9" * 70 + ".5", "2026-02-30", "2026-13-01 10:00:00",
+    "\x1b[2J\x1b]52;c;aGk=\x07", "\u202eevil", "&a x", "*a", "!!python/object/apply:os.system [x]", "!x y",
+    "[" * 300, "{", "? [a, b]", "<<: {}", "no", "~", "1e400", ".nan", "-.inf", "'", '"', "\t", "---", "%YAML 1.1",
+    ":", "- ", "null", "", "\x00", "\ufeff", "é", "x" * 5000, "1:10", "3.10", "True: x", "0o777", "-0",
+    "9223372036854775808", "1_000_000_000", "{a: *b}", "|\n  block\n", ">-\n x\n",
+]
+
+
+NUMBER_LINE = re.compile(r"^(\s*(?:- )?(?:min|max|times|max_input|minutes|decimals|max_length): ).*$", re.DOTALL)
+# Near the size limit: YAML 1.1 base-60 that took 50 s to build before (quadratic), and numbers too long to print.
+BIG_BASE_60 = ":".join(["59"] * 330_000)
+HOSTILE_NUMBERS = ["0x" + "f" * 4000, "1" * 5000, BIG_BASE_60, "1000001", "-1000001", "1e400", "99999999999999999999",
+                   "1e6", "0", "-1", "0.5", ".inf", "2026-01-01"]
+
+
+@st.composite
+def mutated_trees(draw: st.DrawFn) -> tuple[str, str]:
+    path = draw(st.sampled_from(FUZZ_SOURCES))
+    lines = path.read_text().splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["delete", "duplicate", "swap", "value", "insert", "truncate", "indent",
+                                     "number", "number", "number", "key"]))
+        i = draw(st.integers(0, len(lines) - 1))
+        numbers = [n for n, line in enumerate(lines) if NUMBER_LINE.match(line)]
+        if kind == "number" and numbers:  # the fields whose size the walker and the reports depend on
+            n = draw(st.sampled_from(numbers))
+            lines[n] = NUMBER_LINE.sub(lambda m: m.group(1) + draw(st.sampled_from(HOSTILE_NUMBERS)), lines[n])
+        elif kind == "key":  # an unknown key with a hostile name, where a key can stand
+            indent = len(lines[i]) - len(lines[i].lstrip(" "))
+            lines.insert(i, " " * indent + f'"{draw(st.sampled_from(HOSTILE_TOKENS))}": x\n')
+        elif kind == "delete" and len(lines) > 1:
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "value":
+            key, colon, _ = lines[i].partition(": ")
+            token = draw(st.sampled_from(HOSTILE_TOKENS))
+            lines[i] = f"{key}{colon or ': '}{token}\n"
+        elif kind == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(st.sampled_from(HOSTILE_TOKENS)) + lines[i][at:]
+        elif kind == "truncate":
+            lines = lines[: i + 1]
+        else:
+            lines[i] = " " * draw(st.integers(0, 9)) + lines[i].lstrip(" ")
+    return path.name, "".join(lines)
+
+
+def _renders(protocol: Any) -> None:
+    """What `show`, `graph` and the walker do with a tree that validates: none of it may crash."""
+    from aesthetic_protocols import report
+    from aesthetic_protocols.engine import Session
+
+    for render in (report.outline, report.markdown, report.mermaid, report.dot, report.protocol_json):
+        render(protocol)
+    session = Session(protocol)
+    for node in protocol.nodes.values():
+        for text in (node.title, node.text or "", node.headline or ""):
+            session.render(text)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(case=mutated_trees())
+def test_fuzz_mutated_bundled_trees_never_crash_or_stall(case: tuple[str, str]) -> None:
+    name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        started = time.perf_counter()
+        problems = validate_path(path, TODAY, name)  # anything raised here would be exit 70
+        elapsed = time.perf_counter() - started
+        assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"
+        for problem in problems:
+            assert PROBLEM_LINE.match(str(problem)), str(problem)
+            assert "\x1b" not in problem.message and "\u202e" not in problem.message
+        if not name.endswith(".scenarios.yaml") and not any(p.severity == "error" for p in problems):
+            _renders(load_file(path, name).protocol)
