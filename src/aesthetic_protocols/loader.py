@@ -237,9 +237,14 @@ class _Builder:
                 continue
             frame = stack[-1]
             container, here, key = frame
+            # Below _POSITION_DEPTH no protocol field lives, and copying ever longer paths would make deep
+            # nesting cost time quadratic in its depth: `here` is None there and nothing is recorded.
             if container.__class__ is list:
-                child: PathKey = (*here, len(container))
-                positions[child] = (mark.line + 1, mark.column + 1)
+                child: PathKey | None = None
+                if here is not None:
+                    path: PathKey = (*here, len(container))
+                    positions[path] = (mark.line + 1, mark.column + 1)
+                    child = path if len(path) < _POSITION_DEPTH else None
                 container.append(value)
                 if tag == "":
                     stack.append([value, child, _NO_KEY])
@@ -248,29 +253,36 @@ class _Builder:
                     raise self.reject(mark, "yaml-key", "mapping keys must be plain text")
                 if tag == _MERGE_TAG:
                     raise self.reject(mark, "yaml-merge", "merge keys (<<) are not allowed")
-                child = (*here, value)
                 try:
                     duplicate = value in container
                 except TypeError:
                     raise self.reject(mark, "yaml-key", "unhashable key") from None
-                if duplicate:
-                    first = positions.get(child, (0, 0))[0]
-                    raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
-                positions[child] = (mark.line + 1, mark.column + 1)
+                if here is not None:
+                    child = (*here, value)
+                    if duplicate:
+                        first = positions.get(child, (0, 0))[0]
+                        raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
+                    positions[child] = (mark.line + 1, mark.column + 1)
+                elif duplicate:
+                    raise self.reject(mark, "duplicate-key", "duplicate key")
                 frame[2] = value
             else:
                 container[key] = value
                 frame[2] = _NO_KEY
-                if key == "kind":  # an unknown kind is reported at its value, not at the node
-                    self.kinds[here] = (mark.line + 1, mark.column + 1)
-                if tag == "":  # only a collection needs its path: it will hold positions of its own
-                    stack.append([value, (*here, key), _NO_KEY])
+                if here is not None:
+                    if key == "kind":  # an unknown kind is reported at its value, not at the node
+                        self.kinds[here] = (mark.line + 1, mark.column + 1)
+                    if tag == "":  # only a collection needs its path: it will hold positions of its own
+                        stack.append([value, (*here, key) if len(here) < _POSITION_DEPTH - 1 else None, _NO_KEY])
+                elif tag == "":
+                    stack.append([value, None, _NO_KEY])
         if documents == 0 or root is None:
             raise self.reject(None, "yaml-empty", "file is empty")
         return root
 
 
 _NO_KEY = object()
+_POSITION_DEPTH = 16  # the deepest protocol field is 7 levels down (nodes.x.fields[0].choices[0].label)
 
 
 def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES,
