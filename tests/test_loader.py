@@ -365,6 +365,15 @@ def test_unknown_key_with_control_characters_is_not_echoed(write: Writer) -> Non
         "esc.yaml:14:5: error[schema]: unknown field (a name with other characters)"]
 
 
+def test_a_path_through_a_hostile_key_is_not_echoed(write: Writer) -> None:
+    path = write("key.yaml", patched("  begin:\n    kind: action\n    title: Begin\n",
+                                     '  "x\\e[2Jy":\n    kind: action\n    title: 7\n'))
+    messages = [p.message for p in validate_path(path, TODAY, "key.yaml")]
+    assert "nodes.(name with other characters).title: must be text (quote it: YAML reads yes/no/on/off as " \
+           "booleans and 1.10 as a number)" in messages
+    assert not any("\x1b" in message for message in messages)
+
+
 @pytest.mark.parametrize("value", ["0x" + "f" * 4000, "1" * 5000, ":".join(["59"] * 200)])
 def test_a_number_too_long_is_named_at_its_field(value: str, write: Writer) -> None:
     text = patched("kind: action\n", f"kind: input\n    variable: v\n    min: 1\n    max: {value}\n")

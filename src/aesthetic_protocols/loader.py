@@ -349,6 +349,13 @@ def shown_name(name: object) -> str:
     return f"'{text}'" if _SHOWN_NAME.fullmatch(text) else "(a name with other characters)"
 
 
+def _path_part(part: object) -> str:
+    """A key as part of a field path: a key that is not a plain name (a node id holding an escape sequence)
+    is not repeated, so a message never carries what could steer the terminal it is printed on."""
+    text = str(part)
+    return text if _SHOWN_NAME.fullmatch(text) else "(name with other characters)"
+
+
 def _value_at(source: Source, loc: Sequence[str | int]) -> Any:
     here: Any = source.data
     for part in loc:
@@ -367,9 +374,9 @@ def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = Fal
         present, child = _child(here, part)
         if present:
             here = child
-            parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+            parts.append(f"[{part}]" if isinstance(part, int) else f".{_path_part(part)}")
         elif named_last and index == len(loc) - 1 and isinstance(part, str):
-            parts.append(f".{part}")  # the missing or unknown field itself
+            parts.append(f".{_path_part(part)}")  # the missing or unknown field itself
     return "".join(parts).lstrip(".") or "protocol"
 
 
