@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols import __version__
-from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.journal import is_private  # the one ownership check, shared with the logs
+from aesthetic_protocols.errors import LogError, Problem
+from aesthetic_protocols.journal import _make_private_dir, is_private  # the one way to make and check privacy
 from aesthetic_protocols.loader import Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
@@ -74,26 +74,12 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
         if folder.exists() and not is_private(folder):
             return  # never leave pickles where someone else could swap them
         if not folder.exists():
-            _make_private_folders(folder)
+            # Parents too, each 0700 whatever the umask (mkdir(parents=True) would leave them 0777 under 000).
+            _make_private_dir(folder)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         with os.fdopen(handle, "wb") as out:
             pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, folder / f"{entry_key}.pickle")
-    except OSError:
+    except (OSError, LogError):
         return
 
-
-def _make_private_folders(folder: Path) -> None:
-    """Make `folder` and each missing parent 0700: mkdir's mode is cut by the umask, and `parents=True` would
-    make the parents 0777 under umask 000. A folder that already exists is left as it is."""
-    missing: list[Path] = []
-    here = folder
-    while not os.path.lexists(here) and here.parent != here:
-        missing.append(here)
-        here = here.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            continue  # made meanwhile by someone else: not ours to chmod
-        os.chmod(path, 0o700)
