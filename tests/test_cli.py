@@ -458,11 +458,14 @@ def test_a_bug_during_the_walk_is_recorded_as_an_interruption(runner: CliRunner,
 # --- issue 9: outside anchors, exit 141, unreadable log folders, help -------------------------------------
 
 
-def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     witness = tmp_path / "usb" / "witness.txt"
     witness.parent.mkdir()
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")  # what --witness sets for its run is undone after
     result = runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\nn\n")
     assert result.exit_code == 0, result.output
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")
     log = logs(tmp_path)[0]
     head = events_of(log)[-1]["hash"]
     assert witness.read_text() == f"{log.stem} {head}\n"

@@ -356,31 +356,24 @@ def scenarios(
 # Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
 LogDir = Annotated[str | None, typer.Option("--log-dir", help="Session log folder (env AESTHETIC_PROTOCOLS_LOG_DIR).")]
 Plain = Annotated[bool, typer.Option("--plain", metavar="", help="Plain mode: no colour, one line per prompt.")]
-Witness = Annotated[str | None, typer.Option(
-    "--witness", metavar="PATH",
-    help="Witness file outside the log folder (a share, a USB key): each close appends 'session head-hash' "
-         "(env AESTHETIC_PROTOCOLS_WITNESS).")]
 
 
-@contextlib.contextmanager
-def _witness_for_walk(option: str | None) -> Iterator[None]:
-    """`--witness` for this walk: the journal reads the one setting, the environment variable."""
+def _use_witness(option: str | None) -> str | None:
+    """`--witness PATH` stands for $AESTHETIC_PROTOCOLS_WITNESS in this run: the one setting the journal reads
+    when it closes a log (so the walk's own code needs no new argument)."""
     from aesthetic_protocols.witness import WITNESS_ENV
 
-    if option is None:
-        yield
-        return
-    if not option:
-        raise UsageError("--witness needs a file path")
-    before = os.environ.get(WITNESS_ENV)
-    os.environ[WITNESS_ENV] = option
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[WITNESS_ENV]
-        else:
-            os.environ[WITNESS_ENV] = before
+    if option is not None:
+        if not option:
+            raise typer.BadParameter("needs a file path")
+        os.environ[WITNESS_ENV] = option
+    return option
+
+
+Witness = Annotated[str | None, typer.Option(
+    "--witness", metavar="PATH", callback=_use_witness,
+    help="Witness file outside the log folder (a share, a USB key): each close appends 'session head-hash' "
+         "(env AESTHETIC_PROTOCOLS_WITNESS).")]
 
 
 def _log_dir(option: str | None) -> Path:
@@ -410,21 +403,19 @@ def run(
     witness: Witness = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
+    _walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
 
 
 def _walk_new(protocol_id: str, log_dir: str | None = None, patient: str | None = None,
-              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None,
-              witness: str | None = None) -> None:
+              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
     from aesthetic_protocols.chairside import start_walk
 
     loaded = _load(protocol_id, protocols)
-    with _witness_for_walk(witness):
-        _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
+    _ended(start_walk(loaded, _log_dir(log_dir), patient, practitioner, plain))
 
 
 _RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
-               "--protocols": "protocols", "--witness": "witness"}
+               "--protocols": "protocols"}
 
 
 def _fast_run_options(args: list[str]) -> dict[str, Any] | None:
@@ -468,8 +459,7 @@ def resume(
     """Continue an interrupted session from its log, appending to the same log."""
     from aesthetic_protocols.chairside import resume_walk
 
-    with _witness_for_walk(witness):
-        _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
+    _ended(resume_walk(session, _log_dir(log_dir), _dirs(protocols), force, plain, date.today()))
 
 
 # --- session logs -----------------------------------------------------------------------------------
@@ -538,7 +528,9 @@ def log_verify(
     head: Annotated[str | None, typer.Option(
         "--head", metavar="HASH", help="The head hash kept elsewhere (printed on the record): the log must end there.")
     ] = None,
-    witness: Witness = None,
+    witness: Annotated[str | None, typer.Option(
+        "--witness", metavar="PATH", help="The witness file to check against (env AESTHETIC_PROTOCOLS_WITNESS).")
+    ] = None,
 ) -> None:
     """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
     Exit 0 intact, 1 altered or torn (names the first bad line)."""
