@@ -337,6 +337,11 @@ def test_impossible_date_is_named_with_its_field(write: Writer) -> None:
         "date.yaml:5:10: error[schema]: review.approved_on: is not a real date (YYYY-MM-DD)"]
 
 
+def test_an_impossible_date_where_text_belongs_gets_the_text_hint(write: Writer) -> None:
+    path = write("date.yaml", patched("title: Demo", "title: 2026-02-30"))
+    assert shown(validate_path(path, TODAY, "date.yaml")) == [f"date.yaml:2:1: error[schema]: title: {TEXT_HINT}"]
+
+
 def test_unknown_kind_is_located_at_its_value(write: Writer) -> None:
     path = write("kind.yaml", patched("kind: action", "kind:   acton"))
     assert shown(validate_path(path, TODAY, "kind.yaml"))[0].startswith(

@@ -411,7 +411,7 @@ def _schema_message(source: Source, loc: Sequence[str | int], kind: str, msg: st
             return f"{where}: a key is too long"
         return f"{where}: keys must be text (quote a key YAML would read as a number or yes/no)"
     value = _value_at(source, loc)
-    if isinstance(value, Unreadable) and kind not in ("extra_forbidden", "missing"):
+    if isinstance(value, Unreadable) and kind not in ("extra_forbidden", "missing", "string_type"):
         return f"{_field_name(source, loc)}: {value.message()}"
     if kind == "extra_forbidden":
         return f"unknown field {shown_name(loc[-1])}" if loc else "unknown field"
