@@ -1141,6 +1141,23 @@ def test_property_truncation_with_the_head_rewritten_or_deleted_is_found_by_the_
 
 
 @fast
+@given(events=answer_events, extra=st.integers(1, 3))
+def test_property_events_appended_with_the_head_deleted_are_found_by_the_witness(
+    events: list[tuple[str, dict[str, Any]]], extra: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, head, witness = witnessed_log(Path(tmp), events, False)
+        forged = [{"event": "answer", "node": "x", "answer": str(i)} for i in range(extra)]
+        path.write_bytes(b"".join(chained_after(lines_of(path), *forged)))
+        path.with_name(f"{SID}.head").unlink()
+        assert verify(path).ok  # alone, it looks like a walk that stopped without closing
+        result = verify(path, witness=witness)
+        assert (result.ok, result.reason) == (
+            False, "its close anchor is missing, yet the witness records a close (deleted)")
+        assert not verify(path, head=head).ok
+
+
+@fast
 @given(events=answer_events, ends=st.booleans(), data=st.data())
 def test_property_an_edit_rechained_with_the_head_rewritten_is_found_by_the_outside_anchors(
     events: list[tuple[str, dict[str, Any]]], ends: bool, data: st.DataObject

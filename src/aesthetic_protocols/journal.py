@@ -461,6 +461,9 @@ def _verification(
         known = witnesses.heads(witness, path.stem)
         if not known and anchor is not None:
             problem = None, f"the witness {witness} holds no entry for this session (closed without it?)"
+        elif known and anchor is None:
+            # A close writes the anchor before the witness: a witnessed session without one lost it since.
+            problem = None, "its close anchor is missing, yet the witness records a close (deleted)"
         else:
             # The witness is written after the anchor: a walk still open (no anchor, or an open one) may be
             # past the witnessed head; a closed log ends at it.
