@@ -1142,14 +1142,20 @@ def test_property_truncation_with_the_head_rewritten_or_deleted_is_found_by_the_
 
 @fast
 @given(events=answer_events, extra=st.integers(1, 3))
-def test_property_events_appended_with_the_head_deleted_are_found_by_the_witness(
+def test_property_events_appended_with_the_head_rewritten_or_deleted_are_found_by_the_witness(
     events: list[tuple[str, dict[str, Any]]], extra: int
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path, head, witness = witnessed_log(Path(tmp), events, False)
         forged = [{"event": "answer", "node": "x", "answer": str(i)} for i in range(extra)]
         path.write_bytes(b"".join(chained_after(lines_of(path), *forged)))
-        path.with_name(f"{SID}.head").unlink()
+        head_file = path.with_name(f"{SID}.head")
+        write_head(path, lines_of(path))  # first the anchor rewritten to the new end: only outside anchors tell
+        assert verify(path).ok
+        assert verify(path, witness=witness).reason == (
+            f"line {len(lines_of(path)) - extra + 1}: {extra} event(s) after the head hash the witness records "
+            "(appended)")
+        head_file.unlink()  # then deleted
         assert verify(path).ok  # alone, it looks like a walk that stopped without closing
         result = verify(path, witness=witness)
         assert (result.ok, result.reason) == (
