@@ -3,9 +3,12 @@
 Each line is the canonical JSON of one event: `seq` (0, 1, ...), `ts` (UTC), `session`, `event`, `prev`
 (hash of the previous line or null), the caller's fields, and `hash` (sha256 of the canonical JSON of
 the line without `hash`). The chain finds edits, deletions and reordering; the newest lines cut off
-the end are found by the close anchor `<session>.head` written beside the log.
+the end, and lines added after a close, are found by the close anchor `<session>.head` written beside the
+log (marked open while a resumed walk appends). A head hash kept outside the log folder (`verify(head=)`,
+or the witness file each close appends to: see `witness`) finds what rewriting the anchor too would hide.
 
-The journal does not know what events mean, and never imports the UI.
+The journal knows one thing of what events mean: an `outcome` ends a walk, so nothing may follow it. It
+never imports the UI.
 """
 
 from __future__ import annotations
@@ -407,7 +410,12 @@ def _read_anchor(path: Path) -> _Anchor | str | None:
 
 def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None, str] | None:
     """The valid events against the close anchor, if there is one: None or (bad line, reason)."""
-    anchor = _read_anchor(path)
+    return _anchor_problem(path, events, _read_anchor(path))
+
+
+def _anchor_problem(
+    path: Path, events: list[dict[str, Any]], anchor: _Anchor | str | None
+) -> tuple[int | None, str] | None:
     if anchor is None:
         return None
     if isinstance(anchor, str):
@@ -453,7 +461,7 @@ def _verification(
     if scan.bad_line is not None:
         return scan.events, Verification(False, len(scan.events), scan.bad_line, scan.reason, warnings)
     anchor = _read_anchor(path)
-    problem = _check_anchor(path, scan.events)
+    problem = _anchor_problem(path, scan.events, anchor)
     may_continue = anchor is None or (isinstance(anchor, _Anchor) and anchor.open)
     if problem is None and witness is not None:
         from aesthetic_protocols import witness as witnesses
