@@ -192,16 +192,20 @@ class _Builder:
 
     def build(self, text: str) -> Any:
         scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
         positions, plain = self.positions, self.plain
         # Each open collection is [container, its path, pending key (mappings only)].
         stack: list[list[Any]] = []
         root: Any = None
         documents = 0
         event: Any
-        for event in yaml.parse(text, Loader=_SafeLoader):
+        seq_end, map_end, stream_end = yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.StreamEndEvent
+        max_depth = self.max_depth
+        loader = _SafeLoader(text)
+        next_event = loader.get_event  # driven directly: no generator between the parser and this loop
+        while True:
+            event = next_event()
             kind = event.__class__
-            if kind in ends:
+            if kind is seq_end or kind is map_end:
                 stack.pop()
                 continue
             if kind is scalar_event or kind is mapping_start or kind is sequence_start:
@@ -216,8 +220,8 @@ class _Builder:
                     else:
                         tag, value = plain.get(event.value) or self.scalar(event)
                 else:
-                    if len(stack) >= self.max_depth:
-                        raise self.reject(mark, "yaml-depth", f"nesting deeper than {self.max_depth} levels")
+                    if len(stack) >= max_depth:
+                        raise self.reject(mark, "yaml-depth", f"nesting deeper than {max_depth} levels")
                     tag, value = "", {} if kind is mapping_start else []
             elif kind is yaml.AliasEvent:
                 raise self.reject(event.start_mark, "yaml-alias", "aliases (*name) are not allowed in protocols")
@@ -226,8 +230,10 @@ class _Builder:
                 if documents > 1:
                     raise self.reject(event.start_mark, "yaml-documents", "a protocol file holds one document")
                 continue
+            elif kind is stream_end:
+                break
             else:
-                continue  # stream and document ends
+                continue  # document ends and the stream's start
             if not stack:
                 if kind is not mapping_start:
                     raise self.reject(mark, "yaml-not-mapping", "a protocol file is a mapping of fields")
