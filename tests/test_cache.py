@@ -81,3 +81,17 @@ def test_a_cache_folder_of_another_user_is_ignored(cached: Path, tmp_path: Path,
     assert cache.get(entry.stem) is not None
     monkeypatch.setattr(os, "getuid", lambda: cached.stat().st_uid + 1)
     assert cache.get(entry.stem) is None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_missing_parents_are_made_0700_under_umask_000(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "a" / "b" / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    tree = tmp_path / "every-kind.yaml"
+    tree.write_bytes(FIXTURE.read_bytes())
+    old = os.umask(0)
+    try:
+        checks.load_valid(tree, TODAY)
+    finally:
+        os.umask(old)
+    assert [oct(p.stat().st_mode & 0o777) for p in (folder, folder.parent, folder.parent.parent)] == ["0o700"] * 3

@@ -467,3 +467,116 @@ def test_a_bug_during_the_walk_is_recorded_as_an_interruption(runner: CliRunner,
     assert result.exit_code == 70
     assert events_of(logs(tmp_path)[0])[-1] == {**events_of(logs(tmp_path)[0])[-1], "event": "interrupted",
                                                 "node": "begin", "reason": "internal error"}
+
+
+# --- issue 9: outside anchors, exit 141, unreadable log folders, help -------------------------------------
+
+
+def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    witness = tmp_path / "usb" / "witness.txt"
+    witness.parent.mkdir()
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")  # what --witness sets for its run is undone after
+    result = runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\nn\n")
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")
+    log = logs(tmp_path)[0]
+    head = events_of(log)[-1]["hash"]
+    assert witness.read_text() == f"{log.stem} {head}\n"
+    ok = runner.invoke(app, ["log", "verify", log.stem, "--witness", str(witness), "--head", head])
+    assert (ok.exit_code, ok.stdout) == (0, f"{log}: intact, 4 events\n")
+    # The newest line cut off and .head rewritten to match: the chain is consistent, the witness is not.
+    lines = log.read_text().splitlines(keepends=True)[:-1]
+    log.write_text("".join(lines))
+    last = json.loads(lines[-1])
+    log.with_suffix(".head").write_bytes(journal.canonical({"session": log.stem, "seq": last["seq"],
+                                                            "hash": last["hash"]}) + b"\n")
+    assert runner.invoke(app, ["log", "verify", log.stem]).exit_code == 0
+    bad = runner.invoke(app, ["log", "verify", log.stem], env={"AESTHETIC_PROTOCOLS_WITNESS": str(witness)})
+    assert (bad.exit_code, bad.stdout) == (
+        1, f"{log}:4: altered: the head hash the witness records is not in the log (truncated or rewritten)\n")
+    given = runner.invoke(app, ["log", "verify", log.stem, "--head", head])
+    assert given.exit_code == 1 and "the head hash given is not in the log" in given.stdout
+
+
+def test_verify_head_must_be_a_hash(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nn\n")
+    result = runner.invoke(app, ["log", "verify", logs(tmp_path)[0].stem, "--head", "abc"])
+    assert (result.exit_code, result.stderr) == (
+        2, "protocol: --head takes a sha256 head hash: 64 hexadecimal digits\n")
+
+
+def test_verify_of_a_malformed_anchor_names_no_line(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nn\n")
+    log = logs(tmp_path)[0]
+    log.with_suffix(".head").write_text("{not json")
+    result = runner.invoke(app, ["log", "verify", log.stem])
+    assert (result.exit_code, result.stdout) == (1, f"{log}: altered: its close anchor is malformed\n")
+
+
+def test_verify_warns_when_the_clock_went_backwards(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nn\n")
+    log = logs(tmp_path)[0]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    lines[1]["ts"] = "2000-01-01T00:00:00.000Z"  # line 2 before line 1
+    prev = None
+    out = []
+    for record in lines:
+        record["prev"] = prev
+        record["hash"] = journal._hash(record)
+        prev = record["hash"]
+        out.append(journal.canonical(record) + b"\n")
+    log.write_bytes(b"".join(out))
+    log.with_suffix(".head").unlink()
+    result = runner.invoke(app, ["log", "verify", log.stem])
+    assert result.exit_code == 0
+    assert result.stderr == "protocol: warning: line 2: its time is before line 1's (the clock went backwards)\n"
+
+
+def test_log_list_of_an_unreadable_folder_is_an_error(runner: CliRunner, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    folder = tmp_path / "logs"
+    folder.mkdir(mode=0o700)
+    real = os.listdir
+
+    def unreadable(path: Any) -> list[str]:  # as for a folder without read permission (root reads any)
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "listdir", unreadable)
+    result = runner.invoke(app, ["log", "list"])
+    assert result.exit_code == 1
+    assert result.stderr == f"protocol: cannot read the log folder {folder}: Permission denied\n"
+
+
+@pytest.mark.parametrize("args", [["list"], ["show", "ptosis"], ["help"], ["--help"], ["log", "--help"],
+                                  ["graph", "ptosis"], ["schema"], ["version"]])
+def test_every_command_whose_reader_goes_away_exits_141(args: list[str], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte (`protocol list | true`)
+    env = {**os.environ, "AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "aesthetic_protocols", *args], stdout=write,
+                          stderr=subprocess.PIPE, env=env, timeout=60, check=False)
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+def test_flags_say_they_take_no_value_and_every_run_option_has_help(runner: CliRunner) -> None:
+    validate_help = runner.invoke(app, ["validate", "--help"]).stdout
+    strict = next(line for line in validate_help.splitlines() if "--strict" in line)
+    assert "<bool>" not in strict and "no value" in strict
+    run_help = runner.invoke(app, ["run", "--help"]).stdout
+    practitioner = next(line for line in run_help.splitlines() if "--practitioner" in line)
+    assert "NAME" in practitioner and "Who is treating" in practitioner
+
+
+def test_shell_completion_is_offered(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--show-completion", "bash"], env={"SHELL": "/bin/bash"})
+    assert result.exit_code == 0 and "COMPLETE=complete_bash" in result.stdout

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aesthetic_protocols import journal
+from aesthetic_protocols import durable, journal
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
@@ -355,9 +355,8 @@ def test_sync_failure_is_fatal_and_never_retried(log_dir: Path, monkeypatch: pyt
     with pytest.raises(NotRecorded, match="step NOT recorded"):
         j.append("answer", node="c", answer="n")
     j.close()
-    after = j.path.read_bytes()
-    # The failed line may have reached the page cache; nothing after it, and the earlier lines intact.
-    assert after.startswith(before) and after.count(b"\n") <= 3
+    # The failed line is cut back off: "NOT recorded" is true, and a resume never replays it.
+    assert j.path.read_bytes() == before
     assert not (log_dir / f"{SID}.head").exists()  # no anchor for a log whose end is uncertain
 
 
@@ -806,7 +805,9 @@ field_values = st.one_of(
     st.lists(st.one_of(st.text(max_size=10), st.integers()), max_size=3),
 )
 event_lists = st.lists(
-    st.tuples(st.text(min_size=1, max_size=12), st.dictionaries(field_names, field_values, max_size=4)),
+    # Not "outcome": it ends a walk, and anything after it is an alteration (tested on its own below).
+    st.tuples(st.text(min_size=1, max_size=12).filter(lambda e: e != "outcome"),
+              st.dictionaries(field_names, field_values, max_size=4)),
     min_size=1,
     max_size=6,
 )
@@ -899,3 +900,307 @@ def test_kill_9_keeps_every_acknowledged_event(log_dir: Path) -> None:
     j.append("recovered")
     j.close()
     assert verify(path).ok
+
+
+# --- issue 9: what verify finds beyond the chain ------------------------------------------------------
+
+
+def anchor_of(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.with_name(f"{path.stem}.head").read_bytes())
+    return loaded
+
+
+def chained_after(lines: list[bytes], *events: dict[str, Any]) -> list[bytes]:
+    """Forged events correctly chained after the last line (what an editor with the format can do)."""
+    out = list(lines)
+    for fields in events:
+        last = json.loads(out[-1])
+        record = {"seq": last["seq"] + 1, "ts": last["ts"], "session": last["session"], "prev": last["hash"],
+                  **fields}
+        out.append(forge(record))
+    return out
+
+
+def rechained(lines: list[bytes], start: int) -> list[bytes]:
+    """Lines from `start` on re-hashed into a consistent chain after an edit."""
+    out = list(lines[:start])
+    for line in lines[start:]:
+        record = json.loads(line)
+        record["prev"] = json.loads(out[-1])["hash"] if out else None
+        out.append(forge(record))
+    return out
+
+
+def write_head(path: Path, lines: list[bytes], **extra: Any) -> None:
+    last = json.loads(lines[-1])
+    path.with_name(f"{path.stem}.head").write_bytes(
+        canonical({"session": last["session"], "seq": last["seq"], "hash": last["hash"], **extra}) + b"\n")
+
+
+def test_events_appended_after_the_close_are_found_with_the_head_untouched(log_dir: Path) -> None:
+    path = write_session(log_dir, 6)
+    path.write_bytes(b"".join(chained_after(lines_of(path), {"event": "answer", "node": "x", "answer": "y"},
+                                            {"event": "outcome", "node": "resolved"})))
+    result = verify(path)
+    assert (result.ok, result.first_bad_line, result.reason) == (
+        False, 7, "line 7: 2 event(s) after the close anchor (appended after the log was closed)")
+
+
+def test_an_event_after_the_outcome_is_found(log_dir: Path) -> None:
+    j = Journal.create(log_dir, SID, clock=ticking_clock())
+    j.append("start")
+    j.append("outcome", node="resolved")
+    path = path_of(j)
+    os.close(j._fd or -1)  # no close: no anchor to compare with
+    j._fd = None
+    path.write_bytes(b"".join(chained_after(lines_of(path), {"event": "note", "node": "n", "text": "later"})))
+    result = verify(path)
+    assert (result.ok, result.first_bad_line, result.reason) == (
+        False, 3, "line 3: an event after the outcome (appended)")
+
+
+def test_a_session_that_differs_from_the_file_name_is_found(log_dir: Path) -> None:
+    path = write_session(log_dir, 3)
+    other = log_dir / "20261127T000000Z-other-0000.jsonl"
+    path.rename(other)
+    path.with_name(f"{SID}.head").rename(other.with_name(f"{other.stem}.head"))
+    result = verify(other)
+    assert (result.ok, result.first_bad_line, result.reason) == (
+        False, 1, "line 1: session differs from the file name")
+
+
+def test_a_head_naming_another_session_is_found(log_dir: Path) -> None:
+    path = write_session(log_dir, 3)
+    head = path.with_name(f"{SID}.head")
+    head.write_bytes(head.read_bytes().replace(SID.encode(), b"20261127T000000Z-other-0000"))
+    result = verify(path)
+    assert (result.ok, result.reason) == (False, "its close anchor belongs to another session")
+
+
+def test_an_empty_log_is_not_intact(log_dir: Path) -> None:
+    Journal.create(log_dir, SID).close()
+    result = verify(log_dir / f"{SID}.jsonl")
+    assert (result.ok, result.first_bad_line, result.reason) == (False, 1, "line 1: the log holds no events")
+
+
+def test_a_resumed_walk_marks_its_anchor_open_until_it_closes(log_dir: Path) -> None:
+    path = write_session(log_dir, 4)
+    j, _, _ = resume(path)
+    assert anchor_of(path)["open"] is True and anchor_of(path)["seq"] == 3
+    j.append("resumed", node="n")
+    j.append("answer", node="n", answer="y")
+    live = verify(path)  # a walk in progress (or one killed before closing) is not an alteration
+    assert (live.ok, live.count) == (True, 6)
+    assert live.note == "not closed: a walk in progress, or one that stopped without closing"
+    j.close()
+    assert "open" not in anchor_of(path) and anchor_of(path)["seq"] == 5
+    assert verify(path) == journal.Verification(True, 6, None, None)
+
+
+def test_a_clock_going_backwards_is_a_warning(log_dir: Path) -> None:
+    times = iter([datetime(2026, 11, 27, 12, 0, s, tzinfo=UTC) for s in (1, 5, 3, 9)])
+    j = Journal.create(log_dir, SID, clock=lambda: next(times))
+    for name in ("start", "answer", "answer", "answer"):
+        j.append(name)
+    j.close()
+    result = verify(path_of(j))
+    assert result.ok
+    assert result.warnings == ("line 3: its time is before line 2's (the clock went backwards)",)
+
+
+def test_a_line_being_written_is_not_called_altered(log_dir: Path) -> None:
+    import threading
+
+    path = write_session(log_dir, 3, close=False)
+    j, _, _ = resume(path)
+    whole = j.append("answer", node="n", answer="y")
+    data = path.read_bytes()
+    line = canonical(whole) + b"\n"
+    path.write_bytes(data[: -len(line)] + line[:10])  # the reader arrives mid-write...
+
+    def finish() -> None:
+        path.write_bytes(data)  # ...and the write completes a moment later
+
+    timer = threading.Timer(0.005, finish)
+    timer.start()
+    try:
+        result = verify(path)
+    finally:
+        timer.join()
+        j.close()
+    assert result.ok and result.count == 4
+
+
+def test_a_set_aside_on_a_full_disk_leaves_no_empty_side_file(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_session(log_dir, 3, close=False)
+    with path.open("ab") as f:
+        f.write(b'{"seq":3,')
+
+    def full(fd: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(durable, "_write_all", full)  # the side file is written through the platform layer
+    with pytest.raises(NotRecorded, match="torn last line NOT set aside"):
+        resume(path)
+    assert not list(log_dir.glob("*.torn-*"))
+
+
+def test_a_write_that_fails_is_cut_back_off(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal.create(log_dir, SID)
+    j.append("start")
+    before = j.path.read_bytes()
+
+    def half_then_full(fd: int, data: bytes) -> None:
+        os.write(fd, data[:7])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(journal, "_write_all", half_then_full)
+    with pytest.raises(NotRecorded, match="step NOT recorded: ENOSPC"):
+        j.append("answer", node="a", answer="y")
+    j.close()
+    assert j.path.read_bytes() == before
+
+
+def test_head_given_on_the_command_line(log_dir: Path) -> None:
+    path = write_session(log_dir, 5)
+    lines = lines_of(path)
+    last, earlier = json.loads(lines[-1])["hash"], json.loads(lines[2])["hash"]
+    assert verify(path, head=last).ok
+    later = verify(path, head=earlier)
+    assert (later.ok, later.first_bad_line, later.reason) == (
+        False, 4, "line 4: 2 event(s) after the head hash given (appended)")
+    unknown = verify(path, head="0" * 64)
+    assert (unknown.ok, unknown.first_bad_line, unknown.reason) == (
+        False, 6, "the head hash given is not in the log (truncated or rewritten)")
+
+
+# --- tamper properties over random logs: the local checks, and the outside anchors (--head, the witness) --
+
+answer_events = st.lists(st.tuples(st.sampled_from(["answer", "note", "back", "wait-started"]),
+                                   st.dictionaries(st.sampled_from(["node", "answer", "text"]),
+                                                   st.text(max_size=8), max_size=3)),
+                         min_size=1, max_size=8)
+
+
+def closed_log(directory: Path, events: list[tuple[str, dict[str, Any]]], ends: bool,
+               witness: Path | None = None, session: str = SID, protocol: str = "p") -> tuple[Path, str]:
+    """A random closed log (ending in an outcome when `ends`), its witness written; returns (path, head)."""
+    if witness is not None:
+        os.environ["AESTHETIC_PROTOCOLS_WITNESS"] = str(witness)
+    try:
+        j = Journal.create(directory, session, clock=ticking_clock())
+        j.append("start", protocol=protocol, version="1.0.0")
+        for name, fields in events:
+            j.append(name, **fields)
+        if ends:
+            j.append("outcome", node="resolved")
+        head = j.head
+        j.close()
+    finally:
+        os.environ.pop("AESTHETIC_PROTOCOLS_WITNESS", None)
+    assert head is not None
+    return path_of(j), head
+
+
+def witnessed_log(folder: Path, events: list[tuple[str, dict[str, Any]]], ends: bool) -> tuple[Path, str, Path]:
+    witness = folder / "witness"
+    path, head = closed_log(folder / "logs", events, ends, witness)
+    return path, head, witness
+
+
+@fast
+@given(events=answer_events, ends=st.booleans(), extra=st.integers(1, 3))
+def test_property_appended_events_are_found_without_any_outside_anchor(
+    events: list[tuple[str, dict[str, Any]]], ends: bool, extra: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = closed_log(Path(tmp), events, ends)
+        n = len(lines_of(path))
+        forged = [{"event": "answer", "node": "x", "answer": str(i)} for i in range(extra)]
+        path.write_bytes(b"".join(chained_after(lines_of(path), *forged)))
+        result = verify(path)
+        assert not result.ok and result.first_bad_line == n + 1
+
+
+@fast
+@given(events=answer_events, ends=st.booleans(), data=st.data())
+def test_property_truncation_with_the_head_rewritten_or_deleted_is_found_by_the_outside_anchors(
+    events: list[tuple[str, dict[str, Any]]], ends: bool, data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, head, witness = witnessed_log(Path(tmp), events, ends)
+        lines = lines_of(path)
+        keep = data.draw(st.integers(1, len(lines) - 1), label="keep")
+        path.write_bytes(b"".join(lines[:keep]))
+        if data.draw(st.booleans(), label="delete head"):
+            path.with_name(f"{SID}.head").unlink()
+        else:
+            write_head(path, lines[:keep])
+        assert not verify(path, witness=witness).ok
+        assert not verify(path, head=head).ok
+
+
+@fast
+@given(events=answer_events, extra=st.integers(1, 3))
+def test_property_events_appended_with_the_head_rewritten_or_deleted_are_found_by_the_witness(
+    events: list[tuple[str, dict[str, Any]]], extra: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, head, witness = witnessed_log(Path(tmp), events, False)
+        forged = [{"event": "answer", "node": "x", "answer": str(i)} for i in range(extra)]
+        path.write_bytes(b"".join(chained_after(lines_of(path), *forged)))
+        head_file = path.with_name(f"{SID}.head")
+        write_head(path, lines_of(path))  # first the anchor rewritten to the new end: only outside anchors tell
+        assert verify(path).ok
+        assert verify(path, witness=witness).reason == (
+            f"line {len(lines_of(path)) - extra + 1}: {extra} event(s) after the head hash the witness records "
+            "(appended)")
+        head_file.unlink()  # then deleted
+        assert verify(path).ok  # alone, it looks like a walk that stopped without closing
+        result = verify(path, witness=witness)
+        assert (result.ok, result.reason) == (
+            False, "its close anchor is missing, yet the witness records a close (deleted)")
+        assert not verify(path, head=head).ok
+
+
+@fast
+@given(events=answer_events, ends=st.booleans(), data=st.data())
+def test_property_an_edit_rechained_with_the_head_rewritten_is_found_by_the_outside_anchors(
+    events: list[tuple[str, dict[str, Any]]], ends: bool, data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path, head, witness = witnessed_log(Path(tmp), events, ends)
+        lines = lines_of(path)
+        index = data.draw(st.integers(1, len(lines) - 1), label="edited line")
+        record = json.loads(lines[index])
+        record["forged"] = True
+        lines[index] = forge(record)
+        lines = rechained(lines, index + 1)
+        path.write_bytes(b"".join(lines))
+        write_head(path, lines)
+        assert verify(path).ok  # the chain and the rewritten .head agree: only an outside anchor can tell
+        result = verify(path, witness=witness)
+        assert not result.ok and result.reason == "the head hash the witness records is not in the log " \
+                                                  "(truncated or rewritten)"
+        assert not verify(path, head=head).ok
+
+
+@fast
+@given(mine=answer_events, theirs=answer_events, rewrite_session=st.booleans())
+def test_property_another_sessions_log_and_head_copied_in_are_found(
+    mine: list[tuple[str, dict[str, Any]]], theirs: list[tuple[str, dict[str, Any]]], rewrite_session: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        witness = folder / "witness"
+        path, _ = closed_log(folder / "logs", mine, True, witness)
+        other, _ = closed_log(folder / "logs", theirs, True, witness, session="20261127T000000Z-other-0000",
+                              protocol="q")
+        lines = lines_of(other)
+        if rewrite_session:  # and, going further, re-chained under this session's name
+            lines = rechained([line.replace(other.stem.encode(), SID.encode()) for line in lines], 0)
+        path.write_bytes(b"".join(lines))
+        write_head(path, lines)
+        assert not verify(path, witness=witness).ok
+        if not rewrite_session:
+            assert not verify(path).ok  # the session field names the other file

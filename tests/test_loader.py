@@ -118,10 +118,12 @@ INVALID_CASES: dict[str, list[str]] = {
     "date-text.yaml": [f"12:5: error[schema]: nodes.done.text: {TEXT_HINT}"],
     "missing-field.yaml": ["9:3: error[schema]: missing required field 'severity'"],
     "unknown-kind.yaml": [
-        "9:3: error[schema]: nodes.begin: unknown node kind; expected question, action, input, wait or outcome"
+        "10:11: error[schema]: nodes.begin.kind: unknown node kind; "
+        "expected question, action, input, wait, record or outcome"
     ],
     "bad-slug-id.yaml": ["1:1: error[schema]: id: must be a slug: lower-case letters, digits and '-'"],
-    "number-node-id.yaml": ["14:3: error[schema]: nodes: keys must be text (quote a key YAML would read as a number)"],
+    "number-node-id.yaml": [
+        "14:3: error[schema]: nodes: keys must be text (quote a key YAML would read as a number or yes/no)"],
 }
 
 
@@ -319,6 +321,81 @@ def test_problem_messages_never_echo_values(case: str, write: Writer) -> None:
         assert MARKER.lower() not in problem.message.lower()
 
 
+# --- issue 9: every missing field, impossible dates, kind at its value, key forms, no quadratic time --------
+
+
+def test_every_missing_field_is_named(write: Writer) -> None:
+    path = write("bare.yaml", "id: bare\n")
+    problems = shown(validate_path(path, TODAY, "bare.yaml"))
+    assert problems == [f"bare.yaml:1:1: error[schema]: missing required field '{name}'"
+                        for name in ("title", "version", "status", "start", "nodes")]
+
+
+def test_impossible_date_is_named_with_its_field(write: Writer) -> None:
+    path = write("date.yaml", patched("status: draft\n", "status: draft\nreview: {approved_on: 2026-02-30}\n"))
+    assert shown(validate_path(path, TODAY, "date.yaml")) == [
+        "date.yaml:5:10: error[schema]: review.approved_on: is not a real date (YYYY-MM-DD)"]
+
+
+def test_an_impossible_date_where_text_belongs_gets_the_text_hint(write: Writer) -> None:
+    path = write("date.yaml", patched("title: Demo", "title: 2026-02-30"))
+    assert shown(validate_path(path, TODAY, "date.yaml")) == [f"date.yaml:2:1: error[schema]: title: {TEXT_HINT}"]
+
+
+def test_unknown_kind_is_located_at_its_value(write: Writer) -> None:
+    path = write("kind.yaml", patched("kind: action", "kind:   acton"))
+    assert shown(validate_path(path, TODAY, "kind.yaml"))[0].startswith(
+        "kind.yaml:10:13: error[schema]: nodes.begin.kind: unknown node kind; expected question, ")
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  begin:\n", "  Bad_Id:\n",
+     "9:3: error[schema]: nodes: a node id must be a slug: lower-case letters, digits and '-'"),
+    ("  R1: {", "  bad key!: {",
+     "6:3: error[schema]: references: a reference key must be letters, digits, '.', '_' or '-', "
+     "starting with a letter or digit"),
+    ("start: begin\n", "start: begin\nderived: {Dose: {variable: v, times: 1, unit: U}}\n",
+     "8:11: error[schema]: derived: a derived value's name must be a lower-case name (letters, digits, _)"),
+    ("id: demo\n", "id: demo\non: push\n", "2:1: error[schema]: protocol: keys must be text "
+     "(quote a key YAML would read as a number or yes/no)"),
+])
+def test_key_of_the_wrong_form_gets_its_own_message(old: str, new: str, expected: str, write: Writer) -> None:
+    path = write("keys.yaml", patched(old, new))
+    assert f"keys.yaml:{expected}" in shown(validate_path(path, TODAY, "keys.yaml"))
+
+
+def test_unknown_key_with_control_characters_is_not_echoed(write: Writer) -> None:
+    path = write("esc.yaml", patched("    next: done\n", '    next: done\n    "\\e]52;c;aGk=\\a": x\n'))
+    assert shown(validate_path(path, TODAY, "esc.yaml")) == [
+        "esc.yaml:14:5: error[schema]: unknown field (a name with other characters)"]
+
+
+def test_a_path_through_a_hostile_key_is_not_echoed(write: Writer) -> None:
+    path = write("key.yaml", patched("  begin:\n    kind: action\n    title: Begin\n",
+                                     '  "x\\e[2Jy":\n    kind: action\n    title: 7\n'))
+    messages = [p.message for p in validate_path(path, TODAY, "key.yaml")]
+    assert "nodes.(name with other characters).title: must be text (quote it: YAML reads yes/no/on/off as " \
+           "booleans and 1.10 as a number)" in messages
+    assert not any("\x1b" in message for message in messages)
+
+
+@pytest.mark.parametrize("value", ["0x" + "f" * 4000, "1" * 5000, ":".join(["59"] * 200)])
+def test_a_number_too_long_is_named_at_its_field(value: str, write: Writer) -> None:
+    text = patched("kind: action\n", f"kind: input\n    variable: v\n    min: 1\n    max: {value}\n")
+    path = write("long.yaml", text)
+    assert shown(validate_path(path, TODAY, "long.yaml")) == [
+        "long.yaml:13:5: error[schema]: nodes.begin.max: is a number longer than 64 characters"]
+
+
+def test_a_1_mib_base_60_scalar_validates_in_under_2_seconds(write: Writer) -> None:
+    value = ":".join(["59"] * ((1024 * 1024 - len(BASE) - 100) // 3))
+    path = write("b60.yaml", patched("title: Demo", f"title: Demo\nnotes: {value}"))
+    started = time.perf_counter()
+    problems = shown(validate_path(path, TODAY, "b60.yaml"))
+    assert time.perf_counter() - started < 2.0
+    assert problems == ["b60.yaml:3:1: error[schema]: unknown field 'notes'"]
+
+
 # --- hypothesis: random valid trees load clean; a planted defect is found at its line ------------------
 
 ID_RE = r"[a-z0-9][a-z0-9-]{0,11}"  # at most 12 characters: the planted MISSING id can never be drawn
@@ -482,3 +559,89 @@ def test_random_duplicated_node_key_is_reported_at_the_second_one(data: dict[str
     assert check_text("".join(edited)) == [
         f"random-tree.yaml:{second}:3: error[duplicate-key]: duplicate key; first defined at line {first}"
     ]
+
+
+# --- fuzz: mutated bundled trees never crash, never take 2 s, and what validates also renders ----------------
+
+FUZZ_SOURCES = sorted([*(REPO / "protocols").glob("*.yaml"), *VALID.glob("*.yaml")])
+HOSTILE_TOKENS = [
+    ":".join(["59"] * 3000), "0x" + "f" * 5000, "1" * 5000, "9" * 70 + ".5", "2026-02-30", "2026-13-01 10:00:00",
+    "\x1b[2J\x1b]52;c;aGk=\x07", "\u202eevil", "&a x", "*a", "!!python/object/apply:os.system [x]", "!x y",
+    "[" * 300, "{", "? [a, b]", "<<: {}", "no", "~", "1e400", ".nan", "-.inf", "'", '"', "\t", "---", "%YAML 1.1",
+    ":", "- ", "null", "", "\x00", "\ufeff", "é", "x" * 5000, "1:10", "3.10", "True: x", "0o777", "-0",
+    "9223372036854775808", "1_000_000_000", "{a: *b}", "|\n  block\n", ">-\n x\n",
+]
+
+
+NUMBER_LINE = re.compile(r"^(\s*(?:- )?(?:min|max|times|max_input|minutes|decimals|max_length): ).*$", re.DOTALL)
+# Near the size limit: YAML 1.1 base-60 that took 50 s to build before (quadratic), and numbers too long to print.
+BIG_BASE_60 = ":".join(["59"] * 330_000)
+HOSTILE_NUMBERS = ["0x" + "f" * 4000, "1" * 5000, BIG_BASE_60, "1000001", "-1000001", "1e400", "99999999999999999999",
+                   "1e6", "0", "-1", "0.5", ".inf", "2026-01-01"]
+
+
+@st.composite
+def mutated_trees(draw: st.DrawFn) -> tuple[str, str]:
+    path = draw(st.sampled_from(FUZZ_SOURCES))
+    lines = path.read_text().splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["delete", "duplicate", "swap", "value", "insert", "truncate", "indent",
+                                     "number", "number", "number", "key"]))
+        i = draw(st.integers(0, len(lines) - 1))
+        numbers = [n for n, line in enumerate(lines) if NUMBER_LINE.match(line)]
+        if kind == "number" and numbers:  # the fields whose size the walker and the reports depend on
+            n = draw(st.sampled_from(numbers))
+            lines[n] = NUMBER_LINE.sub(lambda m: m.group(1) + draw(st.sampled_from(HOSTILE_NUMBERS)), lines[n])
+        elif kind == "key":  # an unknown key with a hostile name, where a key can stand
+            indent = len(lines[i]) - len(lines[i].lstrip(" "))
+            lines.insert(i, " " * indent + f'"{draw(st.sampled_from(HOSTILE_TOKENS))}": x\n')
+        elif kind == "delete" and len(lines) > 1:
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "value":
+            key, colon, _ = lines[i].partition(": ")
+            token = draw(st.sampled_from(HOSTILE_TOKENS))
+            lines[i] = f"{key}{colon or ': '}{token}\n"
+        elif kind == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(st.sampled_from(HOSTILE_TOKENS)) + lines[i][at:]
+        elif kind == "truncate":
+            lines = lines[: i + 1]
+        else:
+            lines[i] = " " * draw(st.integers(0, 9)) + lines[i].lstrip(" ")
+    return path.name, "".join(lines)
+
+
+def _renders(protocol: Any) -> None:
+    """What `show`, `graph` and the walker do with a tree that validates: none of it may crash."""
+    from aesthetic_protocols import report
+    from aesthetic_protocols.engine import Session
+
+    for render in (report.outline, report.markdown, report.mermaid, report.dot, report.protocol_json):
+        render(protocol)
+    session = Session(protocol)
+    for node in protocol.nodes.values():
+        for text in (node.title, node.text or "", node.headline or ""):
+            session.render(text)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(case=mutated_trees())
+def test_fuzz_mutated_bundled_trees_never_crash_or_stall(case: tuple[str, str]) -> None:
+    name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        started = time.perf_counter()
+        problems = validate_path(path, TODAY, name)  # anything raised here would be exit 70
+        elapsed = time.perf_counter() - started
+        assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"
+        for problem in problems:
+            assert PROBLEM_LINE.match(str(problem)), str(problem)
+            assert "\x1b" not in problem.message and "\u202e" not in problem.message
+        if not name.endswith(".scenarios.yaml") and not any(p.severity == "error" for p in problems):
+            _renders(load_file(path, name).protocol)

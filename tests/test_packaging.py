@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TREES = ("vascular-occlusion", "ptosis", "nodules", "pre-treatment-check")
 
@@ -21,6 +23,7 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
         assert f"aesthetic_protocols/protocols/{tree}.yaml" in names
         assert f"aesthetic_protocols/protocols/{tree}.scenarios.yaml" in names
     assert "aesthetic_protocols/protocols/protocol.schema.json" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # license = "MIT" ships its text
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     # Import from the unpacked wheel, ahead of the editable install, and ask where the trees are.
@@ -42,3 +45,38 @@ def test_pre_commit_hook_runs_validate() -> None:
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "protocol-validate" and hook["entry"].startswith("protocol validate")
+
+
+@pytest.mark.parametrize(("path", "checked"), [
+    ("protocols/ptosis.yaml", True),
+    ("protocols/ptosis.scenarios.yaml", True),
+    ("clinic/protocols/lip/vascular-occlusion.yml", True),
+    (".github/workflows/ci.yml", False),
+    (".pre-commit-config.yaml", False),
+    ("docker-compose.yaml", False),
+    ("protocols/README.md", False),
+])
+def test_pre_commit_hook_checks_only_protocol_files(path: str, checked: bool) -> None:
+    import re
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    exclude = hook.get("exclude", "^$")
+    # pre-commit's own test: `files` searched, `exclude` searched, on the repository-relative path.
+    assert (bool(re.search(hook["files"], path)) and not re.search(exclude, path)) is checked
+
+
+def test_the_license_is_mit_for_the_contributors() -> None:
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License\n\nCopyright (c) 2026 aesthetic-protocols contributors\n")
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    # The format and the rules are documented here (docs/); nothing cites a design file that is not shipped.
+    pattern = __import__("re").compile(r"DESIGN\.md|DESIGN section|\.\./shared|FACTS\.md")
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True)
+    offenders = [name for name in tracked.stdout.splitlines()
+                 if (ROOT / name).is_file() and name != "tests/test_packaging.py"
+                 and pattern.search((ROOT / name).read_text(errors="replace"))]
+    assert offenders == []

@@ -191,7 +191,7 @@ def test_all_sessions_as_a_table_and_json(runner: CliRunner, tmp_path: Path) -> 
     sessions = [walk(runner, answers) for answers in (SARAH, NITRO, NECROSIS)]
     drills = tmp_path / "logs" / "drills"
     drills.mkdir(mode=0o700)
-    shutil.copy(tmp_path / "logs" / f"{sessions[1]}.jsonl", drills / "drill.jsonl")
+    shutil.copy(tmp_path / "logs" / f"{sessions[1]}.jsonl", drills / f"{sessions[1]}.jsonl")  # its own name
     new = edited(tmp_path, remove_nitroglycerin)
     code, lines = replay(runner, "--all", "--against", new)
     assert code == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from aesthetic_protocols import report
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.report.graph import flowchart
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid" / "every-kind.yaml"
 
@@ -28,12 +30,13 @@ def test_mermaid_is_exact(protocol: Protocol) -> None:
         '    n0["Stop and prepare"]',
         '    n1{"What do you see?"}',
         '    n2[/"Areas affected (areas: 1..4 areas)"/]',
-        '    n3[["Resolved (resolved)"]]',
+        '    n3("Resolved (resolved)")',
         '    n4["Treat"]',
         '    n5(["Reassess in 60 minutes (60 min)"])',
         '    n6{"Resolved?"}',
-        '    n7[["Refer (refer)"]]',
-        '    n8[["Emergency referral (emergency)"]]',
+        '    n7{{"Refer (refer)"}}',
+        '    n8>"Emergency referral (emergency)"]',
+        '    rf(("any step (red flags)"))',
         "    n0 --> n1",
         '    n1 -->|"y: Blanching"| n2',
         '    n1 -->|"n: Neither"| n3',
@@ -43,10 +46,17 @@ def test_mermaid_is_exact(protocol: Protocol) -> None:
         '    n6 -->|"y: Yes"| n3',
         '    n6 -->|"n: No"| n4',
         '    n6 -->|"r: Refer"| n7',
-        '    rf(("any step"))',
         '    rf -.->|"v: Vision change"| n8',
-        "    classDef outcome stroke-width:3px",
-        "    class n3,n7,n8 outcome",
+        "    classDef resolved fill:#dcfce7,stroke:#15803d,stroke-width:2px,color:#111",
+        "    classDef followup fill:#dbeafe,stroke:#1d4ed8,stroke-width:2px,color:#111",
+        "    classDef refer fill:#ffedd5,stroke:#c2410c,stroke-width:2px,color:#111",
+        "    classDef emergency fill:#fee2e2,stroke:#b91c1c,stroke-width:2px,color:#111",
+        "    classDef redflags fill:#fff,stroke:#b91c1c,stroke-width:2px,color:#b91c1c",
+        "    class n3 resolved",
+        "    class n7 refer",
+        "    class n8 emergency",
+        "    class rf redflags",
+        "    linkStyle 9 stroke:#b91c1c,stroke-width:2px,color:#b91c1c",
     ]
 
 
@@ -54,14 +64,105 @@ def test_dot_escapes_quotes_and_marks_red_flags(protocol: Protocol) -> None:
     changed = protocol.model_copy(update={"id": 'say "hi"'})
     text = report.dot(changed)
     assert text.splitlines()[0] == 'digraph "say \\"hi\\"" {'
-    assert '    "any step" -> "emergency" [style=dashed, color=red, label="v: Vision change"];' in text.splitlines()
+    assert ('    "any step" -> "emergency" [label="v: Vision change", style=dashed, color="#b91c1c", '
+            'fontcolor="#b91c1c"];') in text.splitlines()
     assert '    "areas" [label="Areas affected\\n(areas: 1..4 areas)", shape=parallelogram];' in text.splitlines()
 
 
 def test_mermaid_escapes_quotes(protocol: Protocol) -> None:
     node = protocol.nodes["begin"].model_copy(update={"title": 'Say "stop"'})
     changed = protocol.model_copy(update={"nodes": {**protocol.nodes, "begin": node}})
-    assert '    n0["Say #quot;stop#quot;"]' in report.mermaid(changed).splitlines()
+    assert '    n0["Say #34;stop#34;"]' in report.mermaid(changed).splitlines()
+
+
+# --- issue 9: one graph model, severity by shape and colour, red flags red, labels escaped, one font ---------
+
+HOSTILE = 'A<br>B <script>x</script> #quot; "q" & `m` |p| {c} [d] \x1b[2J \u202eevil\nmore'
+
+
+def _with_title(protocol: Protocol, node_id: str, title: str) -> Protocol:
+    # Built around validation on purpose: an old or foreign file is not trusted by the renderers either.
+    node = protocol.nodes[node_id].model_copy(update={"title": title})
+    return protocol.model_copy(update={"nodes": {**protocol.nodes, node_id: node}})
+
+
+def test_both_renderers_draw_the_one_graph_model(protocol: Protocol) -> None:
+    chart = flowchart(protocol)
+    assert [n.id for n in chart.nodes] == [*report.node_order(protocol), "any step"]
+    assert [(e.source, e.target) for e in chart.edges if e.red_flag] == [("any step", "emergency")]
+    mermaid_edges = [line for line in report.mermaid(protocol).splitlines() if "-->" in line or "-.->" in line]
+    dot_edges = [line for line in report.dot(protocol).splitlines() if " -> " in line]
+    assert len(mermaid_edges) == len(dot_edges) == len(chart.edges) == 10
+
+
+def test_each_severity_has_its_own_shape_and_colour_in_both(protocol: Protocol) -> None:
+    dot_lines = report.dot(protocol).splitlines()
+    assert '    "fine" [label="Resolved\\n(resolved)", shape=box, style="rounded,filled", fillcolor="#dcfce7", ' \
+           'color="#15803d"];' in dot_lines
+    assert '    "refer" [label="Refer\\n(refer)", shape=hexagon, style=filled, fillcolor="#ffedd5", ' \
+           'color="#c2410c"];' in dot_lines
+    assert '    "emergency" [label="Emergency referral\\n(emergency)", shape=doubleoctagon, style=filled, ' \
+           'penwidth=2, fillcolor="#fee2e2", color="#b91c1c"];' in dot_lines
+    outcomes = [line for line in dot_lines if "(resolved)" in line or "(refer)" in line or "(emergency)" in line]
+    assert len({line.split("shape=")[1].split(",")[0] for line in outcomes}) == 3
+
+
+def test_red_flag_edges_are_red_in_both(protocol: Protocol) -> None:
+    mermaid_lines = report.mermaid(protocol).splitlines()
+    index = [i for i, line in enumerate(line for line in mermaid_lines if "-->" in line or "-.->" in line)
+             if "-.->" in line]
+    assert index == [9] and "    linkStyle 9 stroke:#b91c1c,stroke-width:2px,color:#b91c1c" in mermaid_lines
+    assert [line for line in report.dot(protocol).splitlines() if "style=dashed" in line] == [
+        '    "any step" -> "emergency" [label="v: Vision change", style=dashed, color="#b91c1c", '
+        'fontcolor="#b91c1c"];']
+
+
+def test_mermaid_labels_are_escaped(protocol: Protocol) -> None:
+    line = report.mermaid(_with_title(protocol, "begin", HOSTILE)).splitlines()[1]
+    assert line == ('    n0["A#60;br#62;B #60;script#62;x#60;/script#62; #35;quot; #34;q#34; #38; #96;m#96; '
+                    '#124;p#124; #123;c#125; #91;d#93; \ufffd#91;2J \ufffdevil more"]')
+
+
+def test_dot_labels_are_escaped(protocol: Protocol) -> None:
+    text = report.dot(_with_title(protocol, "begin", HOSTILE + " \\N"))
+    assert '    "begin" [label="A<br>B <script>x</script> #quot; \\"q\\" & `m` |p| {c} [d] \ufffd[2J \ufffdevil more ' \
+           '\\\\N", shape=box];' in text.splitlines()
+    assert "\x1b" not in text and "\u202e" not in text
+
+
+def test_dot_uses_one_font_for_graph_nodes_and_edges(protocol: Protocol) -> None:
+    lines = report.dot(protocol).splitlines()
+    fonts = {line.split("fontname=")[1].split('"')[1] for line in lines if "fontname=" in line}
+    assert fonts == {"Helvetica"}
+    assert {line.split("[")[0].strip() for line in lines if "fontname=" in line} == {"graph", "node", "edge"}
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz")
+@pytest.mark.parametrize("tree", ["vascular-occlusion", "ptosis", "nodules", "pre-treatment-check"])
+def test_graphviz_keeps_edge_labels_of_the_bundled_trees_apart(tree: str) -> None:
+    import subprocess
+
+    from aesthetic_protocols.loader import bundled_dir
+
+    source = report.dot(load_file(bundled_dir() / f"{tree}.yaml").protocol)
+    laid = subprocess.run(["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True)
+    gap = 4  # points of clear space around each label
+    boxes = []
+    for edge in json.loads(laid.stdout).get("edges", []):
+        size, lines = 14.0, []
+        for draw in edge.get("_ldraw_", []):
+            if draw["op"] == "F":
+                size = draw["size"]
+            elif draw["op"] == "T":
+                x, y = draw["pt"]
+                left = {"c": x - draw["width"] / 2, "l": x, "r": x - draw["width"]}[draw.get("align", "c")]
+                lines.append((left, y - size / 4, left + draw["width"], y + size * 0.8))
+        if lines:  # one box per label, over all its lines
+            boxes.append((min(b[0] for b in lines) - gap, min(b[1] for b in lines) - gap,
+                          max(b[2] for b in lines) + gap, max(b[3] for b in lines) + gap))
+    clashes = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])]
+    assert clashes == []
 
 
 def test_outline_lists_every_node_with_its_sources(protocol: Protocol) -> None:

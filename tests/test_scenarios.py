@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
@@ -12,6 +14,7 @@ from aesthetic_protocols.scenarios import Scenario, load_scenarios, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "valid" / "every-kind.yaml"
+BUNDLED = ROOT / "protocols"
 
 
 @pytest.fixture()
@@ -123,3 +126,46 @@ def test_a_time_target_off_the_scenario_path_fails(protocol: Protocol) -> None:
     on_path = Scenario.model_validate({"name": "case", "answers": ["", "n"], "outcome": "fine",
                                        "targets": [{"node": "fine", "within_minutes": 15}]})
     assert run_scenario(protocol, on_path).passed
+
+
+# --- issue 9: the scenario files' own schema ---------------------------------------------------------------
+
+SCHEMA_MODELINE = "# yaml-language-server: $schema=scenario.schema.json"
+
+
+def test_the_committed_scenario_schema_is_current() -> None:
+    from aesthetic_protocols.scenarios import scenario_schema
+
+    committed = json.loads((BUNDLED / "scenario.schema.json").read_text())
+    assert committed == scenario_schema(), "run: protocol schema --scenarios > protocols/scenario.schema.json"
+    assert committed["title"] == "aesthetic-protocols scenario file"
+
+
+def test_protocol_schema_scenarios_prints_it() -> None:
+    result = CliRunner().invoke(app, ["schema", "--scenarios"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == json.loads(
+        (BUNDLED / "scenario.schema.json").read_text())
+
+
+@pytest.mark.parametrize("path", sorted(BUNDLED.glob("*.scenarios.yaml")), ids=lambda p: p.name)
+def test_every_bundled_scenario_file_passes_the_schema_and_may_carry_its_modeline(path: Path) -> None:
+    import jsonschema
+
+    first = path.read_text().splitlines()[0]
+    # The modeline arrives with another branch; until then a file may start without it.
+    assert first == SCHEMA_MODELINE or not first.startswith("# yaml-language-server")
+    schema = json.loads((BUNDLED / "scenario.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text()))
+
+
+def test_the_scenario_schema_refuses_what_the_tool_refuses() -> None:
+    import jsonschema
+
+    schema = json.loads((BUNDLED / "scenario.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {"protocol": "ptosis", "scenarios": [{"name": "a", "answers": ["", 2], "outcome": "done"}]}
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({**good, "extra": 1}, {**good, "scenarios": []},
+                {**good, "scenarios": [{"name": "Bad Name", "answers": [], "outcome": "done"}]},
+                {**good, "scenarios": [{"name": "a", "answers": [], "outcome": "done", "severity": "mild"}]}):
+        assert list(validator.iter_errors(bad)), bad

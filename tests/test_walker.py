@@ -107,6 +107,22 @@ def test_resume_records_the_outcome_the_last_answer_reached(tmp_path: Path) -> N
     assert interrupted_sessions(tmp_path) == []
 
 
+def test_a_signal_while_the_outcome_is_recorded_adds_nothing_after_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    real_append = Journal.append
+
+    def append_then_sigterm(self: Journal, event: str, **fields: Any) -> dict[str, Any]:
+        record = real_append(self, event, **fields)
+        if event == "outcome":
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives while recording: the walker only notes it
+        return record
+
+    monkeypatch.setattr(Journal, "append", append_then_sigterm)
+    outcome = start_walk(load_file(VALID / "every-kind.yaml"), tmp_path, face=plain("\nn\n"))
+    assert outcome.result.finished
+    assert [e["event"] for e in events_of(outcome.log)][-1] == "outcome"  # no `interrupted` after the outcome
+
+
 def test_a_failed_close_shows_the_outcome_first_and_leaves_no_temp_file(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     def full_disk(fd: int, data: bytes) -> None:

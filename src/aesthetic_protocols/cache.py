@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from aesthetic_protocols import __version__
-from aesthetic_protocols.durable import is_private  # the one ownership check, shared with the logs
+from aesthetic_protocols.durable import is_private, make_private_folder  # shared with the logs
 from aesthetic_protocols.errors import Problem
 from aesthetic_protocols.loader import Loaded
 
@@ -72,9 +72,9 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
     try:
         if folder.exists() and not is_private(folder):
             return  # never leave pickles where someone else could swap them
-        if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700)
-            os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; a folder we did not make is left as it is
+        # Parents too, each 0700 whatever the umask (mkdir(parents=True) would leave them 0777 under 000).
+        if not folder.exists() and make_private_folder(folder) is not None:
+            return
         import tempfile  # only when writing: a warm start never does
 
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
@@ -83,3 +83,4 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
         os.replace(temporary, folder / f"{entry_key}.pickle")
     except OSError:
         return
+

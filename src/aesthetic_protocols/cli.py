@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +25,15 @@ from aesthetic_protocols.errors import (
     Severity,
     UsageError,
 )
-from aesthetic_protocols.launch import guarded, load_protocol, prepare, search_dirs, walk_new, walk_resume
+from aesthetic_protocols.launch import (
+    ReaderGone,
+    guarded,
+    load_protocol,
+    prepare,
+    search_dirs,
+    walk_new,
+    walk_resume,
+)
 
 
 class ProtocolGroup(TyperGroup):
@@ -45,6 +55,28 @@ class ProtocolGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    # typer turns a broken pipe met inside its own try into exit 1 ("problems found"); raised under another
+    # name it reaches `guarded`, which gives the contract's 141.
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _reader_gone_passed_on():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _reader_gone_passed_on():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _reader_gone_passed_on() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError as exc:
+        raise ReaderGone from exc
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's console exits 1 when its pipe breaks
+            raise ReaderGone from exc
+        raise
+
 
 def _typer_exit_code(exc: Exception) -> int | None:
     """typer's own exceptions as exit codes (None: not typer's)."""
@@ -62,7 +94,7 @@ def _typer_exit_code(exc: Exception) -> int | None:
     return None
 
 
-app = typer.Typer(cls=ProtocolGroup, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=ProtocolGroup, add_completion=True, no_args_is_help=True,
                   pretty_exceptions_enable=False,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
 log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export, replay.")
@@ -168,7 +200,7 @@ class ValidateFormat(StrEnum):
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; none = the whole search path.")] = None,
     fmt: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", metavar="", help="Warnings fail too (a flag: no value).")] = False,
     protocols: ProtocolDirs = None,
 ) -> None:
     """Check protocol files: schema, YAML hazards and graph rules. Exit 0 clean, 1 problems, 2 usage."""
@@ -245,10 +277,18 @@ def graph(
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    scenarios: Annotated[bool, typer.Option("--scenarios", metavar="",
+                                            help="The schema of a scenario file (*.scenarios.yaml) instead.")] = False,
+) -> None:
     """JSON Schema of a protocol file (for editors' yaml-language-server and other checkers)."""
     from aesthetic_protocols.model import protocol_schema
 
+    if scenarios:
+        from aesthetic_protocols.scenarios import scenario_schema
+
+        typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+        return
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
 
 
@@ -339,7 +379,25 @@ def _version(ref: str, dirs: list[Path], today: date) -> Any:
 
 # Text, not Path: typer would turn an empty `--log-dir=` into Path("") == ".", hiding the mistake.
 LogDir = Annotated[str | None, typer.Option("--log-dir", help="Session log folder (env AESTHETIC_PROTOCOLS_LOG_DIR).")]
-Plain = Annotated[bool, typer.Option("--plain", help="Plain mode: no colour, one line per prompt.")]
+Plain = Annotated[bool, typer.Option("--plain", metavar="", help="Plain mode: no colour, one line per prompt.")]
+
+
+def _use_witness(option: str | None) -> str | None:
+    """`--witness PATH` stands for $AESTHETIC_PROTOCOLS_WITNESS in this run: the one setting the journal reads
+    when it closes a log (so the walk's own code needs no new argument)."""
+    from aesthetic_protocols.witness import WITNESS_ENV
+
+    if option is not None:
+        if not option:
+            raise typer.BadParameter("needs a file path")
+        os.environ[WITNESS_ENV] = option
+    return option
+
+
+Witness = Annotated[str | None, typer.Option(
+    "--witness", metavar="PATH", callback=_use_witness,
+    help="Witness file outside the log folder (a share, a USB key): each close appends 'session head-hash' "
+         "(env AESTHETIC_PROTOCOLS_WITNESS).")]
 
 
 def _log_dir(option: str | None) -> Path:
@@ -353,9 +411,12 @@ def run(
     protocol_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
     log_dir: LogDir = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
-    practitioner: Annotated[str | None, typer.Option("--practitioner")] = None,
+    practitioner: Annotated[str | None, typer.Option(
+        "--practitioner", metavar="NAME",
+        help="Who is treating, as it should appear on the record (written to the log).")] = None,
     plain: Plain = False,
     protocols: ProtocolDirs = None,
+    witness: Witness = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
     walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
@@ -367,9 +428,11 @@ def resume(
         metavar="SESSION", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
                                   "none = choose among the interrupted sessions.")] = None,
     log_dir: LogDir = None,
-    force: Annotated[bool, typer.Option("--force", help="Continue although the protocol changed (recorded).")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="",
+                                        help="Continue although the protocol changed (recorded).")] = False,
     plain: Plain = False,
     protocols: ProtocolDirs = None,
+    witness: Witness = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
     walk_resume(session, log_dir, force, plain, protocols)
@@ -396,6 +459,7 @@ def log_list(log_dir: LogDir = None,
              drills: Annotated[bool, typer.Option("--drills", help="Also list drill logs (marked DRILL).")] = False,
              ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
+    from aesthetic_protocols.errors import LogError
     from aesthetic_protocols.journal import read_events
     from aesthetic_protocols.replay import DRILLS
     from aesthetic_protocols.report import session_list, session_summary
@@ -403,7 +467,11 @@ def log_list(log_dir: LogDir = None,
     folder = _log_dir(log_dir)
     rows = []
     for where in [folder, folder / DRILLS] if drills else [folder]:  # drill logs live apart, in drills/
-        for path in sorted(where.glob("*.jsonl")) if where.is_dir() else []:
+        try:  # not glob: it says nothing of a folder it cannot read, and "no session logs" would be untrue
+            names = sorted(os.listdir(where)) if where.is_dir() else []
+        except OSError as exc:
+            raise LogError(f"cannot read the log folder {where}: {exc.strerror or exc}") from exc
+        for path in (where / name for name in names if name.endswith(".jsonl")):
             events, verification = read_events(path)
             if events:
                 row = session_summary(events)
@@ -426,21 +494,43 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir
     typer.echo(timeline_text(events), nl=False)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
+
+
+def _log_warnings(verification: Any) -> None:
+    for warning in verification.warnings:
+        typer.echo(f"protocol: warning: {warning}", err=True)
 
 
 @log_app.command("verify")
-def log_verify(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
-    """Check the hash chain and the close anchor. Exit 0 intact, 1 altered or torn (names the first bad line)."""
+def log_verify(
+    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    log_dir: LogDir = None,
+    head: Annotated[str | None, typer.Option(
+        "--head", metavar="HASH", help="The head hash kept elsewhere (printed on the record): the log must end there.")
+    ] = None,
+    witness: Annotated[str | None, typer.Option(
+        "--witness", metavar="PATH", help="The witness file to check against (env AESTHETIC_PROTOCOLS_WITNESS).")
+    ] = None,
+) -> None:
+    """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
+    Exit 0 intact, 1 altered or torn (names the first bad line)."""
     from aesthetic_protocols.journal import find_log, verify
+    from aesthetic_protocols.witness import configured
 
+    if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
+        raise UsageError("--head takes a sha256 head hash: 64 hexadecimal digits")
     path = find_log(session, _log_dir(log_dir))
     if not path.is_file():
         raise UsageError(f"no session log at {path}")
-    result = verify(path)
+    result = verify(path, head=head, witness=configured(witness))
+    _log_warnings(result)
     if result.ok:
-        typer.echo(f"{path}: intact, {result.count} events")
+        note = f" ({result.note})" if result.note else ""
+        typer.echo(f"{path}: intact, {result.count} events{note}")
         return
-    typer.echo(f"{path}:{result.first_bad_line}: altered: {result.reason}")
+    where = f"{path}:{result.first_bad_line}" if result.first_bad_line is not None else str(path)
+    typer.echo(f"{where}: altered: {result.reason}")
     raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -454,7 +544,7 @@ class ExportFormat(StrEnum):
 def log_export(
     session: Annotated[str, typer.Argument(metavar="SESSION")],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
-    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
+    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize", metavar="",
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
 ) -> None:
@@ -464,6 +554,7 @@ def log_export(
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
     render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
               ExportFormat.json: report.record_json}[fmt]
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)

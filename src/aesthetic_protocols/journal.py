@@ -3,9 +3,12 @@
 Each line is the canonical JSON of one event: `seq` (0, 1, ...), `ts` (UTC), `session`, `event`, `prev`
 (hash of the previous line or null), the caller's fields, and `hash` (sha256 of the canonical JSON of
 the line without `hash`). The chain finds edits, deletions and reordering; the newest lines cut off
-the end are found by the close anchor `<session>.head` written beside the log.
+the end, and lines added after a close, are found by the close anchor `<session>.head` written beside the
+log (marked open while a resumed walk appends). A head hash kept outside the log folder (`verify(head=)`,
+or the witness file each close appends to: see `witness`) finds what rewriting the anchor too would hide.
 
-The journal does not know what events mean, and never imports the UI.
+The journal knows one thing of what events mean: an `outcome` ends a walk, so nothing may follow it. It
+never imports the UI.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +75,8 @@ class Verification:
     count: int  # valid events read
     first_bad_line: int | None  # 1-based; the line after the last one for a truncated end
     reason: str | None
+    warnings: tuple[str, ...] = ()  # e.g. the clock went backwards: worth a look, not an alteration
+    note: str | None = None  # e.g. not closed: lines may still follow
 
 
 # --- Names and encoding. ----------------------------------------------------------------------------
@@ -203,6 +209,7 @@ class _Scan:
     bad_line: int | None
     reason: str | None
     bad_is_last: bool  # the first bad line is the file's last line (a torn tail, recoverable)
+    warnings: tuple[str, ...] = ()
 
 
 def _reject_constant(name: str) -> Any:
@@ -250,8 +257,14 @@ def _check_line(
     return record, None
 
 
-def _scan(data: bytes) -> _Scan:
+# `ts` is written in one fixed-width UTC form, so comparing the text compares the times.
+_TS_FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def _scan(data: bytes, name: str | None = None) -> _Scan:
+    """Check every line in order; `name`: the session id the file's name gives (None: not checked)."""
     events: list[dict[str, Any]] = []
+    warnings: list[str] = []
     pos = 0
     prev: str | None = None
     session: str | None = None
@@ -259,53 +272,137 @@ def _scan(data: bytes) -> _Scan:
         lineno = len(events) + 1
         end = data.find(b"\n", pos)
         if end == -1:
-            return _Scan(events, pos, lineno, f"line {lineno}: torn last line (no newline)", True)
+            return _Scan(events, pos, lineno, f"line {lineno}: torn last line (no newline)", True, tuple(warnings))
         record, problem = _check_line(data[pos:end], len(events), prev, session)
         if record is None:
-            return _Scan(events, pos, lineno, f"line {lineno}: {problem}", end + 1 == len(data))
+            return _Scan(events, pos, lineno, f"line {lineno}: {problem}", end + 1 == len(data), tuple(warnings))
+        if not events and name is not None and record["session"] != name:
+            # A log copied in under another session's name (with its own .head) is whole but not this session.
+            return _Scan(events, pos, lineno, f"line {lineno}: session differs from the file name", False,
+                         tuple(warnings))
+        if events and events[-1]["event"] == "outcome":
+            # The outcome ends a walk: nothing is written after it, so a later line was added afterwards.
+            return _Scan(events, pos, lineno, f"line {lineno}: an event after the outcome (appended)", False,
+                         tuple(warnings))
+        if events and _TS_FORM.fullmatch(record["ts"]) and _TS_FORM.fullmatch(events[-1]["ts"]) \
+                and record["ts"] < events[-1]["ts"]:
+            warnings.append(f"line {lineno}: its time is before line {lineno - 1}'s (the clock went backwards)")
         events.append(record)
         prev, session = record["hash"], record["session"]
         pos = end + 1
-    return _Scan(events, pos, None, None, False)
+    return _Scan(events, pos, None, None, False, tuple(warnings))
 
 
-def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None, str] | None:
-    """The valid events against the close anchor, if there is one: None or (bad line, reason)."""
+@dataclass(frozen=True)
+class _Anchor:
+    """`<session>.head`: the head at the last close; `open` once a resume has begun appending after it."""
+
+    session: str
+    seq: int
+    hash: str
+    open: bool
+
+
+def _read_anchor(path: Path) -> _Anchor | str | None:
+    """The close anchor beside a log: None if there is none, the problem (one line) if it is bad."""
     try:
         raw = _read_regular(_anchor_path(path))
     except FileNotFoundError:
         return None
     except OSError:
-        return None, "its close anchor cannot be read"
+        return "its close anchor cannot be read"
     try:
         anchor = json.loads(raw.decode("utf-8"))
         seq, head, session = anchor["seq"], anchor["hash"], anchor["session"]
-    except (ValueError, TypeError, KeyError):
-        return None, "its close anchor is malformed"
-    if type(seq) is not int or seq < 0 or not isinstance(head, str):
-        return None, "its close anchor is malformed"
-    if events and session != events[0]["session"]:
+        is_open = anchor.get("open", False)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "its close anchor is malformed"
+    if type(seq) is not int or seq < 0 or not isinstance(head, str) or not isinstance(session, str) \
+            or not isinstance(is_open, bool):
+        return "its close anchor is malformed"
+    return _Anchor(session, seq, head, is_open)
+
+
+def _check_anchor(path: Path, events: list[dict[str, Any]]) -> tuple[int | None, str] | None:
+    """The valid events against the close anchor, if there is one: None or (bad line, reason)."""
+    return _anchor_problem(path, events, _read_anchor(path))
+
+
+def _anchor_problem(
+    path: Path, events: list[dict[str, Any]], anchor: _Anchor | str | None
+) -> tuple[int | None, str] | None:
+    if anchor is None:
+        return None
+    if isinstance(anchor, str):
+        return None, anchor
+    if anchor.session != path.stem or (events and anchor.session != events[0]["session"]):
         return None, "its close anchor belongs to another session"
+    seq = anchor.seq
     if seq >= len(events):
         return (
             len(events) + 1,
             f"log ends at line {len(events)} but its close anchor records {seq + 1} events (truncated)",
         )
-    if events[seq]["hash"] != head:
+    if events[seq]["hash"] != anchor.hash:
         return seq + 1, f"line {seq + 1}: hash differs from the close anchor (rewritten)"
+    if not anchor.open and seq < len(events) - 1:
+        after = len(events) - 1 - seq
+        return seq + 2, f"line {seq + 2}: {after} event(s) after the close anchor (appended after the log was closed)"
     return None
 
 
-def _verification(path: Path, scan: _Scan) -> tuple[list[dict[str, Any]], Verification]:
+def _check_outside(
+    events: list[dict[str, Any]], known: list[str], what: str, may_continue: bool
+) -> tuple[int | None, str] | None:
+    """The events against head hashes kept outside the log (the witness's, or one given): the newest must be
+    in the chain, and the log must end there unless a resumed walk may have gone on (`may_continue`)."""
+    if not known:
+        return None
+    where = {event["hash"]: index for index, event in enumerate(events)}
+    index = where.get(known[-1])
+    if index is None:
+        return (len(events) + 1 if events else None,
+                f"the head hash {what} is not in the log (truncated or rewritten)")
+    if index < len(events) - 1 and not may_continue:
+        return index + 2, f"line {index + 2}: {len(events) - 1 - index} event(s) after the head hash {what} (appended)"
+    return None
+
+
+def _verification(
+    path: Path, scan: _Scan, head: str | None = None, witness: Path | None = None
+) -> tuple[list[dict[str, Any]], Verification]:
     """The valid prefix (everything before the first bad line) and the verdict."""
+    warnings = scan.warnings
     if scan.bad_line is not None:
-        return scan.events, Verification(False, len(scan.events), scan.bad_line, scan.reason)
-    problem = _check_anchor(path, scan.events)
+        return scan.events, Verification(False, len(scan.events), scan.bad_line, scan.reason, warnings)
+    anchor = _read_anchor(path)
+    problem = _anchor_problem(path, scan.events, anchor)
+    may_continue = anchor is None or (isinstance(anchor, _Anchor) and anchor.open)
+    if problem is None and witness is not None:
+        from aesthetic_protocols import witness as witnesses
+
+        known = witnesses.heads(witness, path.stem)
+        if not known and anchor is not None:
+            problem = None, f"the witness {witness} holds no entry for this session (closed without it?)"
+        elif known and anchor is None:
+            # A close writes the anchor before the witness: a witnessed session without one lost it since.
+            problem = None, "its close anchor is missing, yet the witness records a close (deleted)"
+        else:
+            # The witness is written after the anchor: a walk still open (no anchor, or an open one) may be
+            # past the witnessed head; a closed log ends at it.
+            problem = _check_outside(scan.events, known, "the witness records", may_continue)
+    if problem is None and head is not None:
+        problem = _check_outside(scan.events, [head], "given", False)
     if problem is not None:
         bad_line, reason = problem
         events = scan.events if bad_line is None else scan.events[: bad_line - 1]
-        return events, Verification(False, len(events), bad_line, reason)
-    return scan.events, Verification(True, len(scan.events), None, None)
+        return events, Verification(False, len(events), bad_line, reason, warnings)
+    if not scan.events:
+        return scan.events, Verification(False, 0, 1, "line 1: the log holds no events", warnings)
+    note = None
+    if anchor is None or (isinstance(anchor, _Anchor) and anchor.open):
+        note = "not closed: a walk in progress, or one that stopped without closing"
+    return scan.events, Verification(True, len(scan.events), None, None, warnings, note)
 
 
 class _NotRegular(OSError):
@@ -332,8 +429,13 @@ def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
 
     LogError (one line) if it is missing, a folder, not a regular file, or unreadable.
     """
+    data = _read_log(path)
+    return _verification(path, _scan_settled(path, data))
+
+
+def _read_log(path: Path) -> bytes:
     try:
-        data = _read_regular(path)
+        return _read_regular(path)
     except FileNotFoundError as exc:
         raise LogError(f"no session log at {path}") from exc
     except IsADirectoryError as exc:
@@ -346,12 +448,32 @@ def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
         raise LogError(f"cannot read session log {path}: {_describe(exc)}") from exc
     except ValueError as exc:  # a NUL in the name
         raise LogError("cannot read session log: the path holds a NUL character") from exc
-    return _verification(path, _scan(data))
 
 
-def verify(path: Path) -> Verification:
-    """Check every line's JSON, fields, seq, session, prev and hash, then the close anchor."""
-    return read_events(path)[1]
+# A walker writes each line with one write(); a reader that meets a line without its newline looks again
+# a moment later before calling it torn, so a line being written is not reported as an alteration.
+_SETTLE_TRIES = 3
+_SETTLE_SECONDS = 0.02
+
+
+def _scan_settled(path: Path, data: bytes) -> _Scan:
+    scan = _scan(data, path.stem)
+    for _ in range(_SETTLE_TRIES):
+        if not (scan.bad_is_last and not data.endswith(b"\n")):
+            break
+        time.sleep(_SETTLE_SECONDS)
+        again = _read_log(path)
+        if again == data:
+            break
+        data = again
+        scan = _scan(data, path.stem)
+    return scan
+
+
+def verify(path: Path, *, head: str | None = None, witness: Path | None = None) -> Verification:
+    """Check every line's JSON, fields, seq, session, prev and hash, then the close anchor, and, when given,
+    a head hash kept elsewhere and the witness file."""
+    return _verification(path, _scan_settled(path, _read_log(path)), head, witness)[1]
 
 
 def _keep_aside(path: Path, torn: bytes, stamp: str) -> Path:
@@ -362,7 +484,7 @@ def _keep_aside(path: Path, torn: bytes, stamp: str) -> Path:
         try:
             _write_new_file(side, torn)
         except FileExistsError:
-            continue
+            continue  # a failed write (a full disk) leaves no side file behind: `_write_new_file` removes it
         _sync_dir(path.parent)
         return side
     raise OSError(errno.EEXIST, "too many torn-line files with this stamp")
@@ -532,7 +654,13 @@ class Journal:
                 raise NotRecorded(f"torn last line NOT set aside, log not resumed: {_describe(exc)}") from exc
         session = scan.events[0]["session"] if scan.events else path.stem
         head = scan.events[-1]["hash"] if scan.events else None
-        return cls(path, session, fd, clock, head, len(scan.events)), scan.events, torn
+        journal = cls(path, session, fd, clock, head, len(scan.events))
+        try:
+            # Lines will follow the last close: the anchor says so, or `verify` would call them appended.
+            journal._write_anchor(still_open=True)
+        except OSError as exc:
+            raise NotRecorded(f"close anchor NOT updated, log not resumed: {_describe(exc)}") from exc
+        return journal, scan.events, torn
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Write one event and sync it; returns the record. NotRecorded if it could not be made durable."""
@@ -558,11 +686,16 @@ class Journal:
             # Nothing was written, so the log is still sound; the type name only, never the value.
             raise NotRecorded(f"step NOT recorded: the event is not JSON ({type(exc).__name__})") from exc
         try:
+            before = os.fstat(self._fd).st_size
+        except OSError as exc:
+            self._failure = _describe(exc)
+            raise NotRecorded(f"step NOT recorded: {self._failure}") from exc
+        try:
             _write_all(self._fd, line)
             _sync(self._fd)
         except OSError as exc:
             self._failure = _describe(exc)
-            raise NotRecorded(f"step NOT recorded: {self._failure}") from exc
+            raise NotRecorded(f"step NOT recorded: {self._failure}{self._take_back(before)}") from exc
         except BaseException:
             # Interrupted (Ctrl-C) between write and sync: the file may hold the line or part of it,
             # so this journal must not write again; reopen() sorts it out on resume.
@@ -571,6 +704,18 @@ class Journal:
         self._seq += 1
         self._head = record["hash"]
         return record
+
+    def _take_back(self, size: int) -> str:
+        """Cut a line whose write or sync failed back off the log, so that "NOT recorded" is true and a
+        resume never replays it; if even that fails, say the line may remain, unconfirmed."""
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, size)
+        except OSError:
+            return "; the line may remain in the log, unconfirmed"
+        with contextlib.suppress(OSError):
+            _sync(self._fd)
+        return ""
 
     def close(self) -> None:
         """Write the close anchor `<session>.head`, release the lock, close the file. Idempotent."""
@@ -584,17 +729,32 @@ class Journal:
                     self._write_anchor()
                 except OSError as exc:
                     raise NotRecorded(f"close anchor NOT written: {_describe(exc)}") from exc
+                self._write_witness()
         finally:
             with contextlib.suppress(OSError):
                 _unlock(fd)
             with contextlib.suppress(OSError):  # every line is already synced
                 os.close(fd)
 
-    def _write_anchor(self) -> None:
+    def _write_witness(self) -> None:
+        """Append `session head` to the witness file, if one is configured (outside the log folder)."""
+        from aesthetic_protocols import witness
+
+        target = witness.configured()
+        if target is None or self._head is None:
+            return
+        try:
+            witness.record(target, self.session_id, self._head)
+        except OSError as exc:
+            raise NotRecorded(f"witness {target} NOT written: {_describe(exc)}") from exc
+
+    def _write_anchor(self, still_open: bool = False) -> None:
         """Replace `<session>.head` atomically: a reader sees the old anchor or the new, never half."""
         target = _anchor_path(self.path)
         tmp = target.with_name(f"{target.name}.tmp-{secrets.token_hex(4)}")
-        anchor = {"session": self.session_id, "seq": self._seq - 1, "hash": self._head}
+        anchor: dict[str, Any] = {"session": self.session_id, "seq": self._seq - 1, "hash": self._head}
+        if still_open:
+            anchor["open"] = True
         _write_new_file(tmp, canonical(anchor) + b"\n")
         try:
             os.replace(tmp, target)

@@ -59,17 +59,23 @@ def prepare(argv: list[str], commands: set[str] | frozenset[str]) -> list[str]:
     return argv
 
 
+class ReaderGone(Exception):
+    """Our output's reader went away (EPIPE); not an OSError, so that typer does not map it to exit 1."""
+
+
 def guarded(action: Callable[[], int], other: Callable[[Exception], int | None] | None = None) -> int:
     """Run a command; every expected problem becomes one line on stderr and its exit code.
 
     `other` may turn further exceptions (typer's own) into an exit code; anything left is an internal error.
     """
     try:
-        return action()
+        code = action()
+        sys.stdout.flush()  # output still buffered meets a closed pipe here, inside the guard
+        return code
     except KeyboardInterrupt:  # Ctrl-C before a walk began (a walk records its own interruption)
         say("protocol: interrupted")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except (BrokenPipeError, ReaderGone):
         # The reader went away (`protocol show ID | head`): stop quietly, as a pipe-killed tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
@@ -77,9 +83,9 @@ def guarded(action: Callable[[], int], other: Callable[[Exception], int | None] 
         say(f"protocol: {exc.message}")
         return exc.exit_code
     except Exception as exc:
-        code = other(exc) if other is not None else None
-        if code is not None:
-            return code
+        mapped = other(exc) if other is not None else None
+        if mapped is not None:
+            return mapped
         if _debug["on"]:
             import traceback
 

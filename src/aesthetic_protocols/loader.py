@@ -16,16 +16,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
-from aesthetic_protocols.model import SLUG_RE, Protocol
+from aesthetic_protocols.model import MAGNITUDE, SLUG_RE, STEERING_RE, AnyNode, Protocol
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+# A YAML 1.1 number or date longer than this is never a protocol value, and building one is where the time
+# goes: a base-60 integer (`59:59:...`) costs time quadratic in its length, a decimal one meets Python's
+# int-to-text limit. Such a scalar is kept as an `Unreadable` and reported at its field by the schema.
+MAX_VALUE_TEXT = 64
 ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
 PROTOCOL_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".scenarios.yaml"
@@ -45,6 +49,8 @@ class Source:
     data: Any
     positions: dict[PathKey, Position] = field(default_factory=dict)
     sha256: str = ""
+    # Where each node's `kind:` VALUE stands (keyed by the node's path): an unknown kind is shown there.
+    kinds: dict[PathKey, Position] = field(default_factory=dict)
 
     def where(self, loc: Sequence[str | int]) -> Position:
         """The position of the deepest part of `loc` that exists in the file (pydantic loc -> mark)."""
@@ -75,6 +81,20 @@ class Loaded:
 
     protocol: Protocol
     source: Source
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A plain scalar YAML would turn into a value that cannot be built: an impossible date (2026-02-30)
+    or a number too long to be one. Kept in the data so that the schema names the field it stands in."""
+
+    what: str  # "date" or "number"
+
+    def message(self) -> str:
+        """The reason, in the trainer's words (the text itself is never repeated)."""
+        if self.what == "date":
+            return "is not a real date (YYYY-MM-DD)"
+        return f"is a number longer than {MAX_VALUE_TEXT} characters"
 
 
 class _Reject(Exception):
@@ -128,6 +148,7 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -147,6 +168,7 @@ class _Builder:
         self.resolve: Any = yaml.resolver.Resolver().resolve
         self.constructor = yaml.constructor.SafeConstructor()
         self.plain: dict[str, tuple[str, Any]] = {}  # plain scalar text -> (tag, value); values are immutable
+        self.kinds: dict[PathKey, Position] = {}
 
     def reject(self, mark: Any, rule: str, message: str) -> _Reject:
         return _Reject(_problem(self.display, mark, rule, message))
@@ -157,25 +179,33 @@ class _Builder:
         tag: str = self.resolve(yaml.ScalarNode, text, event.implicit)
         value: Any = text
         if tag not in (_STR_TAG, _MERGE_TAG):  # a merge key is refused by the caller, never constructed
-            try:
-                value = self.constructor.construct_object(yaml.ScalarNode(tag, text, None, None, event.style))
-            except Exception:  # e.g. a date YAML recognises but that does not exist (2026-02-30)
-                raise self.reject(event.start_mark, "yaml-value", "a value cannot be read") from None
+            what = "date" if tag == _TIMESTAMP_TAG else "number"
+            if len(text) > MAX_VALUE_TEXT:
+                value = Unreadable(what)
+            else:
+                try:
+                    value = self.constructor.construct_object(yaml.ScalarNode(tag, text, None, None, event.style))
+                except Exception:  # e.g. a date YAML recognises but that does not exist (2026-02-30)
+                    value = Unreadable(what)
         self.plain[text] = (tag, value)
         return tag, value
 
     def build(self, text: str) -> Any:
         scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
         positions, plain = self.positions, self.plain
         # Each open collection is [container, its path, pending key (mappings only)].
         stack: list[list[Any]] = []
         root: Any = None
         documents = 0
         event: Any
-        for event in yaml.parse(text, Loader=_SafeLoader):
+        seq_end, map_end, stream_end = yaml.SequenceEndEvent, yaml.MappingEndEvent, yaml.StreamEndEvent
+        max_depth = self.max_depth
+        loader = _SafeLoader(text)
+        next_event = loader.get_event  # driven directly: no generator between the parser and this loop
+        while True:
+            event = next_event()
             kind = event.__class__
-            if kind in ends:
+            if kind is seq_end or kind is map_end:
                 stack.pop()
                 continue
             if kind is scalar_event or kind is mapping_start or kind is sequence_start:
@@ -190,8 +220,8 @@ class _Builder:
                     else:
                         tag, value = plain.get(event.value) or self.scalar(event)
                 else:
-                    if len(stack) >= self.max_depth:
-                        raise self.reject(mark, "yaml-depth", f"nesting deeper than {self.max_depth} levels")
+                    if len(stack) >= max_depth:
+                        raise self.reject(mark, "yaml-depth", f"nesting deeper than {max_depth} levels")
                     tag, value = "", {} if kind is mapping_start else []
             elif kind is yaml.AliasEvent:
                 raise self.reject(event.start_mark, "yaml-alias", "aliases (*name) are not allowed in protocols")
@@ -200,8 +230,10 @@ class _Builder:
                 if documents > 1:
                     raise self.reject(event.start_mark, "yaml-documents", "a protocol file holds one document")
                 continue
+            elif kind is stream_end:
+                break
             else:
-                continue  # stream and document ends
+                continue  # document ends and the stream's start
             if not stack:
                 if kind is not mapping_start:
                     raise self.reject(mark, "yaml-not-mapping", "a protocol file is a mapping of fields")
@@ -211,9 +243,14 @@ class _Builder:
                 continue
             frame = stack[-1]
             container, here, key = frame
+            # Below _POSITION_DEPTH no protocol field lives, and copying ever longer paths would make deep
+            # nesting cost time quadratic in its depth: `here` is None there and nothing is recorded.
             if container.__class__ is list:
-                child: PathKey = (*here, len(container))
-                positions[child] = (mark.line + 1, mark.column + 1)
+                child: PathKey | None = None
+                if here is not None:
+                    path: PathKey = (*here, len(container))
+                    positions[path] = (mark.line + 1, mark.column + 1)
+                    child = path if len(path) < _POSITION_DEPTH else None
                 container.append(value)
                 if tag == "":
                     stack.append([value, child, _NO_KEY])
@@ -222,27 +259,36 @@ class _Builder:
                     raise self.reject(mark, "yaml-key", "mapping keys must be plain text")
                 if tag == _MERGE_TAG:
                     raise self.reject(mark, "yaml-merge", "merge keys (<<) are not allowed")
-                child = (*here, value)
                 try:
                     duplicate = value in container
                 except TypeError:
                     raise self.reject(mark, "yaml-key", "unhashable key") from None
-                if duplicate:
-                    first = positions.get(child, (0, 0))[0]
-                    raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
-                positions[child] = (mark.line + 1, mark.column + 1)
+                if here is not None:
+                    child = (*here, value)
+                    if duplicate:
+                        first = positions.get(child, (0, 0))[0]
+                        raise self.reject(mark, "duplicate-key", f"duplicate key; first defined at line {first}")
+                    positions[child] = (mark.line + 1, mark.column + 1)
+                elif duplicate:
+                    raise self.reject(mark, "duplicate-key", "duplicate key")
                 frame[2] = value
             else:
                 container[key] = value
                 frame[2] = _NO_KEY
-                if tag == "":  # only a collection needs its path: it will hold positions of its own
-                    stack.append([value, (*here, key), _NO_KEY])
+                if here is not None:
+                    if key == "kind":  # an unknown kind is reported at its value, not at the node
+                        self.kinds[here] = (mark.line + 1, mark.column + 1)
+                    if tag == "":  # only a collection needs its path: it will hold positions of its own
+                        stack.append([value, (*here, key) if len(here) < _POSITION_DEPTH - 1 else None, _NO_KEY])
+                elif tag == "":
+                    stack.append([value, None, _NO_KEY])
         if documents == 0 or root is None:
             raise self.reject(None, "yaml-empty", "file is empty")
         return root
 
 
 _NO_KEY = object()
+_POSITION_DEPTH = 16  # the deepest protocol field is 7 levels down (nodes.x.fields[0].choices[0].label)
 
 
 def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES,
@@ -264,15 +310,26 @@ def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BY
             raise _Reject(_problem(shown, None, "yaml-syntax", "malformed YAML")) from None
     except _Reject as reject:
         raise InvalidProtocol([reject.problem]) from None
-    return Source(shown, data, builder.positions, digest)
+    return Source(shown, data, builder.positions, digest, builder.kinds)
+
+
+def node_kinds() -> list[str]:
+    """The node kinds the model knows, in its order (the `kind` tags of the node union)."""
+    kinds: list[str] = []
+    for member in get_args(AnyNode):
+        kinds += [str(tag) for tag in get_args(member.model_fields["kind"].annotation)]
+    return kinds
+
+
+def _kinds_text() -> str:
+    kinds = node_kinds()
+    return f"{', '.join(kinds[:-1])} or {kinds[-1]}" if len(kinds) > 1 else "".join(kinds)
 
 
 # pydantic messages that would echo the input are replaced by these.
 _MESSAGES = {
     "extra_forbidden": "unknown field",
     "missing": "missing required field",
-    "union_tag_invalid": "unknown node kind; expected question, action, input, wait or outcome",
-    "union_tag_not_found": "node has no 'kind' (question, action, input, wait or outcome)",
     "string_type": "must be text (quote it: YAML reads yes/no/on/off as booleans and 1.10 as a number)",
     "int_type": "must be a whole number",
     "date_type": "must be a date (YYYY-MM-DD)",
@@ -280,6 +337,38 @@ _MESSAGES = {
     "list_type": "must be a list",
     "model_type": "must be a mapping of fields",
 }
+
+# What a mapping's keys must look like, by the mapping's field name (a key of the wrong form).
+_KEY_HINTS = {
+    "nodes": "a node id must be a slug: lower-case letters, digits and '-'",
+    "references": "a reference key must be letters, digits, '.', '_' or '-', starting with a letter or digit",
+    "derived": "a derived value's name must be a lower-case name (letters, digits, _)",
+}
+
+_SHOWN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def shown_name(name: object) -> str:
+    """A field or key name from the file, quoted, fit for a terminal: a name that is not plain letters,
+    digits, '_' or '-' (control characters, escape sequences, anything long) is not repeated."""
+    text = str(name)
+    return f"'{text}'" if _SHOWN_NAME.fullmatch(text) else "(a name with other characters)"
+
+
+def _path_part(part: object) -> str:
+    """A key as part of a field path: a key that is not a plain name (a node id holding an escape sequence)
+    is not repeated, so a message never carries what could steer the terminal it is printed on."""
+    text = str(part)
+    return text if _SHOWN_NAME.fullmatch(text) else "(name with other characters)"
+
+
+def _value_at(source: Source, loc: Sequence[str | int]) -> Any:
+    here: Any = source.data
+    for part in loc:
+        present, child = _child(here, part)
+        if present:
+            here = child
+    return here
 
 
 def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = False) -> str:
@@ -291,35 +380,79 @@ def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = Fal
         present, child = _child(here, part)
         if present:
             here = child
-            parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+            parts.append(f"[{part}]" if isinstance(part, int) else f".{_path_part(part)}")
         elif named_last and index == len(loc) - 1 and isinstance(part, str):
-            parts.append(f".{part}")  # the missing or unknown field itself
+            parts.append(f".{_path_part(part)}")  # the missing or unknown field itself
     return "".join(parts).lstrip(".") or "protocol"
+
+
+def _rule_and_message(source: Source, loc: Sequence[str | int], error: Any) -> tuple[str, str]:
+    """The rule id and message of one pydantic error: the text and magnitude rules have ids of their own."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    value = _value_at(source, loc)
+    if kind == "string_pattern_mismatch" and isinstance(value, str) and not (loc and loc[-1] == "[key]"):
+        steering = STEERING_RE.search(value)
+        if steering is not None:  # the code point only: it is no patient data, and the character itself is unsafe
+            return "text-control", (f"{_field_name(source, loc)}: holds a control character or a bidirectional "
+                                    f"override (U+{ord(steering.group()):04X}), which could change what a "
+                                    f"terminal shows")
+        if "\n" in value or "\t" in value:
+            return "text-control", f"{_field_name(source, loc)}: a one-line field holds a line break or a tab"
+    if kind == "magnitude" or (kind in ("less_than_equal", "greater_than_equal")
+                               and abs(ctx.get("le", ctx.get("ge", 0))) == MAGNITUDE):
+        reason = error["msg"] if kind == "magnitude" else f"beyond the limit of +-{MAGNITUDE:,}"
+        return "magnitude", f"{_field_name(source, loc)}: {reason}"
+    return "schema", _schema_message(source, loc, kind, error["msg"])
+
+
+def _schema_message(source: Source, loc: Sequence[str | int], kind: str, msg: str) -> str:
+    if kind == "invalid_key" or (loc and loc[-1] == "[key]"):
+        # A mapping key of the wrong type (YAML read it as a number or boolean) or form (`Bad_Id:`).
+        parent = loc[:-2] if loc and loc[-1] == "[key]" else loc[:-1]
+        where = _field_name(source, parent)
+        last = next((str(part) for part in reversed(parent) if isinstance(part, str)), "")
+        if kind == "string_pattern_mismatch" and last in _KEY_HINTS:
+            return f"{where}: {_KEY_HINTS[last]}"
+        if kind == "string_too_long":
+            return f"{where}: a key is too long"
+        return f"{where}: keys must be text (quote a key YAML would read as a number or yes/no)"
+    value = _value_at(source, loc)
+    if isinstance(value, Unreadable) and kind not in ("extra_forbidden", "missing", "string_type"):
+        return f"{_field_name(source, loc)}: {value.message()}"
+    if kind == "extra_forbidden":
+        return f"unknown field {shown_name(loc[-1])}" if loc else "unknown field"
+    if kind == "missing":
+        return f"missing required field '{loc[-1]}'" if loc else "missing required field"
+    if kind == "date_impossible":
+        return f"{_field_name(source, loc)}: {msg}"
+    if kind == "union_tag_invalid":
+        return f"{_field_name(source, loc)}.kind: unknown node kind; expected {_kinds_text()}"
+    if kind == "union_tag_not_found":
+        return f"{_field_name(source, loc)}: node has no 'kind' ({_kinds_text()})"
+    if kind in _MESSAGES:
+        return f"{_field_name(source, loc)}: {_MESSAGES[kind]}"
+    if kind == "string_pattern_mismatch":
+        return f"{_field_name(source, loc)}: {_pattern_hint(loc)}"
+    return f"{_field_name(source, loc)}: {msg}"
 
 
 def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
     """pydantic errors -> located problems, without echoing input values."""
     problems: list[Problem] = []
-    seen: set[Position] = set()
+    seen: set[tuple[int, int, str]] = set()
     for error in exc.errors(include_input=False, include_url=False):
         loc = error["loc"]
         kind = error["type"]
         line, column = source.where(loc)
-        if loc and loc[-1] == "[key]":  # a mapping key of the wrong type, e.g. a node id YAML read as a number
-            message = f"{_field_name(source, loc[:-2])}: keys must be text (quote a key YAML would read as a number)"
-        elif kind == "extra_forbidden":
-            message = f"unknown field '{loc[-1]}'" if loc else "unknown field"
-        elif kind == "missing":
-            message = f"missing required field '{loc[-1]}'" if loc else "missing required field"
-        elif kind in _MESSAGES:
-            message = f"{_field_name(source, loc, kind in ('missing', 'extra_forbidden'))}: {_MESSAGES[kind]}"
-        elif kind == "string_pattern_mismatch":
-            message = f"{_field_name(source, loc)}: {_pattern_hint(loc)}"
-        else:
-            message = f"{_field_name(source, loc)}: {error['msg']}"
-        if (line, column) not in seen:  # each member of a union reports the same place: say it once
-            seen.add((line, column))
-            problems.append(Problem(source.path, line, column, Severity.ERROR, "schema", message))
+        if kind == "union_tag_invalid":
+            line, column = source.kinds.get(tuple(loc), (line, column))
+        rule, message = _rule_and_message(source, loc, error)
+        # Each member of a union reports the same place: say it once. Missing fields all stand at their
+        # parent and are told apart by their names.
+        key = (line, column, message if kind == "missing" else "")
+        if key not in seen:
+            seen.add(key)
+            problems.append(Problem(source.path, line, column, Severity.ERROR, rule, message))
     return problems
 
 

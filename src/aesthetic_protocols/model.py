@@ -1,8 +1,10 @@
-"""The protocol file format (DESIGN.md 3b) as pydantic v2 models.
+"""The protocol file format (docs/protocol-format.md) as pydantic v2 models.
 
 Every model forbids unknown fields (a typo like `nxt:` is an error, not silently dropped) and every
 text field is a strict string, so YAML 1.1 retyping (`label: no` -> False, `version: 1.10` -> 1.1)
-is refused instead of shown to a practitioner as "False".
+is refused instead of shown to a practitioner as "False". Text never carries control characters or
+bidirectional overrides (they could hide or rewrite what a terminal shows), and no number is beyond
++-1,000,000. Each field's docstring is its description in the JSON Schema (editor hovers).
 """
 
 from __future__ import annotations
@@ -10,9 +12,20 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -25,22 +38,48 @@ REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
+# Characters that steer a terminal rather than show: C0 and C1 controls and DEL (ESC starts the sequences
+# that erase lines, switch screens or write the clipboard) and the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069) that make text read differently from how it is stored.
+# A paragraph (Text) may hold newlines and tabs; a one-line field nothing of the kind. The same patterns
+# are in the JSON Schema, so editors and the tool agree.
+_STEERING = r"\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069"
+TEXT_PATTERN = rf"^[^{_STEERING}]*$"
+LINE_PATTERN = rf"^[^\u0009\u000A{_STEERING}]*$"
+STEERING_RE = re.compile(rf"[{_STEERING}]")
+
 Slug = Annotated[StrictStr, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Key = Annotated[StrictStr, StringConstraints(pattern=KEY_PATTERN)]
 Variable = Annotated[StrictStr, StringConstraints(pattern=VARIABLE_PATTERN, max_length=40)]
 RefKey = Annotated[StrictStr, StringConstraints(pattern=REF_KEY_PATTERN, max_length=40)]
-Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000)]
-Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
+Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000, pattern=TEXT_PATTERN)]
+Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400, pattern=LINE_PATTERN)]
 # A headline is read at a glance from a metre away: one short line, also once its {variables} are filled
 # (rule `headline-length`).
 HEADLINE_MAX = 120
-Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=HEADLINE_MAX)]
+Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=HEADLINE_MAX, pattern=LINE_PATTERN)]
 # What `{name}` shows before its input has been answered.
 NOT_ENTERED = "(not yet entered)"
 # Bounds and scale factors a protocol may state. A larger figure is no clinical quantity, and an unbounded
 # integer would be a way to stall or crash the walker (int-to-text limits).
 MAGNITUDE = 1_000_000
 Number = Annotated[StrictInt | float, Field(ge=-MAGNITUDE, le=MAGNITUDE, allow_inf_nan=False)]
+Bound = Annotated[StrictInt, Field(ge=-MAGNITUDE, le=MAGNITUDE)]
+_DATE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_as_written(value: Any) -> Any:
+    """A date unquoted (YAML builds a date) or quoted (`"2026-11-01"`, as editors' YAML 1.2 reads every date):
+    the tool reads both, as the JSON Schema (`format: date`) says."""
+    if isinstance(value, str) and _DATE_FORM.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_impossible", "is not a real date (YYYY-MM-DD)") from None
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_as_written)]
 
 
 class Strict(BaseModel):
@@ -48,7 +87,9 @@ class Strict(BaseModel):
 
     # defer_build: the validators are built on first validation, not at import, so a walk started from the
     # cache of validated protocols (see `cache`) never pays for them.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+    # use_attribute_docstrings: each field's docstring is its description in the JSON Schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True,
+                              use_attribute_docstrings=True)
 
 
 class Status(StrEnum):
@@ -72,38 +113,51 @@ class Reference(Strict):
     """A source: its full citation and, optionally, where to read it."""
 
     citation: Text
+    """The full citation: authors, title, journal or publisher, year."""
     url: Line | None = None
+    """Where to read it (a DOI or web address)."""
 
 
 class Review(Strict):
     """Who approved the protocol and when, and when it is next reviewed."""
 
     approved_by: Line | None = None
-    approved_on: date | None = None
-    last_reviewed: date | None = None
-    next_review: date | None = None
+    """The clinician who approved this version (required when `status: approved`)."""
+    approved_on: Day | None = None
+    """The date of approval, YYYY-MM-DD (required when `status: approved`)."""
+    last_reviewed: Day | None = None
+    """When the content was last checked against its sources, YYYY-MM-DD."""
+    next_review: Day | None = None
+    """When it is due for review, YYYY-MM-DD; once passed, `validate` warns (rule review-overdue)."""
 
 
 class RedFlag(Strict):
     """A sign that, at any step, jumps straight to `goto` with one keystroke."""
 
     key: Key
+    """One lower-case letter, pressed at any prompt; not also an option key."""
     label: Line
+    """The sign, as shown on every screen (e.g. "Vision change, eye pain or double vision")."""
     goto: Slug
-    # The least urgent outcome this flag may lead to (rule `red-flag-target`): a red flag is an emergency
-    # unless the file says it only needs a referral.
+    """The node the walk jumps to."""
     severity: Literal["emergency", "refer"] = "emergency"
+    """The least urgent outcome this flag may lead to (rule red-flag-target): an emergency unless the file
+    says it only needs a referral."""
 
 
 class Option(Strict):
     """One answer to a question: its key, its label and the step it leads to."""
 
     key: Key
+    """One lower-case letter that answers with this option (the option's number works too)."""
     label: Line
+    """The answer in words."""
     next: Slug
-    # Shown beside the option, e.g. "weak evidence: case reports only".
+    """The node this answer leads to."""
     detail: Text | None = None
+    """Shown beside the option, e.g. "weak evidence: case reports only"."""
     refs: list[RefKey] = Field(default_factory=list)
+    """Keys under `references` supporting this option."""
 
 
 class Derived(Strict):
@@ -113,97 +167,138 @@ class Derived(Strict):
     """
 
     variable: Variable
-    times: StrictInt = Field(gt=0, le=1_000_000)
+    """The input variable it is computed from."""
+    times: StrictInt = Field(gt=0, le=MAGNITUDE)
+    """How much per unit of the input (e.g. 1500 per area)."""
     unit: Line
-    max_input: StrictInt | None = Field(default=None, ge=0)
+    """The unit of the result (e.g. "U")."""
+    max_input: StrictInt | None = Field(default=None, ge=0, le=MAGNITUDE)
+    """The largest input the table covers; beyond it `beyond_text` is shown instead of a figure."""
     beyond_text: Line = "beyond the protocol's table: get senior help"
+    """What is shown beyond `max_input`."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Derived:
+        if self.max_input is not None and self.max_input * self.times > MAGNITUDE:
+            raise PydanticCustomError("magnitude", "times x max_input is beyond the limit of 1,000,000")
+        return self
 
 
 class NodeBase(Strict):
     """What every step has: a title, optional text, its sources and any disagreement among them."""
 
     title: Line
+    """The step's title, shown first."""
     text: Text | None = None
+    """What to do or ask, in full; `{name}` shows an input variable or a derived value."""
     refs: list[RefKey] = Field(default_factory=list)
-    # Where sources disagree the node says so, in its own words, instead of choosing silently.
+    """Keys under `references` this step rests on (actions, waits and outcomes need one: missing-citation)."""
     disagreement: Text | None = None
-    # The one line that must be seen at once (a dose, "Call an ambulance now"); may use {variables}.
+    """Where sources disagree, the node says so in its own words instead of choosing silently."""
     headline: Headline | None = None
-    # Nodes every path from the start must pass before this one (e.g. an infection check before a
-    # steroid); checked by the `requires-before` rule.
+    """The one line that must be seen at once (a dose, "Call an ambulance now"); may use {variables}."""
     requires: list[Slug] = Field(default_factory=list)
-    # A step that treats the patient (massage, a hyaluronidase pulse, drops): rule `resolved-without-recheck`
-    # proves a wait (the observation and recheck) lies between it and any `resolved` outcome.
+    """Nodes every path from the start must pass before this one (rule requires-before)."""
     treatment: StrictBool = False
+    """A step that treats the patient (massage, a hyaluronidase pulse, drops): rule resolved-without-recheck
+    proves a wait (the observation and recheck) lies between it and any `resolved` outcome."""
 
 
 class QuestionNode(NodeBase):
     """A question answered by one option's key."""
 
     kind: Literal["question"]
+    """A question answered by one option."""
     options: list[Option] = Field(min_length=1, max_length=26)
+    """The answers, in the order shown."""
 
 
 class ActionNode(NodeBase):
     """Things to do (a checklist), confirmed with one keystroke."""
 
     kind: Literal["action"]
+    """Things to do, confirmed with one keystroke."""
     steps: list[Line] = Field(default_factory=list)
+    """The checklist, one line per step."""
     next: Slug
+    """The node that follows."""
 
 
 class InputNode(NodeBase):
     """A bounded whole number, kept as `variable` for later text (e.g. the number of areas)."""
 
     kind: Literal["input"]
+    """A bounded whole number typed by the practitioner."""
     variable: Variable
-    min: StrictInt
-    max: StrictInt
+    """The name later text uses as `{name}` (lower-case letters, digits, _)."""
+    min: Bound
+    """The smallest accepted value (at least -1,000,000)."""
+    max: Bound
+    """The largest accepted value (at most 1,000,000; not below `min`: rule input-bounds)."""
     unit: Line | None = None
+    """What is counted (e.g. "areas")."""
     next: Slug
+    """The node that follows."""
 
 
 class WaitNode(NodeBase):
     """A timed reassessment: the walker counts down `minutes`."""
 
     kind: Literal["wait"]
+    """A timed reassessment."""
     minutes: StrictInt = Field(gt=0, le=24 * 60)
+    """How long to wait, 1 to 1440 minutes."""
     steps: list[Line] = Field(default_factory=list)
+    """What to do meanwhile, one line each."""
     next: Slug
+    """The node that follows when the time is up (or the practitioner continues early)."""
 
 
 class OutcomeNode(NodeBase):
     """Where a walk ends, with how urgent that ending is."""
 
     kind: Literal["outcome"]
+    """Where a walk ends."""
     severity: Annotated[OutcomeSeverity, Field(strict=False)]
+    """resolved, follow-up, refer or emergency."""
     steps: list[Line] = Field(default_factory=list)
+    """What to do now, one line each (e.g. "Review tomorrow")."""
 
 
 class Choice(Strict):
     """One choice of a record field: its key and its label."""
 
     key: Key
+    """One lower-case letter that picks this choice."""
     label: Line
+    """The choice in words."""
 
 
 class RecordField(Strict):
     """One item of clinical data captured at a `record` node (product, batch, dose given...)."""
 
     id: Variable
+    """The field's name in the log and the record (lower-case letters, digits, _; unique in the node)."""
     label: Line
+    """The prompt shown (e.g. "Volume given")."""
     type: Literal["text", "number", "choice", "time", "date"]
+    """text, number, choice, time (HH:MM) or date (YYYY-MM-DD)."""
     required: StrictBool = True
-    # number: the unit is part of the value ("0.5" means nothing without "mL"); rule `record-field-unit`.
+    """Whether an empty answer is refused."""
     unit: Line | None = None
+    """number: the unit is part of the value ("0.5" means nothing without "mL"; rule record-field-unit)."""
     min: Number | None = None
+    """number: the smallest accepted value (|x| <= 1,000,000)."""
     max: Number | None = None
+    """number: the largest accepted value (|x| <= 1,000,000; not below min: rule record-field-bounds)."""
     decimals: StrictInt = Field(default=0, ge=0, le=3)
-    # text: a bound on what a stressed person can type and a record can print.
+    """number: how many decimals may be typed, 0 to 3."""
     max_length: StrictInt = Field(default=120, ge=1, le=400)
+    """text: the longest answer accepted, at most 400 characters."""
     choices: list[Choice] = Field(default_factory=list, max_length=26)
-    # An input variable or derived value offered as the default (e.g. the reported dose), shown as such.
+    """choice: the choices offered (rule record-field-choices)."""
     default: Variable | None = None
+    """An input variable or derived value offered as the default (e.g. the reported dose), shown as such."""
 
     def bounds_text(self) -> str | None:
         """`0-10`, `at least 0` or `at most 10`: the bounds in words (None when there are none)."""
@@ -220,8 +315,11 @@ class RecordNode(NodeBase):
     """Clinical data captured field by field; the values go into the log and the record."""
 
     kind: Literal["record"]
+    """Clinical data captured field by field."""
     fields: list[RecordField] = Field(min_length=1, max_length=20)
+    """The fields, 1 to 20, asked in order."""
     next: Slug
+    """The node that follows the last field."""
 
 
 Node = Annotated[
@@ -234,18 +332,29 @@ class Protocol(Strict):
     """A protocol file: one decision tree with its sources, review and red flags."""
 
     id: Slug
+    """The protocol's id: a slug equal to the file name without .yaml (rule id-mismatch)."""
     title: Line
+    """The title shown on every screen and record."""
     version: Annotated[StrictStr, StringConstraints(pattern=SEMVER_PATTERN)]
+    """A semantic version (1.0.0), quoted or not; bump it on every clinical change."""
     status: Annotated[Status, Field(strict=False)]  # lax only to accept the enum's text value
+    """draft, approved or retired; draft content is marked on every screen."""
     summary: Text | None = None
-    # What changed clinically in this version, and why.
+    """What the protocol is for, in a few lines."""
     changes: Text | None = None
+    """What changed clinically in this version, and why."""
     review: Review = Field(default_factory=Review)
+    """Who approved it and when, and when it is next reviewed."""
     references: dict[RefKey, Reference] = Field(default_factory=dict)
+    """The sources, by key (letters, digits, '.', '_', '-'); nodes cite them in `refs`."""
     derived: dict[Variable, Derived] = Field(default_factory=dict)
+    """Values computed from an input (e.g. a dose per area), by name, shown in text as `{name}`."""
     start: Slug
+    """The id of the first node."""
     red_flags: list[RedFlag] = Field(default_factory=list)
+    """Signs offered at every prompt; one keystroke jumps to their `goto`."""
     nodes: dict[Slug, Node] = Field(min_length=1)
+    """The steps, by node id (a slug)."""
 
 
 def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode) -> list[str]:
@@ -265,6 +374,25 @@ SCHEMA_ID = "https://aesthetic-protocols.invalid/protocol.schema.json"
 
 def protocol_schema() -> dict[str, object]:
     """JSON Schema (2020-12) of a protocol file, for editors and outside checkers."""
-    schema = Protocol.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "aesthetic-protocols protocol file", **schema}
+    return model_schema(Protocol, SCHEMA_ID, "aesthetic-protocols protocol file")
+
+
+def model_schema(model: type[BaseModel], schema_id: str, title: str) -> dict[str, object]:
+    """A model's JSON Schema as the tool reads files: its title kept, mapping keys held to their patterns."""
+    schema = _keys_named(model.model_json_schema())
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, **schema, "title": title}
+
+
+def _keys_named(schema: Any) -> Any:
+    """`patternProperties` alone lets any other key through; `propertyNames` holds every key to the pattern
+    (node ids, reference keys, derived names), as the tool does."""
+    if isinstance(schema, list):
+        return [_keys_named(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _keys_named(value) for key, value in schema.items()}
+    patterns = out.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1:
+        (pattern,) = patterns
+        out["propertyNames"] = {**out.get("propertyNames", {}), "pattern": pattern}
+    return out

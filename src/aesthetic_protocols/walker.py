@@ -177,8 +177,10 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
             face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
         elif isinstance(reading, Note):
             face.say("note recorded")
-        if not session.interrupted and signals.pending:
-            record(Quit(signals.pending))  # a signal arrived while recording: honoured now the log is whole
+        if not session.interrupted and not session.finished and signals.pending:
+            # A signal arrived while recording: honoured now the log is whole. A walk that has just reached
+            # its outcome is complete; nothing may follow the outcome in its log.
+            record(Quit(signals.pending))
         if session.interrupted:
             return WalkResult(False, None, session.interruption)
     return WalkResult(True, session.current, None)

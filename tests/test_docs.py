@@ -1,0 +1,83 @@
+"""The documentation in docs/ keeps up with the code: every field, every node kind, every rule with an
+example, and a complete example that validates and whose scenario passes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from aesthetic_protocols import model
+from aesthetic_protocols.checks import RULES, validate_path
+from aesthetic_protocols.loader import load_file, node_kinds
+from aesthetic_protocols.scenarios import Scenario, ScenarioFile, run_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMAT = (ROOT / "docs" / "protocol-format.md").read_text()
+LOG = (ROOT / "docs" / "log.md").read_text()
+GATE_RULES = ["file-size", "read", "encoding", "yaml-syntax", "yaml-empty", "yaml-not-mapping", "yaml-documents",
+              "yaml-depth", "yaml-anchor", "yaml-alias", "yaml-tag", "yaml-merge", "yaml-key", "duplicate-key",
+              "schema", "text-control", "magnitude"]
+MODELS: list[type[BaseModel]] = [model.Protocol, model.Review, model.Reference, model.Derived, model.RedFlag,
+                                 model.Option, model.NodeBase, model.QuestionNode, model.ActionNode, model.InputNode,
+                                 model.WaitNode, model.RecordNode, model.RecordField, model.Choice, model.OutcomeNode,
+                                 ScenarioFile, Scenario]
+
+
+def _table_names() -> set[str]:
+    """Every name in the first column of a table row: `| `min`, `max` | ...` gives min and max."""
+    names: set[str] = set()
+    for line in FORMAT.splitlines():
+        if line.startswith("| `"):
+            names |= set(re.findall(r"`([a-z_-]+)`", line.split("|")[1]))
+    return names
+
+
+@pytest.mark.parametrize("owner", MODELS, ids=lambda m: m.__name__)
+def test_every_field_is_documented(owner: type[BaseModel]) -> None:
+    assert set(owner.model_fields) - _table_names() == set()
+
+
+def test_every_node_kind_has_its_section() -> None:
+    for kind in node_kinds():
+        assert f"### `{kind}`:" in FORMAT, kind
+    assert "`headline`" in FORMAT
+
+
+@pytest.mark.parametrize("rule", [*RULES, *GATE_RULES])
+def test_every_rule_is_documented_with_an_example(rule: str) -> None:
+    (row,) = [line for line in FORMAT.splitlines() if line.startswith(f"| `{rule}` |")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert all(cells) and len(cells) >= 3, row  # what it finds, and an example
+
+
+def _example(language: str, after: str) -> str:
+    block = re.search(rf"{re.escape(after)}.*?```{language}\n(.*?)```", FORMAT, re.S)
+    assert block is not None
+    return block.group(1)
+
+
+def test_the_complete_example_validates_and_its_scenario_passes(tmp_path: Path) -> None:
+    path = tmp_path / "vascular-occlusion.yaml"
+    path.write_text(_example("yaml", "## A complete example"))
+    assert [str(p) for p in validate_path(path, date(2026, 12, 1), path.name)] == []
+    scenarios = ScenarioFile.model_validate(yaml.safe_load(_example("yaml", "## Scenario files")))
+    protocol = load_file(path).protocol
+    for scenario in scenarios.scenarios:
+        assert run_scenario(protocol, scenario).passed, scenario.name
+
+
+def test_the_log_page_says_what_verify_cannot_tell() -> None:
+    assert "## What it cannot tell" in LOG
+    assert "rewrite the log, its `.head` and the witness together" in LOG
+    for option in ("--head HASH", "--witness PATH", "AESTHETIC_PROTOCOLS_WITNESS"):
+        assert option in LOG
+
+
+def test_the_readme_points_to_the_docs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/protocol-format.md" in readme and "docs/log.md" in readme
