@@ -293,6 +293,25 @@ def graph(
     typer.echo(report.mermaid(protocol) if fmt is GraphFormat.mermaid else report.dot(protocol), nl=False)
 
 
+class CardFormat(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+def card(
+    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
+    from aesthetic_protocols.card import card_html, card_markdown
+
+    loaded = _load(protocol_id, protocols)
+    render = card_html if fmt is CardFormat.html else card_markdown
+    typer.echo(render(loaded.protocol, loaded.source.sha256), nl=False)
+
+
 @app.command()
 def schema() -> None:
     """JSON Schema of a protocol file (for editors' yaml-language-server and other checkers)."""
@@ -471,6 +490,7 @@ class ExportFormat(StrEnum):
     md = "md"
     html = "html"
     json = "json"
+    fhir = "fhir"
 
 
 @log_app.command("export")
@@ -480,13 +500,30 @@ def log_export(
     anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
+    protocols: ProtocolDirs = None,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record."""
+    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
     from aesthetic_protocols import report
 
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
-              ExportFormat.json: report.record_json}[fmt]
-    typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
+    if fmt is ExportFormat.json:
+        typer.echo(report.record_json(events, anonymise))
+        return
+    from aesthetic_protocols.logged_protocol import find_logged_protocol
+
+    logged = find_logged_protocol(events, _dirs(protocols), date.today())
+    if not logged.same:
+        typer.echo(f"protocol: warning: {logged.check}", err=True)
+    if fmt is ExportFormat.fhir:
+        from aesthetic_protocols.fhir_export import record_fhir
+
+        typer.echo(record_fhir(events, anonymise, logged))
+        return
+    integrity = (f"intact ({verification.count} events)" if verification.ok
+                 else f"NOT INTACT: {verification.reason}")
+    from aesthetic_protocols.record_export import record_html, record_markdown
+
+    render = record_markdown if fmt is ExportFormat.md else record_html
+    typer.echo(render(events, anonymise, logged, integrity), nl=False)
