@@ -101,6 +101,13 @@ ORPHAN = "  orphan:\n    kind: outcome\n    title: Orphan\n    severity: emergen
 LOOP = ("  loop-a:\n    kind: action\n    title: A\n    refs: [R1]\n    next: loop-b\n"
         "  loop-b:\n    kind: action\n    title: B\n    refs: [R1]\n    next: loop-a\n")
 SECOND_FLAG = '  - {key: v, label: "Vision change", goto: emergency}\n'
+RECORD = ("  rec:\n    kind: record\n    title: Record\n    fields:\n"
+          "      - {id: product, label: Product, type: text}\n"
+          "      - {id: volume, label: Volume, type: number, unit: mL, min: 0, max: 5, decimals: 1}\n"
+          "      - {id: diluent, label: Diluent, type: choice,\n"
+          "         choices: [{key: s, label: Saline}, {key: l, label: Lido}]}\n"
+          "      - {id: given, label: Dose given, type: number, unit: U, default: dose}\n"
+          "    next: ask\n")
 
 
 def edited(edits: Iterable[Edit], text: str = BASE) -> str:
@@ -116,6 +123,11 @@ def edited(edits: Iterable[Edit], text: str = BASE) -> str:
 
 def appended(extra: str) -> Edit:
     return "", extra
+
+
+# A record node between `begin` and `ask`.
+WITH_RECORD = [("    title: Begin\n    refs: [R1]\n    next: ask\n",
+                "    title: Begin\n    refs: [R1]\n    next: rec\n"), appended(RECORD)]
 
 
 def at(text: str, needle: str, key: str | None = None) -> str:
@@ -222,6 +234,23 @@ POSITIVE: dict[str, Case] = {
     "review-overdue": Case([("next_review: 2026-06-01", "next_review: 2026-05-31")], [
         Expect("next_review: 2026-05-31", None, "review-overdue", "review date has passed; review the protocol"),
     ]),
+    "record-field-duplicate": Case([*WITH_RECORD, ("{id: volume", "{id: product")], [
+        Expect("{id: product, label: Volume", "id", "record-field-duplicate",
+               "this field id is used twice in this record node"),
+    ]),
+    "record-field-unit": Case([*WITH_RECORD, ("unit: mL, ", "")], [
+        Expect("{id: volume", None, "record-field-unit", "a number field needs a unit (mL, U, mg...)"),
+    ]),
+    "record-field-bounds": Case([*WITH_RECORD, ("min: 0, max: 5", "min: 6, max: 5")], [
+        Expect("min: 6, max: 5", "min", "record-field-bounds", "min is above max"),
+    ]),
+    "record-field-choices": Case([*WITH_RECORD, ("{key: l, label: Lido}", "{key: s, label: Lido}")], [
+        Expect("choices: [{key: s, label: Saline}", "choices", "record-field-choices", "two choices share a key"),
+    ]),
+    "record-field-default": Case([*WITH_RECORD, ("default: dose", "default: dos")], [
+        Expect("default: dos}", "default", "record-field-default",
+               "default names neither an input variable nor a derived value"),
+    ]),
 }
 
 NEGATIVE: dict[str, Case] = {
@@ -267,6 +296,12 @@ NEGATIVE: dict[str, Case] = {
     "approved-without-approver": Case([("status: draft", "status: approved"),
                                        ("review: {", "review: {approved_by: Dr A, approved_on: 2026-01-01, ")], []),
     "review-overdue": Case([], []),  # next_review is today: due, not overdue
+    "record-field-duplicate": Case(WITH_RECORD, []),
+    "record-field-unit": Case(WITH_RECORD, []),
+    "record-field-bounds": Case([*WITH_RECORD, ("min: 0, max: 5", "min: 5, max: 5")], []),  # min == max allowed
+    "record-field-choices": Case(WITH_RECORD, []),
+    # An input variable is a default too.
+    "record-field-default": Case([*WITH_RECORD, ("default: dose", "default: areas")], []),
 }
 
 SCENARIO_RULES = {"scenario-protocol"}

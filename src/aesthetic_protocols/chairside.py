@@ -33,16 +33,17 @@ from aesthetic_protocols.engine import (
     Reading,
     Session,
     WalkError,
-    parse_ts,
 )
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
-from aesthetic_protocols.journal import Journal, log_path, new_session_id, read_events, resolve_log_dir
+from aesthetic_protocols.journal import Journal, log_path, new_session_id, parse_ts, read_events, resolve_log_dir
 from aesthetic_protocols.loader import Loaded, resolve_id
 from aesthetic_protocols.model import (
     ActionNode,
     InputNode,
     OutcomeNode,
     QuestionNode,
+    RecordField,
+    RecordNode,
     Status,
     WaitNode,
 )
@@ -209,7 +210,33 @@ def prompt_hint(session: Session) -> str:
         return f"enter a number from {node.min} to {node.max}{unit}"
     if isinstance(node, WaitNode):
         return "Enter to continue when reassessed (you may continue early)"
+    record_field = session.field
+    if record_field is not None:
+        return field_prompt(session, record_field)
     return "Enter when done"
+
+
+def field_prompt(session: Session, record_field: RecordField) -> str:
+    """What a record field takes, in one line: `Volume injected (mL, 0-5, 1 decimal; Enter = skip): `."""
+    parts: list[str] = []
+    if record_field.type == "number":
+        parts.append(record_field.unit or "number")
+        if (bounds := record_field.bounds_text()) is not None:
+            parts.append(bounds)
+        if record_field.decimals:
+            parts.append(f"up to {record_field.decimals} decimal(s)")
+    elif record_field.type == "choice":
+        parts.append(", ".join(f"{c.key} = {c.label}" for c in record_field.choices))
+    elif record_field.type == "time":
+        parts.append("HH:MM")
+    elif record_field.type == "date":
+        parts.append("YYYY-MM-DD")
+    default = session.value_of(record_field.default) if record_field.default else None
+    if default is not None:
+        parts.append(f"Enter = {default} ({record_field.default}, as shown)")
+    elif not record_field.required:
+        parts.append("Enter = skip")
+    return f"{record_field.label} ({'; '.join(parts)})" if parts else record_field.label
 
 
 def sources_lines(session: Session) -> list[str]:
@@ -446,7 +473,7 @@ class TerminalFace:
 
     def read(self, session: Session, now: datetime) -> Reading:
         node = session.node
-        if isinstance(node, InputNode):
+        if isinstance(node, InputNode | RecordNode):
             line = None
             while line is None:  # Escape clears the line and asks again
                 line = self._read_line("> ")

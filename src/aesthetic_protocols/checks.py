@@ -37,6 +37,7 @@ from aesthetic_protocols.model import (
     OutcomeSeverity,
     Protocol,
     QuestionNode,
+    RecordNode,
     Status,
     WaitNode,
     successors,
@@ -76,6 +77,11 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("approved-without-approver", Severity.ERROR, "`status: approved` without `review.approved_by`/`approved_on`"),
     Rule("review-overdue", Severity.WARNING, "`review.next_review` is in the past"),
     Rule("scenario-protocol", Severity.ERROR, "a scenario file names a protocol other than the one beside it"),
+    Rule("record-field-duplicate", Severity.ERROR, "two fields of one record node share an id"),
+    Rule("record-field-unit", Severity.ERROR, "a number field has no unit"),
+    Rule("record-field-bounds", Severity.ERROR, "a field's `min` is above its `max`"),
+    Rule("record-field-choices", Severity.ERROR, "a choice field has no choices, or two choices share a key"),
+    Rule("record-field-default", Severity.ERROR, "a field's `default` names no input variable or derived value"),
 )}
 
 
@@ -105,6 +111,8 @@ def _reach(starts: Iterable[str], edges: Callable[[str], Iterable[str]],
 
 def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
     yield ("title",), node.title
+    if node.headline:
+        yield ("headline",), node.headline
     if node.text:
         yield ("text",), node.text
     if isinstance(node, ActionNode | WaitNode | OutcomeNode):
@@ -113,6 +121,32 @@ def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
     if isinstance(node, QuestionNode):
         for index, option in enumerate(node.options):
             yield ("options", index, "label"), option.label
+    if isinstance(node, RecordNode):
+        for index, record_field in enumerate(node.fields):
+            yield ("fields", index, "label"), record_field.label
+
+
+def _check_record(find: _Finder, nid: str, node: RecordNode, known_names: set[str]) -> None:
+    seen: set[str] = set()
+    for index, record_field in enumerate(node.fields):
+        here: PathKey = ("nodes", nid, "fields", index)
+        if record_field.id in seen:
+            find.add("record-field-duplicate", (*here, "id"), "this field id is used twice in this record node")
+        seen.add(record_field.id)
+        if record_field.type == "number" and not record_field.unit:
+            find.add("record-field-unit", here, "a number field needs a unit (mL, U, mg...)")
+        low, high = record_field.min, record_field.max
+        if low is not None and high is not None and low > high:
+            find.add("record-field-bounds", (*here, "min"), "min is above max")
+        if record_field.type == "choice":
+            keys = [choice.key for choice in record_field.choices]
+            if not keys:
+                find.add("record-field-choices", here, "a choice field needs choices")
+            elif len(set(keys)) != len(keys):
+                find.add("record-field-choices", (*here, "choices"), "two choices share a key")
+        if record_field.default is not None and record_field.default not in known_names:
+            find.add("record-field-default", (*here, "default"),
+                     "default names neither an input variable nor a derived value")
 
 
 def check(protocol: Protocol, source: Source, today: date, file_stem: str | None = None) -> list[Problem]:
@@ -171,6 +205,9 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
             find.add("unknown-target", ("nodes", nid, "next"), "next names no node")
         if kind == "input" and node.min > node.max:  # type: ignore[union-attr]
             find.add("input-bounds", ("nodes", nid, "min"), "min is above max")
+        if kind == "record":
+            assert isinstance(node, RecordNode)
+            _check_record(find, nid, node, known_names)
         for index, ref in enumerate(node.refs):
             if ref not in references:
                 find.add("unknown-reference", ("nodes", nid, "refs", index),

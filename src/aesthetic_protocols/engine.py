@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
     AnyNode,
@@ -21,6 +23,8 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     Protocol,
     QuestionNode,
+    RecordField,
+    RecordNode,
     RedFlag,
     WaitNode,
 )
@@ -84,6 +88,9 @@ Reading = Command | Invalid
 _TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$", re.ASCII)
 # Only ASCII digits count: int() would also read "²", "٣" or "1_0", and an input may scale a dose.
 _NUMBER_RE = re.compile(r"^[0-9]{1,9}$", re.ASCII)
+_DECIMAL_RE = re.compile(r"^-?[0-9]{1,7}(\.[0-9]{1,3})?$", re.ASCII)
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 NOTE_LIMIT = 2000
 
 
@@ -93,7 +100,10 @@ class WalkError(Exception):
 
 @dataclass(frozen=True)
 class Taken:
-    """One step of the trail: at `node`, `how` ('answer' or 'flag') with `value`, leading to `next`."""
+    """One step of the trail: at `node`, `how` ('answer', 'field' or 'flag') with `value`, leading to `next`.
+
+    A record node's fields are one step each ('field'); its `next` stays on the node until the last field.
+    """
 
     node: str
     how: str
@@ -142,6 +152,51 @@ class Session:
             if step.how == "answer" and isinstance(node, InputNode):
                 values[node.variable] = int(step.value)
         return values
+
+    @property
+    def field(self) -> RecordField | None:
+        """The record field asked now (None when the current node is not a record node)."""
+        node = self.node
+        if not isinstance(node, RecordNode):
+            return None
+        return node.fields[self._fields_done() % len(node.fields)]
+
+    @property
+    def records(self) -> dict[str, str]:
+        """Every record field answered on the walk so far: {field id: value} (the latest one wins)."""
+        values: dict[str, str] = {}
+        run = 0  # fields answered so far in this visit of the record node
+        for index, step in enumerate(self.trail):
+            if step.how != "field":
+                continue
+            before = self.trail[index - 1] if index else None
+            run = run + 1 if before is not None and before.how == "field" and before.node == step.node else 0
+            node = self.protocol.nodes[step.node]
+            if isinstance(node, RecordNode):
+                values[node.fields[run % len(node.fields)].id] = step.value
+        return values
+
+    def _fields_done(self) -> int:
+        """How many fields of the current record node this visit has answered."""
+        done = 0
+        for step in reversed(self.trail):
+            if step.node != self.current or step.how != "field":
+                break
+            done += 1
+        return done
+
+    def value_of(self, name: str) -> int | None:
+        """An input variable's value, or a derived value's amount (None if not entered or beyond its table)."""
+        values = self.variables
+        if name in values:
+            return values[name]
+        derived = self.protocol.derived.get(name)
+        if derived is None or derived.variable not in values:
+            return None
+        amount = values[derived.variable]
+        if derived.max_input is not None and amount > derived.max_input:
+            return None
+        return amount * derived.times
 
     def red_flag(self, key: str) -> RedFlag | None:
         return next((flag for flag in self.protocol.red_flags if flag.key == key), None)
@@ -210,7 +265,25 @@ class Session:
             if not node.min <= number <= node.max:
                 return Invalid(f"out of range: enter a whole number from {node.min} to {node.max}")
             return Answer(str(number))
+        record_field = self.field
+        if record_field is not None:
+            return self._read_field(record_field, text)
         return Answer("")  # action, checklist, wait: any line means done / continue
+
+    def _read_field(self, record_field: RecordField, text: str) -> Reading:
+        """One line typed at a record field -> its normalised value, or why not (never echoing the line)."""
+        if not text:
+            if record_field.default is not None:
+                default = self.value_of(record_field.default)
+                if default is not None:
+                    return Answer(str(default))
+            if record_field.required:
+                return Invalid("this field is required")
+            return Answer("")
+        problem = field_problem(record_field, text)
+        if problem is not None:
+            return Invalid(problem)
+        return Answer(normalise_field(record_field, text))
 
     # --- changing the state --------------------------------------------------------------------
 
@@ -250,12 +323,16 @@ class Session:
             event: Event = {"event": "red-flag", "node": node_id, "key": flag.key, "label": flag.label,
                             "goto": flag.goto}
         else:
+            record_field = self.field
             target = self._target(command.value)
             event = {"event": "answer", "node": node_id, "answer": command.value, "next": target}
+            if record_field is not None:
+                event["field"] = record_field.id
             due = self.due()
             if due is not None and now < due:
                 event["early"] = True  # the practitioner continued before the wait ended
-            self.trail.append(Taken(node_id, "answer", command.value, target))
+            self.trail.append(Taken(node_id, "field" if record_field is not None else "answer", command.value,
+                                    target))
         if self.pending_at is not None:  # `time: HH:MM` dates whatever is recorded next at this step
             event["done_at"] = self.pending_at.isoformat(timespec="minutes")
         events = [event]
@@ -281,6 +358,15 @@ class Session:
             return node.next
         if isinstance(node, OutcomeNode):
             raise WalkError("an outcome takes no answer")
+        if isinstance(node, RecordNode):
+            record_field = self.field
+            assert record_field is not None
+            if value and field_problem(record_field, value) is not None:
+                raise WalkError("value does not fit the field")
+            if not value and record_field.required:
+                raise WalkError("this field is required")
+            last = self._fields_done() % len(node.fields) == len(node.fields) - 1
+            return node.next if last else self.current
         if value != "":
             raise WalkError("this step takes an empty answer")
         return node.next
@@ -316,15 +402,60 @@ class Session:
         return session
 
 
-def parse_ts(value: Any) -> datetime | None:
-    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+def field_problem(record_field: RecordField, text: str) -> str | None:
+    """Why `text` is not a value of this record field, or None. Never quotes the text."""
+    kind = record_field.type
+    if kind == "text":
+        if len(text) > record_field.max_length:
+            return f"at most {record_field.max_length} characters"
+        if _CONTROL_RE.search(text):
+            return "control characters are not allowed"
+        return None
+    if kind == "number":
+        if not _DECIMAL_RE.match(text):
+            places = f" with at most {record_field.decimals} decimal(s)" if record_field.decimals else ""
+            return f"enter a number{places}" if record_field.decimals else "enter a whole number"
+        number = Decimal(text)
+        if -number.normalize().as_tuple().exponent > record_field.decimals:  # type: ignore[operator]
+            return (f"at most {record_field.decimals} decimal(s)" if record_field.decimals
+                    else "enter a whole number")
+        low, high = record_field.min, record_field.max
+        if (low is not None and number < Decimal(str(low))) or (high is not None and number > Decimal(str(high))):
+            return f"out of range: enter a number from {_bound(low)} to {_bound(high)}"
+        return None
+    if kind == "choice":
+        keys = [choice.key for choice in record_field.choices]
+        word = text.lower()
+        if word in keys or (_NUMBER_RE.match(word) and 1 <= int(word) <= len(keys)):
             return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
+        return f"answer with one of {', '.join(keys)} (or 1-{len(keys)})"
+    if kind == "time":
+        return None if _TIME_RE.match(text) else "give the time as HH:MM (24-hour)"
+    if _DATE_RE.match(text):
+        try:
+            date.fromisoformat(text)
+            return None
+        except ValueError:
+            pass
+    return "give the date as YYYY-MM-DD"
+
+
+def _bound(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
+
+
+def normalise_field(record_field: RecordField, text: str) -> str:
+    """A valid field value in its one written form: `0.5` not `0.50`, a choice's key, `09:05` not `9:05`."""
+    if record_field.type == "number":
+        return format(Decimal(text).normalize(), "f")
+    if record_field.type == "choice":
+        word = text.lower()
+        keys = [choice.key for choice in record_field.choices]
+        return word if word in keys else keys[int(word) - 1]
+    if record_field.type == "time":
+        hours, minutes = text.split(":")
+        return f"{int(hours):02d}:{minutes}"
+    return text
 
 
 def _parse_ts(value: Any) -> datetime:

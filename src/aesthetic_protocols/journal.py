@@ -267,6 +267,17 @@ def _describe(exc: OSError) -> str:
     return f"{name} ({exc.strerror or exc})"
 
 
+def parse_ts(value: Any) -> datetime | None:
+    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None
+
+
 # --- Reading and verifying. -------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -31,6 +31,12 @@ Variable = Annotated[StrictStr, StringConstraints(pattern=VARIABLE_PATTERN, max_
 RefKey = Annotated[StrictStr, StringConstraints(pattern=REF_KEY_PATTERN, max_length=40)]
 Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000)]
 Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400)]
+# A headline is read at a glance from a metre away: one short line.
+Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=120)]
+# Bounds and scale factors a protocol may state. A larger figure is no clinical quantity, and an unbounded
+# integer would be a way to stall or crash the walker (int-to-text limits).
+MAGNITUDE = 1_000_000
+Number = Annotated[StrictInt | float, Field(ge=-MAGNITUDE, le=MAGNITUDE, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -80,6 +86,9 @@ class RedFlag(Strict):
     key: Key
     label: Line
     goto: Slug
+    # The least urgent outcome this flag may lead to (rule `red-flag-target`): a red flag is an emergency
+    # unless the file says it only needs a referral.
+    severity: Literal["emergency", "refer"] = "emergency"
 
 
 class Option(Strict):
@@ -114,6 +123,8 @@ class NodeBase(Strict):
     refs: list[RefKey] = Field(default_factory=list)
     # Where sources disagree the node says so, in its own words, instead of choosing silently.
     disagreement: Text | None = None
+    # The one line that must be seen at once (a dose, "Call an ambulance now"); may use {variables}.
+    headline: Headline | None = None
     # Nodes every path from the start must pass before this one (e.g. an infection check before a
     # steroid); checked by the `requires-before` rule.
     requires: list[Slug] = Field(default_factory=list)
@@ -162,8 +173,50 @@ class OutcomeNode(NodeBase):
     steps: list[Line] = Field(default_factory=list)
 
 
+class Choice(Strict):
+    """One choice of a record field: its key and its label."""
+
+    key: Key
+    label: Line
+
+
+class RecordField(Strict):
+    """One item of clinical data captured at a `record` node (product, batch, dose given...)."""
+
+    id: Variable
+    label: Line
+    type: Literal["text", "number", "choice", "time", "date"]
+    required: StrictBool = True
+    # number: the unit is part of the value ("0.5" means nothing without "mL"); rule `record-field-unit`.
+    unit: Line | None = None
+    min: Number | None = None
+    max: Number | None = None
+    decimals: StrictInt = Field(default=0, ge=0, le=3)
+    # text: a bound on what a stressed person can type and a record can print.
+    max_length: StrictInt = Field(default=120, ge=1, le=400)
+    choices: list[Choice] = Field(default_factory=list, max_length=26)
+    # An input variable or derived value offered as the default (e.g. the reported dose), shown as such.
+    default: Variable | None = None
+
+    def bounds_text(self) -> str | None:
+        """`0-10`, `0-` or `-10`: the bounds as a trainer wrote them (None when there are none)."""
+        if self.min is None and self.max is None:
+            return None
+        low = "" if self.min is None else f"{self.min:g}"
+        high = "" if self.max is None else f"{self.max:g}"
+        return f"{low}-{high}"
+
+
+class RecordNode(NodeBase):
+    """Clinical data captured field by field; the values go into the log and the record."""
+
+    kind: Literal["record"]
+    fields: list[RecordField] = Field(min_length=1, max_length=20)
+    next: Slug
+
+
 Node = Annotated[
-    QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode,
+    QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode,
     Field(discriminator="kind"),
 ]
 
@@ -176,6 +229,8 @@ class Protocol(Strict):
     version: Annotated[StrictStr, StringConstraints(pattern=SEMVER_PATTERN)]
     status: Annotated[Status, Field(strict=False)]  # lax only to accept the enum's text value
     summary: Text | None = None
+    # What changed clinically in this version, and why.
+    changes: Text | None = None
     review: Review = Field(default_factory=Review)
     references: dict[RefKey, Reference] = Field(default_factory=dict)
     derived: dict[Variable, Derived] = Field(default_factory=dict)
@@ -184,7 +239,7 @@ class Protocol(Strict):
     nodes: dict[Slug, Node] = Field(min_length=1)
 
 
-def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode) -> list[str]:
+def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode) -> list[str]:
     """The node ids a node leads to, in order (red-flag jumps are not edges of the node)."""
     if isinstance(node, QuestionNode):
         return [option.next for option in node.options]
@@ -193,7 +248,7 @@ def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | OutcomeN
     return [node.next]
 
 
-AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | OutcomeNode
+AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode
 
 
 SCHEMA_ID = "https://aesthetic-protocols.invalid/protocol.schema.json"

@@ -17,7 +17,7 @@ from pydantic import Field, StrictInt, StrictStr
 from aesthetic_protocols.engine import Invalid, Quit, Session, WalkError
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
 from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, discover, file_id, parse_source, resolve_id
-from aesthetic_protocols.model import Line, Protocol, Slug, Strict, Text
+from aesthetic_protocols.model import Line, OutcomeNode, OutcomeSeverity, Protocol, Slug, Strict, Text
 
 
 class Scenario(Strict):
@@ -28,6 +28,8 @@ class Scenario(Strict):
     # Exactly what a plain-mode user types, one entry per prompt; bare numbers are allowed for inputs.
     answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt]
     outcome: Slug
+    # The reached outcome's severity, asserted too: a renamed outcome must not hide a changed urgency.
+    severity: Annotated[OutcomeSeverity | None, Field(strict=False)] = None
     visits: list[Slug] = Field(default_factory=list)
     avoids: list[Slug] = Field(default_factory=list)
 
@@ -103,6 +105,9 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
         return fail(f"answers ran out at '{session.current}' before an outcome")
     if session.current != scenario.outcome:
         return fail(f"reached '{session.current}', expected '{scenario.outcome}'")
+    reached = session.node
+    if scenario.severity is not None and isinstance(reached, OutcomeNode) and reached.severity != scenario.severity:
+        return fail(f"reached '{session.current}' of severity {reached.severity}, expected {scenario.severity}")
     visited = set(session.visited)
     missing = [node for node in scenario.visits if node not in visited]
     if missing:

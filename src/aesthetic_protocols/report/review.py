@@ -1,0 +1,184 @@
+"""The protocol as people read it: walking order, a compact outline, the Markdown review document, JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+
+from aesthetic_protocols.model import (
+    ActionNode,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    QuestionNode,
+    RecordField,
+    RecordNode,
+    WaitNode,
+    successors,
+)
+
+
+def node_order(protocol: Protocol) -> list[str]:
+    """Nodes in walking order: breadth-first from the start, then red-flag targets, then the rest."""
+    order: list[str] = []
+    seen: set[str] = set()
+    entries = [protocol.start] + [flag.goto for flag in protocol.red_flags] + list(protocol.nodes)
+    for entry in entries:
+        if entry in seen or entry not in protocol.nodes:
+            continue
+        seen.add(entry)
+        queue = deque([entry])
+        while queue:
+            nid = queue.popleft()
+            order.append(nid)
+            for nxt in successors(protocol.nodes[nid]):
+                if nxt not in seen and nxt in protocol.nodes:
+                    seen.add(nxt)
+                    queue.append(nxt)
+    return order
+
+
+def protocol_json(protocol: Protocol) -> str:
+    """The validated model with defaults filled in (`show --format json`)."""
+    return json.dumps(protocol.model_dump(mode="json"), indent=2, ensure_ascii=False)
+
+
+def node_detail(node: AnyNode) -> str:
+    if isinstance(node, InputNode):
+        unit = f" {node.unit}" if node.unit else ""
+        return f"{node.variable}: {node.min}..{node.max}{unit}"
+    if isinstance(node, WaitNode):
+        return f"{node.minutes} min"
+    if isinstance(node, OutcomeNode):
+        return str(node.severity)
+    if isinstance(node, RecordNode):
+        return f"{len(node.fields)} field(s)"
+    return ""
+
+
+def field_text(record_field: RecordField) -> str:
+    """A record field in one line: `Volume injected (number, mL, 0-5, 1 decimal; optional; default: dose)`."""
+    parts: list[str] = [record_field.type]
+    if record_field.unit:
+        parts.append(record_field.unit)
+    if (bounds := record_field.bounds_text()) is not None:
+        parts.append(bounds)
+    if record_field.decimals:
+        parts.append(f"{record_field.decimals} decimal(s)")
+    if record_field.choices:
+        parts.append(" / ".join(f"{c.key}: {c.label}" for c in record_field.choices))
+    extra = "required" if record_field.required else "optional"
+    if record_field.default:
+        extra += f"; default: {record_field.default}"
+    return f"{record_field.label} ({', '.join(parts)}; {extra})"
+
+
+def outline(protocol: Protocol) -> str:
+    """A compact text outline of the tree, one node a paragraph."""
+    lines = [f"{protocol.id} {protocol.version} ({protocol.status}) - {protocol.title}", f"start: {protocol.start}"]
+    for flag in protocol.red_flags:
+        lines.append(f"red flag [{flag.key}] {flag.label} -> {flag.goto}")
+    for nid in node_order(protocol):
+        node = protocol.nodes[nid]
+        detail = node_detail(node)
+        head = f"{nid}  {node.kind}  {node.title}" + (f"  ({detail})" if detail else "")
+        if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
+            head += f" -> {node.next}"
+        lines += ["", head]
+        if node.headline:
+            lines.append(f"  ! {node.headline}")
+        if node.text:
+            lines.append(f"  {node.text}")
+        if isinstance(node, QuestionNode):
+            lines += [f"  [{o.key}] {o.label}" + (f" ({o.detail})" if o.detail else "") + f" -> {o.next}"
+                      for o in node.options]
+        if isinstance(node, ActionNode | WaitNode | OutcomeNode):
+            lines += [f"  - {step}" for step in node.steps]
+        if isinstance(node, RecordNode):
+            lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
+        if node.requires:
+            lines.append(f"  only after: {', '.join(node.requires)}")
+        if node.disagreement:
+            lines.append(f"  sources disagree: {node.disagreement}")
+        if node.refs:
+            lines.append(f"  sources: {', '.join(node.refs)}")
+    return "\n".join(lines) + "\n"
+
+
+def md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(protocol: Protocol) -> str:
+    """The review document a clinical lead reads and signs: every node in order, with full sources."""
+    review = protocol.review
+    out = [f"# {protocol.title}", "",
+           f"- **Protocol id:** `{protocol.id}`",
+           f"- **Version:** {protocol.version}",
+           f"- **Status:** {protocol.status}" + (" (reference content, not approved for clinical use)"
+                                                  if protocol.status != "approved" else ""),
+           f"- **Approved by:** {review.approved_by or 'not approved'}"
+           + (f" on {review.approved_on}" if review.approved_on else ""),
+           f"- **Last reviewed:** {review.last_reviewed or 'never'}",
+           f"- **Next review:** {review.next_review or 'not set'}", ""]
+    if protocol.summary:
+        out += [protocol.summary, ""]
+    if protocol.changes:
+        out += ["## Changes in this version", "", protocol.changes, ""]
+    if protocol.red_flags:
+        out += ["## Red flags (offered at every step)", ""]
+        out += [f"- **[{f.key}]** {f.label} -> {_anchor(protocol, f.goto)}" for f in protocol.red_flags]
+        out.append("")
+    if protocol.derived:
+        out += ["## Derived values", ""]
+        for name, d in protocol.derived.items():
+            limit = f", up to {d.variable} = {d.max_input}; beyond: {d.beyond_text}" if d.max_input else ""
+            out.append(f"- `{{{name}}}` = {d.variable} x {d.times} {d.unit}{limit}")
+        out.append("")
+    out += ["## Steps", ""]
+    disagreements: list[str] = []
+    for number, nid in enumerate(node_order(protocol), start=1):
+        node = protocol.nodes[nid]
+        detail = node_detail(node)
+        out += [f"### {number}. {node.title}", "",
+                f"`{nid}` - {node.kind}" + (f" ({detail})" if detail else ""), ""]
+        if node.headline:
+            out += [f"**Headline:** {node.headline}", ""]
+        if node.text:
+            out += [node.text, ""]
+        if isinstance(node, QuestionNode):
+            for option in node.options:
+                extra = f" - {option.detail}" if option.detail else ""
+                refs = f" [{', '.join(option.refs)}]" if option.refs else ""
+                out.append(f"- **[{option.key}]** {option.label}{extra}{refs} -> {_anchor(protocol, option.next)}")
+            out.append("")
+        if isinstance(node, ActionNode | WaitNode | OutcomeNode) and node.steps:
+            out += [f"- [ ] {step}" for step in node.steps]
+            out.append("")
+        if isinstance(node, RecordNode):
+            out += [f"- Record `{f.id}`: {field_text(f)}" for f in node.fields]
+            out.append("")
+        if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
+            out += [f"Next: {_anchor(protocol, node.next)}", ""]
+        if node.requires:
+            out += [f"Only after: {', '.join(node.requires)}", ""]
+        if node.disagreement:
+            out += [f"> **Sources disagree:** {node.disagreement}", ""]
+            disagreements.append(f"- {node.title} (`{nid}`): {node.disagreement}")
+        if node.refs:
+            out += [f"Sources: {', '.join(node.refs)}", ""]
+    if disagreements:
+        out += ["## Where sources disagree", "", *disagreements, ""]
+    out += ["## References", ""]
+    for key, ref in protocol.references.items():
+        url = f" <{ref.url}>" if ref.url else ""
+        out.append(f"- **{key}**: {md_escape(ref.citation)}{url}")
+    out += ["", "## Sign-off", "", "| Role | Name | Signature | Date |", "|---|---|---|---|",
+            "| Clinical lead | | | |", "| Reviewer | | | |", ""]
+    return "\n".join(out)
+
+
+def _anchor(protocol: Protocol, nid: str) -> str:
+    node = protocol.nodes.get(nid)
+    return f"{node.title} (`{nid}`)" if node else f"`{nid}`"
