@@ -305,7 +305,7 @@ def card(
     protocols: ProtocolDirs = None,
 ) -> None:
     """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
-    from aesthetic_protocols.card import card_html, card_markdown
+    from aesthetic_protocols.report.card import card_html, card_markdown
 
     loaded = _load(protocol_id, protocols)
     render = card_html if fmt is CardFormat.html else card_markdown
@@ -517,13 +517,11 @@ def log_export(
     if not logged.same:
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
-        from aesthetic_protocols.fhir_export import record_fhir
+        from aesthetic_protocols.report.fhir import record_fhir
 
         typer.echo(record_fhir(events, anonymise, logged))
         return
     integrity = (f"intact ({verification.count} events)" if verification.ok
                  else f"NOT INTACT: {verification.reason}")
-    from aesthetic_protocols.record_export import record_html, record_markdown
-
-    render = record_markdown if fmt is ExportFormat.md else record_html
+    render = report.record_markdown if fmt is ExportFormat.md else report.record_html
     typer.echo(render(events, anonymise, logged, integrity), nl=False)

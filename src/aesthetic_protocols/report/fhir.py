@@ -15,7 +15,19 @@ from typing import Any
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.logged_protocol import LoggedProtocol
-from aesthetic_protocols.model import AnyNode, InputNode, OutcomeNode, Protocol, QuestionNode, WaitNode
+from aesthetic_protocols.model import (
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    QuestionNode,
+    RecordField,
+    RecordNode,
+    WaitNode,
+    successors,
+)
+from aesthetic_protocols.report.record import record_field, standing_steps
+from aesthetic_protocols.report.review import node_order
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
 BASE = "https://aesthetic-protocols.invalid/fhir"
@@ -46,8 +58,6 @@ def _options_system(protocol_id: str, node_id: str) -> str:
 
 def _cyclic(protocol: Protocol) -> set[str]:
     """Nodes a walk can reach again from themselves (their items repeat)."""
-    from aesthetic_protocols.model import successors
-
     found: set[str] = set()
     for start in protocol.nodes:
         stack, seen = list(successors(protocol.nodes[start])), set()
@@ -66,24 +76,27 @@ def _cyclic(protocol: Protocol) -> set[str]:
 # --- the Questionnaire ------------------------------------------------------------------------------
 
 
-def _field_item(protocol: Protocol, node_id: str, item: Any) -> dict[str, Any]:
-    kind = str(getattr(item, "type", "text"))
-    if kind == "number":
-        fhir_type = "integer" if not getattr(item, "decimals", 0) else "decimal"
-    else:
-        fhir_type = _FIELD_TYPES.get(kind, ("string", ""))[0]
+def _field_type(item: RecordField) -> str:
+    if item.type == "number":
+        return "decimal" if item.decimals else "integer"
+    return _FIELD_TYPES[item.type][0]
+
+
+def _field_item(protocol: Protocol, node_id: str, item: RecordField) -> dict[str, Any]:
+    kind = item.type
+    fhir_type = _field_type(item)
     out: dict[str, Any] = {"linkId": f"{node_id}.{item.id}", "text": item.label, "type": fhir_type,
-                           "required": bool(getattr(item, "required", True))}
-    if kind == "text" and getattr(item, "max_length", None):
+                           "required": item.required}
+    if kind == "text":
         out["maxLength"] = item.max_length
     if kind == "choice":
         out["answerOption"] = [{"valueCoding": {"system": _options_system(protocol.id, f"{node_id}.{item.id}"),
                                                 "code": c.key, "display": c.label}} for c in item.choices]
-    extensions = []
-    if getattr(item, "unit", None):
+    extensions: list[dict[str, Any]] = []
+    if item.unit:
         extensions.append({"url": UNIT_EXTENSION, "valueCoding": {"display": item.unit}})
     value_key = "valueInteger" if fhir_type == "integer" else "valueDecimal"
-    for url, bound in ((MIN_EXTENSION, getattr(item, "min", None)), (MAX_EXTENSION, getattr(item, "max", None))):
+    for url, bound in ((MIN_EXTENSION, item.min), (MAX_EXTENSION, item.max)):
         if kind == "number" and bound is not None:
             extensions.append({"url": url, value_key: bound})
     if extensions:
@@ -106,16 +119,13 @@ def _answer_item(protocol: Protocol, node_id: str, node: AnyNode) -> list[dict[s
         return [item]
     if isinstance(node, WaitNode):
         return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
-    fields = getattr(node, "fields", None)
-    if fields:
-        return [_field_item(protocol, node_id, item) for item in fields]
+    if isinstance(node, RecordNode):
+        return [_field_item(protocol, node_id, item) for item in node.fields]
     return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
 
 
 def questionnaire(protocol: Protocol | None, start: dict[str, Any], check: str) -> dict[str, Any]:
     """The Questionnaire of the protocol version (items only when the protocol file was found)."""
-    from aesthetic_protocols.report import node_order
-
     protocol_id = protocol.id if protocol else str(start.get("protocol", "unknown"))
     out: dict[str, Any] = {"resourceType": "Questionnaire", "url": canonical_url(protocol_id),
                            "version": protocol.version if protocol else str(start.get("version", "unknown")),
@@ -187,12 +197,9 @@ class _Responder:
     def node(self, node_id: str) -> AnyNode | None:
         return self.protocol.nodes.get(node_id) if self.protocol else None
 
-    def field(self, node: AnyNode | None, field_id: str) -> Any:
-        return next((f for f in getattr(node, "fields", None) or [] if getattr(f, "id", None) == field_id), None)
-
     def field_answer(self, event: dict[str, Any]) -> dict[str, Any]:
         node_id, field_id = str(event.get("node")), str(event.get("field"))
-        item = self.field(self.node(node_id), field_id)
+        item = record_field(self.node(node_id), field_id)
         kind = str(item.type) if item is not None else None
         value = event.get("value", event.get("answer"))
         out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}",
@@ -203,7 +210,7 @@ class _Responder:
                 "system": _options_system(self.protocol_id, f"{node_id}.{field_id}"), "code": choice.key,
                 "display": choice.label}}
         else:
-            if kind == "number" and item is not None and not getattr(item, "decimals", 0) and value not in (None, ""):
+            if item is not None and item.type == "number" and not item.decimals and value not in (None, ""):
                 answer = {"valueInteger": int(float(value))}
             else:
                 answer = _typed(value, kind)
@@ -221,7 +228,8 @@ class _Responder:
         value: dict[str, Any]
         if isinstance(node, QuestionNode) or (node is None and re.fullmatch(r"[a-z]", raw)):
             text = title
-            display = label or next((o.label for o in getattr(node, "options", []) if o.key == raw), raw)
+            options = node.options if isinstance(node, QuestionNode) else []
+            display = label or next((o.label for o in options if o.key == raw), raw)
             value = {"valueCoding": {"system": _options_system(self.protocol_id, node_id), "code": raw,
                                      "display": str(display)}}
         elif isinstance(node, InputNode) or (node is None and raw.isdigit()):
@@ -239,12 +247,6 @@ class _Responder:
         return {"linkId": node_id, "text": text, "item": items}
 
 
-def _standing(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    from aesthetic_protocols.record_export import _effective
-
-    return _effective(events)
-
-
 def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
                    anonymise: bool) -> list[dict[str, Any]]:
     """The walk's answers as response items: one group per step answered (record fields grouped per visit)."""
@@ -253,7 +255,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
-    for event in _standing(events):
+    for event in standing_steps(events):
         if event.get("event") == "red-flag":
             flags.append({"linkId": "red-flags", "text": "Red flags raised", "item": [
                 {"linkId": "red-flags.flag", "text": "Red flag", "answer": [{"valueCoding": {

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
+    ActionNode,
     AnyNode,
     InputNode,
     OutcomeNode,
     Protocol,
     QuestionNode,
+    RecordNode,
     WaitNode,
     successors,
 )
@@ -130,7 +132,7 @@ def _fill(protocol: Protocol, text: str) -> str:
 
 
 def _headline(protocol: Protocol, node: AnyNode) -> str:
-    return _fill(protocol, getattr(node, "headline", None) or "")
+    return _fill(protocol, node.headline or "")
 
 
 def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
@@ -138,12 +140,11 @@ def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
     if isinstance(node, InputNode):
         unit = f" {node.unit}" if node.unit else ""
         return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
-    fields = getattr(node, "fields", None)
-    if fields:
-        parts = [f.label + (f" ({f.unit})" if getattr(f, "unit", None) else "") for f in fields]
-        return ["Record: " + "; ".join(parts)]
-    steps = getattr(node, "steps", None) or []
-    return [_fill(protocol, step) for step in steps]
+    if isinstance(node, RecordNode):
+        return ["Record: " + "; ".join(f.label + (f" ({f.unit})" if f.unit else "") for f in node.fields)]
+    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
+        return [_fill(protocol, step) for step in node.steps]
+    return []
 
 
 def _sentences(lines: list[str]) -> str:
@@ -152,7 +153,8 @@ def _sentences(lines: list[str]) -> str:
 
 
 def _uses(protocol: Protocol, node: AnyNode, name: str) -> bool:
-    texts = [node.text or "", getattr(node, "headline", None) or "", *(getattr(node, "steps", None) or [])]
+    steps = node.steps if isinstance(node, ActionNode | WaitNode | OutcomeNode) else []
+    texts = [node.text or "", node.headline or "", *steps]
     return any(f"{{{name}}}" in text for text in texts)
 
 
@@ -215,13 +217,13 @@ def card_data(protocol: Protocol, sha256: str) -> Card:
 
 def card_markdown(protocol: Protocol, sha256: str) -> str:
     """The card as Markdown (every value escaped)."""
-    from aesthetic_protocols.templating import render
+    from aesthetic_protocols.report.templating import render
 
     return render("card.md.j2", card=card_data(protocol, sha256))
 
 
 def card_html(protocol: Protocol, sha256: str) -> str:
     """The card as a standalone HTML page that prints on one A4 page."""
-    from aesthetic_protocols.templating import render
+    from aesthetic_protocols.report.templating import render
 
     return render("card.html.j2", card=card_data(protocol, sha256))

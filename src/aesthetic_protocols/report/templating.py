@@ -50,7 +50,7 @@ def _html_text(value: Any) -> Any:
 def _environment(kind: str) -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    loader = PackageLoader("aesthetic_protocols", "templates")
+    loader = PackageLoader("aesthetic_protocols.report", "templates")
     if kind == "html":
         return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, finalize=_html_text,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -12,7 +12,7 @@ import pytest
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.loader import search_path
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
-from aesthetic_protocols.record_export import record_html, record_markdown, session_record
+from aesthetic_protocols.report.record import record_html, record_markdown, session_record
 from tests.sessions import old_style, record_fields, sarah, write_log
 
 PLUS_ONE = timezone(timedelta(hours=1))
