@@ -20,6 +20,7 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     Protocol,
     QuestionNode,
+    RecordField,
     RecordNode,
     WaitNode,
     successors,
@@ -135,13 +136,18 @@ def _headline(protocol: Protocol, node: AnyNode) -> str:
     return _fill(protocol, node.headline or "")
 
 
+def _field_text(item: RecordField) -> str:
+    extra = [part for part in (item.unit, f"default: {item.default.replace('_', ' ')}" if item.default else "") if part]
+    return item.label + (f" ({', '.join(extra)})" if extra else "")
+
+
 def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
     """What a step says when it has no headline: its checklist, what to enter, or what to record."""
     if isinstance(node, InputNode):
         unit = f" {node.unit}" if node.unit else ""
         return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
     if isinstance(node, RecordNode):
-        return ["Record: " + "; ".join(f.label + (f" ({f.unit})" if f.unit else "") for f in node.fields)]
+        return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
     if isinstance(node, ActionNode | WaitNode | OutcomeNode):
         return [_fill(protocol, step) for step in node.steps]
     return []
@@ -207,7 +213,8 @@ def card_data(protocol: Protocol, sha256: str) -> Card:
         users = [protocol.nodes[nid] for nid in main if _uses(protocol, protocol.nodes[nid], name)]
         said = []
         for node in users:
-            said.append(f"{node.title}: {_fill(protocol, node.text or '')}".strip())
+            parts = [_fill(protocol, text) for text in (node.headline, node.text) if text]
+            said.append(f"{node.title}: {' '.join(parts)}")
             if node.disagreement:
                 said.append(f"Sources disagree: {node.disagreement}")
         doses.append(Dose(name.replace("_", " "), _rule(protocol, name), said))

@@ -300,8 +300,9 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
     start = events[0] if events and events[0].get("event") == "start" else {}
     protocol = logged.protocol if logged else None
     check = logged.check if logged else "the protocol file was not looked up"
-    first_ts, last_ts = str(events[0].get("ts")), str(events[-1].get("ts"))
-    head = str(events[-1].get("hash", ""))
+    times = [str(e["ts"]) for e in events if isinstance(e.get("ts"), str)] or ["1970-01-01T00:00:00Z"]
+    first_ts, last_ts = times[0], times[-1]
+    head = next((str(e["hash"]) for e in reversed(events) if isinstance(e.get("hash"), str)), "none")
     session = str(start.get("session", ""))
     seed = head or session
     urls = {kind: _uuid(seed, kind) for kind in ("questionnaire", "response", "provenance")}

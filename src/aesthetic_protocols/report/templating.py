@@ -20,6 +20,9 @@ _SPACES = re.compile(r"[\t\n]")
 # Characters with a meaning in CommonMark or GitHub tables; each is escaped with a backslash, which
 # CommonMark defines for every ASCII punctuation character.
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|&~])")
+# What makes a line a list item or a quote when it starts one ("- ", "+", "1. ", "2)", ">").
+# Four leading spaces would make an indented code block: at most three are kept (they do not show).
+_LEADING = re.compile(r"^(?P<space> {0,3}) *(?:(?P<mark>[-+](?= |$)|>)|(?P<number>[0-9]+)(?P<dot>[.)])(?= |$))?")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -34,11 +37,19 @@ def visible(text: Any) -> str:
     return _CONTROL.sub(_picture, _SPACES.sub(" ", str(text)))
 
 
+def _leading(match: re.Match[str]) -> str:
+    if match.group("mark"):
+        return match.group("space") + "\\" + match.group("mark")
+    if match.group("number"):
+        return match.group("space") + match.group("number") + "\\" + match.group("dot")
+    return match.group("space")
+
+
 def md_escape(value: Any) -> str:
     """One line of Markdown that renders as exactly `value`'s characters; Markup passes as written."""
     if isinstance(value, Markup):
         return str(value)
-    return _MARKDOWN.sub(r"\\\1", visible(value))
+    return _LEADING.sub(_leading, _MARKDOWN.sub(r"\\\1", visible(value)), count=1)
 
 
 def _html_text(value: Any) -> Any:
