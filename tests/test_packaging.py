@@ -21,6 +21,7 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
         assert f"aesthetic_protocols/protocols/{tree}.yaml" in names
         assert f"aesthetic_protocols/protocols/{tree}.scenarios.yaml" in names
     assert "aesthetic_protocols/protocols/protocol.schema.json" in names
+    assert {f"aesthetic_protocols/report/templates/{name}.j2" for name in ("record.html", "card.md")} <= names
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     # Import from the unpacked wheel, ahead of the editable install, and ask where the trees are.

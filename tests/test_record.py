@@ -133,7 +133,7 @@ def test_red_flags_are_listed_and_highlighted(tmp_path: Path) -> None:
         "**Emergency referral: eye** (severity: emergency)",
         "Immediate transfer to emergency ophthalmology or the emergency department."]
     html = record_html(events, logged=found(events), zone=UTC)
-    assert '<tr class="flag"><td>08:01:30</td>' in html
+    assert '<tr class="flag"><td class="clock">08:01:30</td>' in html
 
 
 def test_anonymised_drops_identity_clock_columns_and_notes_and_says_so(tmp_path: Path) -> None:
