@@ -161,6 +161,7 @@ def test_an_old_log_reads_in_words_from_the_protocol_it_ran_under(tmp_path: Path
                        "|  |  |")
     assert rows[9] == "| 08:03:30 | +0:03:30 | How many areas are ischaemic? | 2 areas |  |  |"
     assert rows[12] == "| 08:05:00 | +0:05:00 | Reassess at 60 minutes | Continued |  |  |"
+    assert rows[10] == "| 08:04:00 | +0:04:00 | Give a hyaluronidase pulse | Done | pulse dose: 1000 U |  |"
     assert section(text, "Outcome")[0] == "**Resolved: follow-up plan** (severity: resolved)"
 
 

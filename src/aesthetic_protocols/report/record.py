@@ -17,10 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from aesthetic_protocols.engine import Session, WalkError
+from aesthetic_protocols.engine import Session, Taken, WalkError
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
-from aesthetic_protocols.model import AnyNode, InputNode, OutcomeNode, QuestionNode, RecordField, RecordNode, WaitNode
+from aesthetic_protocols.model import (
+    PLACEHOLDER_RE,
+    ActionNode,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    QuestionNode,
+    RecordField,
+    RecordNode,
+    WaitNode,
+)
 
 _TIMELINE_EVENTS = ("start", "answer", "red-flag", "back", "note", "outcome", "interrupted", "resumed",
                     "protocol-changed", "torn-tail-recovered")
@@ -242,10 +252,39 @@ def record_field(node: AnyNode | None, field_id: Any) -> RecordField | None:
 class _Reader:
     """Reads events in words, with the protocol's help where the log lacks the words (old logs)."""
 
-    def __init__(self, events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> None:
+    def __init__(self, logged: LoggedProtocol | None) -> None:
         self.protocol = logged.protocol if logged else None
         # Words the log lacks are taken from the protocol only if it is the very file walked.
         self.same = bool(logged and logged.same)
+        self.standing: list[Taken] = []  # the steps that stand so far (for doses an old log did not keep)
+
+    def observe(self, event: dict[str, Any]) -> None:
+        """Follow the walk: an answer or red flag is a step taken; `back` withdraws the last one."""
+        kind = event.get("event")
+        if kind == "answer":
+            how = "field" if event.get("field") else "answer"
+            self.standing.append(Taken(str(event.get("node")), how, str(event.get("answer", "")),
+                                       str(event.get("next"))))
+        elif kind == "red-flag":
+            self.standing.append(Taken(str(event.get("node")), "flag", str(event.get("key")), str(event.get("goto"))))
+        elif kind == "back" and self.standing:
+            self.standing.pop()
+
+    def shown(self, event: dict[str, Any]) -> list[str]:
+        """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
+        the protocol walked and the answers that stood then."""
+        logged = event.get("shown")
+        if isinstance(logged, dict):
+            return [f"{_words(str(name))}: {text}" for name, text in logged.items()]
+        node = self.node(event.get("node")) if self.same else None
+        if node is None or self.protocol is None or "shown" in event:
+            return []
+        texts = [node.text or "", node.headline or "", *(node.steps if isinstance(node, ActionNode | WaitNode) else [])]
+        names = [name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived]
+        if not names:
+            return []
+        then = Session(self.protocol, trail=list(self.standing))
+        return [f"{_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
 
     def node(self, node_id: Any) -> AnyNode | None:
         if self.protocol is None or not isinstance(node_id, str):
@@ -285,9 +324,6 @@ class _Reader:
             chosen = "Continued" if isinstance(node, WaitNode) else "Done"
         else:
             chosen = f"answered {answer}"
-        shown_values = event.get("shown")
-        if isinstance(shown_values, dict):
-            values += [f"{_words(str(name))}: {text}" for name, text in shown_values.items()]
         if event.get("early"):
             chosen += " (continued before the wait was due)"
         return chosen, "; ".join(values)
@@ -338,7 +374,7 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
                    style="start", title=str(event.get("title") or reader.title(event.get("node"))))
     if kind == "answer":
         chosen, values = reader.answer(event)
-        return row(chosen, values, style="answer")
+        return row(chosen, "; ".join([part for part in (values, *reader.shown(event)) if part]), style="answer")
     if kind == "wait-started":
         due = parse_ts(event.get("due"))
         when = clock.elapsed(due) if anonymise else clock.time(due)
@@ -428,8 +464,13 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     """The record of one session as plain data. `zone` defaults to this computer's local time zone."""
     start = events[0] if events and events[0].get("event") == "start" else {}
     clock = _Clock(events, zone)
-    reader = _Reader(events, logged)
-    rows = [row for row in (_row(event, reader, clock, anonymise) for event in events) if row is not None]
+    reader = _Reader(logged)
+    rows = []
+    for event in events:
+        row = _row(event, reader, clock, anonymise)
+        reader.observe(event)  # after the row: a dose shown is worked out from the steps before it
+        if row is not None:
+            rows.append(row)
     standing = standing_steps(events)
     captured = []
     for event in standing:
