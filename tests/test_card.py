@@ -105,6 +105,19 @@ def test_every_bundled_tree_has_a_card_naming_its_version_and_every_main_step(pa
     assert card.steps[0].node_id == loaded.protocol.start
 
 
+def test_a_tree_cannot_take_the_id_card(runner: CliRunner, tmp_path: Path) -> None:
+    tree = tmp_path / "card.yaml"
+    tree.write_text((FIXTURES / "nasty" / "nasty.yaml").read_text().replace("id: nasty", "id: card"))
+    result = runner.invoke(app, ["validate", str(tree)])
+    assert result.exit_code == 1 and "error[reserved-id]" in result.stdout
+
+
 def test_an_unknown_id_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["card", "no-such-tree"])
     assert result.exit_code == 2
+
+
+def test_a_short_tree_starts_in_larger_type_than_a_long_one() -> None:
+    sizes = {path.stem: card_data(load_file(path).protocol, "0" * 64).size for path in protocol_files(bundled_dir())}
+    assert all(6 <= size <= 11 for size in sizes.values())
+    assert sizes["pre-treatment-check"] > sizes["vascular-occlusion"]

@@ -149,3 +149,15 @@ def test_the_models_refuse_what_r4_does_not_allow(records_log: Path) -> None:
     del bundle["entry"][2]["resource"]["agent"]  # Provenance.agent is 1..*
     with pytest.raises(ValidationError):
         Provenance.model_validate(bundle["entry"][2]["resource"])
+
+
+def test_a_protocol_file_changed_since_the_walk_is_said_in_the_bundle(tmp_path: Path) -> None:
+    walk = sarah()
+    walk[0][1]["sha256"] = "0" * 64
+    events, _ = read_events(write_log(tmp_path / "logs", "S1", walk))
+    form, _, provenance = validated(fhir_bundle(events, find_logged_protocol(events, search_path(),
+                                                                           date(2026, 11, 28)))).values()
+    assert "Export note: the protocol file found now differs from the one walked" in form["description"]
+    protocol_entity = provenance["entity"][0]["what"]
+    assert protocol_entity["identifier"]["value"] == "0" * 64  # the file the session ran under
+    assert "differs from the one walked" in protocol_entity["display"]

@@ -190,7 +190,7 @@ def test_a_protocol_file_changed_since_the_walk_is_said_in_the_header_and_the_ou
     assert re.fullmatch(r"- \*\*Protocol check:\*\* WARNING: the protocol file found now differs from the one walked "
                         r"\(sha256 [0-9a-f]{64}, version 0\.2\.0\); instructions shown are from the file found now",
                         check[0])
-    assert section(text, "Outcome")[-1].startswith("_From protocol vascular-occlusion 0.2.0 (WARNING: the protocol")
+    assert section(text, "Outcome")[-1].startswith("_From protocol vascular-occlusion 0.2.0 (the protocol file found")
 
 
 def test_a_log_without_a_sha256_is_said_so(tmp_path: Path) -> None:
@@ -233,3 +233,33 @@ def test_a_session_across_midnight_and_a_clock_change_shows_the_date_and_offset_
 @pytest.mark.parametrize("render", [record_markdown, record_html])
 def test_an_empty_or_startless_log_still_renders(render: Any) -> None:
     assert "Session record" in render([{"seq": 0, "event": "answer", "node": "x", "answer": "y"}])
+
+
+def test_the_record_says_how_to_check_the_log_later_and_marks_a_drill(tmp_path: Path) -> None:
+    walk = sarah()
+    walk[0][1]["drill"] = True
+    events = events_of(tmp_path, walk)
+    lines = record_markdown(events, logged=found(events), zone=UTC).splitlines()
+    assert f"- **Check the log later:** protocol log verify S1 --head {events[-1]['hash']}" in lines
+    assert "> **TRAINING DRILL: not a patient record.**" in lines
+    assert "| 08:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started (training drill) | " \
+           "vascular-occlusion 0.1.0 |  |" in lines
+    html = record_html(events, logged=found(events), zone=UTC)
+    assert '<div class="banner">TRAINING DRILL: not a patient record</div>' in html
+
+
+def test_export_warns_when_the_protocol_file_is_not_the_one_walked(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from aesthetic_protocols.cli import app
+
+    walk = sarah()
+    walk[0][1]["sha256"] = "0" * 64
+    log = write_log(tmp_path / "logs", "S1", walk)
+    result = CliRunner().invoke(app, ["log", "export", str(log), "--format", "html"])
+    assert result.exit_code == 0
+    assert re.fullmatch(r"protocol: warning: the protocol file found now differs from the one walked "
+                        r"\(sha256 [0-9a-f]{64}, version 0\.1\.0\); instructions shown are from the file found now\n",
+                        result.stderr)
+    assert "<th>Protocol check</th><td>WARNING: the protocol file found now differs" in result.stdout

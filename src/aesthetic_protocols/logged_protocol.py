@@ -49,6 +49,6 @@ def find_logged_protocol(events: Sequence[dict[str, Any]], dirs: Sequence[Path],
                               f"{loaded.protocol.version} as found now (sha256 {found}) is used")
     if found != logged_sha:
         return LoggedProtocol(loaded.protocol, found, False,
-                              f"WARNING: the protocol file found now differs from the one walked (sha256 {found}, "
+                              f"the protocol file found now differs from the one walked (sha256 {found}, "
                               f"version {loaded.protocol.version}); instructions shown are from the file found now")
     return LoggedProtocol(loaded.protocol, found, True, "the protocol file found matches the log's sha256")

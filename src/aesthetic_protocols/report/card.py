@@ -27,6 +27,10 @@ from aesthetic_protocols.model import (
 )
 
 SHORT_SHA = 12
+# Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two
+# columns (measured on the bundled trees' cards); the browser's fitting script then only fine-tunes.
+CARD_TEXT = 320_000
+LARGEST, SMALLEST = 11.0, 6.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,16 @@ class Card:
     doses: list[Dose]
     steps: list[Step]
     sources: list[str]
+
+    @property
+    def size(self) -> float:
+        """The starting type size in pt (quarter points): large for a short tree, smaller for a long one."""
+        texts = [self.title, *(f.label + f.target + f.headline + f.lines + f.ends for f in self.flags),
+                 *(d.name + d.rule + " ".join(d.where) for d in self.doses),
+                 *(s.title + s.headline + " ".join(s.lines) + " ".join(c.label + c.goes_to for c in s.choices)
+                   + s.then for s in self.steps), " ".join(self.sources)]
+        chars = max(1, sum(len(text) for text in texts))
+        return max(SMALLEST, min(LARGEST, int((CARD_TEXT / chars) ** 0.5 * 4) / 4))
 
 
 def _main_path(protocol: Protocol) -> list[str]:

@@ -98,7 +98,7 @@ def _field_item(protocol: Protocol, node_id: str, item: RecordField) -> dict[str
     value_key = "valueInteger" if fhir_type == "integer" else "valueDecimal"
     for url, bound in ((MIN_EXTENSION, item.min), (MAX_EXTENSION, item.max)):
         if kind == "number" and bound is not None:
-            extensions.append({"url": url, value_key: bound})
+            extensions.append({"url": url, value_key: int(bound) if fhir_type == "integer" else bound})
     if extensions:
         out["extension"] = extensions
     return out

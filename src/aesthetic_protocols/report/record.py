@@ -445,7 +445,8 @@ def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: Log
               ("Protocol id and version", f"{start.get('protocol', '?')} {start.get('version', '?')}"),
               ("Status", status_text),
               ("Protocol file sha256", str(start.get("sha256") or "not recorded in the log")),
-              ("Protocol check", logged.check if logged else "not looked up"),
+              ("Protocol check", "not looked up" if logged is None else logged.check if logged.same
+               else f"WARNING: {logged.check}"),
               ("Session", str(start.get("session", ""))),
               ("Started", "" if clock.start is None else clock.start.strftime("%Y-%m-%d %H:%M:%S ")
                + _offset_text(clock.start)),
@@ -453,8 +454,11 @@ def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: Log
               ("Log integrity", integrity or "not checked"),
               ("Recorded with", f"aesthetic-protocols {start.get('tool', '?')}"
                + (f", {start['face']} face" if start.get("face") else ""))]
+    if head and start.get("session"):
+        fields.insert(fields.index(("Log head hash", head)) + 1,
+                      ("Check the log later", f"protocol log verify {start['session']} --head {head}"))
     if anonymise:
-        hidden = {"Patient reference", "Practitioner", "Session", "Started"}
+        hidden = {"Patient reference", "Practitioner", "Session", "Started", "Check the log later"}
         fields = [(name, value) for name, value in fields if name not in hidden]
     return fields
 
