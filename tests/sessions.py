@@ -15,8 +15,10 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from aesthetic_protocols.engine import Answer, Back, FlagRaised, Note, Session
 from aesthetic_protocols.journal import Journal
 from aesthetic_protocols.loader import bundled_dir
+from aesthetic_protocols.model import InputNode, Protocol, QuestionNode
 
 START = datetime(2026, 11, 28, 8, 0, 0, tzinfo=UTC)
 NASTY_NOTE = "site <flooded> & *bold* # | `code` \x1b[31m"
@@ -101,3 +103,33 @@ def record_fields() -> list[tuple[str, dict[str, Any]]]:
         ("answer", {"node": "record-product", "answer": "", "next": "signs", "title": "Record the product",
                     "label": "Batch", "field": "batch", "value": ""}),
     ]
+
+
+def random_walk(protocol: Protocol, choices: list[int]) -> list[dict[str, Any]]:
+    """A walk of any tree driven by `choices` (answers, red flags, backs, notes), as logged events with seq,
+    ts and a stand-in hash; the start event first."""
+    session = Session(protocol)
+    events: list[dict[str, Any]] = [{"event": "start", "node": protocol.start, "protocol": protocol.id,
+                                     "version": protocol.version, "sha256": "0" * 64,
+                                     "status": str(protocol.status), "title": protocol.title}]
+    for choice in choices:
+        if session.finished:
+            break
+        node = session.node
+        command: Answer | Back | FlagRaised | Note
+        if choice % 11 == 0 and session.trail:
+            command = Back()
+        elif choice % 13 == 0:
+            command = Note(f"note <{choice}> & *{choice}*")
+        elif choice % 7 == 0 and protocol.red_flags:
+            command = FlagRaised(protocol.red_flags[0].key)
+        elif isinstance(node, QuestionNode):
+            command = Answer(node.options[choice % len(node.options)].key)
+        elif isinstance(node, InputNode):
+            command = Answer(str(node.min))
+        else:
+            command = Answer("")
+        events += session.apply(command, START)
+    for seq, event in enumerate(events):
+        event.update(seq=seq, ts=f"2026-11-28T08:{seq // 60 % 60:02d}:{seq % 60:02d}.000Z", hash=f"{seq:064x}")
+    return events

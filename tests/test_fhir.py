@@ -12,15 +12,19 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.loader import search_path
-from aesthetic_protocols.logged_protocol import find_logged_protocol
+from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
+from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.fhir import fhir_bundle
-from tests.sessions import NASTY_NOTE, sarah, write_log
+from tests.sessions import NASTY_NOTE, random_walk, sarah, write_log
+from tests.strategies import protocol_data
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 MODELS = {"Questionnaire": Questionnaire, "QuestionnaireResponse": QuestionnaireResponse, "Provenance": Provenance}
@@ -80,8 +84,8 @@ def test_a_walk_with_record_fields_exports_a_valid_bundle_with_typed_answers(rec
         "system": "https://aesthetic-protocols.invalid/fhir/Questionnaire/records/options/given.diluent",
         "code": "s", "display": "Saline"}}]
     assert answers["given.dose_given"] == ("Dose given", [{"valueInteger": 1000}])
-    assert answers["notes.text"] == ("Note", [{"valueString": "left side"}])
-    assert answers["outcome"][1][0]["valueCoding"]["display"] == "Resolved"
+    assert answers["walk.notes.text"] == ("Note", [{"valueString": "left side"}])
+    assert answers["walk.outcome"][1][0]["valueCoding"]["display"] == "Resolved"
     events, _ = read_events(records_log)
     entities = [entity["what"] for entity in provenance["entity"]]
     assert entities[0]["identifier"]["value"] == events[0]["sha256"]
@@ -100,8 +104,8 @@ def test_the_questionnaire_is_the_protocol_version_with_typed_items(records_log:
         {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": 1},
         {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": 4},
         {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-unit", "valueCoding": {"display": "areas"}}]
-    assert [o["valueCoding"]["code"] for o in groups["outcome"]["answerOption"]] == ["fine", "emergency"]
-    assert groups["red-flags"]["item"][0]["answerOption"][0]["valueCoding"]["display"] == "Vision change"
+    assert [o["valueCoding"]["code"] for o in groups["walk.outcome"]["answerOption"]] == ["fine", "emergency"]
+    assert groups["walk.red-flags"]["item"][0]["answerOption"][0]["valueCoding"]["display"] == "Vision change"
 
 
 def test_anonymised_drops_subject_practitioner_session_and_notes(records_log: Path) -> None:
@@ -124,10 +128,10 @@ def test_a_back_step_withdraws_its_answer_and_red_flags_and_notes_are_items(tmp_
     items = response["resource"]["item"]
     adjuncts = [item["item"][0]["answer"][0]["valueCoding"]["code"] for item in items if item["linkId"] == "adjuncts"]
     assert adjuncts == ["n"]  # the aspirin answer was stepped back over
-    notes = [item["item"][0]["answer"][0]["valueString"] for item in items if item["linkId"] == "notes"]
+    notes = [item["item"][0]["answer"][0]["valueString"] for item in items if item["linkId"] == "walk.notes"]
     assert notes == [NASTY_NOTE]
     flags = fhir_bundle(flagged)["entry"][1]["resource"]["item"]
-    assert flags[-1]["linkId"] == "red-flags" and flags[-1]["item"][0]["answer"][0]["valueCoding"]["code"] == "v"
+    assert flags[-1]["linkId"] == "walk.red-flags" and flags[-1]["item"][0]["answer"][0]["valueCoding"]["code"] == "v"
     assert fhir_bundle(flagged)["entry"][1]["resource"]["status"] == "in-progress"
 
 
@@ -161,3 +165,20 @@ def test_a_protocol_file_changed_since_the_walk_is_said_in_the_bundle(tmp_path: 
     protocol_entity = provenance["entity"][0]["what"]
     assert protocol_entity["identifier"]["value"] == "0" * 64  # the file the session ran under
     assert "differs from the one walked" in protocol_entity["display"]
+
+
+def _link_ids(items: list[dict[str, Any]]) -> list[str]:
+    return [link for item in items for link in [item["linkId"], *_link_ids(item.get("item", []))]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=protocol_data(), choices=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40))
+def test_any_tree_and_walk_give_a_valid_bundle_whose_answers_are_questions_of_its_questionnaire(
+        data: dict[str, Any], choices: list[int]) -> None:
+    protocol = Protocol.model_validate(data)
+    events = random_walk(protocol, choices)
+    bundle = fhir_bundle(events, LoggedProtocol(protocol, "0" * 64, True, "the protocol file found matches"))
+    form, response, _ = validated(bundle).values()
+    asked = _link_ids(form["item"])
+    assert len(asked) == len(set(asked))
+    assert set(_link_ids(response["item"])) <= set(asked)

@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.loader import search_path
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
-from aesthetic_protocols.report.record import record_html, record_markdown, session_record
-from tests.sessions import old_style, record_fields, sarah, write_log
+from aesthetic_protocols.model import InputNode, Protocol
+from aesthetic_protocols.report.record import record_html, record_markdown, session_record, standing_steps
+from tests.sessions import old_style, random_walk, record_fields, sarah, write_log
+from tests.strategies import protocol_data
 
 PLUS_ONE = timezone(timedelta(hours=1))
 
@@ -263,3 +267,19 @@ def test_export_warns_when_the_protocol_file_is_not_the_one_walked(tmp_path: Pat
                         r"\(sha256 [0-9a-f]{64}, version 0\.1\.0\); instructions shown are from the file found now\n",
                         result.stderr)
     assert "<th>Protocol check</th><td>WARNING: the protocol file found now differs" in result.stdout
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=protocol_data(), choices=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40))
+def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_values(
+        data: dict[str, Any], choices: list[int]) -> None:
+    protocol = Protocol.model_validate(data)
+    events = random_walk(protocol, choices)
+    record = session_record(events, LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
+    assert len(record.rows) == len(events)
+    assert [row.chosen for row in record.red_flags] == [
+        row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
+    standing_inputs = [e for e in standing_steps(events) if isinstance(protocol.nodes[e["node"]], InputNode)]
+    assert len(record.captured) == len(standing_inputs)
+    text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
+    assert len(section(text, "Timeline")) == len(events) + 2

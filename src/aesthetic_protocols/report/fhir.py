@@ -39,6 +39,8 @@ UNIT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 MIN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
 PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+# The walk's own items: a dot never occurs in a node id (a slug), so these never clash with a step's linkId.
+FLAGS_ID, NOTES_ID, OUTCOME_ID = "walk.red-flags", "walk.notes", "walk.outcome"
 _STATUS = {"draft": "draft", "approved": "active", "retired": "retired"}
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -147,7 +149,7 @@ def questionnaire(protocol: Protocol | None, start: dict[str, Any], check: str) 
     for nid in node_order(protocol):
         node = protocol.nodes[nid]
         if isinstance(node, OutcomeNode):
-            outcomes.append({"valueCoding": {"system": _options_system(protocol.id, "outcome"), "code": nid,
+            outcomes.append({"valueCoding": {"system": _options_system(protocol.id, OUTCOME_ID), "code": nid,
                                              "display": node.title}})
             continue
         group: dict[str, Any] = {"linkId": nid, "text": node.title, "type": "group",
@@ -156,13 +158,13 @@ def questionnaire(protocol: Protocol | None, start: dict[str, Any], check: str) 
             group["repeats"] = True
         items.append(group)
     if protocol.red_flags:
-        items.append({"linkId": "red-flags", "text": "Red flags raised", "type": "group", "repeats": True,
-                      "item": [{"linkId": "red-flags.flag", "text": "Red flag", "type": "choice", "answerOption": [
-                          {"valueCoding": {"system": _options_system(protocol.id, "red-flags"), "code": f.key,
+        items.append({"linkId": FLAGS_ID, "text": "Red flags raised", "type": "group", "repeats": True,
+                      "item": [{"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "type": "choice", "answerOption": [
+                          {"valueCoding": {"system": _options_system(protocol.id, FLAGS_ID), "code": f.key,
                                            "display": f.label}} for f in protocol.red_flags]}]})
-    items.append({"linkId": "notes", "text": "Notes", "type": "group", "repeats": True,
-                  "item": [{"linkId": "notes.text", "text": "Note", "type": "text"}]})
-    items.append({"linkId": "outcome", "text": "Outcome", "type": "choice", "answerOption": outcomes})
+    items.append({"linkId": NOTES_ID, "text": "Notes", "type": "group", "repeats": True,
+                  "item": [{"linkId": f"{NOTES_ID}.text", "text": "Note", "type": "text"}]})
+    items.append({"linkId": OUTCOME_ID, "text": "Outcome", "type": "choice", "answerOption": outcomes})
     out["item"] = items
     return out
 
@@ -257,9 +259,9 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
     previous: dict[str, Any] | None = None
     for event in standing_steps(events):
         if event.get("event") == "red-flag":
-            flags.append({"linkId": "red-flags", "text": "Red flags raised", "item": [
-                {"linkId": "red-flags.flag", "text": "Red flag", "answer": [{"valueCoding": {
-                    "system": _options_system(responder.protocol_id, "red-flags"), "code": str(event.get("key")),
+            flags.append({"linkId": FLAGS_ID, "text": "Red flags raised", "item": [
+                {"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "answer": [{"valueCoding": {
+                    "system": _options_system(responder.protocol_id, FLAGS_ID), "code": str(event.get("key")),
                     "display": str(event.get("label", ""))}}]}]})
             previous = None
             continue
@@ -276,13 +278,13 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
         previous = event
     items += flags
     if not anonymise:
-        items += [{"linkId": "notes", "text": "Notes", "item": [
-            {"linkId": "notes.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
+        items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
+            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
                   for e in events if e.get("event") == "note"]
     outcome = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
     if outcome is not None:
-        items.append({"linkId": "outcome", "text": "Outcome", "answer": [{"valueCoding": {
-            "system": _options_system(responder.protocol_id, "outcome"), "code": str(outcome.get("node")),
+        items.append({"linkId": OUTCOME_ID, "text": "Outcome", "answer": [{"valueCoding": {
+            "system": _options_system(responder.protocol_id, OUTCOME_ID), "code": str(outcome.get("node")),
             "display": str(outcome.get("title") or outcome.get("node"))}}]})
     return items
 
@@ -318,7 +320,8 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
             "who": {"display": f"aesthetic-protocols {start.get('tool') or __version__}"}}
     agents = [tool]
     if not anonymise:
-        response["identifier"] = {"system": SESSION_SYSTEM, "value": session}
+        if session:
+            response["identifier"] = {"system": SESSION_SYSTEM, "value": session}
         if patient:
             response["subject"] = {"identifier": {"system": PATIENT_SYSTEM, "value": str(patient)},
                                    "display": f"patient {patient}"}
@@ -344,7 +347,7 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
                               "entry": [{"fullUrl": urls["questionnaire"], "resource": form},
                                         {"fullUrl": urls["response"], "resource": response},
                                         {"fullUrl": urls["provenance"], "resource": provenance}]}
-    if not anonymise:
+    if session and not anonymise:
         bundle["identifier"] = {"system": SESSION_SYSTEM, "value": session}
     return bundle
 
