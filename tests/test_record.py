@@ -279,7 +279,8 @@ def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_
     assert len(record.rows) == len(events)
     assert [row.chosen for row in record.red_flags] == [
         row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
-    standing_inputs = [e for e in standing_steps(events) if isinstance(protocol.nodes[e["node"]], InputNode)]
+    standing_inputs = [e for e in standing_steps(events)
+                       if e["event"] == "answer" and isinstance(protocol.nodes[e["node"]], InputNode)]
     assert len(record.captured) == len(standing_inputs)
     text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
     assert len(section(text, "Timeline")) == len(events) + 2
