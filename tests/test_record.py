@@ -109,7 +109,7 @@ def test_the_outcome_carries_its_severity_and_the_protocols_instructions(tmp_pat
         "- Refer any necrosis.",
         "\\_From protocol vascular-occlusion 0.1.0\\_".replace("\\_", "_"),
     ]
-    assert section(text, "Data recorded")[2] == ("| How many areas are ischaemic? | number entered | 2 areas | "
+    assert section(text, "Data recorded")[2] == ("| How many areas are ischaemic? | areas | 2 areas | "
                                                  "08:04:00 | +0:04:00 |")
     assert section(text, "Red flags raised") == ["None."]
 

@@ -482,7 +482,9 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
             chosen, values = reader.answer(event)
             moment = parse_ts(event.get("ts"))
             step = reader.title(event.get("node"), event.get("title"))
-            item, value = (chosen, values) if event.get("field") else ("number entered", chosen)
+            node = reader.node(event.get("node"))
+            entered = _words(node.variable) if isinstance(node, InputNode) else "number entered"
+            item, value = (chosen, values) if event.get("field") else (entered, chosen)
             captured.append(Captured(step, item, value, "" if anonymise else clock.time(moment),
                                      clock.elapsed(moment)))
     protocol = logged.protocol if logged else None
