@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,11 @@ def test_anonymised_drops_subject_practitioner_session_and_notes(records_log: Pa
         assert secret not in text
     assert "subject" not in response and "author" not in response and "identifier" not in bundle
     assert [agent["who"]["display"] for agent in provenance["agent"]] == ["aesthetic-protocols 0.1.0"]
+    events, _ = read_events(records_log)
+    assert not any(event["ts"] in text for event in events)  # no session times: the day is identifying too
+    assert "authored" not in response and "occurredPeriod" not in provenance and "timestamp" not in bundle
+    fixed = fhir_bundle(events, anonymise=True, now=datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert fixed["entry"][2]["resource"]["recorded"] == "2027-01-02T03:04:05Z"  # R4 requires it: the export's
 
 
 def test_a_back_step_withdraws_its_answer_and_red_flags_and_notes_are_items(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aesthetic_protocols import __version__
@@ -296,59 +297,74 @@ def _uuid(seed: str, kind: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{BASE}/{seed}/{kind}')}"
 
 
-def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None = None,
-                anonymise: bool = False) -> dict[str, Any]:
-    """The session as a FHIR R4 `collection` Bundle (anonymised: no subject, practitioner, session or notes)."""
+def _agents(start: dict[str, Any], anonymise: bool) -> list[dict[str, Any]]:
+    """Who did it: the practitioner (unless anonymised), and the tool that assembled the record."""
+    agents = [{"type": {"coding": [{"system": PARTICIPANT, "code": "assembler", "display": "Assembler"}]},
+               "who": {"display": f"aesthetic-protocols {start.get('tool') or __version__}"}}]
+    if start.get("practitioner") and not anonymise:
+        agents.insert(0, {"type": {"coding": [{"system": PARTICIPANT, "code": "author", "display": "Author"}]},
+                          "who": {"display": str(start["practitioner"])}})
+    return agents
+
+
+def _provenance(events: Sequence[dict[str, Any]], start: dict[str, Any], check: str, head: str,
+                urls: dict[str, str], anonymise: bool, now: datetime) -> dict[str, Any]:
+    """What the response was made from: the protocol file (its sha256) and the session log (its head hash)."""
+    logged_sha = str(start.get("sha256") or "")
+    protocol: dict[str, Any] = {"reference": urls["questionnaire"],
+                                "display": f"protocol {start.get('protocol', '?')} {start.get('version', '?')}, "
+                                           f"file sha256 {logged_sha or 'not recorded'}; {check}"}
+    if logged_sha:
+        protocol["identifier"] = {"system": SHA256_SYSTEM, "value": logged_sha}
+    log = f"session log head hash {head} ({len(events)} events)"
+    if not anonymise:
+        log += f", session {start.get('session', '')}"
+    times = [str(e["ts"]) for e in events if isinstance(e.get("ts"), str)]
+    out: dict[str, Any] = {"resourceType": "Provenance", "target": [{"reference": urls["response"]}],
+                           "agent": _agents(start, anonymise),
+                           "entity": [{"role": "source", "what": protocol},
+                                      {"role": "source", "what": {"identifier": {"system": LOG_HEAD_SYSTEM,
+                                                                                 "value": head}, "display": log}}]}
+    if times and not anonymise:
+        out["occurredPeriod"] = {"start": times[0], "end": times[-1]}
+        out["recorded"] = times[-1]
+    else:  # R4 requires `recorded`: an anonymised export gives the time it was made, not the session's
+        out["recorded"] = now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return out
+
+
+def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None = None, anonymise: bool = False,
+                now: datetime | None = None) -> dict[str, Any]:
+    """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes
+    or session times (`now`, the export's time, defaults to the clock)."""
     start = events[0] if events and events[0].get("event") == "start" else {}
     protocol = logged.protocol if logged else None
     check = logged.check if logged else "the protocol file was not looked up"
-    times = [str(e["ts"]) for e in events if isinstance(e.get("ts"), str)] or ["1970-01-01T00:00:00Z"]
-    first_ts, last_ts = times[0], times[-1]
+    last_ts = next((str(e["ts"]) for e in reversed(events) if isinstance(e.get("ts"), str)), None)
     head = next((str(e["hash"]) for e in reversed(events) if isinstance(e.get("hash"), str)), "none")
-    session = str(start.get("session", ""))
-    seed = head or session
-    urls = {kind: _uuid(seed, kind) for kind in ("questionnaire", "response", "provenance")}
+    session, patient = str(start.get("session", "")), start.get("patient")
+    urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
     ended = next((e.get("event") for e in reversed(events) if e.get("event") in ("outcome", "interrupted")), None)
     response: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{form['url']}|{form['version']}",
+        "resourceType": "QuestionnaireResponse", "questionnaire": f"{form['url']}|{form['version']}",
         "status": {"outcome": "completed", "interrupted": "stopped"}.get(str(ended), "in-progress"),
-        "authored": last_ts, "item": response_items(events, protocol, anonymise)}
-    patient, practitioner = start.get("patient"), start.get("practitioner")
-    tool = {"type": {"coding": [{"system": PARTICIPANT, "code": "assembler", "display": "Assembler"}]},
-            "who": {"display": f"aesthetic-protocols {start.get('tool') or __version__}"}}
-    agents = [tool]
+        "item": response_items(events, protocol, anonymise)}
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
     if not anonymise:
         if session:
-            response["identifier"] = {"system": SESSION_SYSTEM, "value": session}
+            response["identifier"] = bundle["identifier"] = {"system": SESSION_SYSTEM, "value": session}
+        if last_ts:
+            response["authored"] = bundle["timestamp"] = last_ts
         if patient:
             response["subject"] = {"identifier": {"system": PATIENT_SYSTEM, "value": str(patient)},
                                    "display": f"patient {patient}"}
-        if practitioner:
-            response["author"] = {"display": str(practitioner)}
-            agents.insert(0, {"type": {"coding": [{"system": PARTICIPANT, "code": "author", "display": "Author"}]},
-                              "who": {"display": str(practitioner)}})
-    logged_sha = str(start.get("sha256") or "")
-    protocol_entity: dict[str, Any] = {"reference": urls["questionnaire"],
-                                       "display": f"protocol {start.get('protocol', '?')} {start.get('version', '?')}, "
-                                                  f"file sha256 {logged_sha or 'not recorded'}; {check}"}
-    if logged_sha:
-        protocol_entity["identifier"] = {"system": SHA256_SYSTEM, "value": logged_sha}
-    log_display = f"session log head hash {head} ({len(events)} events)"
-    provenance = {
-        "resourceType": "Provenance", "target": [{"reference": urls["response"]}],
-        "occurredPeriod": {"start": first_ts, "end": last_ts}, "recorded": last_ts, "agent": agents,
-        "entity": [{"role": "source", "what": protocol_entity},
-                   {"role": "source", "what": {"identifier": {"system": LOG_HEAD_SYSTEM, "value": head},
-                                               "display": log_display if anonymise else
-                                               f"{log_display}, session {session}"}}]}
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "timestamp": last_ts,
-                              "entry": [{"fullUrl": urls["questionnaire"], "resource": form},
-                                        {"fullUrl": urls["response"], "resource": response},
-                                        {"fullUrl": urls["provenance"], "resource": provenance}]}
-    if session and not anonymise:
-        bundle["identifier"] = {"system": SESSION_SYSTEM, "value": session}
+        if start.get("practitioner"):
+            response["author"] = {"display": str(start["practitioner"])}
+    provenance = _provenance(events, start, check, head, urls, anonymise, now or datetime.now(UTC))
+    bundle["entry"] = [{"fullUrl": urls["questionnaire"], "resource": form},
+                       {"fullUrl": urls["response"], "resource": response},
+                       {"fullUrl": urls["provenance"], "resource": provenance}]
     return bundle
 
 
