@@ -172,15 +172,14 @@ def _sentences(lines: list[str]) -> str:
     return " ".join(line if line.endswith((".", "!", "?")) else line + "." for line in lines)
 
 
-def _uses(protocol: Protocol, node: AnyNode, name: str) -> bool:
+def _uses(node: AnyNode, name: str) -> bool:
     steps = node.steps if isinstance(node, ActionNode | WaitNode | OutcomeNode) else []
     texts = [node.text or "", node.headline or "", *steps]
     return any(f"{{{name}}}" in text for text in texts)
 
 
-def card_data(protocol: Protocol, sha256: str) -> Card:
-    """The card of a protocol file (`sha256` of the file, shown short)."""
-    main = _main_path(protocol)
+def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
+    """The main path, numbered; decisions and the next step point at step numbers."""
     numbers = {nid: index for index, nid in enumerate(main, start=1)}
 
     def where(nid: str) -> str:
@@ -202,38 +201,58 @@ def card_data(protocol: Protocol, sha256: str) -> Card:
         then = where(nexts[0]) if nexts and not isinstance(node, QuestionNode) else ""
         steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then,
                           str(node.severity) if isinstance(node, OutcomeNode) else ""))
+    return steps
+
+
+def _ends(protocol: Protocol, target: AnyNode, target_id: str) -> str:
+    """Where a red flag's path ends when it runs on without a decision (e.g. the emergency referral)."""
+    follow: AnyNode | None = target
+    seen = {target_id}
+    while follow is not None and not isinstance(follow, OutcomeNode | QuestionNode):
+        nxt = successors(follow)[0]
+        if nxt in seen:
+            return ""
+        seen.add(nxt)
+        follow = protocol.nodes.get(nxt)
+    if isinstance(follow, OutcomeNode) and follow is not target:
+        return f"{follow.title} ({follow.severity})"
+    return ""
+
+
+def _flags(protocol: Protocol) -> list[FlagBox]:
+    """Each red flag with what to do: its target's headline (or its checklist), and where that path ends."""
     flags = []
     for flag in protocol.red_flags:
         target = protocol.nodes.get(flag.goto)
         if target is None:
             continue
-        ends = ""
-        # Follow a single-exit path from the target to say where it ends (e.g. the emergency referral).
-        follow: AnyNode | None = target
-        seen = {flag.goto}
-        while not isinstance(follow, OutcomeNode | QuestionNode) and follow is not None:
-            nxt = successors(follow)[0]
-            if nxt in seen:
-                break
-            seen.add(nxt)
-            follow = protocol.nodes.get(nxt)
-        if isinstance(follow, OutcomeNode) and follow is not target:
-            ends = f"{follow.title} ({follow.severity})"
         headline = _headline(protocol, target)
         flags.append(FlagBox(flag.key, flag.label, target.title, headline,
-                             "" if headline else _sentences(_lines(protocol, target)), ends))
+                             "" if headline else _sentences(_lines(protocol, target)),
+                             _ends(protocol, target, flag.goto)))
+    return flags
+
+
+def _doses(protocol: Protocol, main: list[str]) -> list[Dose]:
+    """Each derived value (a dose): its rule, and what the steps using it say, with where sources disagree."""
     doses = []
     for name in protocol.derived:
-        users = [protocol.nodes[nid] for nid in main if _uses(protocol, protocol.nodes[nid], name)]
         said = []
-        for node in users:
+        for node in (protocol.nodes[nid] for nid in main if _uses(protocol.nodes[nid], name)):
             parts = [_fill(protocol, text) for text in (node.headline, node.text) if text]
             said.append(f"{node.title}: {' '.join(parts)}")
             if node.disagreement:
                 said.append(f"Sources disagree: {node.disagreement}")
         doses.append(Dose(name.replace("_", " "), _rule(protocol, name), said))
+    return doses
+
+
+def card_data(protocol: Protocol, sha256: str) -> Card:
+    """The card of a protocol file (`sha256` of the file, shown short)."""
+    main = _main_path(protocol)
     return Card(protocol.id, protocol.title, protocol.version, str(protocol.status), str(protocol.status) == "draft",
-                sha256, sha256[:SHORT_SHA], flags, doses, steps, list(protocol.references))
+                sha256, sha256[:SHORT_SHA], _flags(protocol), _doses(protocol, main), _steps(protocol, main),
+                list(protocol.references))
 
 
 def card_markdown(protocol: Protocol, sha256: str) -> str:
