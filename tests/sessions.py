@@ -1,5 +1,8 @@
 """Session logs for the export tests, written with the real Journal.
 
+They run under a frozen copy of the vascular-occlusion tree (tests/fixtures/export/), so the words the
+record looks up in the protocol do not change when the bundled tree is revised.
+
 `sarah()` is the vascular-occlusion walk of the `sarah` scenario as the walker now logs it (titles,
 labels, values, units, the dose shown, a time correction, an early continue, a back step, a note with
 characters that mean something in Markdown and HTML); `old_style()` is the same walk as older versions
@@ -17,12 +20,12 @@ from typing import Any
 
 from aesthetic_protocols.engine import Answer, Back, FlagRaised, Note, Session
 from aesthetic_protocols.journal import Journal
-from aesthetic_protocols.loader import bundled_dir
 from aesthetic_protocols.model import InputNode, Protocol, QuestionNode
 
 START = datetime(2026, 11, 28, 8, 0, 0, tzinfo=UTC)
 NASTY_NOTE = "site <flooded> & *bold* # | `code` \x1b[31m"
-VO_FILE = bundled_dir() / "vascular-occlusion.yaml"
+EXPORT_DIR = Path(__file__).parent / "fixtures" / "export"
+VO_FILE = EXPORT_DIR / "vascular-occlusion.yaml"
 
 
 def vo_sha256() -> str:

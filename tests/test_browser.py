@@ -16,11 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from aesthetic_protocols.journal import read_events
-from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files, search_path
+from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
 from aesthetic_protocols.logged_protocol import find_logged_protocol
 from aesthetic_protocols.report.card import card_html
 from aesthetic_protocols.report.record import record_html
-from tests.sessions import sarah, write_log
+from tests.sessions import EXPORT_DIR, sarah, write_log
 
 REQUIRE_ENV = "AESTHETIC_PROTOCOLS_REQUIRE_BROWSER"
 
@@ -67,7 +67,7 @@ def test_every_bundled_card_prints_on_exactly_one_page(path: Path, tmp_path: Pat
 
 def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_draft(tmp_path: Path) -> None:
     events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
-    logged = find_logged_protocol(events, search_path(), date(2026, 11, 28))
+    logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
     reader = print_pdf(record_html(events, logged=logged, integrity="intact"), tmp_path, "record")
     text = text_of(reader)
     for words in ("Yes: one or more of these signs", "Hyaluronic acid (HA)", "Straight to hyaluronidase", "2 areas",
@@ -82,7 +82,7 @@ def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_d
 
 def test_the_printed_anonymised_record_names_nobody(tmp_path: Path) -> None:
     events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
-    logged = find_logged_protocol(events, search_path(), date(2026, 11, 28))
+    logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
     text = text_of(print_pdf(record_html(events, anonymise=True, logged=logged), tmp_path, "anonymised"))
     assert "R-0042" not in text and "Dr A Nurse" not in text and "flooded" not in text
     assert "Removed for anonymity" in text and "pulse dose: 1000 U" in text

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
 from aesthetic_protocols.report.card import card_data, card_html, card_markdown
+from tests.sessions import VO_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -62,7 +63,7 @@ def test_the_markdown_card_of_the_records_tree_is_exact(runner: CliRunner) -> No
 
 
 def test_decisions_point_at_step_numbers_and_red_flag_paths_say_where_they_end() -> None:
-    protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
+    protocol = load_file(VO_FILE).protocol
     card = card_data(protocol, "0" * 64)
     numbers = {step.node_id: step.number for step in card.steps}
     signs = next(step for step in card.steps if step.node_id == "signs")

@@ -19,11 +19,10 @@ from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.journal import read_events
-from aesthetic_protocols.loader import search_path
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.fhir import fhir_bundle
-from tests.sessions import NASTY_NOTE, random_walk, sarah, write_log
+from tests.sessions import EXPORT_DIR, NASTY_NOTE, random_walk, sarah, write_log
 from tests.strategies import protocol_data
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
@@ -128,8 +127,8 @@ def test_a_back_step_withdraws_its_answer_and_red_flags_and_notes_are_items(tmp_
     flag = {"node": "filler-type", "key": "v", "label": "Eye", "goto": "eye-actions"}
     flagged, _ = read_events(write_log(tmp_path / "logs", "S2", [*sarah()[:4], ("red-flag", flag)]))
     for log in (events, flagged):
-        validated(fhir_bundle(log, find_logged_protocol(log, search_path(), date(2026, 11, 28))))
-    response = fhir_bundle(events, find_logged_protocol(events, search_path(), date(2026, 11, 28)))["entry"][1]
+        validated(fhir_bundle(log, find_logged_protocol(log, [EXPORT_DIR], date(2026, 11, 28))))
+    response = fhir_bundle(events, find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28)))["entry"][1]
     items = response["resource"]["item"]
     adjuncts = [item["item"][0]["answer"][0]["valueCoding"]["code"] for item in items if item["linkId"] == "adjuncts"]
     assert adjuncts == ["n"]  # the aspirin answer was stepped back over
@@ -164,7 +163,7 @@ def test_a_protocol_file_changed_since_the_walk_is_said_in_the_bundle(tmp_path: 
     walk = sarah()
     walk[0][1]["sha256"] = "0" * 64
     events, _ = read_events(write_log(tmp_path / "logs", "S1", walk))
-    form, _, provenance = validated(fhir_bundle(events, find_logged_protocol(events, search_path(),
+    form, _, provenance = validated(fhir_bundle(events, find_logged_protocol(events, [EXPORT_DIR],
                                                                            date(2026, 11, 28)))).values()
     assert "Export note: the protocol file found now differs from the one walked" in form["description"]
     protocol_entity = provenance["entity"][0]["what"]

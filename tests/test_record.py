@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aesthetic_protocols.journal import read_events
-from aesthetic_protocols.loader import search_path
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
 from aesthetic_protocols.report.record import record_html, record_markdown, session_record, standing_steps
-from tests.sessions import old_style, random_walk, record_fields, sarah, write_log
+from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
 from tests.strategies import protocol_data
 
 PLUS_ONE = timezone(timedelta(hours=1))
@@ -29,7 +28,7 @@ def events_of(tmp_path: Path, events: list[tuple[str, dict[str, Any]]], name: st
 
 
 def found(events: list[dict[str, Any]]) -> LoggedProtocol:
-    return find_logged_protocol(events, search_path(), date(2026, 11, 28))
+    return find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
 
 
 def section(text: str, title: str) -> list[str]:
@@ -184,10 +183,10 @@ def test_an_old_log_without_its_protocol_still_exports_what_it_holds(tmp_path: P
 def test_a_protocol_file_changed_since_the_walk_is_said_in_the_header_and_the_outcome(tmp_path: Path) -> None:
     changed = tmp_path / "protocols"
     changed.mkdir()
-    source = (search_path()[0] / "vascular-occlusion.yaml").read_text()
+    source = VO_FILE.read_text()
     (changed / "vascular-occlusion.yaml").write_text(source.replace('version: "0.1.0"', 'version: "0.2.0"'))
     events = events_of(tmp_path, sarah())
-    logged = find_logged_protocol(events, [*search_path(), changed], date(2026, 11, 28))
+    logged = find_logged_protocol(events, [EXPORT_DIR, changed], date(2026, 11, 28))
     assert not logged.same
     text = record_markdown(events, logged=logged, zone=UTC)
     check = [line for line in text.splitlines() if line.startswith("- **Protocol check:**")]
@@ -261,7 +260,7 @@ def test_export_warns_when_the_protocol_file_is_not_the_one_walked(tmp_path: Pat
     walk = sarah()
     walk[0][1]["sha256"] = "0" * 64
     log = write_log(tmp_path / "logs", "S1", walk)
-    result = CliRunner().invoke(app, ["log", "export", str(log), "--format", "html"])
+    result = CliRunner().invoke(app, ["log", "export", str(log), "--format", "html", "--protocols", str(EXPORT_DIR)])
     assert result.exit_code == 0
     assert re.fullmatch(r"protocol: warning: the protocol file found now differs from the one walked "
                         r"\(sha256 [0-9a-f]{64}, version 0\.1\.0\); instructions shown are from the file found now\n",
