@@ -41,7 +41,7 @@ def test_the_markdown_card_of_the_records_tree_is_exact(runner: CliRunner) -> No
         "",
         "**dose: 500 U \u00d7 areas (up to 3; beyond: beyond the protocol's table: get senior help)**",
         "",
-        "Treat: Give 500 U \u00d7 areas now",
+        "Treat: Give 500 U \u00d7 areas now.",
         "",
         "## Steps",
         "",

@@ -239,8 +239,8 @@ def _doses(protocol: Protocol, main: list[str]) -> list[Dose]:
     for name in protocol.derived:
         said = []
         for node in (protocol.nodes[nid] for nid in main if _uses(protocol.nodes[nid], name)):
-            parts = [_fill(protocol, text) for text in (node.headline, node.text) if text]
-            said.append(f"{node.title}: {' '.join(parts)}")
+            said.append(f"{node.title}: " + _sentences([_fill(protocol, text) for text in (node.headline, node.text)
+                                                         if text]))
             if node.disagreement:
                 said.append(f"Sources disagree: {node.disagreement}")
         doses.append(Dose(name.replace("_", " "), _rule(protocol, name), said))
