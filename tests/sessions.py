@@ -56,7 +56,7 @@ def sarah(patient: str = "R-0042", practitioner: str = "Dr A Nurse") -> list[tup
     """The sarah scenario as the walker logs it now, with a back step and a nasty note."""
     return [
         _start(patient=patient, practitioner=practitioner),
-        _answer("stop-injecting", "", "assess", "Stop injecting", "Done"),
+        _answer("stop-injecting", "", "assess", "Stop injecting", "done"),  # the walker's word, lower case
         _answer("assess", "", "signs", "Recognise and record before treating", "Done"),
         _answer("signs", "y", "filler-type", "Signs of impaired blood supply?", "Yes: one or more of these signs"),
         _answer("filler-type", "h", "venom-allergy", "Which filler was injected?", "Hyaluronic acid (HA)"),
@@ -73,7 +73,7 @@ def sarah(patient: str = "R-0042", practitioner: str = "Dr A Nurse") -> list[tup
         _answer("adjuncts", "n", "wait-60", "Consider an adjunct? (optional, weak evidence)",
                 "No adjunct (now): continue to the 60-minute reassessment"),
         ("wait-started", {"node": "wait-60", "minutes": 60, "due": "2026-11-28T09:06:30.000Z"}),
-        _answer("wait-60", "", "reassess", "Reassess at 60 minutes", "Continued", early=True),
+        _answer("wait-60", "", "reassess", "Reassess at 60 minutes", "continued", early=True),
         _answer("reassess", "r", "resolved", "Reassess refill, colour and pain",
                 "Resolved: normal refill, normal colour, no pain"),
         ("outcome", {"node": "resolved", "title": "Resolved: follow-up plan", "severity": "resolved"}),
@@ -132,7 +132,9 @@ def random_walk(protocol: Protocol, choices: list[int]) -> list[dict[str, Any]]:
             command = Answer(str(node.min))
         else:
             command = Answer("")
-        events += session.apply(command, START)
+        # The engine's events are dicts, or event objects with `kind` and `payload()` where it has them.
+        events += [{"event": e.kind, **e.payload()} if hasattr(e, "payload") else e
+                   for e in session.apply(command, START)]
     for seq, event in enumerate(events):
         event.update(seq=seq, ts=f"2026-11-28T08:{seq // 60 % 60:02d}:{seq % 60:02d}.000Z", hash=f"{seq:064x}")
     return events

@@ -186,3 +186,20 @@ def test_any_tree_and_walk_give_a_valid_bundle_whose_answers_are_questions_of_it
     asked = _link_ids(form["item"])
     assert len(asked) == len(set(asked))
     assert set(_link_ids(response["item"])) <= set(asked)
+
+
+@pytest.mark.parametrize("value", [None, "Saline", "s"])
+def test_a_choice_field_is_coded_by_its_key_whether_the_log_keeps_the_key_or_the_label(
+        tmp_path: Path, value: str | None) -> None:
+    from aesthetic_protocols.loader import load_file
+
+    loaded = load_file(VALID / "records.yaml")
+    answer = {"node": "given", "answer": "s", "next": "given", "title": "Record what was given", "label": "Diluent",
+              "field": "diluent"} | ({} if value is None else {"value": value})
+    events, _ = read_events(write_log(tmp_path / "logs", "S1", [
+        ("start", {"node": "product", "protocol": "records", "version": "1.0.0", "sha256": loaded.source.sha256}),
+        ("answer", answer)]))
+    bundle = fhir_bundle(events, LoggedProtocol(loaded.protocol, loaded.source.sha256, True, "matches"))
+    (group,) = validated(bundle)["QuestionnaireResponse"]["item"]
+    assert group["item"][0]["answer"][0]["valueCoding"]["code"] == "s"
+    assert group["item"][0]["answer"][0]["valueCoding"]["display"] == "Saline"

@@ -207,8 +207,8 @@ class _Responder:
         value = event.get("value", event.get("answer"))
         out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}",
                                "text": str(event.get("label") or (item.label if item is not None else field_id))}
-        if kind == "choice" and item is not None:
-            choice = next((c for c in item.choices if c.key == value), None)
+        if kind == "choice" and item is not None:  # the key typed is the answer; the value may be its label
+            choice = next((c for c in item.choices if c.key in (event.get("answer"), value) or c.label == value), None)
             answer: dict[str, Any] | None = None if choice is None else {"valueCoding": {
                 "system": _options_system(self.protocol_id, f"{node_id}.{field_id}"), "code": choice.key,
                 "display": choice.label}}

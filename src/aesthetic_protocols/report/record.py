@@ -315,7 +315,7 @@ class _Reader:
                 values.append(f"{_number(value)} {unit}" if unit else _number(value))
             chosen = str(label) if label else item.label if item is not None else _words(str(event["field"]))
         elif isinstance(label, str) and label:
-            chosen = label
+            chosen = label[:1].upper() + label[1:]  # "done" as a row of its own reads "Done"
         elif isinstance(node, QuestionNode):
             chosen = next((o.label for o in node.options if o.key == answer), f"option {answer}")
         elif isinstance(node, InputNode):
