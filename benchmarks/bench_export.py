@@ -8,7 +8,9 @@ reassess: not resolved) with a note at each pulse, until about `--events` events
 command is the whole CLI in a subprocess (wall clock, runs interleaved, medians). The baseline is
 `log show` of the same log: reading and verifying the log and printing its timeline, which every
 export also does. Target: RATIO fhir/show <= 2.0 (the export loads and checks the protocol file and
-builds three resources; it should stay the same order of work as showing the log).
+builds three resources; it should stay the same order of work as showing the log). The walk runs under
+the frozen copy of the tree the export tests use (tests/fixtures/export, given with --protocols), so its
+steps stay those of the tree when the bundled one is revised.
 """
 
 from __future__ import annotations
@@ -28,15 +30,15 @@ from typing import Any
 from _common import bytecode_env, print_table
 
 from aesthetic_protocols.journal import Journal
-from aesthetic_protocols.loader import bundled_dir
 
 TARGET = 2.0
 SCRIPTS = Path(sys.executable).parent
+EXPORT_DIR = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "export"
 
 
 def long_walk(events: int) -> list[tuple[str, dict[str, Any]]]:
     """A vascular-occlusion walk of about `events` events: repeated pulses, then resolved."""
-    source = bundled_dir() / "vascular-occlusion.yaml"
+    source = EXPORT_DIR / "vascular-occlusion.yaml"
     start = {"node": "stop-injecting", "protocol": "vascular-occlusion", "version": "0.1.0",
              "sha256": hashlib.sha256(source.read_bytes()).hexdigest(), "status": "draft",
              "title": "Vascular occlusion after dermal filler", "tool": "0.1.0", "face": "plain",
@@ -113,7 +115,7 @@ def main() -> None:
         log, written = write_log(Path(tmp) / "logs", args.events)
         protocol = str(SCRIPTS / "protocol")
         commands = {f"log export --format {fmt} ({written} events)": [protocol, "log", "export", str(log),
-                                                                      "--format", fmt]
+                                                                      "--format", fmt, "--protocols", str(EXPORT_DIR)]
                     for fmt in ("fhir", "html", "md")}
         commands[f"log show ({written} events, baseline)"] = [protocol, "log", "show", str(log)]
         for cmd in commands.values():  # warm-up: bytecode and the protocol cache
