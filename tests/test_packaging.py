@@ -31,6 +31,14 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
     folder, ids = shown.stdout.splitlines()
     assert Path(folder) == unpacked / "aesthetic_protocols" / "protocols"
     assert ids == str(sorted(TREES))
+    # The card renders from the unpacked wheel's own templates.
+    card = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import loader; "
+            "from aesthetic_protocols.report import card, templating; "
+            "p = loader.load_file(loader.bundled_dir() / 'ptosis.yaml'); "
+            "print(card.card_markdown(p.protocol, p.source.sha256).splitlines()[0]); print(templating.__file__)")
+    first, module = subprocess.run([sys.executable, "-c", card, str(unpacked)], capture_output=True, text=True,
+                                   check=True).stdout.splitlines()
+    assert first.endswith(": quick reference card") and Path(module).is_relative_to(unpacked)
 
 
 def test_python_dash_m_runs_the_cli() -> None:
