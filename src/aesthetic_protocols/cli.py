@@ -508,20 +508,25 @@ def log_export(
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    if fmt is ExportFormat.json:
-        typer.echo(report.record_json(events, anonymise))
-        return
+    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
+    typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
+
+
+def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
+                     protocols: list[Path] | None) -> Callable[[list[dict[str, Any]], bool], str]:
+    """The md, html or fhir renderer, given the protocol the log ran under (found again on the search path)."""
+    from functools import partial
+
+    from aesthetic_protocols import report
     from aesthetic_protocols.logged_protocol import find_logged_protocol
+    from aesthetic_protocols.report.fhir import record_fhir
 
     logged = find_logged_protocol(events, _dirs(protocols), date.today())
     if not logged.same:
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
-        from aesthetic_protocols.report.fhir import record_fhir
-
-        typer.echo(record_fhir(events, anonymise, logged))
-        return
+        return partial(record_fhir, logged=logged)
     integrity = (f"intact ({verification.count} events)" if verification.ok
                  else f"NOT INTACT: {verification.reason}")
-    render = report.record_markdown if fmt is ExportFormat.md else report.record_html
-    typer.echo(render(events, anonymise, logged, integrity), nl=False)
+    record = report.record_markdown if fmt is ExportFormat.md else report.record_html
+    return partial(record, logged=logged, integrity=integrity)

@@ -370,4 +370,4 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
 
 def record_fhir(events: Sequence[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
     """`log export --format fhir`: the Bundle as JSON."""
-    return json.dumps(fhir_bundle(events, logged, anonymise), indent=2, ensure_ascii=False)
+    return json.dumps(fhir_bundle(events, logged, anonymise), indent=2, ensure_ascii=False) + "\n"
