@@ -493,25 +493,6 @@ class ExportFormat(StrEnum):
     fhir = "fhir"
 
 
-@log_app.command("export")
-def log_export(
-    session: Annotated[str, typer.Argument(metavar="SESSION")],
-    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
-    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
-                                            help="Drop ids, names, clock times and note text.")] = False,
-    log_dir: LogDir = None,
-    protocols: ProtocolDirs = None,
-) -> None:
-    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
-    from aesthetic_protocols import report
-
-    events, verification = _events(session, log_dir)
-    if not verification.ok:
-        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
-    typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
-
-
 def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
                      protocols: list[Path] | None) -> Callable[[list[dict[str, Any]], bool], str]:
     """The md, html or fhir renderer, given the protocol the log ran under (found again on the search path)."""
@@ -530,3 +511,22 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
                  else f"NOT INTACT: {verification.reason}")
     record = report.record_markdown if fmt is ExportFormat.md else report.record_html
     return partial(record, logged=logged, integrity=integrity)
+
+
+@log_app.command("export")
+def log_export(
+    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
+    anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize",
+                                            help="Drop ids, names, clock times and note text.")] = False,
+    log_dir: LogDir = None,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
+    from aesthetic_protocols import report
+
+    events, verification = _events(session, log_dir)
+    if not verification.ok:
+        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
+    typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
