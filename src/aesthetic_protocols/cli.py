@@ -494,8 +494,9 @@ class ExportFormat(StrEnum):
 
 
 def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
-                     protocols: list[Path] | None) -> Callable[[list[dict[str, Any]], bool], str]:
-    """The md, html or fhir renderer, given the protocol the log ran under (found again on the search path)."""
+                     protocols: list[Path] | None) -> Any:
+    """The md, html or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
+    (found again on the search path)."""
     from functools import partial
 
     from aesthetic_protocols import report
