@@ -322,7 +322,7 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     assert runner.invoke(app, ["log", "verify", log.stem]).stdout == f"{log}: intact, 5 events\n"
     anonymous = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
     assert "R-7" not in anonymous and "Dr Who" not in anonymous and "calm" not in anonymous
-    assert log.stem not in anonymous and "| +0:00:00 | assess | answered n |" in anonymous
+    assert log.stem not in anonymous and "| +0:00:00 | What do you see? | Neither |  |" in anonymous
     html = runner.invoke(app, ["log", "export", log.stem, "--format", "html"]).stdout
     assert html.startswith("<!doctype html>") and "R-7" in html
     exported = json.loads(runner.invoke(app, ["log", "export", log.stem, "--format", "json", "--anonymise"]).stdout)

@@ -24,6 +24,7 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
         assert f"aesthetic_protocols/protocols/{tree}.scenarios.yaml" in names
     assert "aesthetic_protocols/protocols/protocol.schema.json" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # license = "MIT" ships its text
+    assert {f"aesthetic_protocols/report/templates/{name}.j2" for name in ("record.html", "card.md")} <= names
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     # Import from the unpacked wheel, ahead of the editable install, and ask where the trees are.
@@ -33,6 +34,14 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
     folder, ids = shown.stdout.splitlines()
     assert Path(folder) == unpacked / "aesthetic_protocols" / "protocols"
     assert ids == str(sorted(TREES))
+    # The card renders from the unpacked wheel's own templates.
+    card = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import loader; "
+            "from aesthetic_protocols.report import card, templating; "
+            "p = loader.load_file(loader.bundled_dir() / 'ptosis.yaml'); "
+            "print(card.card_markdown(p.protocol, p.source.sha256).splitlines()[0]); print(templating.__file__)")
+    first, module = subprocess.run([sys.executable, "-c", card, str(unpacked)], capture_output=True, text=True,
+                                   check=True).stdout.splitlines()
+    assert first.endswith(": quick reference card") and Path(module).is_relative_to(unpacked)
 
 
 def test_python_dash_m_runs_the_cli() -> None:

@@ -94,7 +94,8 @@ def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: 
     (log,) = tmp_path.glob("*.jsonl")
     record = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
     assert record.startswith("# Session record (anonymised)\n")
-    assert "OUTCOME" in record and "hyaluronidase-pulse" in record and "note: [removed]" in record
+    assert "| Outcome reached (resolved) |" in record and "| Give a hyaluronidase pulse | Done |" in record
+    assert "free-text notes (2)" in record
     for identifying in ("CLINIC-0042", "Dr Example", log.stem, "intravascular injection; time"):
         assert identifying not in record
 

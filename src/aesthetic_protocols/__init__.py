@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 # The CLI's subcommands. A protocol may not take one of these ids, or `protocol ID` could not run it
 # (rule `reserved-id`); kept here so the CLI can route without importing the rules.
 SUBCOMMANDS = frozenset({"list", "run", "resume", "validate", "show", "graph", "schema", "scenarios", "log",
+                         "card",
                          "help", "version"})
 SUBCOMMANDS |= {"diff", "drill"}  # training and governance
 

@@ -276,6 +276,25 @@ def graph(
     typer.echo(report.mermaid(protocol) if fmt is GraphFormat.mermaid else report.dot(protocol), nl=False)
 
 
+class CardFormat(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+def card(
+    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
+    protocols: ProtocolDirs = None,
+) -> None:
+    """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
+    from aesthetic_protocols.report.card import card_html, card_markdown
+
+    loaded = _load(protocol_id, protocols)
+    render = card_html if fmt is CardFormat.html else card_markdown
+    typer.echo(render(loaded.protocol, loaded.source.sha256), nl=False)
+
+
 @app.command()
 def schema(
     scenarios: Annotated[bool, typer.Option("--scenarios", metavar="",
@@ -538,6 +557,28 @@ class ExportFormat(StrEnum):
     md = "md"
     html = "html"
     json = "json"
+    fhir = "fhir"
+
+
+def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
+                     protocols: list[Path] | None) -> Any:
+    """The md, html or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
+    (found again on the search path)."""
+    from functools import partial
+
+    from aesthetic_protocols import report
+    from aesthetic_protocols.logged_protocol import find_logged_protocol
+    from aesthetic_protocols.report.fhir import record_fhir
+
+    logged = find_logged_protocol(events, _dirs(protocols), date.today())
+    if not logged.same:
+        typer.echo(f"protocol: warning: {logged.check}", err=True)
+    if fmt is ExportFormat.fhir:
+        return partial(record_fhir, logged=logged)
+    integrity = (f"intact ({verification.count} events)" if verification.ok
+                 else f"NOT INTACT: {verification.reason}")
+    record = report.record_markdown if fmt is ExportFormat.md else report.record_html
+    return partial(record, logged=logged, integrity=integrity)
 
 
 @log_app.command("export")
@@ -547,16 +588,16 @@ def log_export(
     anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize", metavar="",
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
+    protocols: ProtocolDirs = None,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record."""
+    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
     from aesthetic_protocols import report
 
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
     _log_warnings(verification)
-    render = {ExportFormat.md: report.record_markdown, ExportFormat.html: report.record_html,
-              ExportFormat.json: report.record_json}[fmt]
+    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 
 

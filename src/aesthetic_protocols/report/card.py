@@ -1,0 +1,269 @@
+"""The protocol as a one-page quick-reference card for the emergency kit (`protocol card ID`).
+
+Title, version, status and the file's sha256 (short) at the top; the red flags boxed with what to do;
+the doses as the tree states them, with their hedges; the main path as numbered steps, each step's
+headline first and decisions pointing at step numbers; the source keys at the foot. The HTML card
+shrinks its type until it fits one A4 page (a few lines of script, run by the browser that prints it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from aesthetic_protocols.model import (
+    PLACEHOLDER_RE,
+    ActionNode,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    QuestionNode,
+    RecordField,
+    RecordNode,
+    WaitNode,
+    successors,
+)
+
+SHORT_SHA = 12
+# Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two
+# columns (measured on the bundled trees' cards); the browser's fitting script then only fine-tunes.
+CARD_TEXT = 320_000
+LARGEST, SMALLEST = 14.0, 6.0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer at a decision point and where it leads (a step number, or a title off the main path)."""
+
+    key: str
+    label: str
+    goes_to: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One numbered step of the main path."""
+
+    number: int
+    node_id: str
+    kind: str
+    title: str
+    headline: str
+    lines: list[str]  # the checklist, or what to enter, when there is no headline to say it
+    choices: list[Choice]
+    then: str  # where it leads next ("" for a decision or an ending)
+    severity: str = ""  # outcomes only
+
+
+@dataclass(frozen=True)
+class FlagBox:
+    """A red flag and what to do: its target's headline (or its steps), then where that path ends."""
+
+    key: str
+    label: str
+    target: str
+    headline: str
+    lines: str  # the target's checklist as running text, when it has no headline
+    ends: str
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A dose as the tree states it: the rule, and the text around it with its hedges."""
+
+    name: str
+    rule: str
+    where: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything on the card, as text."""
+
+    id: str
+    title: str
+    version: str
+    status: str
+    draft: bool
+    sha256: str
+    sha_short: str
+    flags: list[FlagBox]
+    doses: list[Dose]
+    steps: list[Step]
+    sources: list[str]
+
+    @property
+    def size(self) -> float:
+        """The starting type size in pt (quarter points): large for a short tree, smaller for a long one."""
+        texts = [self.title, *(f.label + f.target + f.headline + f.lines + f.ends for f in self.flags),
+                 *(d.name + d.rule + " ".join(d.where) for d in self.doses),
+                 *(s.title + s.headline + " ".join(s.lines) + " ".join(c.label + c.goes_to for c in s.choices)
+                   + s.then for s in self.steps), " ".join(self.sources)]
+        chars = max(1, sum(len(text) for text in texts))
+        return max(SMALLEST, min(LARGEST, int((CARD_TEXT / chars) ** 0.5 * 4) / 4))
+
+
+def _main_path(protocol: Protocol) -> list[str]:
+    """Nodes reachable from the start, breadth first (the order a walk meets them)."""
+    order, seen = [], {protocol.start}
+    queue = deque([protocol.start])
+    while queue:
+        nid = queue.popleft()
+        if nid not in protocol.nodes:
+            continue
+        order.append(nid)
+        for nxt in successors(protocol.nodes[nid]):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return order
+
+
+def _times(protocol: Protocol, name: str) -> str:
+    derived = protocol.derived[name]
+    return f"{derived.times} {derived.unit} \u00d7 {derived.variable.replace('_', ' ')}"  # the multiplication sign
+
+
+def _rule(protocol: Protocol, name: str) -> str:
+    derived = protocol.derived[name]
+    text = _times(protocol, name)
+    if derived.max_input is not None:
+        text += f" (up to {derived.max_input}; beyond: {derived.beyond_text})"
+    return text
+
+
+def _fill(protocol: Protocol, text: str) -> str:
+    """`{name}` placeholders as the card can state them: a derived value's rule, an input's name."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in protocol.derived:
+            return _times(protocol, name)
+        return f"[{name.replace('_', ' ')}]"
+
+    return PLACEHOLDER_RE.sub(one, text)
+
+
+def _headline(protocol: Protocol, node: AnyNode) -> str:
+    return _fill(protocol, node.headline or "")
+
+
+def _field_text(item: RecordField) -> str:
+    extra = [part for part in (item.unit, f"default: {item.default.replace('_', ' ')}" if item.default else "") if part]
+    return item.label + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
+    """What a step says when it has no headline: its checklist, what to enter, or what to record."""
+    if isinstance(node, InputNode):
+        unit = f" {node.unit}" if node.unit else ""
+        return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
+    if isinstance(node, RecordNode):
+        return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
+    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
+        return [_fill(protocol, step) for step in node.steps]
+    return []
+
+
+def _sentences(lines: list[str]) -> str:
+    """Checklist lines as running text: each ends with a full stop unless it has its own."""
+    return " ".join(line if line.endswith((".", "!", "?")) else line + "." for line in lines)
+
+
+def _uses(node: AnyNode, name: str) -> bool:
+    steps = node.steps if isinstance(node, ActionNode | WaitNode | OutcomeNode) else []
+    texts = [node.text or "", node.headline or "", *steps]
+    return any(f"{{{name}}}" in text for text in texts)
+
+
+def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
+    """The main path, numbered; decisions and the next step point at step numbers."""
+    numbers = {nid: index for index, nid in enumerate(main, start=1)}
+
+    def where(nid: str) -> str:
+        if nid in numbers:
+            return f"step {numbers[nid]}"
+        node = protocol.nodes.get(nid)
+        return node.title if node else nid
+
+    steps = []
+    for nid in main:
+        node = protocol.nodes[nid]
+        headline = _headline(protocol, node)
+        choices = ([Choice(o.key, o.label, where(o.next)) for o in node.options]
+                   if isinstance(node, QuestionNode) else [])
+        lines = [] if headline and not isinstance(node, InputNode) else _lines(protocol, node)
+        if isinstance(node, WaitNode):
+            lines = [f"Wait {node.minutes} min, then reassess.", *lines]
+        nexts = successors(node)
+        then = where(nexts[0]) if nexts and not isinstance(node, QuestionNode) else ""
+        steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then,
+                          str(node.severity) if isinstance(node, OutcomeNode) else ""))
+    return steps
+
+
+def _ends(protocol: Protocol, target: AnyNode, target_id: str) -> str:
+    """Where a red flag's path ends when it runs on without a decision (e.g. the emergency referral)."""
+    follow: AnyNode | None = target
+    seen = {target_id}
+    while follow is not None and not isinstance(follow, OutcomeNode | QuestionNode):
+        nxt = successors(follow)[0]
+        if nxt in seen:
+            return ""
+        seen.add(nxt)
+        follow = protocol.nodes.get(nxt)
+    if isinstance(follow, OutcomeNode) and follow is not target:
+        return f"{follow.title} ({follow.severity})"
+    return ""
+
+
+def _flags(protocol: Protocol) -> list[FlagBox]:
+    """Each red flag with what to do: its target's headline (or its checklist), and where that path ends."""
+    flags = []
+    for flag in protocol.red_flags:
+        target = protocol.nodes.get(flag.goto)
+        if target is None:
+            continue
+        headline = _headline(protocol, target)
+        flags.append(FlagBox(flag.key, flag.label, target.title, headline,
+                             "" if headline else _sentences(_lines(protocol, target)),
+                             _ends(protocol, target, flag.goto)))
+    return flags
+
+
+def _doses(protocol: Protocol, main: list[str]) -> list[Dose]:
+    """Each derived value (a dose): its rule, and what the steps using it say, with where sources disagree."""
+    doses = []
+    for name in protocol.derived:
+        said = []
+        for node in (protocol.nodes[nid] for nid in main if _uses(protocol.nodes[nid], name)):
+            said.append(f"{node.title}: " + _sentences([_fill(protocol, text) for text in (node.headline, node.text)
+                                                         if text]))
+            if node.disagreement:
+                said.append(f"Sources disagree: {node.disagreement}")
+        doses.append(Dose(name.replace("_", " "), _rule(protocol, name), said))
+    return doses
+
+
+def card_data(protocol: Protocol, sha256: str) -> Card:
+    """The card of a protocol file (`sha256` of the file, shown short)."""
+    main = _main_path(protocol)
+    return Card(protocol.id, protocol.title, protocol.version, str(protocol.status), str(protocol.status) == "draft",
+                sha256, sha256[:SHORT_SHA], _flags(protocol), _doses(protocol, main), _steps(protocol, main),
+                list(protocol.references))
+
+
+def card_markdown(protocol: Protocol, sha256: str) -> str:
+    """The card as Markdown (every value escaped)."""
+    from aesthetic_protocols.report.templating import render
+
+    return render("card.md.j2", card=card_data(protocol, sha256))
+
+
+def card_html(protocol: Protocol, sha256: str) -> str:
+    """The card as a standalone HTML page that prints on one A4 page."""
+    from aesthetic_protocols.report.templating import render
+
+    return render("card.html.j2", card=card_data(protocol, sha256))

@@ -1,0 +1,75 @@
+"""Templates that escape what they are given: HTML through jinja2's autoescape, Markdown through an
+explicit escaper applied to every `{{ value }}`.
+
+Log notes, patient references and protocol text may hold anything (`<script>`, `*`, `|`, escape
+codes); in a record or a card they must come out as the characters typed, never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from markupsafe import Markup
+
+# C0 and C1 control codes (tab and newline apart) become their visible Unicode "control pictures", so an
+# escape sequence written into a note shows as ␛[31m instead of acting on a terminal or a parser.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[\t\n]")
+# Characters with a meaning in CommonMark or GitHub tables; each is escaped with a backslash, which
+# CommonMark defines for every ASCII punctuation character.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|&~])")
+# What makes a line a list item or a quote when it starts one ("- ", "+", "1. ", "2)", ">").
+# Four leading spaces would make an indented code block: at most three are kept (they do not show).
+_LEADING = re.compile(r"^(?P<space> {0,3}) *(?:(?P<mark>[-+](?= |$)|>)|(?P<number>[0-9]+)(?P<dot>[.)])(?= |$))?")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def visible(text: Any) -> str:
+    """Text with control codes shown as symbols and tabs or newlines as spaces (one line)."""
+    return _CONTROL.sub(_picture, _SPACES.sub(" ", str(text)))
+
+
+def _leading(match: re.Match[str]) -> str:
+    if match.group("mark"):
+        return match.group("space") + "\\" + match.group("mark")
+    if match.group("number"):
+        return match.group("space") + match.group("number") + "\\" + match.group("dot")
+    return match.group("space")
+
+
+def md_escape(value: Any) -> str:
+    """One line of Markdown that renders as exactly `value`'s characters; Markup passes as written."""
+    if isinstance(value, Markup):
+        return str(value)
+    return _LEADING.sub(_leading, _MARKDOWN.sub(r"\\\1", visible(value)), count=1)
+
+
+def _html_text(value: Any) -> Any:
+    # Runs before autoescape: Markup (trusted template markup) passes, text loses its control codes.
+    return value if isinstance(value, Markup) else visible(value)
+
+
+@cache
+def _environment(kind: str) -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    loader = PackageLoader("aesthetic_protocols.report", "templates")
+    if kind == "html":
+        return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, finalize=_html_text,
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(loader=loader, autoescape=False, undefined=StrictUndefined, finalize=md_escape,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context: Any) -> str:
+    """Render `templates/<template>`; `.html.j2` templates autoescape, `.md.j2` ones Markdown-escape."""
+    kind = "html" if template.endswith(".html.j2") else "md"
+    return str(_environment(kind).get_template(template).render(**context))

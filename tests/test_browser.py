@@ -1,0 +1,99 @@
+"""The record and the cards printed to PDF by a real browser (headless Chromium), read back with pypdf.
+
+Without a `chromium` on PATH these tests skip, saying why; CI installs it and sets
+AESTHETIC_PROTOCOLS_REQUIRE_BROWSER=1, which makes a missing browser a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from aesthetic_protocols.journal import read_events
+from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
+from aesthetic_protocols.logged_protocol import find_logged_protocol
+from aesthetic_protocols.report.card import card_html
+from aesthetic_protocols.report.record import record_html
+from tests.sessions import EXPORT_DIR, sarah, write_log
+
+REQUIRE_ENV = "AESTHETIC_PROTOCOLS_REQUIRE_BROWSER"
+
+
+def chromium() -> str:
+    """The browser's path; skip (or, where CI requires the browser, fail) when there is none."""
+    found = shutil.which("chromium")
+    if found is None:
+        reason = "no 'chromium' on PATH: install the Debian package chromium to print the record and cards"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{reason} ({REQUIRE_ENV}=1: CI must run this test)")
+        pytest.skip(reason)
+    return found
+
+
+def print_pdf(html: str, folder: Path, name: str) -> PdfReader:
+    """Print a page to PDF as a user would from the browser (A4 from the page's own @page rule)."""
+    browser = chromium()
+    source = folder / f"{name}.html"
+    source.write_text(html, encoding="utf-8")
+    pdf = folder / f"{name}.pdf"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={folder / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    source.as_uri()], capture_output=True, timeout=180, check=True)
+    return PdfReader(pdf)
+
+
+def text_of(reader: PdfReader) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+@pytest.mark.parametrize("path", list(protocol_files(bundled_dir())), ids=lambda p: p.stem)
+def test_every_bundled_card_prints_on_exactly_one_page(path: Path, tmp_path: Path) -> None:
+    loaded = load_file(path)
+    reader = print_pdf(card_html(loaded.protocol, loaded.source.sha256), tmp_path, path.stem)
+    assert len(reader.pages) == 1
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)  # A4
+    text = text_of(reader)
+    assert loaded.protocol.title.split()[0] in text and loaded.source.sha256[:12] in text
+    assert ("DRAFT" in text) == (str(loaded.protocol.status) == "draft")
+
+
+def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_draft(tmp_path: Path) -> None:
+    events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
+    logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
+    reader = print_pdf(record_html(events, logged=logged, integrity="intact"), tmp_path, "record")
+    text = text_of(reader)
+    for words in ("Yes: one or more of these signs", "Hyaluronic acid (HA)", "Straight to hyaluronidase", "2 areas",
+                  "pulse dose: 1000 U", "Resolved: normal refill, normal colour, no pain",
+                  "Monitor until resolved, daily at first.", "Give the patient an emergency number.",
+                  "DRAFT PROTOCOL", "Signature", events[-1]["hash"][:16]):
+        assert words in text, words
+    assert len(reader.pages) >= 2
+    for page in reader.pages:  # the running header repeats the patient reference on every page
+        assert "Patient R-0042" in page.extract_text()
+
+
+def test_the_printed_anonymised_record_names_nobody(tmp_path: Path) -> None:
+    events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
+    logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
+    text = text_of(print_pdf(record_html(events, anonymise=True, logged=logged), tmp_path, "anonymised"))
+    assert "R-0042" not in text and "Dr A Nurse" not in text and "flooded" not in text
+    assert "Removed for anonymity" in text and "pulse dose: 1000 U" in text
+
+
+def test_without_a_browser_the_tests_skip_locally_and_fail_where_ci_requires_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="install the Debian package chromium"):
+        chromium()
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must run this test"):
+        chromium()

@@ -1,0 +1,136 @@
+"""The one-page card: red flags with what to do, doses with their hedges, numbered steps, escaping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
+from aesthetic_protocols.report.card import card_data, card_html, card_markdown
+from tests.sessions import VO_FILE
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", os.pathsep.join([str(FIXTURES / "valid"), str(FIXTURES / "nasty")]))
+    return CliRunner()
+
+
+def test_the_markdown_card_of_the_records_tree_is_exact(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["card", "records", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    sha = load_file(FIXTURES / "valid" / "records.yaml").source.sha256
+    assert result.stdout.splitlines() == [
+        "# Example tree with record fields and headlines: quick reference card",
+        "",
+        f"records · version 1.0.0 · **DRAFT** · sha256 {sha[:12]}",
+        "",
+        "> **DRAFT: reference content, not approved by a clinician.** Check against your local protocol.",
+        "",
+        "## Red flags: at any step",
+        "",
+        "- **[v] Vision change** → **Emergency referral**: Call an ambulance now",
+        "",
+        "## Doses as this protocol states them",
+        "",
+        "**dose: 500 U \u00d7 areas (up to 3; beyond: beyond the protocol's table: get senior help)**",
+        "",
+        "Treat: Give 500 U \u00d7 areas now.",
+        "",
+        "## Steps",
+        "",
+        "1. **Record the product**",
+        "    - Record: Product name; Batch number; Volume injected (mL); Time of injection; Date of treatment",
+        "    - → step 2",
+        "2. **Areas affected**",
+        "    - Enter areas: 1 to 4 areas",
+        "    - → step 3",
+        "3. **Treat**: **Give 500 U \u00d7 areas now**",
+        "    - → step 4",
+        "4. **Record what was given**",
+        "    - Record: Diluent; Dose given (U, default: dose)",
+        "    - → step 5",
+        "5. **Resolved** (resolved)",
+        "",
+        f"Sources: EX-1. Card of records 1.0.0, file sha256 {sha}.",
+    ]
+
+
+def test_decisions_point_at_step_numbers_and_red_flag_paths_say_where_they_end() -> None:
+    protocol = load_file(VO_FILE).protocol
+    card = card_data(protocol, "0" * 64)
+    numbers = {step.node_id: step.number for step in card.steps}
+    signs = next(step for step in card.steps if step.node_id == "signs")
+    assert [(c.key, c.goes_to) for c in signs.choices] == [("y", f"step {numbers['filler-type']}"),
+                                                          ("n", f"step {numbers['no-signs']}")]
+    assert "eye-actions" not in numbers  # reached only through the red flag: it is in the red box
+    (flag,) = card.flags
+    assert (flag.target, flag.ends) == ("EYE EMERGENCY: refer immediately", "Emergency referral: eye (emergency)")
+    assert card.doses[0].rule.startswith("500 U \u00d7 areas (up to 3; beyond: beyond the reported table")
+    hedges = card.doses[0].where
+    assert any(said.startswith("Sources disagree: Reports of the HDPH-2017 scheme differ") for said in hedges)
+    assert card.sha_short == "0" * 12 and card.sources[0] == "ACE-VO-2020"
+
+
+def test_protocol_text_comes_out_literally_in_the_markdown_card(runner: CliRunner) -> None:
+    lines = runner.invoke(app, ["card", "nasty", "--format", "md"]).stdout.splitlines()
+    assert lines[0] == "# Tree \\<script\\>alert(1)\\</script\\> \\& \\*stars\\* \\# hash: quick reference card"
+    assert "- **[v] Eye \\<img src=x onerror=alert(1)\\> \\| pipe** → **Stop \\& refer \\<now\\>**: Call \\*999\\* " \
+           "\\<tel\\>." in lines
+    assert "1. **Step \\`one\\` \\<i\\>**: **Give \\*\\*500 U\\*\\* \\& check \\# now \\[31mred**" in lines
+    assert "    - [b] B \\_under\\_ \\[link\\](http://x.invalid) → step 3" in lines
+
+
+def test_protocol_text_comes_out_literally_in_the_html_card(runner: CliRunner) -> None:
+    html = runner.invoke(app, ["card", "nasty"]).stdout
+    assert "<h1>Tree &lt;script&gt;alert(1)&lt;/script&gt; &amp; *stars* # hash</h1>" in html
+    assert "Eye &lt;img src=x onerror=alert(1)&gt; | pipe" in html
+    assert '<span class="headline">Give **500 U** &amp; check # now [31mred</span>' in html
+    assert "<script>alert" not in html and "<img" not in html and "\x1b" not in html
+
+
+@pytest.mark.parametrize("path", list(protocol_files(bundled_dir())), ids=lambda p: p.stem)
+def test_every_bundled_tree_has_a_card_naming_its_version_and_every_main_step(path: Path) -> None:
+    loaded = load_file(path)
+    html = card_html(loaded.protocol, loaded.source.sha256)
+    markdown = card_markdown(loaded.protocol, loaded.source.sha256)
+    card = card_data(loaded.protocol, loaded.source.sha256)
+    assert f"version {loaded.protocol.version}" in html and loaded.source.sha256[:12] in markdown
+    assert [step.number for step in card.steps] == list(range(1, len(card.steps) + 1))
+    assert card.steps[0].node_id == loaded.protocol.start
+
+
+def test_control_codes_from_an_old_or_foreign_file_are_shown_not_obeyed() -> None:
+    # Today's loader refuses them (rule text-control); a protocol built before that rule, or by other code,
+    # still never steers the terminal or the page: the card shows the escape as a visible symbol.
+    protocol = load_file(FIXTURES / "nasty" / "nasty.yaml").protocol
+    first = protocol.nodes[protocol.start]
+    steered = protocol.model_copy(update={"nodes": {**protocol.nodes, protocol.start: first.model_copy(
+        update={"headline": "Give now \x1b[31mred \x1b]52;c;aGk=\x07"})}})
+    for text in (card_markdown(steered, "0" * 64), card_html(steered, "0" * 64)):
+        assert "\x1b" not in text and "\x07" not in text
+        assert text.count("\u241b") == 2  # each escape shown as the visible symbol for ESC
+
+
+def test_a_tree_cannot_take_the_id_card(runner: CliRunner, tmp_path: Path) -> None:
+    tree = tmp_path / "card.yaml"
+    tree.write_text((FIXTURES / "nasty" / "nasty.yaml").read_text().replace("id: nasty", "id: card"))
+    result = runner.invoke(app, ["validate", str(tree)])
+    assert result.exit_code == 1 and "error[reserved-id]" in result.stdout
+
+
+def test_an_unknown_id_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["card", "no-such-tree"])
+    assert result.exit_code == 2
+
+
+def test_a_short_tree_starts_in_larger_type_than_a_long_one() -> None:
+    sizes = {path.stem: card_data(load_file(path).protocol, "0" * 64).size for path in protocol_files(bundled_dir())}
+    assert all(6 <= size <= 14 for size in sizes.values())
+    assert sizes["pre-treatment-check"] > sizes["vascular-occlusion"]

@@ -1,0 +1,285 @@
+"""The session record: words, values, outcome instructions, corrections, anonymising, old logs, escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aesthetic_protocols.journal import read_events
+from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
+from aesthetic_protocols.model import InputNode, Protocol
+from aesthetic_protocols.report.record import record_html, record_markdown, session_record, standing_steps
+from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
+from tests.strategies import protocol_data
+
+PLUS_ONE = timezone(timedelta(hours=1))
+
+
+def events_of(tmp_path: Path, events: list[tuple[str, dict[str, Any]]], name: str = "S1") -> list[dict[str, Any]]:
+    read, verification = read_events(write_log(tmp_path / "logs", name, events))
+    assert verification.ok
+    return read
+
+
+def found(events: list[dict[str, Any]]) -> LoggedProtocol:
+    return find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
+
+
+def section(text: str, title: str) -> list[str]:
+    """The lines of one `## title` section, without blank lines."""
+    body = text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+    return [line for line in body.splitlines() if line]
+
+
+def test_the_timeline_says_what_was_chosen_in_words_with_values_and_corrections(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    text = record_markdown(events, logged=found(events), integrity="intact (17 events)", zone=PLUS_ONE)
+    assert section(text, "Timeline") == [
+        "| Time | Elapsed | Step | Chosen | Values | Notes |",
+        "|---|---|---|---|---|---|",
+        "| 09:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started | vascular-occlusion 0.1.0 "
+        "|  |",
+        "| 09:00:30 | +0:00:30 | Stop injecting | Done |  |  |",
+        "| 09:01:00 | +0:01:00 | Recognise and record before treating | Done |  |  |",
+        "| 09:01:30 | +0:01:30 | Signs of impaired blood supply? | Yes: one or more of these signs |  |  |",
+        "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |",
+        "| 09:02:30 | +0:02:30 | Bee or wasp venom allergy? | Note |  | site \\<flooded\\> \\& \\*bold\\* \\# \\| "
+        "\\`code\\` \u241b\\[31m |",
+        "| 09:03:00 | +0:03:00 | Bee or wasp venom allergy? | No |  |  |",
+        "| 09:03:30 | +0:03:30 | Massage and warmth first, or straight to hyaluronidase? | Straight to hyaluronidase "
+        "|  |  |",
+        "| 09:04:00 | +0:04:00 | How many areas are ischaemic? | 2 areas |  |  |",
+        "| 09:04:30 | +0:04:30 | Give a hyaluronidase pulse | Done (time corrected: done at 09:02, recorded later) "
+        "| pulse dose: 1000 U |  |",
+        "| 09:05:00 | +0:05:00 | Consider an adjunct? (optional, weak evidence) | Aspirin |  |  |",
+        "| 09:05:30 | +0:05:30 | Adjunct: decide on aspirin | Back to: Consider an adjunct? (optional, weak evidence) "
+        "|  |  |",
+        "| 09:06:00 | +0:06:00 | Consider an adjunct? (optional, weak evidence) | No adjunct (now): continue to the "
+        "60-minute reassessment |  |  |",
+        "| 09:06:30 | +0:06:30 | Reassess at 60 minutes | Wait started: 60 min | due at 10:06:30 |  |",
+        "| 09:07:00 | +0:07:00 | Reassess at 60 minutes | Continued (continued before the wait was due) |  |  |",
+        "| 09:07:30 | +0:07:30 | Reassess refill, colour and pain | Resolved: normal refill, normal colour, no pain "
+        "|  |  |",
+        "| 09:08:00 | +0:08:00 | Resolved: follow-up plan | Outcome reached (resolved) |  |  |",
+    ]
+    assert "Times are local clock times, UTC+01:00; elapsed is since the session started." in text.splitlines()
+    assert section(text, "Back steps and time corrections") == [
+        "- 09:04:30: Give a hyaluronidase pulse: time corrected: done at 09:02, recorded later",
+        "- 09:05:30: Adjunct: decide on aspirin: Back to: Consider an adjunct? (optional, weak evidence)"]
+
+
+def test_the_header_names_who_which_version_and_the_hashes(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    text = record_markdown(events, logged=found(events), integrity="intact (17 events)", zone=PLUS_ONE)
+    lines = text.splitlines()
+    assert lines[:3] == ["# Session record", "",
+                         "> **DRAFT PROTOCOL: reference content, not approved by a clinician.** Check every step "
+                         "against your local protocol."]
+    head = events[-1]["hash"]
+    for line in ["- **Patient reference:** R-0042", "- **Practitioner:** Dr A Nurse",
+                 "- **Protocol:** Vascular occlusion after dermal filler",
+                 "- **Protocol id and version:** vascular-occlusion 0.1.0",
+                 "- **Status:** DRAFT: reference content, not approved by a clinician",
+                 f"- **Protocol file sha256:** {events[0]['sha256']}",
+                 "- **Protocol check:** the protocol file found matches the log's sha256",
+                 "- **Session:** S1", "- **Started:** 2026-11-28 09:00:00 UTC+01:00",
+                 f"- **Log head hash:** {head}", "- **Log integrity:** intact (17 events)"]:
+        assert line in lines
+    assert lines[-1].startswith("Signature: ____")
+
+
+def test_the_outcome_carries_its_severity_and_the_protocols_instructions(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    assert section(text, "Outcome") == [
+        "**Resolved: follow-up plan** (severity: resolved)",
+        "Refill, colour and pain are normal. Hyaluronidase's effect lasts 24-48 h; keep monitoring until the area is "
+        "fully resolved.",
+        "- Record the final CRT, colour and pain, and the total hyaluronidase given.",
+        "- Monitor until resolved, daily at first.",
+        "- A suspected late occlusion needs an in-person review.",
+        "- Give the patient an emergency number.",
+        "- Refer any necrosis.",
+        "\\_From protocol vascular-occlusion 0.1.0\\_".replace("\\_", "_"),
+    ]
+    assert section(text, "Data recorded")[2] == ("| How many areas are ischaemic? | areas | 2 areas | "
+                                                 "08:04:00 | +0:04:00 |")
+    assert section(text, "Red flags raised") == ["None."]
+
+
+def test_the_data_table_keeps_what_stands_after_a_back_step_and_shows_record_fields(tmp_path: Path) -> None:
+    record = session_record(events_of(tmp_path, record_fields()), zone=UTC)
+    assert [(c.step, c.item, c.value) for c in record.captured] == [
+        ("Record the product", "Product", "Juvederm <Volbella>"),
+        ("Record the product", "Volume injected", "0.5 mL"),
+        ("Record the product", "Time injected", "14:05"),
+        ("Record the product", "Batch", "(left empty)")]
+
+
+def test_red_flags_are_listed_and_highlighted(tmp_path: Path) -> None:
+    flag = {"node": "signs", "key": "v", "label": "Eye: vision loss", "goto": "eye-actions"}
+    walk = [*sarah()[:3], ("red-flag", flag),
+            ("answer", {"node": "eye-actions", "answer": "", "next": "eye-emergency"}),
+            ("outcome", {"node": "eye-emergency", "title": "Emergency referral: eye", "severity": "emergency"})]
+    events = events_of(tmp_path, walk)
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    assert section(text, "Red flags raised") == [
+        "- 08:01:30: RED FLAG \\[v\\] Eye: vision loss (at: Signs of impaired blood supply?; went to: EYE EMERGENCY: "
+        "refer immediately)"]
+    assert section(text, "Outcome")[:2] == [
+        "**Emergency referral: eye** (severity: emergency)",
+        "Immediate transfer to emergency ophthalmology or the emergency department."]
+    html = record_html(events, logged=found(events), zone=UTC)
+    assert '<tr class="flag"><td class="clock">08:01:30</td>' in html
+
+
+def test_anonymised_drops_identity_clock_columns_and_notes_and_says_so(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    text = record_markdown(events, anonymise=True, logged=found(events), zone=UTC)
+    for secret in ("R-0042", "Dr A Nurse", "S1", "flooded", " 08:0", "2026-11-28"):
+        assert secret not in text
+    assert "**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times (elapsed " \
+           "times kept), free-text notes (1)." in text.splitlines()
+    assert section(text, "Timeline")[:3] == ["| Elapsed | Step | Chosen | Values |", "|---|---|---|---|",
+                                             "| +0:00:00 | Vascular occlusion after dermal filler | Session started | "
+                                             "vascular-occlusion 0.1.0 |"]
+    assert "| +0:04:30 | Give a hyaluronidase pulse | Done (time corrected: done 2 min before it was recorded) | " \
+           "pulse dose: 1000 U |" in text.splitlines()
+    html = record_html(events, anonymise=True, logged=found(events), zone=UTC)
+    assert "<th>Time</th>" not in html and "<th>Notes</th>" not in html and "R-0042" not in html
+    assert "flooded" not in html and "<th>Elapsed</th>" in html
+
+
+def test_an_old_log_reads_in_words_from_the_protocol_it_ran_under(tmp_path: Path) -> None:
+    events = events_of(tmp_path, old_style())
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    rows = section(text, "Timeline")
+    assert rows[5] == ("| 08:01:30 | +0:01:30 | Signs of impaired blood supply? | Yes: one or more of these signs "
+                       "|  |  |")
+    assert rows[9] == "| 08:03:30 | +0:03:30 | How many areas are ischaemic? | 2 areas |  |  |"
+    assert rows[12] == "| 08:05:00 | +0:05:00 | Reassess at 60 minutes | Continued |  |  |"
+    assert rows[10] == "| 08:04:00 | +0:04:00 | Give a hyaluronidase pulse | Done | pulse dose: 1000 U |  |"
+    assert section(text, "Outcome")[0] == "**Resolved: follow-up plan** (severity: resolved)"
+
+
+def test_an_old_log_without_its_protocol_still_exports_what_it_holds(tmp_path: Path) -> None:
+    events = events_of(tmp_path, old_style())
+    text = record_markdown(events, logged=find_logged_protocol(events, [tmp_path / "none"], date(2026, 11, 28)),
+                           zone=UTC)
+    rows = section(text, "Timeline")
+    assert rows[5] == "| 08:01:30 | +0:01:30 | signs | answered y |  |  |"
+    assert section(text, "Outcome") == [
+        "**resolved** (severity: resolved)",
+        "_Instructions unavailable: protocol vascular-occlusion was not found on the search path (or is invalid): "
+        "labels come from the log alone_"]
+
+
+def test_a_protocol_file_changed_since_the_walk_is_said_in_the_header_and_the_outcome(tmp_path: Path) -> None:
+    changed = tmp_path / "protocols"
+    changed.mkdir()
+    source = VO_FILE.read_text()
+    (changed / "vascular-occlusion.yaml").write_text(source.replace('version: "0.1.0"', 'version: "0.2.0"'))
+    events = events_of(tmp_path, sarah())
+    logged = find_logged_protocol(events, [EXPORT_DIR, changed], date(2026, 11, 28))
+    assert not logged.same
+    text = record_markdown(events, logged=logged, zone=UTC)
+    check = [line for line in text.splitlines() if line.startswith("- **Protocol check:**")]
+    assert re.fullmatch(r"- \*\*Protocol check:\*\* WARNING: the protocol file found now differs from the one walked "
+                        r"\(sha256 [0-9a-f]{64}, version 0\.2\.0\); instructions shown are from the file found now",
+                        check[0])
+    assert section(text, "Outcome")[-1].startswith("_From protocol vascular-occlusion 0.2.0 (the protocol file found")
+
+
+def test_a_log_without_a_sha256_is_said_so(tmp_path: Path) -> None:
+    walk = old_style()
+    del walk[0][1]["sha256"]
+    events = events_of(tmp_path, walk)
+    logged = found(events)
+    assert not logged.same and logged.check.startswith("the log holds no sha256 of its protocol file")
+    assert "- **Protocol file sha256:** not recorded in the log" in record_markdown(events, logged=logged).splitlines()
+
+
+def test_an_interrupted_session_has_no_outcome_and_says_why(tmp_path: Path) -> None:
+    events = events_of(tmp_path, [*sarah()[:4], ("interrupted", {"node": "filler-type", "reason": "quit"})])
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    assert section(text, "Outcome") == ["**No outcome reached**", "_The session was interrupted (quit); resumable._"]
+    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Interrupted (quit) |  |  |" in text.splitlines()
+
+
+def test_notes_and_protocol_text_come_out_literally_in_html(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah(patient="R-<b>1</b>"))
+    html = record_html(events, logged=found(events), zone=UTC)
+    assert "<td>site &lt;flooded&gt; &amp; *bold* # | `code` \u241b[31m</td>" in html
+    assert "Patient R-&lt;b&gt;1&lt;/b&gt;" in html and "<b>1</b>" not in html
+    assert "\x1b" not in html
+
+
+def test_a_session_across_midnight_and_a_clock_change_shows_the_date_and_offset_where_they_change(
+        tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    events = events_of(tmp_path, sarah())
+    for index, event in enumerate(events):  # hours apart: 00:00, 01:00 ... across the end of summer time
+        event["ts"] = f"2026-10-24T{20 + index:02d}:00:00.000Z" if index < 4 else f"2026-10-25T{index - 4:02d}:00:00Z"
+    rows = section(record_markdown(events, zone=ZoneInfo("Europe/London")), "Timeline")
+    assert [row.split(" | ")[0] for row in rows[2:8]] == [
+        "| 21:00:00", "| 22:00:00", "| 23:00:00", "| 2026-10-25 00:00:00", "| 2026-10-25 01:00:00",
+        "| 2026-10-25 01:00:00 (UTC+00:00)"]
+
+
+@pytest.mark.parametrize("render", [record_markdown, record_html])
+def test_an_empty_or_startless_log_still_renders(render: Any) -> None:
+    assert "Session record" in render([{"seq": 0, "event": "answer", "node": "x", "answer": "y"}])
+
+
+def test_the_record_says_how_to_check_the_log_later_and_marks_a_drill(tmp_path: Path) -> None:
+    walk = sarah()
+    walk[0][1]["drill"] = True
+    events = events_of(tmp_path, walk)
+    lines = record_markdown(events, logged=found(events), zone=UTC).splitlines()
+    assert f"- **Check the log later:** protocol log verify S1 --head {events[-1]['hash']}" in lines
+    assert "> **TRAINING DRILL: not a patient record.**" in lines
+    assert "| 08:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started (training drill) | " \
+           "vascular-occlusion 0.1.0 |  |" in lines
+    html = record_html(events, logged=found(events), zone=UTC)
+    assert '<div class="banner">TRAINING DRILL: not a patient record</div>' in html
+
+
+def test_export_warns_when_the_protocol_file_is_not_the_one_walked(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from aesthetic_protocols.cli import app
+
+    walk = sarah()
+    walk[0][1]["sha256"] = "0" * 64
+    log = write_log(tmp_path / "logs", "S1", walk)
+    result = CliRunner().invoke(app, ["log", "export", str(log), "--format", "html", "--protocols", str(EXPORT_DIR)])
+    assert result.exit_code == 0
+    assert re.fullmatch(r"protocol: warning: the protocol file found now differs from the one walked "
+                        r"\(sha256 [0-9a-f]{64}, version 0\.1\.0\); instructions shown are from the file found now\n",
+                        result.stderr)
+    assert "<th>Protocol check</th><td>WARNING: the protocol file found now differs" in result.stdout
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=protocol_data(), choices=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40))
+def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_values(
+        data: dict[str, Any], choices: list[int]) -> None:
+    protocol = Protocol.model_validate(data)
+    events = random_walk(protocol, choices)
+    record = session_record(events, LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
+    assert len(record.rows) == len(events)
+    assert [row.chosen for row in record.red_flags] == [
+        row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
+    standing_inputs = [e for e in standing_steps(events)
+                       if e["event"] == "answer" and isinstance(protocol.nodes[e["node"]], InputNode)]
+    assert len(record.captured) == len(standing_inputs)
+    text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
+    assert len(section(text, "Timeline")) == len(events) + 2
