@@ -135,7 +135,7 @@ SCHEMA_MODELINE = "# yaml-language-server: $schema=scenario.schema.json"
 
 
 def test_the_committed_scenario_schema_is_current() -> None:
-    from aesthetic_protocols.scenarios import scenario_schema
+    from aesthetic_protocols.model import scenario_schema
 
     committed = json.loads((BUNDLED / "scenario.schema.json").read_text())
     assert committed == scenario_schema(), "run: protocol schema --scenarios > protocols/scenario.schema.json"
