@@ -153,8 +153,7 @@ def test_every_bundled_scenario_file_passes_the_schema_and_may_carry_its_modelin
     import jsonschema
 
     first = path.read_text().splitlines()[0]
-    # The modeline arrives with another branch; until then a file may start without it.
-    assert first == SCHEMA_MODELINE or not first.startswith("# yaml-language-server")
+    assert first == SCHEMA_MODELINE  # editors find the schema from the file's first line
     schema = json.loads((BUNDLED / "scenario.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text()))
 
