@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from aesthetic_protocols.cli import app
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
@@ -18,6 +21,7 @@ from aesthetic_protocols.report.record import record_html, record_markdown, sess
 from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
 from tests.strategies import protocol_data
 
+VALID = Path(__file__).parent / "fixtures" / "valid"
 PLUS_ONE = timezone(timedelta(hours=1))
 
 
@@ -144,8 +148,9 @@ def test_anonymised_drops_identity_clock_columns_and_notes_and_says_so(tmp_path:
     text = record_markdown(events, anonymise=True, logged=found(events), zone=UTC)
     for secret in ("R-0042", "Dr A Nurse", "S1", "flooded", " 08:0", "2026-11-28"):
         assert secret not in text
-    assert "**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times (elapsed " \
-           "times kept), free-text notes (1)." in text.splitlines()
+    assert ("**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times (elapsed "
+            "times kept), values of time, date and free-text record fields (0), free-text notes (1).") \
+        in text.splitlines()
     assert section(text, "Timeline")[:3] == ["| Elapsed | Step | Chosen | Values |", "|---|---|---|---|",
                                              "| +0:00:00 | Vascular occlusion after dermal filler | Session started | "
                                              "vascular-occlusion 0.1.0 |"]
@@ -283,3 +288,48 @@ def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_
     assert len(record.captured) == len(standing_inputs)
     text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
     assert len(section(text, "Timeline")) == len(events) + 2
+
+
+# The records fixture walked in plain mode: a text, a skipped text, a number, a time, a date, an input, a choice.
+RECORDS_INPUT = "Juvederm <X> & *y*\n\n0.5\n14:05\n2026-11-27\n2\nnote: left side\n\ns\n\n"
+
+
+@pytest.fixture()
+def records_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    walked = CliRunner().invoke(app, ["records", "--patient", "R-9"], input=RECORDS_INPUT)
+    assert walked.exit_code == 0, walked.output
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return log
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "fhir"])
+def test_anonymised_removes_time_date_and_free_text_record_values_in_every_format(records_log: Path,
+                                                                                   fmt: str) -> None:
+    result = CliRunner().invoke(app, ["log", "export", str(records_log), "--format", fmt, "--anonymise"])
+    assert result.exit_code == 0, result.output
+    for secret in ("14:05", "2026-11-27", "Juvederm", "left side", "R-9"):
+        assert secret not in result.stdout, secret
+    assert "0.5" in result.stdout and "Saline" in result.stdout  # numbers and choices are kept
+    if fmt == "md":
+        lines = result.stdout.splitlines()
+        assert "| Record the product | Time of injection | \\[removed\\] | +0:00:00 |" in lines
+        assert "| Record the product | Date of treatment | \\[removed\\] | +0:00:00 |" in lines
+        assert "| Record the product | Product name | \\[removed\\] | +0:00:00 |" in lines
+        assert ("**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times "
+                "(elapsed times kept), values of time, date and free-text record fields (3), "
+                "free-text notes (1).") in lines
+    if fmt == "fhir":
+        items = {item["linkId"]: item for group in json.loads(result.stdout)["entry"][1]["resource"]["item"]
+                 for item in group.get("item", [group])}
+        masked = [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]
+        for link in ("product.product", "product.injected_at", "product.treated_on"):
+            assert "answer" not in items[link] and items[link]["extension"] == masked
+        assert "extension" not in items["product.batch"]  # left empty: nothing was removed
+
+
+def test_not_anonymised_the_record_keeps_time_and_date_values(records_log: Path) -> None:
+    result = CliRunner().invoke(app, ["log", "export", str(records_log)])
+    assert "| Record the product | Time of injection | 14:05 |" in result.stdout
+    assert "| Record the product | Date of treatment | 2026-11-27 |" in result.stdout

@@ -562,7 +562,7 @@ class ExportFormat(StrEnum):
 
 def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
                      protocols: list[Path] | None) -> Any:
-    """The md, html or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
+    """The md, html, json or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
     (found again on the search path)."""
     from functools import partial
 
@@ -575,6 +575,8 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
         return partial(record_fhir, logged=logged)
+    if fmt is ExportFormat.json:
+        return partial(report.record_json, logged=logged)
     integrity = (f"intact ({verification.count} events)" if verification.ok
                  else f"NOT INTACT: {verification.reason}")
     record = report.record_markdown if fmt is ExportFormat.md else report.record_html
@@ -591,13 +593,11 @@ def log_export(
     protocols: ProtocolDirs = None,
 ) -> None:
     """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
-    from aesthetic_protocols import report
-
     events, verification = _events(session, log_dir)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
     _log_warnings(verification)
-    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
+    render = _record_renderer(fmt, events, verification, protocols)
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 
 

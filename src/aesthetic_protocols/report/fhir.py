@@ -27,7 +27,7 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
-from aesthetic_protocols.report.record import record_field, standing_steps
+from aesthetic_protocols.report.record import record_field, standing_steps, withheld
 from aesthetic_protocols.report.review import node_order
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
@@ -39,6 +39,7 @@ PATIENT_SYSTEM = f"{BASE}/sid/patient-reference"
 UNIT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 MIN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
+ABSENT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 # The walk's own items: a dot never occurs in a node id (a slug), so these never clash with a step's linkId.
 FLAGS_ID, NOTES_ID, OUTCOME_ID = "walk.red-flags", "walk.notes", "walk.outcome"
@@ -193,9 +194,10 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
 class _Responder:
     """Builds the response items from the answers that stand (after back steps)."""
 
-    def __init__(self, protocol: Protocol | None, protocol_id: str) -> None:
+    def __init__(self, protocol: Protocol | None, protocol_id: str, anonymise: bool = False) -> None:
         self.protocol = protocol
         self.protocol_id = protocol_id
+        self.anonymise = anonymise
 
     def node(self, node_id: str) -> AnyNode | None:
         return self.protocol.nodes.get(node_id) if self.protocol else None
@@ -217,7 +219,9 @@ class _Responder:
                 answer = {"valueInteger": int(float(value))}
             else:
                 answer = _typed(value, kind)
-        if answer is not None:
+        if self.anonymise and withheld(event, self.protocol):  # R4's way to say a value is there but withheld
+            out["extension"] = [{"url": ABSENT_EXTENSION, "valueCode": "masked"}]
+        elif answer is not None:
             out["answer"] = [answer]
         return out
 
@@ -254,7 +258,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
                    anonymise: bool) -> list[dict[str, Any]]:
     """The walk's answers as response items: one group per step answered (record fields grouped per visit)."""
     start = events[0] if events else {}
-    responder = _Responder(protocol, str(start.get("protocol", "unknown")))
+    responder = _Responder(protocol, str(start.get("protocol", "unknown")), anonymise)
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None

@@ -26,6 +26,7 @@ from aesthetic_protocols.model import (
     AnyNode,
     InputNode,
     OutcomeNode,
+    Protocol,
     QuestionNode,
     RecordField,
     RecordNode,
@@ -249,11 +250,42 @@ def record_field(node: AnyNode | None, field_id: Any) -> RecordField | None:
     return None
 
 
+REMOVED = "[removed]"
+# Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
+# may hold anything (a name, a place), so it is treated like a note. Numbers and choices are kept.
+WITHHELD_TYPES = frozenset({"time", "date", "text"})
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def field_type(event: dict[str, Any], protocol: Protocol | None) -> str | None:
+    """The type of the record field an answer event fills (None for any other answer): the protocol's
+    field when it has one, else worked out from the value logged (a log without its protocol)."""
+    if not event.get("field"):
+        return None
+    item = record_field(protocol.nodes.get(str(event.get("node"))) if protocol else None, event["field"])
+    if item is not None:
+        return str(item.type)
+    value = event.get("value", event.get("answer"))
+    if isinstance(value, int | float):
+        return "number"
+    text = str(value)
+    return "time" if _TIME.fullmatch(text) else "date" if _DATE.fullmatch(text) else "text"
+
+
+def withheld(event: dict[str, Any], protocol: Protocol | None) -> bool:
+    """Whether an anonymised export removes this answer's value (a time, date or free-text record field
+    that holds a value: one left empty has nothing to remove)."""
+    value = event.get("value", event.get("answer"))
+    return value not in ("", None) and field_type(event, protocol) in WITHHELD_TYPES
+
+
 class _Reader:
     """Reads events in words, with the protocol's help where the log lacks the words (old logs)."""
 
-    def __init__(self, logged: LoggedProtocol | None) -> None:
+    def __init__(self, logged: LoggedProtocol | None, anonymise: bool = False) -> None:
         self.protocol = logged.protocol if logged else None
+        self.anonymise = anonymise
         # Words the log lacks are taken from the protocol only if it is the very file walked.
         self.same = bool(logged and logged.same)
         self.standing: list[Taken] = []  # the steps that stand so far (for doses an old log did not keep)
@@ -310,6 +342,8 @@ class _Reader:
                 value = next((c.label for c in item.choices if c.key == value), value)
             if value in ("", None):
                 values.append("(left empty)")
+            elif self.anonymise and withheld(event, self.protocol):
+                values.append(REMOVED)
             else:
                 unit = event.get("unit") or (item.unit if item is not None else None)
                 values.append(f"{_number(value)} {unit}" if unit else _number(value))
@@ -468,7 +502,7 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     """The record of one session as plain data. `zone` defaults to this computer's local time zone."""
     start = events[0] if events and events[0].get("event") == "start" else {}
     clock = _Clock(events, zone)
-    reader = _Reader(logged)
+    reader = _Reader(logged, anonymise)
     rows = []
     for event in events:
         row = _row(event, reader, clock, anonymise)
@@ -492,8 +526,9 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     removed = []
     if anonymise:
         notes = sum(1 for e in events if e.get("event") == "note")
+        hidden = sum(1 for e in events if e.get("event") == "answer" and withheld(e, protocol))
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
-                   f"free-text notes ({notes})"]
+                   f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
     if clock.start is None:
         times = "No valid times in the log."
     elif anonymise:
@@ -532,10 +567,12 @@ def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logge
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
 
 
-def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
-    """The events as JSON; anonymised drops identities, clock times and note text (keeps elapsed)."""
+def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
+    """The events as JSON; anonymised drops identities, clock times, note text and the values of time, date
+    and free-text record fields (keeps elapsed)."""
     if not anonymise:
         return json.dumps(events, indent=2, ensure_ascii=False)
+    protocol = logged.protocol if logged else None
     first = parse_ts(events[0].get("ts")) if events else None
     cleaned = []
     for event in events:
@@ -544,6 +581,8 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
         if item.get("event") == "note":
-            item["text"] = "[removed]"
+            item["text"] = REMOVED
+        if item.get("event") == "answer" and withheld(event, protocol):
+            item.update({key: REMOVED for key in ("answer", "value") if key in item})
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)
