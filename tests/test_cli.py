@@ -329,6 +329,21 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     assert all("patient" not in e and "ts" not in e for e in exported)
 
 
+def test_log_show_verify_export_and_replay_find_a_drill_by_its_short_id(runner: CliRunner, tmp_path: Path) -> None:
+    drilled = runner.invoke(app, ["drill", "every-kind", "--plain"], input="\nnote: calm\nn\n")
+    assert drilled.exit_code == 0, drilled.output
+    (log,) = (tmp_path / "logs" / "drills").glob("*.jsonl")
+    short = log.stem.rsplit("-", 1)[-1]
+    assert runner.invoke(app, ["log", "show", short]).exit_code == 0
+    assert runner.invoke(app, ["log", "verify", short]).stdout == f"{log}: intact, 5 events\n"
+    assert runner.invoke(app, ["log", "export", short]).stdout.startswith("# Session record")
+    assert runner.invoke(app, ["log", "replay", short, "--against", "every-kind"]).exit_code == 0
+    missing = runner.invoke(app, ["log", "show", "P-001"])
+    assert missing.exit_code == 2 and "P-001" not in missing.stderr
+    assert missing.stderr == (f"protocol: no session log matches that id in {tmp_path / 'logs'} "
+                              f"(nor in {tmp_path / 'logs' / 'drills'})\n")
+
+
 def test_log_verify_names_the_first_bad_line(runner: CliRunner, tmp_path: Path) -> None:
     runner.invoke(app, ["every-kind"], input="\nn\n")
     log = logs(tmp_path)[0]

@@ -462,11 +462,9 @@ def resume(
 
 def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
     from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import find_log, read_events
+    from aesthetic_protocols.journal import existing_log, read_events
 
-    path = find_log(session, _log_dir(log_dir))
-    if not path.is_file():
-        raise UsageError(f"no session log at {path}")
+    path = existing_log(session, _log_dir(log_dir))
     events, verification = read_events(path)
     if not events:
         raise LogError(f"{path}: no readable events ({verification.reason})")
@@ -479,13 +477,12 @@ def log_list(log_dir: LogDir = None,
              ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
     from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import read_events
-    from aesthetic_protocols.replay import DRILLS
+    from aesthetic_protocols.journal import drill_folder, read_events
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for where in [folder, folder / DRILLS] if drills else [folder]:  # drill logs live apart, in drills/
+    for where in [folder, drill_folder(folder)] if drills else [folder]:  # drill logs live apart, in drills/
         try:  # not glob: it says nothing of a folder it cannot read, and "no session logs" would be untrue
             names = sorted(os.listdir(where)) if where.is_dir() else []
         except OSError as exc:
@@ -534,14 +531,12 @@ def log_verify(
 ) -> None:
     """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
     Exit 0 intact, 1 altered or torn (names the first bad line)."""
-    from aesthetic_protocols.journal import find_log, verify
+    from aesthetic_protocols.journal import existing_log, verify
     from aesthetic_protocols.witness import configured
 
     if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
         raise UsageError("--head takes a sha256 head hash: 64 hexadecimal digits")
-    path = find_log(session, _log_dir(log_dir))
-    if not path.is_file():
-        raise UsageError(f"no session log at {path}")
+    path = existing_log(session, _log_dir(log_dir))
     result = verify(path, head=head, witness=configured(witness))
     _log_warnings(result)
     if result.ok:
@@ -619,7 +614,8 @@ def log_replay(
 ) -> None:
     """Re-walk past sessions' answers on another version: where each would now go elsewhere, and which
     instructions on its path changed. Exit 0 all same, 1 some diverge, 2 usage."""
-    from aesthetic_protocols.replay import Versions, find_session, replay_all, replay_log
+    from aesthetic_protocols.journal import existing_log
+    from aesthetic_protocols.replay import Versions, replay_all, replay_log
     from aesthetic_protocols.report.replay import replay_json, replay_table, replay_text
 
     if not against:
@@ -631,9 +627,7 @@ def log_replay(
     protocol = versions.against.protocol
     folder = _log_dir(log_dir)
     if session is not None:
-        path = find_session(session, folder)
-        if not path.is_file():
-            raise UsageError(f"no session log at {path}")
+        path = existing_log(session, folder)
         results = [replay_log(path, versions)]
         if results[0].protocol != protocol.id:
             raise UsageError(f"{path}: a session of {results[0].protocol}, not of {protocol.id}")

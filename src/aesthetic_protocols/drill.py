@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import ANSWER, OUTCOME
-from aesthetic_protocols.journal import parse_ts, read_events
+from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
-from aesthetic_protocols.replay import DRILLS, Step, recorded_path
+from aesthetic_protocols.replay import Step, recorded_path
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 
 if TYPE_CHECKING:
@@ -53,11 +53,6 @@ class SimulatedClock:
         now = self()
         if moment > now:
             self._skipped += moment - now
-
-
-def drill_dir(log_dir: Path) -> Path:
-    """Where drill logs live: apart from clinical sessions, never listed with them."""
-    return log_dir / DRILLS
 
 
 def find_scenario(suite: ScenarioFile, name: str) -> Scenario:
@@ -201,7 +196,7 @@ def run_drill(loaded: Loaded, log_dir: Path, *, face: Face, clock: SimulatedCloc
     debrief it against the scenario. An interrupted drill has no debrief."""
     from aesthetic_protocols.walker import start_walk
 
-    outcome = start_walk(loaded, drill_dir(log_dir), face=face, clock=clock, drill=True)
+    outcome = start_walk(loaded, drill_folder(log_dir), face=face, clock=clock, drill=True)
     if not outcome.result.finished or scenario is None:
         return DrillEnd(outcome, None)
     events, _ = read_events(outcome.log)

@@ -151,11 +151,15 @@ def log_path(log_dir: Path, session_id: str) -> Path:
     return log_dir / f"{session_id}.jsonl"
 
 
+def _is_path(session_ref: str) -> bool:
+    return session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref
+
+
 def find_log(session_ref: str, log_dir: Path) -> Path:
     """The log of a session: a path (ends in .jsonl or holds a slash), a session id, a unique start of an
     id, or the short id the walker shows (`short_id`). UsageError when several sessions match; when none
     does, the path the id would have (the caller says it is missing)."""
-    if session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref:
+    if _is_path(session_ref):
         return Path(session_ref)
     path = log_path(log_dir, session_ref)
     if path.exists() or not log_dir.is_dir():
@@ -166,6 +170,30 @@ def find_log(session_ref: str, log_dir: Path) -> Path:
         shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
         raise UsageError(f"{len(matches)} sessions match that id: {shown}; give more of it")
     return log_dir / f"{matches[0]}.jsonl" if matches else path
+
+
+DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
+
+
+def drill_folder(log_dir: Path) -> Path:
+    """Where drill logs live: apart from clinical sessions, never listed with them unless asked."""
+    return log_dir / DRILLS
+
+
+def existing_log(session_ref: str, log_dir: Path) -> Path:
+    """The log of an existing session, found as `find_log` finds it in the log folder, else in its drills
+    folder (a relative path is tried as given, then from the log folder). UsageError naming the folder
+    when none matches: never what was typed, which may be a patient reference typed by mistake."""
+    if _is_path(session_ref):
+        found = next((p for p in (Path(session_ref), log_dir / session_ref) if p.is_file()), None)
+        if found is None:
+            raise UsageError("no session log at the path given")
+        return found
+    for folder in (log_dir, drill_folder(log_dir)):
+        path = find_log(session_ref, folder)
+        if path.is_file():
+            return path
+    raise UsageError(f"no session log matches that id in {log_dir} (nor in {drill_folder(log_dir)})")
 
 
 def short_id(session_id: str) -> str:

@@ -24,11 +24,9 @@ from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_
 from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
-from aesthetic_protocols.journal import find_log, read_events
+from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
 from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
-
-DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
 
 
 @dataclass(frozen=True)
@@ -254,19 +252,9 @@ def replay_log(path: Path, versions: Versions) -> Replayed:
                          drill=path.parent.name == DRILLS)
 
 
-def find_session(ref: str, log_dir: Path) -> Path:
-    """A session's log, as `find_log` finds it (a path, an id or a unique start of one), in the log folder
-    or else in its drills/ folder."""
-    path = find_log(ref, log_dir)
-    if path.exists() or path.parent != log_dir:
-        return path
-    drill = find_log(ref, log_dir / DRILLS)
-    return drill if drill.exists() else path
-
-
 def session_logs(log_dir: Path, protocol_id: str, drills: bool) -> list[Path]:
     """Every session log of a protocol in the log folder (and its drills/ folder when asked), oldest first."""
-    folders = [log_dir, log_dir / DRILLS] if drills else [log_dir]
+    folders = [log_dir, drill_folder(log_dir)] if drills else [log_dir]
     found: list[Path] = []
     for folder in folders:
         for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
