@@ -17,7 +17,8 @@ from aesthetic_protocols.cli import app
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
-from aesthetic_protocols.report.record import record_html, record_markdown, session_record, standing_steps
+from aesthetic_protocols.recorded import standing
+from aesthetic_protocols.report.record import record_html, record_markdown, session_record, timeline_text
 from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
 from tests.strategies import protocol_data
 
@@ -283,7 +284,7 @@ def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_
     assert len(record.rows) == len(events)
     assert [row.chosen for row in record.red_flags] == [
         row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
-    standing_inputs = [e for e in standing_steps(events)
+    standing_inputs = [e for e in standing(events)
                        if e["event"] == "answer" and isinstance(protocol.nodes[e["node"]], InputNode)]
     assert len(record.captured) == len(standing_inputs)
     text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
@@ -333,3 +334,31 @@ def test_not_anonymised_the_record_keeps_time_and_date_values(records_log: Path)
     result = CliRunner().invoke(app, ["log", "export", str(records_log)])
     assert "| Record the product | Time of injection | 14:05 |" in result.stdout
     assert "| Record the product | Date of treatment | 2026-11-27 |" in result.stdout
+
+
+def test_log_show_reads_as_the_export_does_with_step_titles_and_field_labels(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    lines = timeline_text(events, found(events)).splitlines()
+    steps = [line.split("  ", 2)[-1].strip() for line in lines[3:]]
+    assert "Which filler was injected?                               Hyaluronic acid (HA)" in steps
+    assert "Give a hyaluronidase pulse                               Done (pulse dose: 1000 U) (time corrected: " \
+           "done at 08:02, recorded later)" in steps
+    exported = section(record_markdown(events, logged=found(events), zone=UTC), "Timeline")
+    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+
+
+def test_log_show_names_record_fields_by_label_and_a_skipped_one_as_left_empty(records_log: Path) -> None:
+    shown = CliRunner().invoke(app, ["log", "show", str(records_log)]).stdout.splitlines()
+    what = [line.split("  +0:00:00  ", 1)[-1] for line in shown[2:]]
+    assert what[1:4] == ["Record the product                             Product name: Juvederm <X> & *y*",
+                         "Record the product                             Batch number: (left empty)",
+                         "Record the product                             Volume injected: 0.5 mL"]
+    assert "Record what was given                          Diluent: Saline" in what
+
+
+def test_an_old_log_shows_in_words_when_its_protocol_is_found_and_as_logged_otherwise(tmp_path: Path) -> None:
+    events = events_of(tmp_path, old_style())
+    worded = timeline_text(events, found(events))
+    assert "Which filler was injected?" in worded and "Hyaluronic acid (HA)" in worded
+    bare = timeline_text(events)
+    assert "  filler-type  " in bare and "answered h" in bare

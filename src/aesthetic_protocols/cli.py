@@ -502,12 +502,15 @@ def log_list(log_dir: LogDir = None,
 
 
 @log_app.command("show")
-def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
+def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None,
+             protocols: ProtocolDirs = None) -> None:
     """The timeline of a session: clock time, elapsed, step, answer, notes."""
+    from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report import timeline_text
 
     events, verification = _events(session, log_dir)
-    typer.echo(timeline_text(events), nl=False)
+    # The protocol walked, if found, words what an old log holds only as keys.
+    typer.echo(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today())), nl=False)
     if not verification.ok:
         typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
     _log_warnings(verification)

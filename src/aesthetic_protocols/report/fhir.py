@@ -27,7 +27,8 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
-from aesthetic_protocols.report.record import record_field, standing_steps, withheld
+from aesthetic_protocols.recorded import ending, outcome_event, standing
+from aesthetic_protocols.report.answers import record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
@@ -204,21 +205,20 @@ class _Responder:
 
     def field_answer(self, event: dict[str, Any]) -> dict[str, Any]:
         node_id, field_id = str(event.get("node")), str(event.get("field"))
+        words = said(event, self.protocol)
         item = record_field(self.node(node_id), field_id)
         kind = str(item.type) if item is not None else None
-        value = event.get("value", event.get("answer"))
-        out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}",
-                               "text": str(event.get("label") or (item.label if item is not None else field_id))}
-        if kind == "choice" and item is not None:  # the key typed is the answer; the value may be its label
-            choice = next((c for c in item.choices if c.key in (event.get("answer"), value) or c.label == value), None)
-            answer: dict[str, Any] | None = None if choice is None else {"valueCoding": {
-                "system": _options_system(self.protocol_id, f"{node_id}.{field_id}"), "code": choice.key,
-                "display": choice.label}}
+        out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}", "text": words.label}
+        answer: dict[str, Any] | None
+        if words.empty:
+            answer = None
+        elif kind == "choice":  # coded by its key, whether the log kept the key or the label
+            answer = {"valueCoding": {"system": _options_system(self.protocol_id, f"{node_id}.{field_id}"),
+                                      "code": words.key, "display": str(words.value)}}
+        elif kind == "number" and item is not None and not item.decimals:
+            answer = {"valueInteger": int(float(words.value))}
         else:
-            if item is not None and item.type == "number" and not item.decimals and value not in (None, ""):
-                answer = {"valueInteger": int(float(value))}
-            else:
-                answer = _typed(value, kind)
+            answer = _typed(words.value, kind)
         if self.anonymise and withheld(event, self.protocol):  # R4's way to say a value is there but withheld
             out["extension"] = [{"url": ABSENT_EXTENSION, "valueCode": "masked"}]
         elif answer is not None:
@@ -228,20 +228,16 @@ class _Responder:
     def answer(self, event: dict[str, Any]) -> dict[str, Any]:
         node_id = str(event.get("node"))
         node = self.node(node_id)
-        raw = str(event.get("answer", ""))
-        label = event.get("label")
-        title = str(event.get("title") or (node.title if node is not None else node_id))
+        words = said(event, self.protocol)
         text = "Done"
         value: dict[str, Any]
-        if isinstance(node, QuestionNode) or (node is None and re.fullmatch(r"[a-z]", raw)):
-            text = title
-            options = node.options if isinstance(node, QuestionNode) else []
-            display = label or next((o.label for o in options if o.key == raw), raw)
-            value = {"valueCoding": {"system": _options_system(self.protocol_id, node_id), "code": raw,
-                                     "display": str(display)}}
-        elif isinstance(node, InputNode) or (node is None and raw.isdigit()):
-            text = title
-            value = {"valueInteger": int(event.get("value", raw))}
+        if words.kind == "option":
+            text = words.title
+            value = {"valueCoding": {"system": _options_system(self.protocol_id, node_id), "code": words.key,
+                                     "display": words.label}}
+        elif words.kind == "input":
+            text = words.title
+            value = {"valueInteger": int(words.value)}
         else:
             if isinstance(node, WaitNode):
                 text = f"Reassessed after {node.minutes} min"
@@ -262,7 +258,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
-    for event in standing_steps(events):
+    for event in standing(events):
         if event.get("event") == "red-flag":
             flags.append({"linkId": FLAGS_ID, "text": "Red flags raised", "item": [
                 {"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "answer": [{"valueCoding": {
@@ -286,7 +282,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
                   for e in events if e.get("event") == "note"]
-    outcome = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    outcome = outcome_event(events)
     if outcome is not None:
         items.append({"linkId": OUTCOME_ID, "text": "Outcome", "answer": [{"valueCoding": {
             "system": _options_system(responder.protocol_id, OUTCOME_ID), "code": str(outcome.get("node")),
@@ -349,7 +345,8 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
     session, patient = str(start.get("session", "")), start.get("patient")
     urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
-    ended = next((e.get("event") for e in reversed(events) if e.get("event") in ("outcome", "interrupted")), None)
+    end = ending(events)
+    ended = end.get("event") if end is not None else None
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "questionnaire": f"{form['url']}|{form['version']}",
         "status": {"outcome": "completed", "interrupted": "stopped"}.get(str(ended), "in-progress"),

@@ -14,10 +14,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from aesthetic_protocols.engine import Session, Taken, WalkError
+from aesthetic_protocols.engine import Session, WalkError
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
@@ -26,15 +26,10 @@ from aesthetic_protocols.model import (
     AnyNode,
     InputNode,
     OutcomeNode,
-    Protocol,
-    QuestionNode,
-    RecordField,
-    RecordNode,
     WaitNode,
 )
-
-_TIMELINE_EVENTS = ("start", "answer", "red-flag", "back", "note", "outcome", "interrupted", "resumed",
-                    "protocol-changed", "torn-tail-recovered")
+from aesthetic_protocols.recorded import recorded_steps, standing
+from aesthetic_protocols.report.answers import REMOVED, Said, said, withheld
 
 
 def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -60,49 +55,26 @@ def printable(text: Any) -> str:
     return _CONTROL.sub("?", str(text))
 
 
-def describe(event: dict[str, Any], anonymise: bool = False) -> str:
-    """A short human description of one event, for timelines (anonymised: no clock times, no note text)."""
-    kind = event.get("event")
-    if kind == "start":
-        return f"started {event.get('protocol')} {event.get('version')} ({event.get('status')})"
-    if kind == "answer":
-        answer = event.get("answer")
-        text = f"answered {answer}" if answer else "done"
-        if event.get("done_at"):
-            text += " (time corrected)" if anonymise else f" (done at {event['done_at']})"
-        if event.get("early"):
-            text += " (continued before the wait ended)"
-        return text
-    if kind == "red-flag":
-        return f"RED FLAG [{event.get('key')}] {event.get('label')} -> {event.get('goto')}"
-    if kind == "back":
-        return f"back to {event.get('to')}"
-    if kind == "note":
-        return "note: [removed]" if anonymise else f"note: {printable(event.get('text'))}"
-    if kind == "outcome":
-        return f"OUTCOME {event.get('title')} ({event.get('severity')})"
-    if kind == "interrupted":
-        return f"interrupted ({event.get('reason')})"
-    if kind == "protocol-changed":
-        return f"protocol changed: {event.get('old_version')} -> {event.get('version')} (resumed with --force)"
-    if kind == "torn-tail-recovered":
-        return f"torn last line ({event.get('bytes')} bytes) set aside on resume"
-    return str(kind)
+def describe(row: Row) -> str:
+    """A timeline row as one line of words, as the record says it (`log show`, the walker's end screen)."""
+    what = row.chosen
+    if row.values:
+        what += f": {row.values}" if row.is_field else f" ({row.values})"
+    if row.notes:
+        what += f": {row.notes}"
+    return what + (f" ({row.corrected})" if row.corrected else "")
 
 
-def timeline(events: list[dict[str, Any]], anonymise: bool = False) -> list[dict[str, str]]:
-    """Rows of clock time (UTC), elapsed since the start, node and what happened."""
-    first = parse_ts(events[0].get("ts")) if events else None
+def timeline(events: list[dict[str, Any]], anonymise: bool = False,
+             logged: LoggedProtocol | None = None) -> list[dict[str, str]]:
+    """Rows of clock time (UTC), elapsed since the start, the step's title and what happened in words: the
+    record's own rows (`logged`, the protocol walked, fills in what an old log lacks)."""
+    clock = _Clock(events, UTC)
     rows = []
-    for event in events:
-        if event.get("event") not in _TIMELINE_EVENTS:
-            continue
+    for event, row in _rows(events, _Reader(logged, anonymise), clock, anonymise):
         moment = parse_ts(event.get("ts"))
-        since = ("" if first is None or moment is None
-                 else clock_text(int((moment - first).total_seconds()), signed=True))
-        what = describe(event, anonymise)
         rows.append({"time": "" if anonymise or moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                     "elapsed": since, "node": str(event.get("node") or ""), "what": what})
+                     "elapsed": row.elapsed, "node": row.step, "what": describe(row)})
     return rows
 
 
@@ -116,8 +88,8 @@ def clock_text(seconds: int, signed: bool = False) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def timeline_text(events: list[dict[str, Any]]) -> str:
-    """`log show`: a header and one line per event."""
+def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = None) -> str:
+    """`log show`: a header and one line per event, in the record's words."""
     summary = session_summary(events)
     lines = [f"session {summary['session']}: {summary['protocol']} {summary['version']}, {summary['state']}"]
     if summary["patient"]:
@@ -125,8 +97,10 @@ def timeline_text(events: list[dict[str, Any]]) -> str:
     start = events[0] if events else {}
     if start.get("practitioner"):
         lines.append(f"practitioner: {start['practitioner']}")
-    for row in timeline(events):
-        lines.append(f"{row['time']}  {row['elapsed']:>9}  {row['node']:<24}  {row['what']}")
+    rows = timeline(events, logged=logged)
+    width = max((len(row["node"]) for row in rows), default=0)
+    for row in rows:
+        lines.append(f"{row['time']}  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
     return "".join(printable(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
 
 
@@ -142,6 +116,7 @@ class Row:
     notes: str
     kind: str  # start | answer | flag | back | note | outcome | wait | event (for styling)
     corrected: str = ""  # a time correction, in words
+    is_field: bool = False  # a record field: `chosen` is its label, `values` its value
 
 
 @dataclass(frozen=True)
@@ -243,68 +218,19 @@ class _Clock:
 # --- the record ---------------------------------------------------------------------------------------
 
 
-def record_field(node: AnyNode | None, field_id: Any) -> RecordField | None:
-    """The field `field_id` of a record node (None for another node kind or an unknown id)."""
-    if isinstance(node, RecordNode):
-        return next((item for item in node.fields if item.id == field_id), None)
-    return None
-
-
-REMOVED = "[removed]"
-# Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
-# may hold anything (a name, a place), so it is treated like a note. Numbers and choices are kept.
-WITHHELD_TYPES = frozenset({"time", "date", "text"})
-_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def field_type(event: dict[str, Any], protocol: Protocol | None) -> str | None:
-    """The type of the record field an answer event fills (None for any other answer): the protocol's
-    field when it has one, else worked out from the value logged (a log without its protocol)."""
-    if not event.get("field"):
-        return None
-    item = record_field(protocol.nodes.get(str(event.get("node"))) if protocol else None, event["field"])
-    if item is not None:
-        return str(item.type)
-    value = event.get("value", event.get("answer"))
-    if isinstance(value, int | float):
-        return "number"
-    text = str(value)
-    return "time" if _TIME.fullmatch(text) else "date" if _DATE.fullmatch(text) else "text"
-
-
-def withheld(event: dict[str, Any], protocol: Protocol | None) -> bool:
-    """Whether an anonymised export removes this answer's value (a time, date or free-text record field
-    that holds a value: one left empty has nothing to remove)."""
-    value = event.get("value", event.get("answer"))
-    return value not in ("", None) and field_type(event, protocol) in WITHHELD_TYPES
-
-
 class _Reader:
     """Reads events in words, with the protocol's help where the log lacks the words (old logs)."""
 
     def __init__(self, logged: LoggedProtocol | None, anonymise: bool = False) -> None:
         self.protocol = logged.protocol if logged else None
-        self.anonymise = anonymise
         # Words the log lacks are taken from the protocol only if it is the very file walked.
         self.same = bool(logged and logged.same)
-        self.standing: list[Taken] = []  # the steps that stand so far (for doses an old log did not keep)
+        self.anonymise = anonymise
+        self.titles: dict[str, str] = {}  # titles the log gives a node (for its events that carry none)
 
-    def observe(self, event: dict[str, Any]) -> None:
-        """Follow the walk: an answer or red flag is a step taken; `back` withdraws the last one."""
-        kind = event.get("event")
-        if kind == "answer":
-            how = "field" if event.get("field") else "answer"
-            self.standing.append(Taken(str(event.get("node")), how, str(event.get("answer", "")),
-                                       str(event.get("next"))))
-        elif kind == "red-flag":
-            self.standing.append(Taken(str(event.get("node")), "flag", str(event.get("key")), str(event.get("goto"))))
-        elif kind == "back" and self.standing:
-            self.standing.pop()
-
-    def shown(self, event: dict[str, Any]) -> list[str]:
+    def shown(self, event: dict[str, Any], before: Sequence[dict[str, Any]]) -> list[str]:
         """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
-        the protocol walked and the answers that stood then."""
+        the protocol walked and the steps that stood then (`before`: the events before this one)."""
         logged = event.get("shown")
         if isinstance(logged, dict):
             return [f"{_words(str(name))}: {text}" for name, text in logged.items()]
@@ -315,7 +241,7 @@ class _Reader:
         names = [name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived]
         if not names:
             return []
-        then = Session(self.protocol, trail=list(self.standing))
+        then = Session(self.protocol, trail=recorded_steps(before))
         return [f"{_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
 
     def node(self, node_id: Any) -> AnyNode | None:
@@ -327,58 +253,24 @@ class _Reader:
         if isinstance(logged, str) and logged:
             return logged
         node = self.node(node_id)
-        return node.title if node is not None else str(node_id or "")
+        return node.title if node is not None else self.titles.get(str(node_id), str(node_id or ""))
+
+    def said(self, event: dict[str, Any]) -> Said:
+        """The answer in words (the protocol's words only if it is the very file walked)."""
+        return said(event, self.protocol if self.same else None)
 
     def answer(self, event: dict[str, Any]) -> tuple[str, str]:
         """(what was chosen in words, values recorded) for an answer event."""
-        node = self.node(event.get("node")) if self.same else None
-        answer = str(event.get("answer", ""))
-        label = event.get("label")
-        values: list[str] = []
-        if event.get("field"):
-            item = record_field(node, event["field"])
-            value = event.get("value", answer)
-            if item is not None and item.type == "choice":  # the key as its label
-                value = next((c.label for c in item.choices if c.key == value), value)
-            if value in ("", None):
-                values.append("(left empty)")
-            elif self.anonymise and withheld(event, self.protocol):
-                values.append(REMOVED)
-            else:
-                unit = event.get("unit") or (item.unit if item is not None else None)
-                values.append(f"{_number(value)} {unit}" if unit else _number(value))
-            chosen = str(label) if label else item.label if item is not None else _words(str(event["field"]))
-        elif isinstance(label, str) and label:
-            chosen = label[:1].upper() + label[1:]  # "done" as a row of its own reads "Done"
-        elif isinstance(node, QuestionNode):
-            chosen = next((o.label for o in node.options if o.key == answer), f"option {answer}")
-        elif isinstance(node, InputNode):
-            chosen = f"{answer} {node.unit}" if node.unit else answer
-        elif answer == "":
-            chosen = "Continued" if isinstance(node, WaitNode) else "Done"
-        else:
-            chosen = f"answered {answer}"
-        if event.get("early"):
-            chosen += " (continued before the wait was due)"
-        return chosen, "; ".join(values)
+        words = self.said(event)
+        chosen = words.label + (" (continued before the wait was due)" if words.early else "")
+        if words.kind != "field":
+            return chosen, ""
+        hidden = self.anonymise and not words.empty and withheld(event, self.protocol)
+        return chosen, REMOVED if hidden else words.value_text
 
     def is_value(self, event: dict[str, Any]) -> bool:
         """A recorded value (record field or input), as opposed to a choice or a done."""
-        if event.get("field") or "value" in event:
-            return True
-        return isinstance(self.node(event.get("node")), InputNode)
-
-
-def standing_steps(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The answers and red flags that stand: each `back` withdraws the step taken last."""
-    standing: list[dict[str, Any]] = []
-    for event in events:
-        kind = event.get("event")
-        if kind in ("answer", "red-flag"):
-            standing.append(event)
-        elif kind == "back" and standing:
-            standing.pop()
-    return standing
+        return self.said(event).kind in ("field", "input")
 
 
 def _correction(event: dict[str, Any], moment: datetime | None, clock: _Clock, anonymise: bool) -> str:
@@ -391,7 +283,8 @@ def _correction(event: dict[str, Any], moment: datetime | None, clock: _Clock, a
     return f"time corrected: done at {clock.local(done_at).strftime('%H:%M')}, recorded later"
 
 
-def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool) -> Row | None:
+def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: _Clock,
+         anonymise: bool) -> Row | None:
     kind = event.get("event")
     moment = parse_ts(event.get("ts"))
     time = "" if anonymise else clock.time(moment)
@@ -399,8 +292,9 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
     step = reader.title(event.get("node"), event.get("title"))
     corrected = _correction(event, moment, clock, anonymise)
 
-    def row(chosen: str, values: str = "", notes: str = "", style: str = "event", title: str = step) -> Row:
-        return Row(time, elapsed, title, chosen, values, notes, style, corrected)
+    def row(chosen: str, values: str = "", notes: str = "", style: str = "event", title: str = step,
+            is_field: bool = False) -> Row:
+        return Row(time, elapsed, title, chosen, values, notes, style, corrected, is_field)
 
     if kind == "start":
         what = f"{event.get('protocol', '?')} {event.get('version', '?')}"
@@ -408,7 +302,8 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
                    style="start", title=str(event.get("title") or reader.title(event.get("node"))))
     if kind == "answer":
         chosen, values = reader.answer(event)
-        return row(chosen, "; ".join([part for part in (values, *reader.shown(event)) if part]), style="answer")
+        return row(chosen, "; ".join([part for part in (values, *reader.shown(event, before)) if part]), style="answer",
+                   is_field=bool(event.get("field")))
     if kind == "wait-started":
         due = parse_ts(event.get("due"))
         when = clock.elapsed(due) if anonymise else clock.time(due)
@@ -434,6 +329,19 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
     if kind == "torn-tail-recovered":
         return row(f"A torn last line ({event.get('bytes', '?')} bytes) was set aside on resume")
     return None
+
+
+def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: _Clock,
+          anonymise: bool) -> list[tuple[dict[str, Any], Row]]:
+    """Each event that makes a timeline row, with its row."""
+    reader.titles = {str(e.get("node")): e["title"] for e in events
+                     if e.get("event") == "answer" and isinstance(e.get("title"), str)}
+    rows = []
+    for index, event in enumerate(events):
+        row = _row(event, events[:index], reader, clock, anonymise)  # a dose is worked out from the steps before
+        if row is not None:
+            rows.append((event, row))
+    return rows
 
 
 def _ending(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> Ending:
@@ -504,14 +412,9 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     clock = _Clock(events, zone)
     reader = _Reader(logged, anonymise)
     rows = []
-    for event in events:
-        row = _row(event, reader, clock, anonymise)
-        reader.observe(event)  # after the row: a dose shown is worked out from the steps before it
-        if row is not None:
-            rows.append(row)
-    standing = standing_steps(events)
+    rows = [row for _, row in _rows(events, reader, clock, anonymise)]
     captured = []
-    for event in standing:
+    for event in standing(events):
         if event.get("event") == "answer" and reader.is_value(event):
             chosen, values = reader.answer(event)
             moment = parse_ts(event.get("ts"))
