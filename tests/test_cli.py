@@ -314,11 +314,13 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     runner.invoke(app, ["every-kind", "--patient", "R-7", "--practitioner", "Dr Who"], input="\nnote: calm\nn\n")
     log = logs(tmp_path)[0]
     listing = runner.invoke(app, ["log", "list"]).stdout.splitlines()
-    assert len(listing) == 1 and listing[0].endswith(f"{log.stem}  every-kind 1.0.0  fine (resolved)  patient R-7")
+    assert listing[0].startswith("started (times are local, UTC")
+    assert len(listing) == 2 and listing[1].endswith(f"{log.stem}  every-kind 1.0.0  fine (resolved)  patient R-7")
     shown = runner.invoke(app, ["log", "show", log.stem]).stdout.splitlines()
     assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, fine (resolved)", "patient reference: R-7",
                          "practitioner: Dr Who"]
-    assert [line.split("  +0:00:00  ")[-1] for line in shown[3:]] == [
+    assert shown[3].startswith("started: ") and shown[3].endswith(" (times below are local)")
+    assert [line.split("  +0:00:00  ")[-1] for line in shown[4:]] == [
         "Example tree using every node kind  Session started (every-kind 1.0.0)",
         "Stop and prepare                    Done",
         "What do you see?                    Note: calm",

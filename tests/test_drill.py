@@ -210,8 +210,9 @@ def test_drills_stay_out_of_log_list_unless_asked(runner: CliRunner) -> None:
     runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     runner.invoke(app, ["vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     clinical = runner.invoke(app, ["log", "list"]).stdout.splitlines()
-    assert len(clinical) == 1 and "[DRILL]" not in clinical[0]
-    both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()
+    assert clinical[0].startswith("started (times are local, UTC")
+    assert len(clinical) == 2 and "[DRILL]" not in clinical[1]
+    both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()[1:]
     assert len(both) == 2 and sum(line.endswith("no-signs (follow-up) [DRILL]") for line in both) == 1
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,15 @@ from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
 from aesthetic_protocols.recorded import standing
-from aesthetic_protocols.report.record import record_html, record_markdown, session_record, timeline_text
+from aesthetic_protocols.report.listing import session_list
+from aesthetic_protocols.report.record import (
+    record_html,
+    record_markdown,
+    session_record,
+    session_summary,
+    timeline,
+    timeline_text,
+)
 from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
 from tests.strategies import protocol_data
 
@@ -349,7 +359,7 @@ def test_log_show_reads_as_the_export_does_with_step_titles_and_field_labels(tmp
 
 def test_log_show_names_record_fields_by_label_and_a_skipped_one_as_left_empty(records_log: Path) -> None:
     shown = CliRunner().invoke(app, ["log", "show", str(records_log)]).stdout.splitlines()
-    what = [line.split("  +0:00:00  ", 1)[-1] for line in shown[2:]]
+    what = [line.split("  +0:00:00  ", 1)[-1] for line in shown[3:]]
     assert what[1:4] == ["Record the product                             Product name: Juvederm <X> & *y*",
                          "Record the product                             Batch number: (left empty)",
                          "Record the product                             Volume injected: 0.5 mL"]
@@ -362,3 +372,29 @@ def test_an_old_log_shows_in_words_when_its_protocol_is_found_and_as_logged_othe
     assert "Which filler was injected?" in worded and "Hyaluronic acid (HA)" in worded
     bare = timeline_text(events)
     assert "  filler-type  " in bare and "answered h" in bare
+
+
+@pytest.fixture()
+def paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This computer's local time is Paris (UTC+01:00 in November)."""
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("paris")
+def test_log_show_log_list_and_the_export_give_one_local_clock_time_with_the_offset_said_once(
+        tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    shown = timeline_text(events, found(events)).splitlines()
+    assert shown[3] == "started: 2026-11-28 09:00:00 UTC+01:00 (times below are local)"
+    assert shown[8].startswith("09:02:00   +0:02:00  Which filler was injected?  ")
+    exported = record_markdown(events, logged=found(events))
+    assert "- **Started:** 2026-11-28 09:00:00 UTC+01:00" in exported.splitlines()
+    assert "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+    assert session_list([session_summary(events)]).splitlines() == [
+        "started (times are local, UTC+01:00)",
+        "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  resolved (resolved)  patient R-0042"]
+    assert timeline(events)[0]["time"] == "2026-11-28 09:00:00"

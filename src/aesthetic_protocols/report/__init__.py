@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from aesthetic_protocols.report.clock import clock_text
 from aesthetic_protocols.report.graph import dot, mermaid
 from aesthetic_protocols.report.listing import (
     problems_github,
@@ -18,7 +19,6 @@ from aesthetic_protocols.report.listing import (
     session_list,
 )
 from aesthetic_protocols.report.record import (
-    clock_text,
     describe,
     printable,
     record_html,

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from aesthetic_protocols.engine import Session, WalkError
@@ -30,6 +30,8 @@ from aesthetic_protocols.model import (
 )
 from aesthetic_protocols.recorded import recorded_steps, standing
 from aesthetic_protocols.report.answers import REMOVED, Said, said, withheld
+from aesthetic_protocols.report.clock import Clock, offset_text, stamp
+from aesthetic_protocols.report.clock import clock_text as clock_text  # the faces still import it from here
 
 
 def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -65,42 +67,33 @@ def describe(row: Row) -> str:
     return what + (f" ({row.corrected})" if row.corrected else "")
 
 
-def timeline(events: list[dict[str, Any]], anonymise: bool = False,
-             logged: LoggedProtocol | None = None) -> list[dict[str, str]]:
-    """Rows of clock time (UTC), elapsed since the start, the step's title and what happened in words: the
-    record's own rows (`logged`, the protocol walked, fills in what an old log lacks)."""
-    clock = _Clock(events, UTC)
-    rows = []
-    for event, row in _rows(events, _Reader(logged, anonymise), clock, anonymise):
-        moment = parse_ts(event.get("ts"))
-        rows.append({"time": "" if anonymise or moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                     "elapsed": row.elapsed, "node": row.step, "what": describe(row)})
-    return rows
+def timeline(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
+             zone: tzinfo | None = None) -> list[dict[str, str]]:
+    """Rows of local date and clock time, elapsed since the start, the step's title and what happened in
+    words: the record's own rows (`logged`, the protocol walked, words what an old log lacks)."""
+    clock = Clock(events, zone)
+    return [{"time": "" if anonymise else stamp(event.get("ts"), zone), "elapsed": row.elapsed, "node": row.step,
+             "what": describe(row)} for event, row in _rows(events, _Reader(logged, anonymise), clock, anonymise)]
 
 
-def clock_text(seconds: int, signed: bool = False) -> str:
-    """A duration: `MM:SS` (`H:MM:SS` from an hour); signed, always `+H:MM:SS` (timeline columns align)."""
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    if signed:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = None) -> str:
-    """`log show`: a header and one line per event, in the record's words."""
+def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = None,
+                  zone: tzinfo | None = None) -> str:
+    """`log show`: a header (when it started, in local time with its offset) and one line per event, in the
+    record's words and clock times."""
     summary = session_summary(events)
+    clock = Clock(events, zone)
     lines = [f"session {summary['session']}: {summary['protocol']} {summary['version']}, {summary['state']}"]
     if summary["patient"]:
         lines.append(f"patient reference: {summary['patient']}")
     start = events[0] if events else {}
     if start.get("practitioner"):
         lines.append(f"practitioner: {start['practitioner']}")
-    rows = timeline(events, logged=logged)
-    width = max((len(row["node"]) for row in rows), default=0)
+    if clock.start is not None:
+        lines.append(f"started: {clock.started()} (times below are local)")
+    rows = [row for _, row in _rows(events, _Reader(logged), clock, False)]
+    width = max((len(row.step) for row in rows), default=0)
     for row in rows:
-        lines.append(f"{row['time']}  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
+        lines.append(f"{row.time}  {row.elapsed:>9}  {row.step:<{width}}  {describe(row)}".rstrip())
     return "".join(printable(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
 
 
@@ -165,18 +158,6 @@ class Record:
 # --- small text helpers ---------------------------------------------------------------------------------
 
 
-def _offset_text(moment: datetime) -> str:
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{mins:02d}"
-
-
-def _elapsed(seconds: float) -> str:
-    return clock_text(int(seconds), signed=True)
-
-
 def _words(name: str) -> str:
     return name.replace("_", " ").replace("-", " ")
 
@@ -185,34 +166,6 @@ def _number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-class _Clock:
-    """Log times (UTC) as local clock times: the date and offset are stated once, then only on change."""
-
-    def __init__(self, events: Sequence[dict[str, Any]], zone: tzinfo | None) -> None:
-        self.zone = zone
-        self.first = next((m for m in (parse_ts(e.get("ts")) for e in events) if m is not None), None)
-        self.start = self.local(self.first) if self.first else None
-
-    def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.zone)
-
-    def time(self, moment: datetime | None) -> str:
-        if moment is None or self.start is None:
-            return ""
-        here = self.local(moment)
-        text = here.strftime("%H:%M:%S")
-        if here.date() != self.start.date():
-            text = here.strftime("%Y-%m-%d ") + text
-        if here.utcoffset() != self.start.utcoffset():
-            text += f" ({_offset_text(here)})"
-        return text
-
-    def elapsed(self, moment: datetime | None) -> str:
-        if moment is None or self.first is None:
-            return ""
-        return _elapsed((moment - self.first).total_seconds())
 
 
 # --- the record ---------------------------------------------------------------------------------------
@@ -273,7 +226,7 @@ class _Reader:
         return self.said(event).kind in ("field", "input")
 
 
-def _correction(event: dict[str, Any], moment: datetime | None, clock: _Clock, anonymise: bool) -> str:
+def _correction(event: dict[str, Any], moment: datetime | None, clock: Clock, anonymise: bool) -> str:
     done_at = parse_ts(event.get("done_at"))
     if done_at is None:
         return ""
@@ -283,7 +236,7 @@ def _correction(event: dict[str, Any], moment: datetime | None, clock: _Clock, a
     return f"time corrected: done at {clock.local(done_at).strftime('%H:%M')}, recorded later"
 
 
-def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: _Clock,
+def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
          anonymise: bool) -> Row | None:
     kind = event.get("event")
     moment = parse_ts(event.get("ts"))
@@ -331,7 +284,7 @@ def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reade
     return None
 
 
-def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: _Clock,
+def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
           anonymise: bool) -> list[tuple[dict[str, Any], Row]]:
     """Each event that makes a timeline row, with its row."""
     reader.titles = {str(e.get("node")): e["title"] for e in events
@@ -376,7 +329,7 @@ def _renderer(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -
 
 
 def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: LoggedProtocol | None,
-            integrity: str | None, clock: _Clock, anonymise: bool) -> list[tuple[str, str]]:
+            integrity: str | None, clock: Clock, anonymise: bool) -> list[tuple[str, str]]:
     protocol = logged.protocol if logged else None
     status = str(start.get("status") or (protocol.status if protocol else "unknown"))
     status_text = ("DRAFT: reference content, not approved by a clinician" if status == "draft" else status)
@@ -390,8 +343,7 @@ def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: Log
               ("Protocol check", "not looked up" if logged is None else logged.check if logged.same
                else f"WARNING: {logged.check}"),
               ("Session", str(start.get("session", ""))),
-              ("Started", "" if clock.start is None else clock.start.strftime("%Y-%m-%d %H:%M:%S ")
-               + _offset_text(clock.start)),
+              ("Started", clock.started()),
               ("Log head hash", head),
               ("Log integrity", integrity or "not checked"),
               ("Recorded with", f"aesthetic-protocols {start.get('tool', '?')}"
@@ -409,7 +361,7 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
                    anonymise: bool = False, integrity: str | None = None, zone: tzinfo | None = None) -> Record:
     """The record of one session as plain data. `zone` defaults to this computer's local time zone."""
     start = events[0] if events and events[0].get("event") == "start" else {}
-    clock = _Clock(events, zone)
+    clock = Clock(events, zone)
     reader = _Reader(logged, anonymise)
     rows = []
     rows = [row for _, row in _rows(events, reader, clock, anonymise)]
@@ -437,7 +389,7 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     elif anonymise:
         times = "Times are elapsed since the session started (clock times removed)."
     else:
-        times = f"Times are local clock times, {_offset_text(clock.start)}; elapsed is since the session started."
+        times = f"Times are local clock times, {offset_text(clock.start)}; elapsed is since the session started."
     return Record(
         title="Session record" + (" (anonymised)" if anonymise else ""),
         anonymised=anonymise, draft=status == "draft", drill=bool(start.get("drill")),
