@@ -315,9 +315,9 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     log = logs(tmp_path)[0]
     listing = runner.invoke(app, ["log", "list"]).stdout.splitlines()
     assert listing[0].startswith("started (times are local, UTC")
-    assert len(listing) == 2 and listing[1].endswith(f"{log.stem}  every-kind 1.0.0  fine (resolved)  patient R-7")
+    assert len(listing) == 2 and listing[1].endswith(f"{log.stem}  every-kind 1.0.0  Resolved (resolved)  patient R-7")
     shown = runner.invoke(app, ["log", "show", log.stem]).stdout.splitlines()
-    assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, fine (resolved)", "patient reference: R-7",
+    assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, Resolved (resolved)", "patient reference: R-7",
                          "practitioner: Dr Who"]
     assert shown[3].startswith("started: ") and shown[3].endswith(" (times below are local)")
     assert [line.split("  +0:00:00  ")[-1] for line in shown[4:]] == [

@@ -1232,3 +1232,18 @@ def test_existing_log_refuses_a_missing_log_without_echoing_what_was_typed(tmp_p
     expected = ("no session log at the path given" if "/" in ref
                 else f"no session log matches that id in {folder} (nor in {folder / 'drills'})")
     assert caught.value.message == expected
+
+
+def test_sessions_lists_readable_logs_marking_drills_and_altered_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    for where, name in ((folder, "A"), (journal.drill_folder(folder), "B")):
+        with Journal.create(where, name, clock=lambda: datetime(2026, 11, 28, 8, tzinfo=UTC)) as log:
+            log.append("start", node="a", protocol="p", version="1", sha256="0" * 64)
+            log.append("note", node="a", text="calm")
+    (folder / "empty.jsonl").write_text("")
+    altered = folder / "A.jsonl"
+    altered.write_text(altered.read_text().replace('"calm"', '"CALM"'))
+    assert [(s.path.name, s.intact, s.drill) for s in journal.sessions(folder)] == [("A.jsonl", False, False)]
+    assert [(s.path.name, s.drill) for s in journal.sessions(folder, drills=True)] == [("A.jsonl", False),
+                                                                                       ("B.jsonl", True)]
+    assert journal.drill_count(folder) == 1 and journal.drill_count(tmp_path / "none") == 0

@@ -351,6 +351,8 @@ def test_log_show_reads_as_the_export_does_with_step_titles_and_field_labels(tmp
     lines = timeline_text(events, found(events)).splitlines()
     steps = [line.split("  ", 2)[-1].strip() for line in lines[3:]]
     assert "Which filler was injected?                               Hyaluronic acid (HA)" in steps
+    assert "Bee or wasp venom allergy?                               Note: site <flooded> & *bold* # | `code` " \
+           "\u241b[31m" in steps  # an escape code shows as a symbol, as in the export
     assert "Give a hyaluronidase pulse                               Done (pulse dose: 1000 U) (time corrected: " \
            "done at 08:02, recorded later)" in steps
     exported = section(record_markdown(events, logged=found(events), zone=UTC), "Timeline")
@@ -396,5 +398,5 @@ def test_log_show_log_list_and_the_export_give_one_local_clock_time_with_the_off
     assert "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
     assert session_list([session_summary(events)]).splitlines() == [
         "started (times are local, UTC+01:00)",
-        "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  resolved (resolved)  patient R-0042"]
+        "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  Resolved: follow-up plan (resolved)  patient R-0042"]
     assert timeline(events)[0]["time"] == "2026-11-28 09:00:00"

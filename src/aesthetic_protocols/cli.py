@@ -461,6 +461,7 @@ def resume(
 
 
 def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
+    """A session's events and their verification; warns (stderr) when the log is not intact."""
     from aesthetic_protocols.errors import LogError
     from aesthetic_protocols.journal import existing_log, read_events
 
@@ -468,6 +469,9 @@ def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], An
     events, verification = read_events(path)
     if not events:
         raise LogError(f"{path}: no readable events ({verification.reason})")
+    if not verification.ok:
+        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
     return events, verification
 
 
@@ -476,29 +480,20 @@ def log_list(log_dir: LogDir = None,
              drills: Annotated[bool, typer.Option("--drills", help="Also list drill logs (marked DRILL).")] = False,
              ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
-    from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import drill_folder, read_events
+    from aesthetic_protocols.journal import drill_count, sessions
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for where in [folder, drill_folder(folder)] if drills else [folder]:  # drill logs live apart, in drills/
-        try:  # not glob: it says nothing of a folder it cannot read, and "no session logs" would be untrue
-            names = sorted(os.listdir(where)) if where.is_dir() else []
-        except OSError as exc:
-            raise LogError(f"cannot read the log folder {where}: {exc.strerror or exc}") from exc
-        for path in (where / name for name in names if name.endswith(".jsonl")):
-            events, verification = read_events(path)
-            if events:
-                row = session_summary(events)
-                if not verification.ok:
-                    row["state"] += " [ALTERED]"
-                if events[0].get("drill") is True or where != folder:
-                    row["state"] += " [DRILL]"
-                rows.append(row)
+    for listed in sessions(folder, drills):
+        row = session_summary(listed.events)
+        row["state"] += ("" if listed.intact else " [ALTERED]") + (" [DRILL]" if listed.drill else "")
+        rows.append(row)
     typer.echo(session_list(rows), nl=False)
     if not rows:
-        typer.echo(f"no session logs in {folder}", err=True)
+        hidden = 0 if drills else drill_count(folder)
+        typer.echo(f"no session logs in {folder}" + (f" ({hidden} drill logs: see --drills)" if hidden else ""),
+                   err=True)
 
 
 @log_app.command("show")
@@ -508,12 +503,9 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir
     from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report import timeline_text
 
-    events, verification = _events(session, log_dir)
+    events, _ = _events(session, log_dir)
     # The protocol walked, if found, words what an old log holds only as keys.
     typer.echo(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today())), nl=False)
-    if not verification.ok:
-        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    _log_warnings(verification)
 
 
 def _log_warnings(verification: Any) -> None:
@@ -592,9 +584,6 @@ def log_export(
 ) -> None:
     """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
     events, verification = _events(session, log_dir)
-    if not verification.ok:
-        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    _log_warnings(verification)
     render = _record_renderer(fmt, events, verification, protocols)
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 

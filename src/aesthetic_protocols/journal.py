@@ -196,6 +196,42 @@ def existing_log(session_ref: str, log_dir: Path) -> Path:
     raise UsageError(f"no session log matches that id in {log_dir} (nor in {drill_folder(log_dir)})")
 
 
+@dataclass(frozen=True)
+class Listed:
+    """One session log in a log folder: its readable events and whether its chain is intact."""
+
+    path: Path
+    events: list[dict[str, Any]]
+    intact: bool
+    drill: bool  # a drill's log (in the drills folder, or marked so in its start event)
+
+
+def _log_names(folder: Path) -> list[str]:
+    # Not glob: it says nothing of a folder it cannot read, and "no session logs" would then be untrue.
+    try:
+        return sorted(name for name in os.listdir(folder) if name.endswith(".jsonl")) if folder.is_dir() else []
+    except OSError as exc:
+        raise LogError(f"cannot read the log folder {folder}: {exc.strerror or exc}") from exc
+
+
+def sessions(log_dir: Path, drills: bool = False) -> list[Listed]:
+    """The session logs in the log folder (and its drills folder when asked) that hold any readable event,
+    each read and checked. LogError when a folder exists but cannot be read."""
+    found = []
+    for folder in [log_dir, drill_folder(log_dir)] if drills else [log_dir]:
+        for name in _log_names(folder):
+            events, verification = read_events(folder / name)
+            if events:
+                found.append(Listed(folder / name, events, verification.ok,
+                                    folder != log_dir or events[0].get("drill") is True))
+    return found
+
+
+def drill_count(log_dir: Path) -> int:
+    """How many drill logs the drills folder holds (not read: `log list` only says they are there)."""
+    return len(_log_names(drill_folder(log_dir)))
+
+
 def short_id(session_id: str) -> str:
     """The part of a session id the walker shows on its screen (the random tail); `find_log` accepts it."""
     return session_id.rsplit("-", 1)[-1]

@@ -20,7 +20,6 @@ from aesthetic_protocols.report.listing import (
 )
 from aesthetic_protocols.report.record import (
     describe,
-    printable,
     record_html,
     record_json,
     record_markdown,
@@ -38,7 +37,6 @@ __all__ = [
     "mermaid",
     "node_order",
     "outline",
-    "printable",
     "problems_github",
     "problems_json",
     "problems_text",

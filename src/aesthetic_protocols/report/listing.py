@@ -9,7 +9,7 @@ from typing import Any
 from aesthetic_protocols.errors import Problem, Severity
 from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.clock import stamp, zone_note
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.report.templating import visible
 
 
 def protocol_row(protocol: Protocol) -> dict[str, Any]:
@@ -60,4 +60,4 @@ def session_list(summaries: list[dict[str, Any]], zone: tzinfo | None = None) ->
     note = zone_note((r["started"] for r in ordered), zone)
     lines = [f"{stamp(r['started'], zone)[:16] or '?':<16}  {r['session']}  {r['protocol']} {r['version']}  "
              f"{r['state']}" + (f"  patient {r['patient']}" if r["patient"] else "") for r in ordered]
-    return "".join(printable(line) + "\n" for line in ([f"started ({note})", *lines] if note else lines))
+    return "".join(visible(line) + "\n" for line in ([f"started ({note})", *lines] if note else lines))

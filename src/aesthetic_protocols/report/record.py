@@ -11,7 +11,6 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -28,33 +27,26 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     WaitNode,
 )
-from aesthetic_protocols.recorded import recorded_steps, standing
+from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
 from aesthetic_protocols.report.answers import REMOVED, Said, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.clock import clock_text as clock_text  # the faces still import it from here
+from aesthetic_protocols.report.templating import visible
 
 
 def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
     """One `log list` row: when, which protocol and version, how it ended, the patient reference."""
     start = events[0] if events and events[0].get("event") == "start" else {}
-    end = next((e for e in reversed(events) if e.get("event") in {"outcome", "interrupted"}), None)
+    end = ending(events)
     if end is None:
         state = "open"
-    elif end.get("event") == "outcome":
-        state = f"{end.get('node')} ({end.get('severity')})"
+    elif end.get("event") == "outcome":  # the outcome's title as the walker showed it (an old log: its id)
+        state = f"{end.get('title') or end.get('node')} ({end.get('severity')})"
     else:
         state = "interrupted"
     return {"session": start.get("session", events[0].get("session") if events else ""),
             "started": start.get("ts", ""), "protocol": start.get("protocol", "?"),
             "version": start.get("version", "?"), "state": state, "patient": start.get("patient", "")}
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: Any) -> str:
-    """Text from a log made safe for a terminal: control characters (escape sequences) become '?'."""
-    return _CONTROL.sub("?", str(text))
 
 
 def describe(row: Row) -> str:
@@ -94,7 +86,7 @@ def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = 
     width = max((len(row.step) for row in rows), default=0)
     for row in rows:
         lines.append(f"{row.time}  {row.elapsed:>9}  {row.step:<{width}}  {describe(row)}".rstrip())
-    return "".join(printable(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
+    return "".join(visible(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
 
 
 @dataclass(frozen=True)
@@ -298,9 +290,9 @@ def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
 
 
 def _ending(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> Ending:
-    outcome = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    outcome = outcome_event(events)
     if outcome is None:
-        stop = next((e for e in reversed(events) if e.get("event") == "interrupted"), None)
+        stop = ending(events)
         why = f"interrupted ({stop.get('reason', '?')}); resumable" if stop else "still open: no outcome recorded"
         return Ending("No outcome reached", "", "", "", [], f"The session was {why}.")
     protocol = logged.protocol if logged else None
