@@ -3,6 +3,7 @@
 - `review`: walking order, outline, the Markdown review document, JSON.
 - `graph`: Mermaid and DOT flowcharts.
 - `record`: session records (timeline, `log show`, md/html/json exports).
+- `answers`: an answer event in words (record, `log show`, FHIR); `clock`: every clock time shown.
 - `listing`: `protocol list`, `validate` output, `log list`.
 """
 
