@@ -17,8 +17,8 @@ REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
 # may hold anything (a name, a place), so it is treated like a note. Numbers and choices are kept.
 WITHHELD_TYPES = frozenset({"time", "date", "text"})
-_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def field_type(event: dict[str, Any], protocol: Protocol | None) -> str | None:
     if isinstance(value, int | float):
         return "number"
     text = str(value)
-    return "time" if _TIME.fullmatch(text) else "date" if _DATE.fullmatch(text) else "text"
+    return "time" if TIME_RE.fullmatch(text) else "date" if DATE_RE.fullmatch(text) else "text"
 
 
 def withheld(event: dict[str, Any], protocol: Protocol | None) -> bool:

@@ -8,7 +8,6 @@ the tests validate them with the R4 models of `fhir.resources`, which is not nee
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from aesthetic_protocols.model import (
     successors,
 )
 from aesthetic_protocols.recorded import ending, outcome_event, standing
-from aesthetic_protocols.report.answers import record_field, said, withheld
+from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
@@ -45,8 +44,6 @@ PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type
 # The walk's own items: a dot never occurs in a node id (a slug), so these never clash with a step's linkId.
 FLAGS_ID, NOTES_ID, OUTCOME_ID = "walk.red-flags", "walk.notes", "walk.outcome"
 _STATUS = {"draft": "draft", "approved": "active", "retired": "retired"}
-_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # A record field's type -> the Questionnaire item type and the answer's value[x].
 _FIELD_TYPES = {"text": ("string", "valueString"), "choice": ("choice", "valueCoding"),
                 "time": ("time", "valueTime"), "date": ("date", "valueDate")}
@@ -185,9 +182,9 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
             return {"valueDecimal": number}
         return {"valueInteger": int(number)} if kind is None else {"valueDecimal": number}
     text = str(value)
-    if (kind == "time" or kind is None) and _TIME.match(text):
+    if (kind == "time" or kind is None) and TIME_RE.fullmatch(text):
         return {"valueTime": f"{text}:00"}
-    if (kind == "date" or kind is None) and _DATE.match(text):
+    if (kind == "date" or kind is None) and DATE_RE.fullmatch(text):
         return {"valueDate": text}
     return {"valueString": text}
 
