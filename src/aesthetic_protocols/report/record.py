@@ -30,7 +30,6 @@ from aesthetic_protocols.model import (
 from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
 from aesthetic_protocols.report.answers import REMOVED, Said, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
-from aesthetic_protocols.report.clock import clock_text as clock_text  # the faces still import it from here
 from aesthetic_protocols.report.templating import visible
 
 
@@ -152,12 +151,6 @@ class Record:
 
 def _words(name: str) -> str:
     return name.replace("_", " ").replace("-", " ")
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # --- the record ---------------------------------------------------------------------------------------
