@@ -83,7 +83,8 @@ def withheld(event: dict[str, Any], protocol: Protocol | None) -> bool:
     return value not in ("", None) and field_type(event, protocol) in WITHHELD_TYPES
 
 
-def _words(name: str) -> str:
+def in_words(name: str) -> str:
+    """An id as words: `dose_given` -> `dose given`."""
     return name.replace("_", " ").replace("-", " ")
 
 
@@ -95,7 +96,7 @@ def _field(event: dict[str, Any], node: AnyNode | None, protocol: Protocol | Non
         choice = next((c for c in item.choices if c.key in (key, value) or c.label == value), None)
         if choice is not None:
             key, value = choice.key, choice.label
-    label = event.get("label") or (item.label if item is not None else _words(str(event["field"])))
+    label = event.get("label") or (item.label if item is not None else in_words(str(event["field"])))
     unit = event.get("unit") or (item.unit if item is not None else None) or ""
     return Said(title, str(label), "field", key if value not in ("", None) else "", value, str(unit),
                 field_type(event, protocol), bool(event.get("early")))

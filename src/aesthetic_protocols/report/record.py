@@ -28,7 +28,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
-from aesthetic_protocols.report.answers import REMOVED, Said, said, withheld
+from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
 
@@ -146,13 +146,6 @@ class Record:
     removed: list[str] = field(default_factory=list)
 
 
-# --- small text helpers ---------------------------------------------------------------------------------
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ").replace("-", " ")
-
-
 # --- the record ---------------------------------------------------------------------------------------
 
 
@@ -171,7 +164,7 @@ class _Reader:
         the protocol walked and the steps that stood then (`before`: the events before this one)."""
         logged = event.get("shown")
         if isinstance(logged, dict):
-            return [f"{_words(str(name))}: {text}" for name, text in logged.items()]
+            return [f"{in_words(str(name))}: {text}" for name, text in logged.items()]
         node = self.node(event.get("node")) if self.same else None
         if node is None or self.protocol is None or "shown" in event:
             return []
@@ -180,7 +173,7 @@ class _Reader:
         if not names:
             return []
         then = Session(self.protocol, trail=recorded_steps(before))
-        return [f"{_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
+        return [f"{in_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
 
     def node(self, node_id: Any) -> AnyNode | None:
         if self.protocol is None or not isinstance(node_id, str):
@@ -357,7 +350,7 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
             moment = parse_ts(event.get("ts"))
             step = reader.title(event.get("node"), event.get("title"))
             node = reader.node(event.get("node"))
-            entered = _words(node.variable) if isinstance(node, InputNode) else "number entered"
+            entered = in_words(node.variable) if isinstance(node, InputNode) else "number entered"
             item, value = (chosen, values) if event.get("field") else (entered, chosen)
             captured.append(Captured(step, item, value, "" if anonymise else clock.time(moment),
                                      clock.elapsed(moment)))
