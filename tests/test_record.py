@@ -400,3 +400,13 @@ def test_log_show_log_list_and_the_export_give_one_local_clock_time_with_the_off
         "started (times are local, UTC+01:00)",
         "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  Resolved: follow-up plan (resolved)  patient R-0042"]
     assert timeline(events)[0]["time"] == "2026-11-28 09:00:00"
+
+
+def test_a_time_correction_on_another_day_says_the_date(tmp_path: Path) -> None:
+    walk = sarah()
+    for name, fields in walk:
+        if name == "answer" and fields.get("done_at"):
+            fields["done_at"] = "2026-11-27T08:02+00:00"  # a time typed ahead of the clock, taken as yesterday
+    events = events_of(tmp_path, walk)
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    assert "Done (time corrected: done at 2026-11-27 08:02, recorded later)" in text

@@ -67,12 +67,13 @@ class Clock:
         """When the session started, with the date and offset: `2026-11-28 09:00:00 UTC+01:00`."""
         return "" if self.start is None else self.start.strftime("%Y-%m-%d %H:%M:%S ") + offset_text(self.start)
 
-    def time(self, moment: datetime | None) -> str:
-        """`HH:MM:SS`, with the date if it is not the start's, and the offset if it is not the start's."""
+    def time(self, moment: datetime | None, seconds: bool = True) -> str:
+        """`HH:MM:SS` (or `HH:MM`), with the date if it is not the start's, and the offset if it is not the
+        start's."""
         if moment is None or self.start is None:
             return ""
         here = self.local(moment)
-        text = here.strftime("%H:%M:%S")
+        text = here.strftime("%H:%M:%S" if seconds else "%H:%M")
         if here.date() != self.start.date():
             text = here.strftime("%Y-%m-%d ") + text
         if here.utcoffset() != self.start.utcoffset():

@@ -211,7 +211,8 @@ def _correction(event: dict[str, Any], moment: datetime | None, clock: Clock, an
     if anonymise or moment is None:
         minutes = round((moment - done_at).total_seconds() / 60) if moment is not None else 0
         return f"time corrected: done {minutes} min before it was recorded"
-    return f"time corrected: done at {clock.local(done_at).strftime('%H:%M')}, recorded later"
+    # The date is said when it is not the session's: a time typed as "yesterday" must read so on the record.
+    return f"time corrected: done at {clock.time(done_at, seconds=False)}, recorded later"
 
 
 def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
