@@ -39,7 +39,7 @@ def events_of(path: Path) -> list[dict[str, Any]]:
 def normalise(text: str) -> list[str]:
     text = re.sub(r"\d{8}T\d{6}Z-([a-z0-9-]+)-[0-9a-f]{4}", r"SESSION-\1", text)
     text = re.sub(r"\[\d\d:\d\d\]", "[mm:ss]", text)
-    text = re.sub(r"due at \d\d:\d\d", "due at HH:MM", text)
+    text = re.sub(r"due at \d\d:\d\d(:\d\d)?", lambda m: "due at HH:MM" + (":ss" if m[1] else ""), text)
     return [line.rstrip() for line in text.splitlines()]
 
 
@@ -95,14 +95,15 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "  - Review tomorrow",
         "Source: EX-1",
         "Timeline (elapsed, step, what was recorded):",
-        "  +0:00:00  begin  started every-kind 1.0.0 (draft)",
-        "  +0:00:00  begin  done",
-        "  +0:00:00  assess  answered y",
-        "  +0:00:00  areas  answered 2",
-        "  +0:00:00  treat  done",
-        "  +0:00:00  wait  done (continued before the wait ended)",
-        "  +0:00:00  better  answered y",
-        "  +0:00:00  fine  OUTCOME Resolved (resolved)",
+        "  +0:00:00  Example tree using every node kind  Session started (every-kind 1.0.0)",
+        "  +0:00:00  Stop and prepare  Done",
+        "  +0:00:00  What do you see?  Blanching",
+        "  +0:00:00  Areas affected  2 areas",
+        "  +0:00:00  Treat  Done (dose: 1000 U)",
+        "  +0:00:00  Reassess in 60 minutes  Wait started: 60 min (due at HH:MM:ss)",
+        "  +0:00:00  Reassess in 60 minutes  Continued (continued before the wait was due)",
+        "  +0:00:00  Resolved?  Yes",
+        "  +0:00:00  Resolved  Outcome reached (resolved)",
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
     ]
     events = events_of(log)
@@ -313,12 +314,18 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     runner.invoke(app, ["every-kind", "--patient", "R-7", "--practitioner", "Dr Who"], input="\nnote: calm\nn\n")
     log = logs(tmp_path)[0]
     listing = runner.invoke(app, ["log", "list"]).stdout.splitlines()
-    assert len(listing) == 1 and listing[0].endswith(f"{log.stem}  every-kind 1.0.0  fine (resolved)  patient R-7")
+    assert listing[0].startswith("started (times are local, UTC")
+    assert len(listing) == 2 and listing[1].endswith(f"{log.stem}  every-kind 1.0.0  Resolved (resolved)  patient R-7")
     shown = runner.invoke(app, ["log", "show", log.stem]).stdout.splitlines()
-    assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, fine (resolved)", "patient reference: R-7",
+    assert shown[:3] == [f"session {log.stem}: every-kind 1.0.0, Resolved (resolved)", "patient reference: R-7",
                          "practitioner: Dr Who"]
-    assert [line.split(None, 5)[-1] for line in shown[3:]] == [
-        "started every-kind 1.0.0 (draft)", "done", "note: calm", "answered n", "OUTCOME Resolved (resolved)"]
+    assert shown[3].startswith("started: ") and shown[3].endswith(" (times below are local)")
+    assert [line.split("  +0:00:00  ")[-1] for line in shown[4:]] == [
+        "Example tree using every node kind  Session started (every-kind 1.0.0)",
+        "Stop and prepare                    Done",
+        "What do you see?                    Note: calm",
+        "What do you see?                    Neither",
+        "Resolved                            Outcome reached (resolved)"]
     assert runner.invoke(app, ["log", "verify", log.stem]).stdout == f"{log}: intact, 5 events\n"
     anonymous = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
     assert "R-7" not in anonymous and "Dr Who" not in anonymous and "calm" not in anonymous
@@ -327,6 +334,21 @@ def test_log_list_show_verify_export(runner: CliRunner, tmp_path: Path) -> None:
     assert html.startswith("<!doctype html>") and "R-7" in html
     exported = json.loads(runner.invoke(app, ["log", "export", log.stem, "--format", "json", "--anonymise"]).stdout)
     assert all("patient" not in e and "ts" not in e for e in exported)
+
+
+def test_log_show_verify_export_and_replay_find_a_drill_by_its_short_id(runner: CliRunner, tmp_path: Path) -> None:
+    drilled = runner.invoke(app, ["drill", "every-kind", "--plain"], input="\nnote: calm\nn\n")
+    assert drilled.exit_code == 0, drilled.output
+    (log,) = (tmp_path / "logs" / "drills").glob("*.jsonl")
+    short = log.stem.rsplit("-", 1)[-1]
+    assert runner.invoke(app, ["log", "show", short]).exit_code == 0
+    assert runner.invoke(app, ["log", "verify", short]).stdout == f"{log}: intact, 5 events\n"
+    assert runner.invoke(app, ["log", "export", short]).stdout.startswith("# Session record")
+    assert runner.invoke(app, ["log", "replay", short, "--against", "every-kind"]).exit_code == 0
+    missing = runner.invoke(app, ["log", "show", "P-001"])
+    assert missing.exit_code == 2 and "P-001" not in missing.stderr
+    assert missing.stderr == (f"protocol: no session log matches that id in {tmp_path / 'logs'} "
+                              f"(nor in {tmp_path / 'logs' / 'drills'})\n")
 
 
 def test_log_verify_names_the_first_bad_line(runner: CliRunner, tmp_path: Path) -> None:

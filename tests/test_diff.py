@@ -153,9 +153,9 @@ def test_markdown_is_a_sign_off_document(runner: CliRunner, tmp_path: Path) -> N
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "# Changes: vascular-occlusion 0.1.0 → 0.1.0"
-    assert "> **Error:** clinical changes without a version change \\(still 0.1.0\\): bump the version" in lines
+    assert "> **Error:** clinical changes without a version change (still 0.1.0): bump the version" in lines
     assert "- `severity`: \"refer\" → \"emergency\"" in lines
-    assert ("- `text`: ... seen\\): \\{pulse\\_dose\\}. Reported scheme: 1 area ~~500~~ **1000** U, 2 areas 1000 U, "
+    assert ("- `text`: ... seen): {pulse\\_dose}. Reported scheme: 1 area ~~500~~ **1000** U, 2 areas 1000 U, "
             "3 ..." in lines)
     assert "### `stop-now`: Stop injecting (action), renamed from `stop-injecting`" in lines
     assert lines[-6:] == ["| | |", "|---|---|", "| Reviewed by | |", "| Role | |", "| Date | |", "| Signature | |"]

@@ -210,9 +210,19 @@ def test_drills_stay_out_of_log_list_unless_asked(runner: CliRunner) -> None:
     runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     runner.invoke(app, ["vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
     clinical = runner.invoke(app, ["log", "list"]).stdout.splitlines()
-    assert len(clinical) == 1 and "[DRILL]" not in clinical[0]
-    both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()
-    assert len(both) == 2 and sum(line.endswith("no-signs (follow-up) [DRILL]") for line in both) == 1
+    assert clinical[0].startswith("started (times are local, UTC")
+    assert len(clinical) == 2 and "[DRILL]" not in clinical[1]
+    both = runner.invoke(app, ["log", "list", "--drills"]).stdout.splitlines()[1:]
+    drill = "No signs of occlusion now: monitor (follow-up) [DRILL]"
+    assert len(both) == 2 and sum(line.endswith(drill) for line in both) == 1
+
+
+def test_log_list_says_where_the_drill_logs_are_when_there_are_only_drills(runner: CliRunner,
+                                                                           tmp_path: Path) -> None:
+    runner.invoke(app, ["drill", "vascular-occlusion", "--plain", *ON_0_1_0], input=typed(["", "", "n"]))
+    listed = runner.invoke(app, ["log", "list"])
+    assert listed.exit_code == 0 and listed.stdout == ""
+    assert listed.stderr == f"no session logs in {tmp_path / 'logs'} (1 drill logs: see --drills)\n"
 
 
 def test_time_targets_from_the_scenario_file(runner: CliRunner, tmp_path: Path) -> None:

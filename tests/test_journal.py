@@ -1204,3 +1204,46 @@ def test_property_another_sessions_log_and_head_copied_in_are_found(
         assert not verify(path, witness=witness).ok
         if not rewrite_session:
             assert not verify(path).ok  # the session field names the other file
+
+
+def test_existing_log_looks_in_the_log_folder_then_its_drills_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    main = folder / "20261128T080000Z-ptosis-a1b2.jsonl"
+    drill = journal.drill_folder(folder) / "20261128T090000Z-ptosis-c3d4.jsonl"
+    for path in (main, drill):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}\n")
+    assert journal.drill_folder(folder) == folder / "drills"
+    assert journal.existing_log(main.stem, folder) == main
+    assert journal.existing_log("a1b2", folder) == main  # the short id on the screen
+    assert journal.existing_log("c3d4", folder) == drill
+    assert journal.existing_log("20261128T09", folder) == drill  # a unique start of the id
+    assert journal.existing_log("drills/" + drill.name, folder) == drill  # a path from the log folder
+    assert journal.existing_log(str(main), tmp_path / "elsewhere") == main
+
+
+@pytest.mark.parametrize("ref", ["P-001", "20261128T07", "no/such/P-001.jsonl"])
+def test_existing_log_refuses_a_missing_log_without_echoing_what_was_typed(tmp_path: Path, ref: str) -> None:
+    folder = tmp_path / "logs"
+    (folder / "drills").mkdir(parents=True)
+    with pytest.raises(UsageError) as caught:
+        journal.existing_log(ref, folder)
+    assert ref not in caught.value.message and "P-001" not in caught.value.message
+    expected = ("no session log at the path given" if "/" in ref
+                else f"no session log matches that id in {folder} (nor in {folder / 'drills'})")
+    assert caught.value.message == expected
+
+
+def test_sessions_lists_readable_logs_marking_drills_and_altered_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    for where, name in ((folder, "A"), (journal.drill_folder(folder), "B")):
+        with Journal.create(where, name, clock=lambda: datetime(2026, 11, 28, 8, tzinfo=UTC)) as log:
+            log.append("start", node="a", protocol="p", version="1", sha256="0" * 64)
+            log.append("note", node="a", text="calm")
+    (folder / "empty.jsonl").write_text("")
+    altered = folder / "A.jsonl"
+    altered.write_text(altered.read_text().replace('"calm"', '"CALM"'))
+    assert [(s.path.name, s.intact, s.drill) for s in journal.sessions(folder)] == [("A.jsonl", False, False)]
+    assert [(s.path.name, s.drill) for s in journal.sessions(folder, drills=True)] == [("A.jsonl", False),
+                                                                                       ("B.jsonl", True)]
+    assert journal.drill_count(folder) == 1 and journal.drill_count(tmp_path / "none") == 0

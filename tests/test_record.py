@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -10,14 +13,26 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from aesthetic_protocols.cli import app
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
-from aesthetic_protocols.report.record import record_html, record_markdown, session_record, standing_steps
+from aesthetic_protocols.recorded import standing
+from aesthetic_protocols.report.listing import session_list
+from aesthetic_protocols.report.record import (
+    record_html,
+    record_markdown,
+    session_record,
+    session_summary,
+    timeline,
+    timeline_text,
+)
 from tests.sessions import EXPORT_DIR, VO_FILE, old_style, random_walk, record_fields, sarah, write_log
 from tests.strategies import protocol_data
 
+VALID = Path(__file__).parent / "fixtures" / "valid"
 PLUS_ONE = timezone(timedelta(hours=1))
 
 
@@ -144,8 +159,9 @@ def test_anonymised_drops_identity_clock_columns_and_notes_and_says_so(tmp_path:
     text = record_markdown(events, anonymise=True, logged=found(events), zone=UTC)
     for secret in ("R-0042", "Dr A Nurse", "S1", "flooded", " 08:0", "2026-11-28"):
         assert secret not in text
-    assert "**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times (elapsed " \
-           "times kept), free-text notes (1)." in text.splitlines()
+    assert ("**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times (elapsed "
+            "times kept), values of time, date and free-text record fields (0), free-text notes (1).") \
+        in text.splitlines()
     assert section(text, "Timeline")[:3] == ["| Elapsed | Step | Chosen | Values |", "|---|---|---|---|",
                                              "| +0:00:00 | Vascular occlusion after dermal filler | Session started | "
                                              "vascular-occlusion 0.1.0 |"]
@@ -278,8 +294,119 @@ def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_
     assert len(record.rows) == len(events)
     assert [row.chosen for row in record.red_flags] == [
         row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
-    standing_inputs = [e for e in standing_steps(events)
+    standing_inputs = [e for e in standing(events)
                        if e["event"] == "answer" and isinstance(protocol.nodes[e["node"]], InputNode)]
     assert len(record.captured) == len(standing_inputs)
     text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
     assert len(section(text, "Timeline")) == len(events) + 2
+
+
+# The records fixture walked in plain mode: a text, a skipped text, a number, a time, a date, an input, a choice.
+RECORDS_INPUT = "Juvederm <X> & *y*\n\n0.5\n14:05\n2026-11-27\n2\nnote: left side\n\ns\n\n"
+
+
+@pytest.fixture()
+def records_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    walked = CliRunner().invoke(app, ["records", "--patient", "R-9"], input=RECORDS_INPUT)
+    assert walked.exit_code == 0, walked.output
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return log
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "fhir"])
+def test_anonymised_removes_time_date_and_free_text_record_values_in_every_format(records_log: Path,
+                                                                                   fmt: str) -> None:
+    result = CliRunner().invoke(app, ["log", "export", str(records_log), "--format", fmt, "--anonymise"])
+    assert result.exit_code == 0, result.output
+    for secret in ("14:05", "2026-11-27", "Juvederm", "left side", "R-9"):
+        assert secret not in result.stdout, secret
+    assert "0.5" in result.stdout and "Saline" in result.stdout  # numbers and choices are kept
+    if fmt == "md":
+        lines = result.stdout.splitlines()
+        assert "| Record the product | Time of injection | \\[removed\\] | +0:00:00 |" in lines
+        assert "| Record the product | Date of treatment | \\[removed\\] | +0:00:00 |" in lines
+        assert "| Record the product | Product name | \\[removed\\] | +0:00:00 |" in lines
+        assert ("**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times "
+                "(elapsed times kept), values of time, date and free-text record fields (3), "
+                "free-text notes (1).") in lines
+    if fmt == "fhir":
+        items = {item["linkId"]: item for group in json.loads(result.stdout)["entry"][1]["resource"]["item"]
+                 for item in group.get("item", [group])}
+        masked = [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]
+        for link in ("product.product", "product.injected_at", "product.treated_on"):
+            assert "answer" not in items[link] and items[link]["extension"] == masked
+        assert "extension" not in items["product.batch"]  # left empty: nothing was removed
+
+
+def test_not_anonymised_the_record_keeps_time_and_date_values(records_log: Path) -> None:
+    result = CliRunner().invoke(app, ["log", "export", str(records_log)])
+    assert "| Record the product | Time of injection | 14:05 |" in result.stdout
+    assert "| Record the product | Date of treatment | 2026-11-27 |" in result.stdout
+
+
+def test_log_show_reads_as_the_export_does_with_step_titles_and_field_labels(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    lines = timeline_text(events, found(events)).splitlines()
+    steps = [line.split("  ", 2)[-1].strip() for line in lines[3:]]
+    assert "Which filler was injected?                               Hyaluronic acid (HA)" in steps
+    assert "Bee or wasp venom allergy?                               Note: site <flooded> & *bold* # | `code` " \
+           "\u241b[31m" in steps  # an escape code shows as a symbol, as in the export
+    assert "Give a hyaluronidase pulse                               Done (pulse dose: 1000 U) (time corrected: " \
+           "done at 08:02, recorded later)" in steps
+    exported = section(record_markdown(events, logged=found(events), zone=UTC), "Timeline")
+    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+
+
+def test_log_show_names_record_fields_by_label_and_a_skipped_one_as_left_empty(records_log: Path) -> None:
+    shown = CliRunner().invoke(app, ["log", "show", str(records_log)]).stdout.splitlines()
+    what = [line.split("  +0:00:00  ", 1)[-1] for line in shown[3:]]
+    assert what[1:4] == ["Record the product                             Product name: Juvederm <X> & *y*",
+                         "Record the product                             Batch number: (left empty)",
+                         "Record the product                             Volume injected: 0.5 mL"]
+    assert "Record what was given                          Diluent: Saline" in what
+
+
+def test_an_old_log_shows_in_words_when_its_protocol_is_found_and_as_logged_otherwise(tmp_path: Path) -> None:
+    events = events_of(tmp_path, old_style())
+    worded = timeline_text(events, found(events))
+    assert "Which filler was injected?" in worded and "Hyaluronic acid (HA)" in worded
+    bare = timeline_text(events)
+    assert "  filler-type  " in bare and "answered h" in bare
+
+
+@pytest.fixture()
+def paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This computer's local time is Paris (UTC+01:00 in November)."""
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("paris")
+def test_log_show_log_list_and_the_export_give_one_local_clock_time_with_the_offset_said_once(
+        tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    shown = timeline_text(events, found(events)).splitlines()
+    assert shown[3] == "started: 2026-11-28 09:00:00 UTC+01:00 (times below are local)"
+    assert shown[8].startswith("09:02:00   +0:02:00  Which filler was injected?  ")
+    exported = record_markdown(events, logged=found(events))
+    assert "- **Started:** 2026-11-28 09:00:00 UTC+01:00" in exported.splitlines()
+    assert "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+    assert session_list([session_summary(events)]).splitlines() == [
+        "started (times are local, UTC+01:00)",
+        "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  Resolved: follow-up plan (resolved)  patient R-0042"]
+    assert timeline(events)[0]["time"] == "2026-11-28 09:00:00"
+
+
+def test_a_time_correction_on_another_day_says_the_date(tmp_path: Path) -> None:
+    walk = sarah()
+    for name, fields in walk:
+        if name == "answer" and fields.get("done_at"):
+            fields["done_at"] = "2026-11-27T08:02+00:00"  # a time typed ahead of the clock, taken as yesterday
+    events = events_of(tmp_path, walk)
+    text = record_markdown(events, logged=found(events), zone=UTC)
+    assert "Done (time corrected: done at 2026-11-27 08:02, recorded later)" in text

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.diff import diff_protocols
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.replay import Step, recorded_path, replay_events
+from aesthetic_protocols.recorded import recorded_steps
+from aesthetic_protocols.replay import replay_events
 from tests.strategies import protocol_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,13 +239,6 @@ def test_a_session_of_another_protocol_is_a_usage_error(runner: CliRunner, tmp_p
     assert result.output.splitlines()[-1].endswith("a session of vascular-occlusion, not of ptosis")
 
 
-def test_recorded_path_undoes_backs() -> None:
-    events = [{"event": "start"}, {"event": "answer", "node": "a", "answer": "", "next": "b"},
-              {"event": "answer", "node": "b", "answer": "y", "next": "c"}, {"event": "back", "node": "c", "to": "b"},
-              {"event": "red-flag", "node": "b", "key": "v", "goto": "e"}, {"event": "note", "node": "e", "text": "x"}]
-    assert recorded_path(events) == [Step("a", "answer", "", "b"), Step("b", "flag", "v", "e")]
-
-
 def test_a_drill_is_found_by_a_unique_start_of_its_id(runner: CliRunner) -> None:
     result = runner.invoke(app, ["drill", "vascular-occlusion", "--plain", "--speed", "600"],
                            input="".join(f"{a}\n" for a in SARAH))
@@ -318,7 +312,7 @@ def test_a_removed_option_diverges_exactly_the_sessions_that_took_it(data: dict[
     changed = copy.deepcopy(data)
     changed["nodes"][node_id]["options"].pop()
     result = replay_events(events, Protocol.model_validate(changed), None)
-    took = any(step.node == node_id and step.value == gone["key"] for step in recorded_path(events))
+    took = any(step.node == node_id and step.value == gone["key"] for step in recorded_steps(events))
     assert (result.divergence is not None) == took
     if took:
         assert result.divergence is not None

@@ -229,7 +229,7 @@ def test_kill_9_between_the_last_answer_and_the_outcome_then_resume_records_the_
     assert [e["event"] for e in events_of(log)] == ["start", "answer", "answer", "resumed", "outcome"]
     listed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "list"], env=env_for(tmp_path),
                             capture_output=True, text=True)
-    assert "fine (resolved)" in listed.stdout
+    assert "  Resolved (resolved)" in listed.stdout  # the outcome by its title
 
 
 def test_sigterm_interrupts_records_and_exits_3(tmp_path: Path) -> None:

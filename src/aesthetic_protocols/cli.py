@@ -461,15 +461,17 @@ def resume(
 
 
 def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
+    """A session's events and their verification; warns (stderr) when the log is not intact."""
     from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import find_log, read_events
+    from aesthetic_protocols.journal import existing_log, read_events
 
-    path = find_log(session, _log_dir(log_dir))
-    if not path.is_file():
-        raise UsageError(f"no session log at {path}")
+    path = existing_log(session, _log_dir(log_dir))
     events, verification = read_events(path)
     if not events:
         raise LogError(f"{path}: no readable events ({verification.reason})")
+    if not verification.ok:
+        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
+    _log_warnings(verification)
     return events, verification
 
 
@@ -478,42 +480,32 @@ def log_list(log_dir: LogDir = None,
              drills: Annotated[bool, typer.Option("--drills", help="Also list drill logs (marked DRILL).")] = False,
              ) -> None:
     """Session logs, newest first: started, protocol, version, outcome or interrupted, patient reference."""
-    from aesthetic_protocols.errors import LogError
-    from aesthetic_protocols.journal import read_events
-    from aesthetic_protocols.replay import DRILLS
+    from aesthetic_protocols.journal import drill_count, sessions
     from aesthetic_protocols.report import session_list, session_summary
 
     folder = _log_dir(log_dir)
     rows = []
-    for where in [folder, folder / DRILLS] if drills else [folder]:  # drill logs live apart, in drills/
-        try:  # not glob: it says nothing of a folder it cannot read, and "no session logs" would be untrue
-            names = sorted(os.listdir(where)) if where.is_dir() else []
-        except OSError as exc:
-            raise LogError(f"cannot read the log folder {where}: {exc.strerror or exc}") from exc
-        for path in (where / name for name in names if name.endswith(".jsonl")):
-            events, verification = read_events(path)
-            if events:
-                row = session_summary(events)
-                if not verification.ok:
-                    row["state"] += " [ALTERED]"
-                if events[0].get("drill") is True or where != folder:
-                    row["state"] += " [DRILL]"
-                rows.append(row)
+    for listed in sessions(folder, drills):
+        row = session_summary(listed.events)
+        row["state"] += ("" if listed.intact else " [ALTERED]") + (" [DRILL]" if listed.drill else "")
+        rows.append(row)
     typer.echo(session_list(rows), nl=False)
     if not rows:
-        typer.echo(f"no session logs in {folder}", err=True)
+        hidden = 0 if drills else drill_count(folder)
+        typer.echo(f"no session logs in {folder}" + (f" ({hidden} drill logs: see --drills)" if hidden else ""),
+                   err=True)
 
 
 @log_app.command("show")
-def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None) -> None:
+def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None,
+             protocols: ProtocolDirs = None) -> None:
     """The timeline of a session: clock time, elapsed, step, answer, notes."""
+    from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report import timeline_text
 
-    events, verification = _events(session, log_dir)
-    typer.echo(timeline_text(events), nl=False)
-    if not verification.ok:
-        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    _log_warnings(verification)
+    events, _ = _events(session, log_dir)
+    # The protocol walked, if found, words what an old log holds only as keys.
+    typer.echo(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today())), nl=False)
 
 
 def _log_warnings(verification: Any) -> None:
@@ -534,14 +526,12 @@ def log_verify(
 ) -> None:
     """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
     Exit 0 intact, 1 altered or torn (names the first bad line)."""
-    from aesthetic_protocols.journal import find_log, verify
+    from aesthetic_protocols.journal import existing_log, verify
     from aesthetic_protocols.witness import configured
 
     if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
         raise UsageError("--head takes a sha256 head hash: 64 hexadecimal digits")
-    path = find_log(session, _log_dir(log_dir))
-    if not path.is_file():
-        raise UsageError(f"no session log at {path}")
+    path = existing_log(session, _log_dir(log_dir))
     result = verify(path, head=head, witness=configured(witness))
     _log_warnings(result)
     if result.ok:
@@ -562,7 +552,7 @@ class ExportFormat(StrEnum):
 
 def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
                      protocols: list[Path] | None) -> Any:
-    """The md, html or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
+    """The md, html, json or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
     (found again on the search path)."""
     from functools import partial
 
@@ -575,6 +565,8 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
         return partial(record_fhir, logged=logged)
+    if fmt is ExportFormat.json:
+        return partial(report.record_json, logged=logged)
     integrity = (f"intact ({verification.count} events)" if verification.ok
                  else f"NOT INTACT: {verification.reason}")
     record = report.record_markdown if fmt is ExportFormat.md else report.record_html
@@ -591,13 +583,8 @@ def log_export(
     protocols: ProtocolDirs = None,
 ) -> None:
     """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
-    from aesthetic_protocols import report
-
     events, verification = _events(session, log_dir)
-    if not verification.ok:
-        typer.echo(f"protocol: warning: log is not intact: {verification.reason}", err=True)
-    _log_warnings(verification)
-    render = report.record_json if fmt is ExportFormat.json else _record_renderer(fmt, events, verification, protocols)
+    render = _record_renderer(fmt, events, verification, protocols)
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 
 
@@ -619,7 +606,8 @@ def log_replay(
 ) -> None:
     """Re-walk past sessions' answers on another version: where each would now go elsewhere, and which
     instructions on its path changed. Exit 0 all same, 1 some diverge, 2 usage."""
-    from aesthetic_protocols.replay import Versions, find_session, replay_all, replay_log
+    from aesthetic_protocols.journal import existing_log
+    from aesthetic_protocols.replay import Versions, replay_all, replay_log
     from aesthetic_protocols.report.replay import replay_json, replay_table, replay_text
 
     if not against:
@@ -631,9 +619,7 @@ def log_replay(
     protocol = versions.against.protocol
     folder = _log_dir(log_dir)
     if session is not None:
-        path = find_session(session, folder)
-        if not path.is_file():
-            raise UsageError(f"no session log at {path}")
+        path = existing_log(session, folder)
         results = [replay_log(path, versions)]
         if results[0].protocol != protocol.id:
             raise UsageError(f"{path}: a session of {results[0].protocol}, not of {protocol.id}")

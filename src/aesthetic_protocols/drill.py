@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import ANSWER, OUTCOME
-from aesthetic_protocols.journal import parse_ts, read_events
+from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
-from aesthetic_protocols.replay import DRILLS, Step, recorded_path
+from aesthetic_protocols.recorded import outcome_event, recorded_steps
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 
 if TYPE_CHECKING:
@@ -53,11 +53,6 @@ class SimulatedClock:
         now = self()
         if moment > now:
             self._skipped += moment - now
-
-
-def drill_dir(log_dir: Path) -> Path:
-    """Where drill logs live: apart from clinical sessions, never listed with them."""
-    return log_dir / DRILLS
 
 
 def find_scenario(suite: ScenarioFile, name: str) -> Scenario:
@@ -120,11 +115,7 @@ class Debrief:
                 and all(t.met for t in self.targets))
 
 
-def _how(step: Step | Taken) -> str:
-    return "flag" if step.how == "flag" else "answer"
-
-
-def _did(protocol: Protocol, step: Step | Taken) -> str:
+def _did(protocol: Protocol, step: Taken) -> str:
     """A step in words: `answered h (Straight to hyaluronidase) -> areas`, `raised red flag v -> eye-actions`."""
     if step.how == "flag":
         return f"raised red flag {step.value} -> {step.next}"
@@ -155,10 +146,10 @@ def _check(target: TimeTarget, events: Sequence[Mapping[str, Any]]) -> TargetChe
 def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str, Any]]) -> Debrief:
     """Compare a finished drill's log with the scenario's own run through the scenario runner."""
     expected = run_scenario(protocol, scenario).trail
-    walked = recorded_path(events)
+    walked = recorded_steps(events)
     left_at = did = should = None
     for mine, theirs in zip(walked, expected, strict=False):
-        if (mine.node, _how(mine), mine.next) != (theirs.node, _how(theirs), theirs.next):
+        if (mine.node, mine.how, mine.next) != (theirs.node, theirs.how, theirs.next):
             left_at, did, should = mine.node, _did(protocol, mine), _did(protocol, theirs)
             break
     else:
@@ -167,7 +158,7 @@ def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str
             left_at = (walked or expected)[index - 1].next if index else protocol.start
             did = _did(protocol, walked[index]) if index < len(walked) else "stopped there"
             should = _did(protocol, expected[index]) if index < len(expected) else "ends there"
-    end = next((e for e in reversed(events) if e.get("event") == OUTCOME), None)
+    end = outcome_event(events)
     goal = protocol.nodes.get(scenario.outcome)
     expected_severity = (str(scenario.severity) if scenario.severity is not None
                          else str(goal.severity) if isinstance(goal, OutcomeNode) else None)
@@ -201,7 +192,7 @@ def run_drill(loaded: Loaded, log_dir: Path, *, face: Face, clock: SimulatedCloc
     debrief it against the scenario. An interrupted drill has no debrief."""
     from aesthetic_protocols.walker import start_walk
 
-    outcome = start_walk(loaded, drill_dir(log_dir), face=face, clock=clock, drill=True)
+    outcome = start_walk(loaded, drill_folder(log_dir), face=face, clock=clock, drill=True)
     if not outcome.result.finished or scenario is None:
         return DrillEnd(outcome, None)
     events, _ = read_events(outcome.log)

@@ -151,11 +151,15 @@ def log_path(log_dir: Path, session_id: str) -> Path:
     return log_dir / f"{session_id}.jsonl"
 
 
+def _is_path(session_ref: str) -> bool:
+    return session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref
+
+
 def find_log(session_ref: str, log_dir: Path) -> Path:
     """The log of a session: a path (ends in .jsonl or holds a slash), a session id, a unique start of an
     id, or the short id the walker shows (`short_id`). UsageError when several sessions match; when none
     does, the path the id would have (the caller says it is missing)."""
-    if session_ref.endswith(".jsonl") or os.sep in session_ref or "/" in session_ref:
+    if _is_path(session_ref):
         return Path(session_ref)
     path = log_path(log_dir, session_ref)
     if path.exists() or not log_dir.is_dir():
@@ -166,6 +170,66 @@ def find_log(session_ref: str, log_dir: Path) -> Path:
         shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
         raise UsageError(f"{len(matches)} sessions match that id: {shown}; give more of it")
     return log_dir / f"{matches[0]}.jsonl" if matches else path
+
+
+DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
+
+
+def drill_folder(log_dir: Path) -> Path:
+    """Where drill logs live: apart from clinical sessions, never listed with them unless asked."""
+    return log_dir / DRILLS
+
+
+def existing_log(session_ref: str, log_dir: Path) -> Path:
+    """The log of an existing session, found as `find_log` finds it in the log folder, else in its drills
+    folder (a relative path is tried as given, then from the log folder). UsageError naming the folder
+    when none matches: never what was typed, which may be a patient reference typed by mistake."""
+    if _is_path(session_ref):
+        found = next((p for p in (Path(session_ref), log_dir / session_ref) if p.is_file()), None)
+        if found is None:
+            raise UsageError("no session log at the path given")
+        return found
+    for folder in (log_dir, drill_folder(log_dir)):
+        path = find_log(session_ref, folder)
+        if path.is_file():
+            return path
+    raise UsageError(f"no session log matches that id in {log_dir} (nor in {drill_folder(log_dir)})")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One session log in a log folder: its readable events and whether its chain is intact."""
+
+    path: Path
+    events: list[dict[str, Any]]
+    intact: bool
+    drill: bool  # a drill's log (in the drills folder, or marked so in its start event)
+
+
+def _log_names(folder: Path) -> list[str]:
+    # Not glob: it says nothing of a folder it cannot read, and "no session logs" would then be untrue.
+    try:
+        return sorted(name for name in os.listdir(folder) if name.endswith(".jsonl")) if folder.is_dir() else []
+    except OSError as exc:
+        raise LogError(f"cannot read the log folder {folder}: {exc.strerror or exc}") from exc
+
+
+def sessions(log_dir: Path, drills: bool = False) -> list[Listed]:
+    """The session logs in the log folder (and its drills folder when asked) that hold any readable event,
+    each read and checked. LogError when a folder exists but cannot be read."""
+    found = []
+    for folder in [log_dir, drill_folder(log_dir)] if drills else [log_dir]:
+        for name in _log_names(folder):
+            events, verification = read_events(folder / name)
+            if events:
+                found.append(Listed(folder / name, events, verification.ok,
+                                    folder != log_dir or events[0].get("drill") is True))
+    return found
+
+
+def drill_count(log_dir: Path) -> int:
+    """How many drill logs the drills folder holds (not read: `log list` only says they are there)."""
+    return len(_log_names(drill_folder(log_dir)))
 
 
 def short_id(session_id: str) -> str:

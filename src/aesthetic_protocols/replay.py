@@ -14,31 +14,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_version, node_changes
-from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, WalkError
+from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Taken, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError
-from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
-from aesthetic_protocols.journal import find_log, read_events
+from aesthetic_protocols.events import START, AnswerEvent, RedFlagEvent
+from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
 from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
-
-DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
-
-
-@dataclass(frozen=True)
-class Step:
-    """One recorded step still on the path: at `node`, an answer or a red flag's key, leading to `next`."""
-
-    node: str
-    how: str  # "answer" or "flag"
-    value: str
-    next: str
+from aesthetic_protocols.recorded import outcome_event, recorded_steps
 
 
 @dataclass(frozen=True)
@@ -85,35 +74,21 @@ class Replayed:
         return self.divergence is None and not self.other_outcome
 
 
-def recorded_path(records: Iterable[Mapping[str, Any]]) -> list[Step]:
-    """The steps a log records, as they stood at its end: every `back` takes the last one off."""
-    steps: list[Step] = []
-    for record in records:
-        event = from_record(record)
-        if isinstance(event, AnswerEvent):
-            steps.append(Step(str(event.node), "answer", event.answer, event.next))
-        elif isinstance(event, RedFlagEvent):
-            steps.append(Step(str(event.node), "flag", event.key, event.goto))
-        elif isinstance(event, BackEvent) and steps:
-            steps.pop()
-    return steps
-
-
 # Replays never wait: a wait's due time is irrelevant to where the walk goes.
 _REPLAY_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def _command(step: Step) -> Command:
+def _command(step: Taken) -> Command:
     return FlagRaised(step.value) if step.how == "flag" else Answer(step.value)
 
 
-def _apply(session: Session, step: Step) -> str:
+def _apply(session: Session, step: Taken) -> str:
     """Where the step leads on this version (WalkError if the recorded answer does not fit here now)."""
     event = session.apply(_command(step), _REPLAY_NOW)[0]
     return event.goto if isinstance(event, RedFlagEvent) else event.next if isinstance(event, AnswerEvent) else ""
 
 
-def _refused(session: Session, step: Step) -> str:
+def _refused(session: Session, step: Taken) -> str:
     """Why a recorded answer no longer fits its node, in words."""
     node = session.node
     if step.how == "flag":
@@ -127,7 +102,7 @@ def _refused(session: Session, step: Step) -> str:
     return f"the step is now a {node.kind} node, and the recorded answer does not fit it"
 
 
-def _moved(step: Step, now: str, protocol: Protocol) -> str:
+def _moved(step: Taken, now: str, protocol: Protocol) -> str:
     """Why a recorded answer now leads elsewhere, in words."""
     gone = "" if step.next in protocol.nodes else f"; {step.next} was removed"
     if step.how == "flag":
@@ -139,7 +114,7 @@ def _moved(step: Step, now: str, protocol: Protocol) -> str:
     return f"{what} now leads to {now} (was {step.next}{gone})"
 
 
-def _rewalk(protocol: Protocol, steps: Sequence[Step]) -> tuple[Session, Divergence | None, str | None]:
+def _rewalk(protocol: Protocol, steps: Sequence[Taken]) -> tuple[Session, Divergence | None, str | None]:
     """Feed the steps through the engine: the session at the end, the first divergence, and why the
     walk after it stops short of an outcome (None when it reaches one, or when nothing diverged)."""
     session = Session(protocol)
@@ -159,10 +134,10 @@ def _rewalk(protocol: Protocol, steps: Sequence[Step]) -> tuple[Session, Diverge
     return session, None, None
 
 
-def _continue(session: Session, rest: Sequence[Step]) -> str | None:
+def _continue(session: Session, rest: Sequence[Taken]) -> str | None:
     """After a divergence: walk on, answering each node with the answer the session gave at that node
     (in order, for a node visited more than once). Returns why it stops, or None at an outcome."""
-    answers: dict[str, deque[Step]] = {}
+    answers: dict[str, deque[Taken]] = {}
     for step in rest:
         answers.setdefault(step.node, deque()).append(step)
     while not session.finished:
@@ -181,11 +156,11 @@ def replay_events(events: Sequence[Mapping[str, Any]], protocol: Protocol, diff:
                   log: str = "", drill: bool = False) -> Replayed:
     """Replay one session's events on `protocol`; `diff` is from the tree it was walked on (None: unknown)."""
     start = events[0] if events else {}
-    end = next((e for e in reversed(events) if e.get("event") == OUTCOME), None)
+    end = outcome_event(events)
     # Nodes renamed with the same content are the same step: the recorded path is read in the new ids.
     renames = diff.renames if diff is not None else {}
-    steps = [Step(renames.get(s.node, s.node), s.how, s.value, renames.get(s.next, s.next))
-             for s in recorded_path(events)]
+    steps = [Taken(renames.get(s.node, s.node), s.how, s.value, renames.get(s.next, s.next))
+             for s in recorded_steps(events)]
     try:  # the engine's own replay: a session that walks the same way needs nothing more
         session, divergence, stopped = Session.replay(protocol, events), None, None
     except WalkError:
@@ -254,19 +229,9 @@ def replay_log(path: Path, versions: Versions) -> Replayed:
                          drill=path.parent.name == DRILLS)
 
 
-def find_session(ref: str, log_dir: Path) -> Path:
-    """A session's log, as `find_log` finds it (a path, an id or a unique start of one), in the log folder
-    or else in its drills/ folder."""
-    path = find_log(ref, log_dir)
-    if path.exists() or path.parent != log_dir:
-        return path
-    drill = find_log(ref, log_dir / DRILLS)
-    return drill if drill.exists() else path
-
-
 def session_logs(log_dir: Path, protocol_id: str, drills: bool) -> list[Path]:
     """Every session log of a protocol in the log folder (and its drills/ folder when asked), oldest first."""
-    folders = [log_dir, log_dir / DRILLS] if drills else [log_dir]
+    folders = [log_dir, drill_folder(log_dir)] if drills else [log_dir]
     found: list[Path] = []
     for folder in folders:
         for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:

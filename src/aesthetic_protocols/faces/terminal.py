@@ -514,7 +514,7 @@ class TerminalFace:
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
         from aesthetic_protocols.report import timeline
 
-        table = Table("time (UTC)", "elapsed", "step", "what was recorded")
+        table = Table("local time", "elapsed", "step", "what was recorded")
         for row in timeline(events):
             table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
         self.console.print(table)

@@ -3,11 +3,13 @@
 - `review`: walking order, outline, the Markdown review document, JSON.
 - `graph`: Mermaid and DOT flowcharts.
 - `record`: session records (timeline, `log show`, md/html/json exports).
+- `answers`: an answer event in words (record, `log show`, FHIR); `clock`: every clock time shown.
 - `listing`: `protocol list`, `validate` output, `log list`.
 """
 
 from __future__ import annotations
 
+from aesthetic_protocols.report.clock import clock_text
 from aesthetic_protocols.report.graph import dot, mermaid
 from aesthetic_protocols.report.listing import (
     problems_github,
@@ -18,9 +20,7 @@ from aesthetic_protocols.report.listing import (
     session_list,
 )
 from aesthetic_protocols.report.record import (
-    clock_text,
     describe,
-    printable,
     record_html,
     record_json,
     record_markdown,
@@ -38,7 +38,6 @@ __all__ = [
     "mermaid",
     "node_order",
     "outline",
-    "printable",
     "problems_github",
     "problems_json",
     "problems_text",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from aesthetic_protocols.diff import Change, NodeDiff, ProtocolDiff, Segment
+from aesthetic_protocols.report.templating import md_escape
 
 
 def _value(value: Any) -> str:
@@ -117,27 +117,19 @@ def diff_text(result: ProtocolDiff) -> str:
 
 # --- Markdown ----------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
-
-def _md(text: str) -> str:
-    """Protocol text shown as written in Markdown: its punctuation is never read as formatting."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
 def _md_value(value: Any) -> str:
-    return _md(_value(value))
+    return md_escape(_value(value))
 
 
 def _md_words(words: tuple[Segment, ...]) -> str:
-    return _marked(words, {"=": "{}", "-": "~~{}~~", "+": "**{}**"}, _md)
+    return _marked(words, {"=": "{}", "-": "~~{}~~", "+": "**{}**"}, md_escape)
 
 
 def _md_change(change: Change) -> str:
     where = f"`{change.where}`"
     tag = " *(source, not clinical)*" if _is_source(change) else ""
     if change.where.startswith("{"):
-        body = f"{where}: dose now {_md(str(change.new))} (was {_md(str(change.old))})"
+        body = f"{where}: dose now {md_escape(str(change.new))} (was {md_escape(str(change.old))})"
     elif change.added:
         body = f"{where} added: {_md_value(change.new)}"
     elif change.removed:
@@ -155,10 +147,10 @@ def diff_markdown(result: ProtocolDiff) -> str:
         return ""
     title = (f"{result.old_id} {result.old_version} → {result.new_version}" if result.old_id == result.new_id
              else f"{result.old_id} {result.old_version} → {result.new_id} {result.new_version}")
-    lines = [f"# Changes: {_md(title)}", "",
+    lines = [f"# Changes: {md_escape(title)}", "",
              f"**{result.clinical_count} clinical change(s)**, {result.other_count} other (sources, metadata).",
              "Removed words are struck through, added words are bold.", ""]
-    lines += [f"> **Error:** {_md(problem)}" for problem in result.problems]
+    lines += [f"> **Error:** {md_escape(problem)}" for problem in result.problems]
     if result.problems:
         lines.append("")
     sections = (("Protocol", result.protocol), ("Red flags", result.red_flags), ("Doses", result.derived),
@@ -170,7 +162,7 @@ def diff_markdown(result: ProtocolDiff) -> str:
         lines += ["## Steps", ""]
         for node in result.nodes:
             what = f"renamed from `{node.was}`" if node.status == "renamed" else node.status
-            lines += [f"### `{node.node}`: {_md(node.title)} ({node.kind}), {what}", ""]
+            lines += [f"### `{node.node}`: {md_escape(node.title)} ({node.kind}), {what}", ""]
             if node.changes:
                 lines += [*(_md_change(change) for change in node.changes), ""]
     lines += ["## Sign-off", "", "| | |", "|---|---|", "| Reviewed by | |", "| Role | |", "| Date | |",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aesthetic_protocols.drill import Debrief, TargetCheck
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.report.templating import visible
 
 
 def _duration(seconds: float) -> str:
@@ -48,4 +48,4 @@ def debrief_text(result: Debrief) -> str:
         lines.append("red flags: " + "; ".join(p for p in parts if p))
     lines += [_target_line(target) for target in result.targets]
     lines.append("debrief: met" if result.met else "debrief: NOT met")
-    return "".join(printable(line) + "\n" for line in lines)
+    return "".join(visible(line) + "\n" for line in lines)

@@ -8,7 +8,6 @@ the tests validate them with the R4 models of `fhir.resources`, which is not nee
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
-from aesthetic_protocols.report.record import record_field, standing_steps
+from aesthetic_protocols.recorded import ending, outcome_event, standing
+from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
@@ -39,12 +39,11 @@ PATIENT_SYSTEM = f"{BASE}/sid/patient-reference"
 UNIT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 MIN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
+ABSENT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 # The walk's own items: a dot never occurs in a node id (a slug), so these never clash with a step's linkId.
 FLAGS_ID, NOTES_ID, OUTCOME_ID = "walk.red-flags", "walk.notes", "walk.outcome"
 _STATUS = {"draft": "draft", "approved": "active", "retired": "retired"}
-_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # A record field's type -> the Questionnaire item type and the answer's value[x].
 _FIELD_TYPES = {"text": ("string", "valueString"), "choice": ("choice", "valueCoding"),
                 "time": ("time", "valueTime"), "date": ("date", "valueDate")}
@@ -183,9 +182,9 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
             return {"valueDecimal": number}
         return {"valueInteger": int(number)} if kind is None else {"valueDecimal": number}
     text = str(value)
-    if (kind == "time" or kind is None) and _TIME.match(text):
+    if (kind == "time" or kind is None) and TIME_RE.fullmatch(text):
         return {"valueTime": f"{text}:00"}
-    if (kind == "date" or kind is None) and _DATE.match(text):
+    if (kind == "date" or kind is None) and DATE_RE.fullmatch(text):
         return {"valueDate": text}
     return {"valueString": text}
 
@@ -193,51 +192,49 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
 class _Responder:
     """Builds the response items from the answers that stand (after back steps)."""
 
-    def __init__(self, protocol: Protocol | None, protocol_id: str) -> None:
+    def __init__(self, protocol: Protocol | None, protocol_id: str, anonymise: bool = False) -> None:
         self.protocol = protocol
         self.protocol_id = protocol_id
+        self.anonymise = anonymise
 
     def node(self, node_id: str) -> AnyNode | None:
         return self.protocol.nodes.get(node_id) if self.protocol else None
 
     def field_answer(self, event: dict[str, Any]) -> dict[str, Any]:
         node_id, field_id = str(event.get("node")), str(event.get("field"))
+        words = said(event, self.protocol)
         item = record_field(self.node(node_id), field_id)
         kind = str(item.type) if item is not None else None
-        value = event.get("value", event.get("answer"))
-        out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}",
-                               "text": str(event.get("label") or (item.label if item is not None else field_id))}
-        if kind == "choice" and item is not None:  # the key typed is the answer; the value may be its label
-            choice = next((c for c in item.choices if c.key in (event.get("answer"), value) or c.label == value), None)
-            answer: dict[str, Any] | None = None if choice is None else {"valueCoding": {
-                "system": _options_system(self.protocol_id, f"{node_id}.{field_id}"), "code": choice.key,
-                "display": choice.label}}
+        out: dict[str, Any] = {"linkId": f"{node_id}.{field_id}", "text": words.label}
+        answer: dict[str, Any] | None
+        if words.empty:
+            answer = None
+        elif kind == "choice":  # coded by its key, whether the log kept the key or the label
+            answer = {"valueCoding": {"system": _options_system(self.protocol_id, f"{node_id}.{field_id}"),
+                                      "code": words.key, "display": str(words.value)}}
+        elif kind == "number" and item is not None and not item.decimals:
+            answer = {"valueInteger": int(float(words.value))}
         else:
-            if item is not None and item.type == "number" and not item.decimals and value not in (None, ""):
-                answer = {"valueInteger": int(float(value))}
-            else:
-                answer = _typed(value, kind)
-        if answer is not None:
+            answer = _typed(words.value, kind)
+        if self.anonymise and withheld(event, self.protocol):  # R4's way to say a value is there but withheld
+            out["extension"] = [{"url": ABSENT_EXTENSION, "valueCode": "masked"}]
+        elif answer is not None:
             out["answer"] = [answer]
         return out
 
     def answer(self, event: dict[str, Any]) -> dict[str, Any]:
         node_id = str(event.get("node"))
         node = self.node(node_id)
-        raw = str(event.get("answer", ""))
-        label = event.get("label")
-        title = str(event.get("title") or (node.title if node is not None else node_id))
+        words = said(event, self.protocol)
         text = "Done"
         value: dict[str, Any]
-        if isinstance(node, QuestionNode) or (node is None and re.fullmatch(r"[a-z]", raw)):
-            text = title
-            options = node.options if isinstance(node, QuestionNode) else []
-            display = label or next((o.label for o in options if o.key == raw), raw)
-            value = {"valueCoding": {"system": _options_system(self.protocol_id, node_id), "code": raw,
-                                     "display": str(display)}}
-        elif isinstance(node, InputNode) or (node is None and raw.isdigit()):
-            text = title
-            value = {"valueInteger": int(event.get("value", raw))}
+        if words.kind == "option":
+            text = words.title
+            value = {"valueCoding": {"system": _options_system(self.protocol_id, node_id), "code": words.key,
+                                     "display": words.label}}
+        elif words.kind == "input":
+            text = words.title
+            value = {"valueInteger": int(words.value)}
         else:
             if isinstance(node, WaitNode):
                 text = f"Reassessed after {node.minutes} min"
@@ -254,11 +251,11 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
                    anonymise: bool) -> list[dict[str, Any]]:
     """The walk's answers as response items: one group per step answered (record fields grouped per visit)."""
     start = events[0] if events else {}
-    responder = _Responder(protocol, str(start.get("protocol", "unknown")))
+    responder = _Responder(protocol, str(start.get("protocol", "unknown")), anonymise)
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
-    for event in standing_steps(events):
+    for event in standing(events):
         if event.get("event") == "red-flag":
             flags.append({"linkId": FLAGS_ID, "text": "Red flags raised", "item": [
                 {"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "answer": [{"valueCoding": {
@@ -282,7 +279,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
                   for e in events if e.get("event") == "note"]
-    outcome = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    outcome = outcome_event(events)
     if outcome is not None:
         items.append({"linkId": OUTCOME_ID, "text": "Outcome", "answer": [{"valueCoding": {
             "system": _options_system(responder.protocol_id, OUTCOME_ID), "code": str(outcome.get("node")),
@@ -345,7 +342,8 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
     session, patient = str(start.get("session", "")), start.get("patient")
     urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
-    ended = next((e.get("event") for e in reversed(events) if e.get("event") in ("outcome", "interrupted")), None)
+    end = ending(events)
+    ended = end.get("event") if end is not None else None
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "questionnaire": f"{form['url']}|{form['version']}",
         "status": {"outcome": "completed", "interrupted": "stopped"}.get(str(ended), "in-progress"),

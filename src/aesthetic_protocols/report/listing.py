@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import tzinfo
 from typing import Any
 
 from aesthetic_protocols.errors import Problem, Severity
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.report.clock import stamp, zone_note
+from aesthetic_protocols.report.templating import visible
 
 
 def protocol_row(protocol: Protocol) -> dict[str, Any]:
@@ -51,8 +53,11 @@ def problems_text(problems: list[Problem]) -> str:
     return "".join(f"{p}\n" for p in problems)
 
 
-def session_list(summaries: list[dict[str, Any]]) -> str:
-    """`log list`: newest first; started, session, protocol and version, how it ended, patient reference."""
+def session_list(summaries: list[dict[str, Any]], zone: tzinfo | None = None) -> str:
+    """`log list`: newest first; started (local time, the offset said once above), session, protocol and
+    version, how it ended, patient reference."""
     ordered = sorted(summaries, key=lambda r: str(r["started"]), reverse=True)
-    return "".join(printable(f"{r['started']}  {r['session']}  {r['protocol']} {r['version']}  {r['state']}"
-                             + (f"  patient {r['patient']}" if r["patient"] else "")) + "\n" for r in ordered)
+    note = zone_note((r["started"] for r in ordered), zone)
+    lines = [f"{stamp(r['started'], zone)[:16] or '?':<16}  {r['session']}  {r['protocol']} {r['version']}  "
+             f"{r['state']}" + (f"  patient {r['patient']}" if r["patient"] else "") for r in ordered]
+    return "".join(visible(line) + "\n" for line in ([f"started ({note})", *lines] if note else lines))

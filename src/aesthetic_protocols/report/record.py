@@ -11,13 +11,12 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from aesthetic_protocols.engine import Session, Taken, WalkError
+from aesthetic_protocols.engine import Session, WalkError
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
@@ -26,24 +25,22 @@ from aesthetic_protocols.model import (
     AnyNode,
     InputNode,
     OutcomeNode,
-    QuestionNode,
-    RecordField,
-    RecordNode,
     WaitNode,
 )
-
-_TIMELINE_EVENTS = ("start", "answer", "red-flag", "back", "note", "outcome", "interrupted", "resumed",
-                    "protocol-changed", "torn-tail-recovered")
+from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
+from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
+from aesthetic_protocols.report.clock import Clock, offset_text, stamp
+from aesthetic_protocols.report.templating import visible
 
 
 def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
     """One `log list` row: when, which protocol and version, how it ended, the patient reference."""
     start = events[0] if events and events[0].get("event") == "start" else {}
-    end = next((e for e in reversed(events) if e.get("event") in {"outcome", "interrupted"}), None)
+    end = ending(events)
     if end is None:
         state = "open"
-    elif end.get("event") == "outcome":
-        state = f"{end.get('node')} ({end.get('severity')})"
+    elif end.get("event") == "outcome":  # the outcome's title as the walker showed it (an old log: its id)
+        state = f"{end.get('title') or end.get('node')} ({end.get('severity')})"
     else:
         state = "interrupted"
     return {"session": start.get("session", events[0].get("session") if events else ""),
@@ -51,82 +48,44 @@ def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
             "version": start.get("version", "?"), "state": state, "patient": start.get("patient", "")}
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+def describe(row: Row) -> str:
+    """A timeline row as one line of words, as the record says it (`log show`, the walker's end screen)."""
+    what = row.chosen
+    if row.values:
+        what += f": {row.values}" if row.is_field else f" ({row.values})"
+    if row.notes:
+        what += f": {row.notes}"
+    return what + (f" ({row.corrected})" if row.corrected else "")
 
 
-def printable(text: Any) -> str:
-    """Text from a log made safe for a terminal: control characters (escape sequences) become '?'."""
-    return _CONTROL.sub("?", str(text))
+def timeline(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
+             zone: tzinfo | None = None) -> list[dict[str, str]]:
+    """Rows of local date and clock time, elapsed since the start, the step's title and what happened in
+    words: the record's own rows (`logged`, the protocol walked, words what an old log lacks)."""
+    clock = Clock(events, zone)
+    return [{"time": "" if anonymise else stamp(event.get("ts"), zone), "elapsed": row.elapsed, "node": row.step,
+             "what": describe(row)} for event, row in _rows(events, _Reader(logged, anonymise), clock, anonymise)]
 
 
-def describe(event: dict[str, Any], anonymise: bool = False) -> str:
-    """A short human description of one event, for timelines (anonymised: no clock times, no note text)."""
-    kind = event.get("event")
-    if kind == "start":
-        return f"started {event.get('protocol')} {event.get('version')} ({event.get('status')})"
-    if kind == "answer":
-        answer = event.get("answer")
-        text = f"answered {answer}" if answer else "done"
-        if event.get("done_at"):
-            text += " (time corrected)" if anonymise else f" (done at {event['done_at']})"
-        if event.get("early"):
-            text += " (continued before the wait ended)"
-        return text
-    if kind == "red-flag":
-        return f"RED FLAG [{event.get('key')}] {event.get('label')} -> {event.get('goto')}"
-    if kind == "back":
-        return f"back to {event.get('to')}"
-    if kind == "note":
-        return "note: [removed]" if anonymise else f"note: {printable(event.get('text'))}"
-    if kind == "outcome":
-        return f"OUTCOME {event.get('title')} ({event.get('severity')})"
-    if kind == "interrupted":
-        return f"interrupted ({event.get('reason')})"
-    if kind == "protocol-changed":
-        return f"protocol changed: {event.get('old_version')} -> {event.get('version')} (resumed with --force)"
-    if kind == "torn-tail-recovered":
-        return f"torn last line ({event.get('bytes')} bytes) set aside on resume"
-    return str(kind)
-
-
-def timeline(events: list[dict[str, Any]], anonymise: bool = False) -> list[dict[str, str]]:
-    """Rows of clock time (UTC), elapsed since the start, node and what happened."""
-    first = parse_ts(events[0].get("ts")) if events else None
-    rows = []
-    for event in events:
-        if event.get("event") not in _TIMELINE_EVENTS:
-            continue
-        moment = parse_ts(event.get("ts"))
-        since = ("" if first is None or moment is None
-                 else clock_text(int((moment - first).total_seconds()), signed=True))
-        what = describe(event, anonymise)
-        rows.append({"time": "" if anonymise or moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                     "elapsed": since, "node": str(event.get("node") or ""), "what": what})
-    return rows
-
-
-def clock_text(seconds: int, signed: bool = False) -> str:
-    """A duration: `MM:SS` (`H:MM:SS` from an hour); signed, always `+H:MM:SS` (timeline columns align)."""
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    if signed:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def timeline_text(events: list[dict[str, Any]]) -> str:
-    """`log show`: a header and one line per event."""
+def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = None,
+                  zone: tzinfo | None = None) -> str:
+    """`log show`: a header (when it started, in local time with its offset) and one line per event, in the
+    record's words and clock times."""
     summary = session_summary(events)
+    clock = Clock(events, zone)
     lines = [f"session {summary['session']}: {summary['protocol']} {summary['version']}, {summary['state']}"]
     if summary["patient"]:
         lines.append(f"patient reference: {summary['patient']}")
     start = events[0] if events else {}
     if start.get("practitioner"):
         lines.append(f"practitioner: {start['practitioner']}")
-    for row in timeline(events):
-        lines.append(f"{row['time']}  {row['elapsed']:>9}  {row['node']:<24}  {row['what']}")
-    return "".join(printable(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
+    if clock.start is not None:
+        lines.append(f"started: {clock.started()} (times below are local)")
+    rows = [row for _, row in _rows(events, _Reader(logged), clock, False)]
+    width = max((len(row.step) for row in rows), default=0)
+    for row in rows:
+        lines.append(f"{row.time}  {row.elapsed:>9}  {row.step:<{width}}  {describe(row)}".rstrip())
+    return "".join(visible(line) + "\n" for line in lines)  # a log may hold anything: show no escapes
 
 
 @dataclass(frozen=True)
@@ -141,6 +100,7 @@ class Row:
     notes: str
     kind: str  # start | answer | flag | back | note | outcome | wait | event (for styling)
     corrected: str = ""  # a time correction, in words
+    is_field: bool = False  # a record field: `chosen` is its label, `values` its value
 
 
 @dataclass(frozen=True)
@@ -186,96 +146,25 @@ class Record:
     removed: list[str] = field(default_factory=list)
 
 
-# --- small text helpers ---------------------------------------------------------------------------------
-
-
-def _offset_text(moment: datetime) -> str:
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{mins:02d}"
-
-
-def _elapsed(seconds: float) -> str:
-    return clock_text(int(seconds), signed=True)
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ").replace("-", " ")
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-class _Clock:
-    """Log times (UTC) as local clock times: the date and offset are stated once, then only on change."""
-
-    def __init__(self, events: Sequence[dict[str, Any]], zone: tzinfo | None) -> None:
-        self.zone = zone
-        self.first = next((m for m in (parse_ts(e.get("ts")) for e in events) if m is not None), None)
-        self.start = self.local(self.first) if self.first else None
-
-    def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.zone)
-
-    def time(self, moment: datetime | None) -> str:
-        if moment is None or self.start is None:
-            return ""
-        here = self.local(moment)
-        text = here.strftime("%H:%M:%S")
-        if here.date() != self.start.date():
-            text = here.strftime("%Y-%m-%d ") + text
-        if here.utcoffset() != self.start.utcoffset():
-            text += f" ({_offset_text(here)})"
-        return text
-
-    def elapsed(self, moment: datetime | None) -> str:
-        if moment is None or self.first is None:
-            return ""
-        return _elapsed((moment - self.first).total_seconds())
-
-
 # --- the record ---------------------------------------------------------------------------------------
-
-
-def record_field(node: AnyNode | None, field_id: Any) -> RecordField | None:
-    """The field `field_id` of a record node (None for another node kind or an unknown id)."""
-    if isinstance(node, RecordNode):
-        return next((item for item in node.fields if item.id == field_id), None)
-    return None
 
 
 class _Reader:
     """Reads events in words, with the protocol's help where the log lacks the words (old logs)."""
 
-    def __init__(self, logged: LoggedProtocol | None) -> None:
+    def __init__(self, logged: LoggedProtocol | None, anonymise: bool = False) -> None:
         self.protocol = logged.protocol if logged else None
         # Words the log lacks are taken from the protocol only if it is the very file walked.
         self.same = bool(logged and logged.same)
-        self.standing: list[Taken] = []  # the steps that stand so far (for doses an old log did not keep)
+        self.anonymise = anonymise
+        self.titles: dict[str, str] = {}  # titles the log gives a node (for its events that carry none)
 
-    def observe(self, event: dict[str, Any]) -> None:
-        """Follow the walk: an answer or red flag is a step taken; `back` withdraws the last one."""
-        kind = event.get("event")
-        if kind == "answer":
-            how = "field" if event.get("field") else "answer"
-            self.standing.append(Taken(str(event.get("node")), how, str(event.get("answer", "")),
-                                       str(event.get("next"))))
-        elif kind == "red-flag":
-            self.standing.append(Taken(str(event.get("node")), "flag", str(event.get("key")), str(event.get("goto"))))
-        elif kind == "back" and self.standing:
-            self.standing.pop()
-
-    def shown(self, event: dict[str, Any]) -> list[str]:
+    def shown(self, event: dict[str, Any], before: Sequence[dict[str, Any]]) -> list[str]:
         """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
-        the protocol walked and the answers that stood then."""
+        the protocol walked and the steps that stood then (`before`: the events before this one)."""
         logged = event.get("shown")
         if isinstance(logged, dict):
-            return [f"{_words(str(name))}: {text}" for name, text in logged.items()]
+            return [f"{in_words(str(name))}: {text}" for name, text in logged.items()]
         node = self.node(event.get("node")) if self.same else None
         if node is None or self.protocol is None or "shown" in event:
             return []
@@ -283,8 +172,8 @@ class _Reader:
         names = [name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived]
         if not names:
             return []
-        then = Session(self.protocol, trail=list(self.standing))
-        return [f"{_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
+        then = Session(self.protocol, trail=recorded_steps(before))
+        return [f"{in_words(name)}: {then.render('{' + name + '}')}" for name in dict.fromkeys(names)]
 
     def node(self, node_id: Any) -> AnyNode | None:
         if self.protocol is None or not isinstance(node_id, str):
@@ -295,69 +184,39 @@ class _Reader:
         if isinstance(logged, str) and logged:
             return logged
         node = self.node(node_id)
-        return node.title if node is not None else str(node_id or "")
+        return node.title if node is not None else self.titles.get(str(node_id), str(node_id or ""))
+
+    def said(self, event: dict[str, Any]) -> Said:
+        """The answer in words (the protocol's words only if it is the very file walked)."""
+        return said(event, self.protocol if self.same else None)
 
     def answer(self, event: dict[str, Any]) -> tuple[str, str]:
         """(what was chosen in words, values recorded) for an answer event."""
-        node = self.node(event.get("node")) if self.same else None
-        answer = str(event.get("answer", ""))
-        label = event.get("label")
-        values: list[str] = []
-        if event.get("field"):
-            item = record_field(node, event["field"])
-            value = event.get("value", answer)
-            if item is not None and item.type == "choice":  # the key as its label
-                value = next((c.label for c in item.choices if c.key == value), value)
-            if value in ("", None):
-                values.append("(left empty)")
-            else:
-                unit = event.get("unit") or (item.unit if item is not None else None)
-                values.append(f"{_number(value)} {unit}" if unit else _number(value))
-            chosen = str(label) if label else item.label if item is not None else _words(str(event["field"]))
-        elif isinstance(label, str) and label:
-            chosen = label[:1].upper() + label[1:]  # "done" as a row of its own reads "Done"
-        elif isinstance(node, QuestionNode):
-            chosen = next((o.label for o in node.options if o.key == answer), f"option {answer}")
-        elif isinstance(node, InputNode):
-            chosen = f"{answer} {node.unit}" if node.unit else answer
-        elif answer == "":
-            chosen = "Continued" if isinstance(node, WaitNode) else "Done"
-        else:
-            chosen = f"answered {answer}"
-        if event.get("early"):
-            chosen += " (continued before the wait was due)"
-        return chosen, "; ".join(values)
+        words = self.said(event)
+        chosen = words.label + (" (continued before the wait was due)" if words.early else "")
+        if words.kind != "field":
+            return chosen, ""
+        hidden = self.anonymise and not words.empty and withheld(event, self.protocol)
+        return chosen, REMOVED if hidden else words.value_text
 
     def is_value(self, event: dict[str, Any]) -> bool:
         """A recorded value (record field or input), as opposed to a choice or a done."""
-        if event.get("field") or "value" in event:
-            return True
-        return isinstance(self.node(event.get("node")), InputNode)
+        return self.said(event).kind in ("field", "input")
 
 
-def standing_steps(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The answers and red flags that stand: each `back` withdraws the step taken last."""
-    standing: list[dict[str, Any]] = []
-    for event in events:
-        kind = event.get("event")
-        if kind in ("answer", "red-flag"):
-            standing.append(event)
-        elif kind == "back" and standing:
-            standing.pop()
-    return standing
-
-
-def _correction(event: dict[str, Any], moment: datetime | None, clock: _Clock, anonymise: bool) -> str:
+def _correction(event: dict[str, Any], moment: datetime | None, clock: Clock, anonymise: bool) -> str:
     done_at = parse_ts(event.get("done_at"))
     if done_at is None:
         return ""
     if anonymise or moment is None:
         minutes = round((moment - done_at).total_seconds() / 60) if moment is not None else 0
         return f"time corrected: done {minutes} min before it was recorded"
-    return f"time corrected: done at {clock.local(done_at).strftime('%H:%M')}, recorded later"
+    # The date is said when it is not the session's: a time typed as "yesterday" must read so on the record.
+    return f"time corrected: done at {clock.time(done_at, seconds=False)}, recorded later"
 
 
-def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool) -> Row | None:
+def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
+         anonymise: bool) -> Row | None:
     kind = event.get("event")
     moment = parse_ts(event.get("ts"))
     time = "" if anonymise else clock.time(moment)
@@ -365,8 +224,9 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
     step = reader.title(event.get("node"), event.get("title"))
     corrected = _correction(event, moment, clock, anonymise)
 
-    def row(chosen: str, values: str = "", notes: str = "", style: str = "event", title: str = step) -> Row:
-        return Row(time, elapsed, title, chosen, values, notes, style, corrected)
+    def row(chosen: str, values: str = "", notes: str = "", style: str = "event", title: str = step,
+            is_field: bool = False) -> Row:
+        return Row(time, elapsed, title, chosen, values, notes, style, corrected, is_field)
 
     if kind == "start":
         what = f"{event.get('protocol', '?')} {event.get('version', '?')}"
@@ -374,7 +234,8 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
                    style="start", title=str(event.get("title") or reader.title(event.get("node"))))
     if kind == "answer":
         chosen, values = reader.answer(event)
-        return row(chosen, "; ".join([part for part in (values, *reader.shown(event)) if part]), style="answer")
+        return row(chosen, "; ".join([part for part in (values, *reader.shown(event, before)) if part]), style="answer",
+                   is_field=bool(event.get("field")))
     if kind == "wait-started":
         due = parse_ts(event.get("due"))
         when = clock.elapsed(due) if anonymise else clock.time(due)
@@ -402,10 +263,23 @@ def _row(event: dict[str, Any], reader: _Reader, clock: _Clock, anonymise: bool)
     return None
 
 
+def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
+          anonymise: bool) -> list[tuple[dict[str, Any], Row]]:
+    """Each event that makes a timeline row, with its row."""
+    reader.titles = {str(e.get("node")): e["title"] for e in events
+                     if e.get("event") == "answer" and isinstance(e.get("title"), str)}
+    rows = []
+    for index, event in enumerate(events):
+        row = _row(event, events[:index], reader, clock, anonymise)  # a dose is worked out from the steps before
+        if row is not None:
+            rows.append((event, row))
+    return rows
+
+
 def _ending(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> Ending:
-    outcome = next((e for e in reversed(events) if e.get("event") == "outcome"), None)
+    outcome = outcome_event(events)
     if outcome is None:
-        stop = next((e for e in reversed(events) if e.get("event") == "interrupted"), None)
+        stop = ending(events)
         why = f"interrupted ({stop.get('reason', '?')}); resumable" if stop else "still open: no outcome recorded"
         return Ending("No outcome reached", "", "", "", [], f"The session was {why}.")
     protocol = logged.protocol if logged else None
@@ -434,7 +308,7 @@ def _renderer(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -
 
 
 def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: LoggedProtocol | None,
-            integrity: str | None, clock: _Clock, anonymise: bool) -> list[tuple[str, str]]:
+            integrity: str | None, clock: Clock, anonymise: bool) -> list[tuple[str, str]]:
     protocol = logged.protocol if logged else None
     status = str(start.get("status") or (protocol.status if protocol else "unknown"))
     status_text = ("DRAFT: reference content, not approved by a clinician" if status == "draft" else status)
@@ -448,8 +322,7 @@ def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: Log
               ("Protocol check", "not looked up" if logged is None else logged.check if logged.same
                else f"WARNING: {logged.check}"),
               ("Session", str(start.get("session", ""))),
-              ("Started", "" if clock.start is None else clock.start.strftime("%Y-%m-%d %H:%M:%S ")
-               + _offset_text(clock.start)),
+              ("Started", clock.started()),
               ("Log head hash", head),
               ("Log integrity", integrity or "not checked"),
               ("Recorded with", f"aesthetic-protocols {start.get('tool', '?')}"
@@ -467,23 +340,18 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
                    anonymise: bool = False, integrity: str | None = None, zone: tzinfo | None = None) -> Record:
     """The record of one session as plain data. `zone` defaults to this computer's local time zone."""
     start = events[0] if events and events[0].get("event") == "start" else {}
-    clock = _Clock(events, zone)
-    reader = _Reader(logged)
+    clock = Clock(events, zone)
+    reader = _Reader(logged, anonymise)
     rows = []
-    for event in events:
-        row = _row(event, reader, clock, anonymise)
-        reader.observe(event)  # after the row: a dose shown is worked out from the steps before it
-        if row is not None:
-            rows.append(row)
-    standing = standing_steps(events)
+    rows = [row for _, row in _rows(events, reader, clock, anonymise)]
     captured = []
-    for event in standing:
+    for event in standing(events):
         if event.get("event") == "answer" and reader.is_value(event):
             chosen, values = reader.answer(event)
             moment = parse_ts(event.get("ts"))
             step = reader.title(event.get("node"), event.get("title"))
             node = reader.node(event.get("node"))
-            entered = _words(node.variable) if isinstance(node, InputNode) else "number entered"
+            entered = in_words(node.variable) if isinstance(node, InputNode) else "number entered"
             item, value = (chosen, values) if event.get("field") else (entered, chosen)
             captured.append(Captured(step, item, value, "" if anonymise else clock.time(moment),
                                      clock.elapsed(moment)))
@@ -492,14 +360,15 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     removed = []
     if anonymise:
         notes = sum(1 for e in events if e.get("event") == "note")
+        hidden = sum(1 for e in events if e.get("event") == "answer" and withheld(e, protocol))
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
-                   f"free-text notes ({notes})"]
+                   f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
     if clock.start is None:
         times = "No valid times in the log."
     elif anonymise:
         times = "Times are elapsed since the session started (clock times removed)."
     else:
-        times = f"Times are local clock times, {_offset_text(clock.start)}; elapsed is since the session started."
+        times = f"Times are local clock times, {offset_text(clock.start)}; elapsed is since the session started."
     return Record(
         title="Session record" + (" (anonymised)" if anonymise else ""),
         anonymised=anonymise, draft=status == "draft", drill=bool(start.get("drill")),
@@ -532,10 +401,12 @@ def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logge
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
 
 
-def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
-    """The events as JSON; anonymised drops identities, clock times and note text (keeps elapsed)."""
+def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
+    """The events as JSON; anonymised drops identities, clock times, note text and the values of time, date
+    and free-text record fields (keeps elapsed)."""
     if not anonymise:
         return json.dumps(events, indent=2, ensure_ascii=False)
+    protocol = logged.protocol if logged else None
     first = parse_ts(events[0].get("ts")) if events else None
     cleaned = []
     for event in events:
@@ -544,6 +415,8 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False) -> str:
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
         if item.get("event") == "note":
-            item["text"] = "[removed]"
+            item["text"] = REMOVED
+        if item.get("event") == "answer" and withheld(event, protocol):
+            item.update({key: REMOVED for key in ("answer", "value") if key in item})
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)

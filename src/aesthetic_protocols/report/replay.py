@@ -8,7 +8,7 @@ from typing import Any
 
 from aesthetic_protocols.replay import Replayed
 from aesthetic_protocols.report.diff import change_data, change_text
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.report.templating import visible
 
 
 def _ending(outcome: str | None, severity: str | None) -> str:
@@ -36,7 +36,7 @@ def replay_text(result: Replayed) -> str:
         lines.append("changed instructions on the walked path:")
         for node, changes in result.changed:
             lines += [f"  {node}: {change_text(change)}" for change in changes]
-    return "".join(printable(line) + "\n" for line in lines)
+    return "".join(visible(line) + "\n" for line in lines)
 
 
 def _row(result: Replayed) -> tuple[str, str, str, str]:
@@ -64,7 +64,7 @@ def replay_table(results: Sequence[Replayed], protocol: str, version: str) -> st
     changed = sum(bool(r.changed) for r in results)
     lines.append(f"of {len(results)} {protocol} session(s), {other} would now reach another outcome, "
                  f"{diverge} would take another path, {changed} walked steps whose instructions changed")
-    return "".join(printable(line.rstrip()) + "\n" for line in lines)
+    return "".join(visible(line.rstrip()) + "\n" for line in lines)
 
 
 def replay_data(result: Replayed) -> dict[str, Any]:
