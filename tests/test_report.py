@@ -147,7 +147,7 @@ def test_graphviz_keeps_edge_labels_of_the_bundled_trees_apart(tree: str) -> Non
             pytest.fail("Graphviz's dot is required here (AESTHETIC_PROTOCOLS_REQUIRE_GRAPHVIZ=1) but not on PATH")
         pytest.skip("needs Graphviz's dot (Debian package graphviz)")
 
-    from aesthetic_protocols.loader import bundled_dir
+    from aesthetic_protocols.search import bundled_dir
 
     source = report.dot(load_file(bundled_dir() / f"{tree}.yaml").protocol)
     laid = subprocess.run(["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True)

@@ -17,10 +17,31 @@ from pathlib import Path
 from aesthetic_protocols import __version__
 from aesthetic_protocols.durable import is_private, make_private_folder  # shared with the logs
 from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.loader import Loaded
+from aesthetic_protocols.source import MAX_BYTES, Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
-_CODE = ("model.py", "checks.py", "loader.py")
+_CODE = ("model.py", "checks.py", "loader.py", "source.py")
+
+
+def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
+    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings.
+
+    A file already validated today under this code comes from the cache without parsing or validating.
+    """
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
+    except OSError:
+        raw = b""
+    entry = key(raw, display or str(path), today) if raw else None
+    hit = get(entry) if entry else None
+    if hit is not None:
+        return hit
+    from aesthetic_protocols.checks import load_checked  # only on a miss: the parser and the rules
+
+    loaded, problems = load_checked(path, today, display)
+    if entry and hashlib.sha256(raw).hexdigest() == loaded.source.sha256:  # unchanged while we read it
+        put(entry, loaded, problems)
+    return loaded, problems
 
 
 def cache_dir() -> Path | None:

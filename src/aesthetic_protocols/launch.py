@@ -26,7 +26,7 @@ from aesthetic_protocols.errors import (
 )
 
 if TYPE_CHECKING:
-    from aesthetic_protocols.loader import Loaded
+    from aesthetic_protocols.source import Loaded
     from aesthetic_protocols.walker import Outcome
 
 _debug = {"on": False}
@@ -136,15 +136,15 @@ def fast_run_options(args: list[str]) -> dict[str, Any] | None:
 
 def search_dirs(extra: list[Path] | None) -> list[Path]:
     """The protocol search path with any `--protocols` folders after it."""
-    from aesthetic_protocols.loader import search_path
+    from aesthetic_protocols.search import search_path
 
     return search_path(extra or [])
 
 
 def load_protocol(protocol_id: str, protocols: list[Path] | None) -> Loaded:
     """The validated protocol behind an id; an unknown id is a usage error naming the closest known ids."""
-    from aesthetic_protocols.checks import load_valid
-    from aesthetic_protocols.loader import discover, resolve_id
+    from aesthetic_protocols.cache import load_valid
+    from aesthetic_protocols.search import discover, resolve_id
 
     dirs = search_dirs(protocols)
     try:
@@ -195,7 +195,7 @@ def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str |
     from aesthetic_protocols.walker import local_now, start_walk
 
     if not protocol_id:
-        from aesthetic_protocols.loader import discover
+        from aesthetic_protocols.search import discover
 
         known = sorted(discover(search_dirs(protocols)))
         raise UsageError(f"which protocol? protocol run ID, with ID one of: {', '.join(known) or '(none found)'}")

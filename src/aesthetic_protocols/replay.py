@@ -25,8 +25,9 @@ from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Wal
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import OUTCOME, START, AnswerEvent, BackEvent, RedFlagEvent, from_record
 from aesthetic_protocols.journal import find_log, read_events
-from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
+from aesthetic_protocols.search import PROTOCOL_SUFFIX
+from aesthetic_protocols.source import Loaded
 
 DRILLS = "drills"  # drill logs live in LOG_DIR/drills/, apart from clinical sessions
 

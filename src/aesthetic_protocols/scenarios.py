@@ -16,7 +16,7 @@ from pydantic import Field, StrictInt, StrictStr
 
 from aesthetic_protocols.engine import Invalid, Quit, Session, Taken, WalkError
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
-from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, discover, file_id, parse_source, resolve_id
+from aesthetic_protocols.loader import build_model, parse_source
 from aesthetic_protocols.model import (
     Line,
     OutcomeNode,
@@ -27,6 +27,7 @@ from aesthetic_protocols.model import (
     Text,
     model_schema,
 )
+from aesthetic_protocols.search import SCENARIO_SUFFIX, discover, file_id, resolve_id
 
 
 class TimeTarget(Strict):
@@ -188,7 +189,8 @@ def run_suites(ids: Sequence[str], dirs: Sequence[Path], today: date) -> SuiteRe
     """Run the scenario files beside the protocols named (all on the search path when none): one line per
     scenario and a coverage line per protocol. A broken protocol or scenario file is a failure of its own,
     reported in its line; the other protocols still run. An unknown id is a usage error."""
-    from aesthetic_protocols.checks import load_valid, validate_path
+    from aesthetic_protocols.cache import load_valid
+    from aesthetic_protocols.checks import validate_path
 
     report = SuiteReport()
     chosen = list(ids) or sorted(discover(dirs))
