@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aesthetic_protocols.engine import Session
 from aesthetic_protocols.model import InputNode, QuestionNode, RecordField, Status, WaitNode
-from aesthetic_protocols.report.record import clock_text
+from aesthetic_protocols.timeline import clock_text
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock, Face

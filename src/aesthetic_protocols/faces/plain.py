@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aesthetic_protocols.engine import Reading, Session
 from aesthetic_protocols.faces import elapsed, prompt_hint, red_flags_line, status_banner
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.timeline import timeline
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
@@ -108,8 +109,6 @@ class PlainFace:
 
     def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
         """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
-        from aesthetic_protocols.report import timeline
-
         node = session.node
         self._out()
         if isinstance(node, OutcomeNode):

@@ -29,6 +29,7 @@ from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading,
 from aesthetic_protocols.faces import elapsed, field_prompt, keys, sources_lines, status_banner, wait_text
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
+from aesthetic_protocols.timeline import timeline
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
@@ -512,8 +513,6 @@ class TerminalFace:
         self.console.print(f"Log: {log}")
 
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
-        from aesthetic_protocols.report import timeline
-
         table = Table("time (UTC)", "elapsed", "step", "what was recorded")
         for row in timeline(events):
             table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])

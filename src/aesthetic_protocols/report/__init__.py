@@ -18,17 +18,14 @@ from aesthetic_protocols.report.listing import (
     session_list,
 )
 from aesthetic_protocols.report.record import (
-    clock_text,
-    describe,
-    printable,
     record_html,
     record_json,
     record_markdown,
     session_summary,
-    timeline,
     timeline_text,
 )
 from aesthetic_protocols.report.review import markdown, node_order, outline, protocol_json
+from aesthetic_protocols.timeline import clock_text, describe, printable, timeline
 
 __all__ = [
     "clock_text",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aesthetic_protocols.drill import Debrief, TargetCheck
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.timeline import printable
 
 
 def _duration(seconds: float) -> str:

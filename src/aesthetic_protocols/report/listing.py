@@ -7,7 +7,7 @@ from typing import Any
 
 from aesthetic_protocols.errors import Problem, Severity
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.timeline import printable
 
 
 def protocol_row(protocol: Protocol) -> dict[str, Any]:

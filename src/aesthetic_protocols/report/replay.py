@@ -8,7 +8,7 @@ from typing import Any
 
 from aesthetic_protocols.replay import Replayed
 from aesthetic_protocols.report.diff import change_data, change_text
-from aesthetic_protocols.report.record import printable
+from aesthetic_protocols.timeline import printable
 
 
 def _ending(outcome: str | None, severity: str | None) -> str:
