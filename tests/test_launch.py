@@ -98,3 +98,32 @@ def test_protocol_id_starts_without_importing_typer(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=30)
     assert done.returncode == 3, done.stderr
     assert done.stderr.splitlines()[-1].startswith("False")  # typer was never imported
+
+
+_MODULES_AT_EXIT = """
+import atexit, sys
+atexit.register(lambda: print("MODULES", *sorted(sys.modules), file=sys.stderr))
+from aesthetic_protocols.launch import main
+main(sys.argv[1:])
+"""
+# What the chairside start must not import once the protocol is in the cache: the parser and the rules (a
+# cache hit needs neither), the renderers (the end screen is a timeline), typer, the terminal face's rich,
+# importlib.resources (the bundled folder is a plain path), and the witness when none is configured.
+HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_protocols.report",
+         "aesthetic_protocols.logged_protocol", "aesthetic_protocols.witness", "typer", "rich", "yaml",
+         "importlib.resources", "zipfile", "tempfile")
+
+
+def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None:
+    env = {"AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path / "logs"), "PATH": "/usr/bin:/bin",
+           "AESTHETIC_PROTOCOLS_CACHE_DIR": str(tmp_path / "cache")}
+    walk = [sys.executable, "-c", _MODULES_AT_EXIT, "vascular-occlusion", "--plain"]
+    first = subprocess.run(walk, input="quit\n", capture_output=True, text=True, env=env, timeout=60)
+    assert first.returncode == 3, first.stderr
+    assert "aesthetic_protocols.checks" in first.stderr.split()  # the cold start parsed and checked
+    warm = subprocess.run(walk, input="quit\n", capture_output=True, text=True, env=env, timeout=60)
+    assert warm.returncode == 3, warm.stderr
+    (line,) = [line for line in warm.stderr.splitlines() if line.startswith("MODULES ")]
+    loaded = set(line.split()[1:])
+    assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "pydantic.main"} <= loaded
+    assert sorted(name for name in loaded for heavy in HEAVY if name == heavy or name.startswith(f"{heavy}.")) == []
