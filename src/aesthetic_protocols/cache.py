@@ -3,7 +3,8 @@
 The key is the sha256 of the protocol file's bytes together with the tool's own model and rule sources, the
 file name and today's date (a review can fall due overnight), so any change to any of them misses. Entries
 are pickles in a 0700 folder of the user's own; an entry not owned by the user, or writable by others, is
-ignored, and any failure to read or write the cache falls back to the full load.
+ignored, and any failure to read or write the cache falls back to the full load. `load_valid` is the way in:
+it imports the parser and the rules only on a miss.
 """
 
 from __future__ import annotations
