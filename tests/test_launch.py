@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
-from aesthetic_protocols.launch import unknown_id_message
+from aesthetic_protocols.launch import main, unknown_id_message
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 KNOWN = ["every-kind", "nodules", "pre-treatment-check", "ptosis", "vascular-occlusion"]
@@ -101,8 +102,9 @@ def test_protocol_id_starts_without_importing_typer(tmp_path: Path) -> None:
 
 
 _MODULES_AT_EXIT = """
-import atexit, sys
+import atexit, gc, sys
 atexit.register(lambda: print("MODULES", *sorted(sys.modules), file=sys.stderr))
+atexit.register(lambda: print("COLLECTOR", gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr))
 from aesthetic_protocols.launch import main
 main(sys.argv[1:])
 """
@@ -127,3 +129,15 @@ def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None
     loaded = set(line.split()[1:])
     assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "pydantic.main"} <= loaded
     assert sorted(name for name in loaded for heavy in HEAVY if name == heavy or name.startswith(f"{heavy}.")) == []
+    # What the start made was frozen, out of the collector's way, and the collector runs again for the walk.
+    assert "COLLECTOR True True" in warm.stderr.splitlines()
+
+
+def test_a_chairside_start_that_fails_leaves_the_collector_running(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    with pytest.raises(SystemExit) as exited:
+        main(["no-such-protocol", "--plain"])
+    assert exited.value.code == 2
+    assert gc.isenabled()
