@@ -88,7 +88,7 @@ def _field_docstrings(schema: dict[str, Any], model: type[BaseModel]) -> None:
     Read from the source only when a schema is made: pydantic's `use_attribute_docstrings` reads it for
     every class at import, which the chairside start (served from the cache) would pay for.
     """
-    import ast
+    import ast  # here, not at the top: only a schema needs the sources read
     import inspect
 
     described: dict[str, str] = {}
