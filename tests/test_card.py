@@ -36,7 +36,7 @@ def test_the_markdown_card_of_the_records_tree_is_exact(runner: CliRunner) -> No
         "",
         "## Red flags: at any step",
         "",
-        "- **[v] Vision change** → **Emergency referral**: Call an ambulance now",
+        "- **[v] Vision change** → **Emergency referral**: Call an ambulance now.",
         "",
         "## Doses as this protocol states them",
         "",
@@ -135,3 +135,11 @@ def test_a_short_tree_starts_in_larger_type_than_a_long_one() -> None:
     sizes = {path.stem: card_data(load_file(path).protocol, "0" * 64).size for path in protocol_files(bundled_dir())}
     assert all(6 <= size <= 14 for size in sizes.values())
     assert sizes["pre-treatment-check"] > sizes["vascular-occlusion"]
+
+
+def test_each_red_flag_reads_as_sentences() -> None:
+    protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
+    lines = card_markdown(protocol, "0" * 64).splitlines()
+    assert ("- **[s] Stroke: face fallen on one side, arm weakness, slurred speech, sudden confusion or severe "
+            "headache** → **STROKE SIGNS: call an ambulance**: Call an ambulance now: suspected stroke. "
+            "Then: Emergency: suspected stroke (emergency).") in lines

@@ -668,3 +668,13 @@ def test_validate_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr == f"protocol: no such file or folder: {missing}\n"
     assert len(result.output.splitlines()) == 1
+
+
+def test_the_rules_never_import_the_scenario_runner() -> None:
+    # One direction only: the runner uses the rules (load_valid, validate_path); the rules read scenario
+    # files through their model in `model`. A function-local import back would hide a circle.
+    import ast
+
+    tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "aesthetic_protocols.scenarios" not in imported

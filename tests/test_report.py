@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -225,3 +226,12 @@ def test_anonymised_json_record_keeps_elapsed_and_drops_identity() -> None:
     cleaned = json.loads(report.record_json(events, anonymise=True))
     assert cleaned == [{"seq": 0, "event": "start", "elapsed_s": 0},
                        {"seq": 1, "event": "note", "node": "a", "text": "[removed]", "elapsed_s": 90}]
+
+
+def test_the_review_document_shows_protocol_text_literally(tmp_path: Path) -> None:
+    # What a clinical lead signs must read as the file says: markup in a label is shown, never obeyed.
+    nasty = load_file(Path(__file__).parent / "fixtures" / "nasty" / "nasty.yaml").protocol
+    text = report.markdown(nasty)
+    assert "# Tree \\<script\\>alert(1)\\</script\\> \\& \\*stars\\* \\# hash" in text.splitlines()
+    assert re.search(r"(?<!\\)[<*]", text.replace("**", "")) is None  # no unescaped markup but our own bold
+    assert "Eye \\<img src=x onerror=alert(1)\\> \\| pipe" in text

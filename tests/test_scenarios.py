@@ -135,7 +135,7 @@ SCHEMA_MODELINE = "# yaml-language-server: $schema=scenario.schema.json"
 
 
 def test_the_committed_scenario_schema_is_current() -> None:
-    from aesthetic_protocols.scenarios import scenario_schema
+    from aesthetic_protocols.model import scenario_schema
 
     committed = json.loads((BUNDLED / "scenario.schema.json").read_text())
     assert committed == scenario_schema(), "run: protocol schema --scenarios > protocols/scenario.schema.json"
@@ -153,8 +153,7 @@ def test_every_bundled_scenario_file_passes_the_schema_and_may_carry_its_modelin
     import jsonschema
 
     first = path.read_text().splitlines()[0]
-    # The modeline arrives with another branch; until then a file may start without it.
-    assert first == SCHEMA_MODELINE or not first.startswith("# yaml-language-server")
+    assert first == SCHEMA_MODELINE  # editors find the schema from the file's first line
     schema = json.loads((BUNDLED / "scenario.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text()))
 

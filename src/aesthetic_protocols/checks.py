@@ -29,6 +29,7 @@ from aesthetic_protocols.model import (
     Protocol,
     QuestionNode,
     RecordNode,
+    ScenarioFile,
     Status,
     WaitNode,
     successors,
@@ -401,8 +402,6 @@ def validate_path(path: Path, today: date, display: str | None = None, max_bytes
 
 
 def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
-    from aesthetic_protocols.scenarios import ScenarioFile
-
     try:
         source = parse_source(path, display)
         suite = build_model(ScenarioFile, source)

@@ -304,7 +304,7 @@ def schema(
     from aesthetic_protocols.model import protocol_schema
 
     if scenarios:
-        from aesthetic_protocols.scenarios import scenario_schema
+        from aesthetic_protocols.model import scenario_schema
 
         typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
         return

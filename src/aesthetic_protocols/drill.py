@@ -20,9 +20,9 @@ from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import ANSWER, OUTCOME
 from aesthetic_protocols.journal import parse_ts, read_events
-from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode
+from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
 from aesthetic_protocols.replay import DRILLS, Step, recorded_path
-from aesthetic_protocols.scenarios import Scenario, ScenarioFile, TimeTarget, load_scenarios, run_scenario
+from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 
 if TYPE_CHECKING:
     from aesthetic_protocols.source import Loaded

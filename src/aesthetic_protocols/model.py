@@ -423,3 +423,59 @@ def _keys_named(schema: Any) -> Any:
         (pattern,) = patterns
         out["propertyNames"] = {**out.get("propertyNames", {}), "pattern": pattern}
     return out
+
+
+# --- scenario files: `<id>.scenarios.yaml` beside each tree -----------------------------------------------
+
+
+class TimeTarget(Strict):
+    """A drill's time target: the first answer at `node` (or reaching it, for an outcome) within
+    `within_minutes` (simulated) of the first answer at `after` (default: the start of the walk), e.g. the
+    first hyaluronidase pulse within 15 minutes of recognising the occlusion."""
+
+    node: Slug
+    """The step to reach in time (its first answer, or reaching it if it is an outcome)."""
+    within_minutes: StrictInt = Field(gt=0, le=24 * 60)
+    """Simulated minutes allowed."""
+    after: Slug | None = None
+    """The step the time counts from (its first answer); the start of the walk when left out."""
+
+
+class Scenario(Strict):
+    """One scenario: the answers typed, the outcome they must reach, nodes to visit or avoid."""
+
+    name: Slug
+    """The scenario's name (a slug), shown in the report."""
+    description: Text | None = None
+    """Who the patient is and what happens, in a sentence or two."""
+    answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt]
+    """Exactly what a plain-mode user types, one entry per prompt ("" for done; a number for an input)."""
+    outcome: Slug
+    """The outcome node the answers must reach."""
+    severity: Annotated[OutcomeSeverity | None, Field(strict=False)] = None
+    """The reached outcome's severity, asserted too: a renamed outcome must not hide a changed urgency."""
+    visits: list[Slug] = Field(default_factory=list)
+    """Nodes the walk must pass."""
+    avoids: list[Slug] = Field(default_factory=list)
+    """Nodes the walk must not pass."""
+    targets: list[TimeTarget] = Field(default_factory=list)
+    """Drill time targets: drill debriefs check them; `protocol scenarios` checks their nodes are on the path."""
+
+
+class ScenarioFile(Strict):
+    """A `<id>.scenarios.yaml` file: the protocol it tests and its scenarios."""
+
+    protocol: Slug
+    """The id of the protocol beside this file (rule scenario-protocol)."""
+    scenarios: list[Scenario] = Field(min_length=1)
+    """The scenarios, at least one."""
+    notes: Line | None = None
+    """A note for the trainers who keep the file."""
+
+
+SCENARIO_SCHEMA_ID = "https://aesthetic-protocols.invalid/scenario.schema.json"
+
+
+def scenario_schema() -> dict[str, object]:
+    """JSON Schema (2020-12) of a `<id>.scenarios.yaml` file, for editors and outside checkers."""
+    return model_schema(ScenarioFile, SCENARIO_SCHEMA_ID, "aesthetic-protocols scenario file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 
 from aesthetic_protocols.model import (
@@ -17,6 +18,7 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
+from aesthetic_protocols.report.templating import md_escape, visible
 
 # What `treatment: true` means to a reader (rule `resolved-without-recheck`).
 TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
@@ -108,63 +110,71 @@ def outline(protocol: Protocol) -> str:
             lines.append(f"  sources disagree: {node.disagreement}")
         if node.refs:
             lines.append(f"  sources: {', '.join(node.refs)}")
-    return "\n".join(lines) + "\n"
+    # A file from before the text-control rule, or built by other code, must not steer the terminal.
+    return "".join(visible(part) + "\n" for line in lines for part in line.split("\n"))
 
 
-def md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+_LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+")
+
+
+def _paragraph(text: str) -> str:
+    """A paragraph of protocol text as Markdown that shows exactly its characters, line breaks kept."""
+    return "  \n".join(md_escape(line) for line in text.split("\n"))
 
 
 def markdown(protocol: Protocol, sha256: str | None = None) -> str:
     """The review document a clinical lead reads and signs: every node in order, with full sources.
 
-    With the file's `sha256`, the sign-off names it, so a signature is tied to exact content."""
+    Every text from the file is escaped: what is signed reads exactly as the file says, never as markup
+    (a `<script>`, an `*emphasis*` or a table pipe in a label is shown, not obeyed). With the file's `sha256`,
+    the sign-off names it, so a signature is tied to exact content."""
+    t = md_escape
     review = protocol.review
-    out = [f"# {protocol.title}", "",
+    out = [f"# {t(protocol.title)}", "",
            f"- **Protocol id:** `{protocol.id}`",
-           f"- **Version:** {protocol.version}",
+           f"- **Version:** {t(protocol.version)}",
            f"- **Status:** {protocol.status}" + (" (reference content, not approved for clinical use)"
                                                   if protocol.status != "approved" else ""),
-           f"- **Approved by:** {review.approved_by or 'not approved'}"
+           f"- **Approved by:** {t(review.approved_by or 'not approved')}"
            + (f" on {review.approved_on}" if review.approved_on else ""),
            f"- **Last reviewed:** {review.last_reviewed or 'never'}",
            f"- **Next review:** {review.next_review or 'not set'}", ""]
     if protocol.summary:
-        out += [protocol.summary, ""]
+        out += [_paragraph(protocol.summary), ""]
     if protocol.changes:
-        out += ["## Changes in this version", "", protocol.changes, ""]
+        out += ["## Changes in this version", "", _paragraph(protocol.changes), ""]
     if protocol.red_flags:
         out += ["## Red flags (offered at every step)", ""]
-        out += [f"- **[{f.key}]** {f.label} -> {_anchor(protocol, f.goto)}" for f in protocol.red_flags]
+        out += [f"- **[{f.key}]** {t(f.label)} -> {_anchor(protocol, f.goto)}" for f in protocol.red_flags]
         out.append("")
     if protocol.derived:
         out += ["## Derived values", ""]
         for name, d in protocol.derived.items():
-            limit = f", up to {d.variable} = {d.max_input}; beyond: {d.beyond_text}" if d.max_input else ""
-            out.append(f"- `{{{name}}}` = {d.variable} x {d.times} {d.unit}{limit}")
+            limit = f", up to {d.variable} = {d.max_input}; beyond: {t(d.beyond_text)}" if d.max_input else ""
+            out.append(f"- `{{{name}}}` = {d.variable} x {d.times} {t(d.unit)}{limit}")
         out.append("")
     out += ["## Steps", ""]
     disagreements: list[str] = []
     for number, nid in enumerate(node_order(protocol), start=1):
         node = protocol.nodes[nid]
         detail = node_detail(node)
-        out += [f"### {number}. {node.title}", "",
-                f"`{nid}` - {node.kind}" + (f" ({detail})" if detail else ""), ""]
+        out += [f"### {number}. {t(node.title)}", "",
+                f"`{nid}` - {node.kind}" + (f" ({t(detail)})" if detail else ""), ""]
         if node.headline:
-            out += [f"**Headline:** {node.headline}", ""]
+            out += [f"**Headline:** {t(node.headline)}", ""]
         if node.text:
-            out += [node.text, ""]
+            out += [_paragraph(node.text), ""]
         if isinstance(node, QuestionNode):
             for option in node.options:
-                extra = f" - {option.detail}" if option.detail else ""
+                extra = f" - {_paragraph(option.detail)}" if option.detail else ""
                 refs = f" [{', '.join(option.refs)}]" if option.refs else ""
-                out.append(f"- **[{option.key}]** {option.label}{extra}{refs} -> {_anchor(protocol, option.next)}")
+                out.append(f"- **[{option.key}]** {t(option.label)}{extra}{refs} -> {_anchor(protocol, option.next)}")
             out.append("")
         if isinstance(node, ActionNode | WaitNode | OutcomeNode) and node.steps:
-            out += [f"- [ ] {step}" for step in node.steps]
+            out += [f"- [ ] {t(step)}" for step in node.steps]
             out.append("")
         if isinstance(node, RecordNode):
-            out += [f"- Record `{f.id}`: {field_text(f)}" for f in node.fields]
+            out += [f"- Record `{f.id}`: {t(field_text(f))}" for f in node.fields]
             out.append("")
         if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
             out += [f"Next: {_anchor(protocol, node.next)}", ""]
@@ -173,19 +183,20 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
         if node.treatment:
             out += [TREATMENT_NOTE[0].upper() + TREATMENT_NOTE[1:], ""]
         if node.disagreement:
-            out += [f"> **Sources disagree:** {node.disagreement}", ""]
-            disagreements.append(f"- {node.title} (`{nid}`): {node.disagreement}")
+            out += [f"> **Sources disagree:** {_paragraph(node.disagreement)}", ""]
+            disagreements.append(f"- {t(node.title)} (`{nid}`): {_paragraph(node.disagreement)}")
         if node.refs:
             out += [f"Sources: {', '.join(node.refs)}", ""]
     if disagreements:
         out += ["## Where sources disagree", "", *disagreements, ""]
     out += ["## References", ""]
     for key, ref in protocol.references.items():
-        url = f" <{ref.url}>" if ref.url else ""
-        out.append(f"- **{key}**: {md_escape(ref.citation)}{url}")
+        # An ordinary web address stays a link; anything else is shown as text.
+        url = "" if not ref.url else f" <{ref.url}>" if _LINK.fullmatch(ref.url) else f" ({t(ref.url)})"
+        out.append(f"- **{key}**: {_paragraph(ref.citation)}{url}")
     out += ["", "## Sign-off", ""]
     if sha256:
-        out += [f"Signing approves exactly this file: `{protocol.id}.yaml` version {protocol.version}, "
+        out += [f"Signing approves exactly this file: `{protocol.id}.yaml` version {t(protocol.version)}, "
                 f"sha256 `{sha256}`.", ""]
     out += ["| Role | Name | Signature | Date |", "|---|---|---|---|",
             "| Clinical lead | | | |", "| Reviewer | | | |", ""]
@@ -194,4 +205,4 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
 
 def _anchor(protocol: Protocol, nid: str) -> str:
     node = protocol.nodes.get(nid)
-    return f"{node.title} (`{nid}`)" if node else f"`{nid}`"
+    return f"{md_escape(node.title)} (`{nid}`)" if node else f"`{nid}`"
