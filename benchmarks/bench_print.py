@@ -24,8 +24,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from aesthetic_protocols.loader import bundled_dir, file_id, protocol_files
 from aesthetic_protocols.scenarios import load_scenarios
+from aesthetic_protocols.search import bundled_dir, file_id, protocol_files
 
 SCRIPTS = Path(sys.executable).parent
 

@@ -16,10 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from aesthetic_protocols.journal import read_events
-from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
+from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.logged_protocol import find_logged_protocol
 from aesthetic_protocols.report.card import card_html
 from aesthetic_protocols.report.record import record_html
+from aesthetic_protocols.search import bundled_dir, protocol_files
 from tests.sessions import EXPORT_DIR, sarah, write_log
 
 REQUIRE_ENV = "AESTHETIC_PROTOCOLS_REQUIRE_BROWSER"

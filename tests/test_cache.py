@@ -23,7 +23,7 @@ def test_a_validated_protocol_is_served_from_the_cache_without_parsing(cached: P
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     tree = tmp_path / "every-kind.yaml"
     tree.write_bytes(FIXTURE.read_bytes())
-    first, _ = checks.load_valid(tree, TODAY)
+    first, _ = cache.load_valid(tree, TODAY)
     assert len(list(cached.glob("*.pickle"))) == 1
     assert cached.stat().st_mode & 0o777 == 0o700
 
@@ -31,25 +31,25 @@ def test_a_validated_protocol_is_served_from_the_cache_without_parsing(cached: P
         raise AssertionError("parsed although cached")
 
     monkeypatch.setattr(checks, "parse_source", no_parsing)
-    again, _ = checks.load_valid(tree, TODAY)
+    again, _ = cache.load_valid(tree, TODAY)
     assert again.protocol == first.protocol and again.source.sha256 == first.source.sha256
 
 
 def test_any_change_to_the_file_or_the_day_misses(cached: Path, tmp_path: Path) -> None:
     tree = tmp_path / "every-kind.yaml"
     tree.write_bytes(FIXTURE.read_bytes())
-    checks.load_valid(tree, TODAY)
+    cache.load_valid(tree, TODAY)
     tree.write_text(FIXTURE.read_text().replace("title: Treat", "title: Treat now"))
-    changed, _ = checks.load_valid(tree, TODAY)
+    changed, _ = cache.load_valid(tree, TODAY)
     assert changed.protocol.nodes["treat"].title == "Treat now"
-    checks.load_valid(tree, date(2026, 11, 28))
+    cache.load_valid(tree, date(2026, 11, 28))
     assert len(list(cached.glob("*.pickle"))) == 3
 
 
 def test_an_entry_writable_by_others_is_ignored(cached: Path, tmp_path: Path) -> None:
     tree = tmp_path / "every-kind.yaml"
     tree.write_bytes(FIXTURE.read_bytes())
-    checks.load_valid(tree, TODAY)
+    cache.load_valid(tree, TODAY)
     (entry,) = cached.glob("*.pickle")
     key = entry.stem
     assert cache.get(key) is not None
@@ -63,7 +63,7 @@ def test_an_entry_writable_by_others_is_ignored(cached: Path, tmp_path: Path) ->
 def test_caching_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(cache.CACHE_ENV, "off")
     assert cache.cache_dir() is None
-    checks.load_valid(FIXTURE, TODAY)  # still loads
+    cache.load_valid(FIXTURE, TODAY)  # still loads
 
 
 def test_the_cache_uses_the_one_ownership_check_of_the_journal() -> None:
@@ -76,7 +76,7 @@ def test_a_cache_folder_of_another_user_is_ignored(cached: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     tree = tmp_path / "every-kind.yaml"
     tree.write_bytes(FIXTURE.read_bytes())
-    checks.load_valid(tree, TODAY)
+    cache.load_valid(tree, TODAY)
     (entry,) = cached.glob("*.pickle")
     assert cache.get(entry.stem) is not None
     monkeypatch.setattr(os, "getuid", lambda: cached.stat().st_uid + 1)
@@ -91,7 +91,7 @@ def test_missing_parents_are_made_0700_under_umask_000(tmp_path: Path, monkeypat
     tree.write_bytes(FIXTURE.read_bytes())
     old = os.umask(0)
     try:
-        checks.load_valid(tree, TODAY)
+        cache.load_valid(tree, TODAY)
     finally:
         os.umask(old)
     assert [oct(p.stat().st_mode & 0o777) for p in (folder, folder.parent, folder.parent.parent)] == ["0o700"] * 3

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
-from aesthetic_protocols.loader import bundled_dir, load_file, protocol_files
+from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.report.card import card_data, card_html, card_markdown
+from aesthetic_protocols.search import bundled_dir, protocol_files
 from tests.sessions import VO_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures"

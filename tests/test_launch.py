@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
-from aesthetic_protocols.launch import unknown_id_message
+from aesthetic_protocols.launch import main, unknown_id_message
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 KNOWN = ["every-kind", "nodules", "pre-treatment-check", "ptosis", "vascular-occlusion"]
@@ -98,3 +99,48 @@ def test_protocol_id_starts_without_importing_typer(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=30)
     assert done.returncode == 3, done.stderr
     assert done.stderr.splitlines()[-1].startswith("False")  # typer was never imported
+
+
+_MODULES_AT_EXIT = """
+import atexit, gc, sys
+atexit.register(lambda: print("MODULES", *sorted(sys.modules), file=sys.stderr))
+atexit.register(lambda: print("COLLECTOR", gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr))
+from aesthetic_protocols.launch import main
+main(sys.argv[1:])
+"""
+# What the chairside start must not import once the protocol is in the cache: the parser and the rules (a
+# cache hit needs neither), the renderers (the end screen is a timeline), typer, the terminal face's rich,
+# importlib.resources (the bundled folder is a plain path), and the witness when none is configured.
+# The end screen's timeline in words needs `report.record` (and what it reads: answers, clock, templating for
+# escaping, logged_protocol); nothing else of the report package, and no parser, rules, template engine or UI.
+HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_protocols.report.graph",
+         "aesthetic_protocols.report.review", "aesthetic_protocols.report.listing", "aesthetic_protocols.report.card",
+         "aesthetic_protocols.report.fhir", "aesthetic_protocols.report.diff", "aesthetic_protocols.witness",
+         "jinja2", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile")
+
+
+def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None:
+    env = {"AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path / "logs"), "PATH": "/usr/bin:/bin",
+           "AESTHETIC_PROTOCOLS_CACHE_DIR": str(tmp_path / "cache")}
+    walk = [sys.executable, "-c", _MODULES_AT_EXIT, "vascular-occlusion", "--plain"]
+    first = subprocess.run(walk, input="quit\n", capture_output=True, text=True, env=env, timeout=60)
+    assert first.returncode == 3, first.stderr
+    assert "aesthetic_protocols.checks" in first.stderr.split()  # the cold start parsed and checked
+    warm = subprocess.run(walk, input="quit\n", capture_output=True, text=True, env=env, timeout=60)
+    assert warm.returncode == 3, warm.stderr
+    (line,) = [line for line in warm.stderr.splitlines() if line.startswith("MODULES ")]
+    loaded = set(line.split()[1:])
+    assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "pydantic.main"} <= loaded
+    assert sorted(name for name in loaded for heavy in HEAVY if name == heavy or name.startswith(f"{heavy}.")) == []
+    # What the start made was frozen, out of the collector's way, and the collector runs again for the walk.
+    assert "COLLECTOR True True" in warm.stderr.splitlines()
+
+
+def test_a_chairside_start_that_fails_leaves_the_collector_running(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    with pytest.raises(SystemExit) as exited:
+        main(["no-such-protocol", "--plain"])
+    assert exited.value.code == 2
+    assert gc.isenabled()

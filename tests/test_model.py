@@ -16,8 +16,9 @@ from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.checks import RULES, validate_path
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.errors import InvalidProtocol
-from aesthetic_protocols.loader import Source, build, load_file, parse_source
+from aesthetic_protocols.loader import build, load_file, parse_source
 from aesthetic_protocols.model import Protocol, protocol_schema
+from aesthetic_protocols.source import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TREES = ("vascular-occlusion", "ptosis", "nodules", "pre-treatment-check")
 
 
-def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(tmp_path: Path) -> None:
+def test_the_wheel_ships_the_protocols_and_finds_them_beside_the_package(tmp_path: Path) -> None:
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
                             str(ROOT)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]
@@ -28,16 +28,16 @@ def test_the_wheel_ships_the_protocols_and_finds_them_with_importlib_resources(t
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     # Import from the unpacked wheel, ahead of the editable install, and ask where the trees are.
-    probe = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import loader; "
-             "print(loader.bundled_dir()); print(sorted(loader.discover([loader.bundled_dir()])))")
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import search; "
+             "print(search.bundled_dir()); print(sorted(search.discover([search.bundled_dir()])))")
     shown = subprocess.run([sys.executable, "-c", probe, str(unpacked)], capture_output=True, text=True, check=True)
     folder, ids = shown.stdout.splitlines()
     assert Path(folder) == unpacked / "aesthetic_protocols" / "protocols"
     assert ids == str(sorted(TREES))
     # The card renders from the unpacked wheel's own templates.
-    card = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import loader; "
+    card = ("import sys; sys.path.insert(0, sys.argv[1]); from aesthetic_protocols import loader, search; "
             "from aesthetic_protocols.report import card, templating; "
-            "p = loader.load_file(loader.bundled_dir() / 'ptosis.yaml'); "
+            "p = loader.load_file(search.bundled_dir() / 'ptosis.yaml'); "
             "print(card.card_markdown(p.protocol, p.source.sha256).splitlines()[0]); print(templating.__file__)")
     first, module = subprocess.run([sys.executable, "-c", card, str(unpacked)], capture_output=True, text=True,
                                    check=True).stdout.splitlines()

@@ -148,7 +148,7 @@ def test_graphviz_keeps_edge_labels_of_the_bundled_trees_apart(tree: str) -> Non
             pytest.fail("Graphviz's dot is required here (AESTHETIC_PROTOCOLS_REQUIRE_GRAPHVIZ=1) but not on PATH")
         pytest.skip("needs Graphviz's dot (Debian package graphviz)")
 
-    from aesthetic_protocols.loader import bundled_dir
+    from aesthetic_protocols.search import bundled_dir
 
     source = report.dot(load_file(bundled_dir() / f"{tree}.yaml").protocol)
     laid = subprocess.run(["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True)
@@ -235,3 +235,12 @@ def test_the_review_document_shows_protocol_text_literally(tmp_path: Path) -> No
     assert "# Tree \\<script\\>alert(1)\\</script\\> \\& \\*stars\\* \\# hash" in text.splitlines()
     assert re.search(r"(?<!\\)[<*]", text.replace("**", "")) is None  # no unescaped markup but our own bold
     assert "Eye \\<img src=x onerror=alert(1)\\> \\| pipe" in text
+
+
+def test_every_name_the_report_package_offers_is_loaded_on_use() -> None:
+    import aesthetic_protocols.report as package
+
+    for name in package.__all__:
+        assert callable(getattr(package, name)), name
+    with pytest.raises(AttributeError):
+        _ = package.no_such_renderer

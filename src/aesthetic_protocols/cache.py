@@ -3,7 +3,8 @@
 The key is the sha256 of the protocol file's bytes together with the tool's own model and rule sources, the
 file name and today's date (a review can fall due overnight), so any change to any of them misses. Entries
 are pickles in a 0700 folder of the user's own; an entry not owned by the user, or writable by others, is
-ignored, and any failure to read or write the cache falls back to the full load.
+ignored, and any failure to read or write the cache falls back to the full load. `load_valid` is the way in:
+it imports the parser and the rules only on a miss.
 """
 
 from __future__ import annotations
@@ -17,10 +18,31 @@ from pathlib import Path
 from aesthetic_protocols import __version__
 from aesthetic_protocols.durable import is_private, make_private_folder  # shared with the logs
 from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.loader import Loaded
+from aesthetic_protocols.source import MAX_BYTES, Loaded
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
-_CODE = ("model.py", "checks.py", "loader.py")
+_CODE = ("model.py", "checks.py", "loader.py", "source.py")
+
+
+def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
+    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings.
+
+    A file already validated today under this code comes from the cache without parsing or validating.
+    """
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
+    except OSError:
+        raw = b""
+    entry = key(raw, display or str(path), today) if raw else None
+    hit = get(entry) if entry else None
+    if hit is not None:
+        return hit
+    from aesthetic_protocols.checks import load_checked  # only on a miss: the parser and the rules
+
+    loaded, problems = load_checked(path, today, display)
+    if entry and hashlib.sha256(raw).hexdigest() == loaded.source.sha256:  # unchanged while we read it
+        put(entry, loaded, problems)
+    return loaded, problems
 
 
 def cache_dir() -> Path | None:

@@ -7,7 +7,6 @@ The rules read the validated model and point into the file through `Source.where
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,17 +16,7 @@ from pathlib import Path
 
 from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
-from aesthetic_protocols.loader import (
-    MAX_BYTES,
-    SCENARIO_SUFFIX,
-    Loaded,
-    PathKey,
-    Source,
-    build,
-    build_model,
-    file_id,
-    parse_source,
-)
+from aesthetic_protocols.loader import build, build_model, parse_source
 from aesthetic_protocols.model import (
     HEADLINE_MAX,
     NOT_ENTERED,
@@ -45,6 +34,8 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
+from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
+from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
 
 # Outcome severities from least to most urgent: a red flag may lead only to outcomes at least as urgent as its
 # own `severity`.
@@ -424,29 +415,12 @@ def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:
     return []
 
 
-def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
-    """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings.
-
-    A file already validated today under this code comes from the cache without parsing or validating.
-    """
-    from aesthetic_protocols import cache
-
-    try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
-    except OSError:
-        raw = b""
-    entry = cache.key(raw, display or str(path), today) if raw else None
-    hit = cache.get(entry) if entry else None
-    if hit is not None:
-        return hit
-    loaded, problems = _load_checked(path, today, display)
-    if entry and hashlib.sha256(raw).hexdigest() == loaded.source.sha256:  # unchanged while we read it
-        cache.put(entry, loaded, problems)
-    return loaded, problems
-
-
 @_collector_paused()
-def _load_checked(path: Path, today: date, display: str | None) -> tuple[Loaded, list[Problem]]:
+def load_checked(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
+    """Parse, validate and check a protocol fit to walk or show: InvalidProtocol on any error; the warnings.
+
+    Callers go through `cache.load_valid`, which serves a file already checked today without this.
+    """
     source = parse_source(path, display)
     loaded = Loaded(build(source), source)
     problems = check(loaded.protocol, source, today, file_id(path))

@@ -116,7 +116,7 @@ def _warn_shadow(found: Any) -> None:
 
 
 def _warn_shadows(dirs: list[Path]) -> None:
-    from aesthetic_protocols.loader import discover
+    from aesthetic_protocols.search import discover
 
     for found in discover(dirs).values():
         _warn_shadow(found)
@@ -170,9 +170,9 @@ def list_protocols(
     protocols: ProtocolDirs = None,
 ) -> None:
     """Every protocol on the search path: id, title, version, status, next review."""
-    from aesthetic_protocols.checks import load_valid
-    from aesthetic_protocols.loader import discover
+    from aesthetic_protocols.cache import load_valid
     from aesthetic_protocols.report import protocol_row, protocol_table
+    from aesthetic_protocols.search import discover
 
     dirs = _dirs(protocols)
     _warn_shadows(dirs)
@@ -206,7 +206,7 @@ def validate(
     """Check protocol files: schema, YAML hazards and graph rules. Exit 0 clean, 1 problems, 2 usage."""
     from aesthetic_protocols import report
     from aesthetic_protocols.checks import validate_path
-    from aesthetic_protocols.loader import validation_targets
+    from aesthetic_protocols.search import validation_targets
 
     today = date.today()
     dirs = _dirs(protocols)

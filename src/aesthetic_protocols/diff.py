@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
-from aesthetic_protocols.loader import Loaded, build, parse_source, resolve_id
+from aesthetic_protocols.loader import build, parse_source
 from aesthetic_protocols.model import PLACEHOLDER_RE, SEMVER_PATTERN, Protocol
+from aesthetic_protocols.search import resolve_id
+from aesthetic_protocols.source import Loaded
 
 # (op, words): "=" the same in both, "-" only in the old text, "+" only in the new.
 Segment = tuple[str, str]

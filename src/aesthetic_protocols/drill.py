@@ -25,7 +25,7 @@ from aesthetic_protocols.recorded import outcome_event, recorded_steps
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 
 if TYPE_CHECKING:
-    from aesthetic_protocols.loader import Loaded
+    from aesthetic_protocols.source import Loaded
     from aesthetic_protocols.walker import Face, Outcome
 
 MAX_SPEED = 3600.0  # an hour a second: a 60-minute wait in one second

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import sys
 import time
@@ -54,6 +53,7 @@ from aesthetic_protocols.events import Event
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
 LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
+WITNESS_ENV = "AESTHETIC_PROTOCOLS_WITNESS"  # the witness file each close appends to (see `witness`)
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,200}")  # room left for ".torn-<stamp>" within 255 bytes
 
 
@@ -102,10 +102,16 @@ def _stamp(moment: datetime) -> str:
     return _utc(moment).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _random_hex(count: int) -> str:
+    """`count` random bytes from the OS, as hex: what secrets.token_hex does, without importing secrets
+    (and with it hmac, random and base64) at every start."""
+    return os.urandom(count).hex()
+
+
 def new_session_id(protocol_id: str, now: datetime) -> str:
     """A new session id: `<UTC stamp>-<protocol slug>-<4 random hex>`, safe as a file name."""
     slug = re.sub(r"[^a-z0-9-]+", "-", protocol_id.lower()).strip("-")[:100] or "session"
-    return f"{_stamp(now)}-{slug}-{secrets.token_hex(2)}"
+    return f"{_stamp(now)}-{slug}-{_random_hex(2)}"
 
 
 def default_log_dir() -> Path:
@@ -802,6 +808,8 @@ class Journal:
 
     def _write_witness(self) -> None:
         """Append `session head` to the witness file, if one is configured (outside the log folder)."""
+        if not os.environ.get(WITNESS_ENV):
+            return  # none configured, as in most clinics: the witness module is not even imported
         from aesthetic_protocols import witness
 
         target = witness.configured()
@@ -815,7 +823,7 @@ class Journal:
     def _write_anchor(self, still_open: bool = False) -> None:
         """Replace `<session>.head` atomically: a reader sees the old anchor or the new, never half."""
         target = _anchor_path(self.path)
-        tmp = target.with_name(f"{target.name}.tmp-{secrets.token_hex(4)}")
+        tmp = target.with_name(f"{target.name}.tmp-{_random_hex(4)}")
         anchor: dict[str, Any] = {"session": self.session_id, "seq": self._seq - 1, "hash": self._head}
         if still_open:
             anchor["open"] = True

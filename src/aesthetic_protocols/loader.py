@@ -10,77 +10,28 @@ duplicate keys are caught and every key's position is remembered for pydantic's 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
-from aesthetic_protocols.model import MAGNITUDE, SLUG_RE, STEERING_RE, AnyNode, Protocol
+from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
+from aesthetic_protocols.model import MAGNITUDE, STEERING_RE, AnyNode, Protocol
+from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Position, Source, child_of
 
-MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 # A YAML 1.1 number or date longer than this is never a protocol value, and building one is where the time
 # goes: a base-60 integer (`59:59:...`) costs time quadratic in its length, a decimal one meets Python's
 # int-to-text limit. Such a scalar is kept as an `Unreadable` and reported at its field by the schema.
 MAX_VALUE_TEXT = 64
-ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
-PROTOCOL_SUFFIX = ".yaml"
-SCENARIO_SUFFIX = ".scenarios.yaml"
 
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 M = TypeVar("M", bound=BaseModel)
-Position = tuple[int, int]
-PathKey = tuple[str | int, ...]
-
-
-@dataclass
-class Source:
-    """A parsed protocol file: its data, where each key and item stands, and its content hash."""
-
-    path: str
-    data: Any
-    positions: dict[PathKey, Position] = field(default_factory=dict)
-    sha256: str = ""
-    # Where each node's `kind:` VALUE stands (keyed by the node's path): an unknown kind is shown there.
-    kinds: dict[PathKey, Position] = field(default_factory=dict)
-
-    def where(self, loc: Sequence[str | int]) -> Position:
-        """The position of the deepest part of `loc` that exists in the file (pydantic loc -> mark)."""
-        best: Position = self.positions.get((), (1, 1))
-        here: Any = self.data
-        found: list[str | int] = []
-        for part in loc:
-            present, child = _child(here, part)
-            if not present:
-                continue  # a union tag or a missing field: stay at the nearest existing parent
-            here = child
-            found.append(part)
-            best = self.positions.get(tuple(found), best)
-        return best
-
-
-def _child(here: Any, part: str | int) -> tuple[bool, Any]:
-    if isinstance(here, dict):
-        return (True, here[part]) if part in here else (False, None)
-    if isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
-        return True, here[part]
-    return False, None
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A validated protocol and the source it came from."""
-
-    protocol: Protocol
-    source: Source
 
 
 @dataclass(frozen=True)
@@ -365,7 +316,7 @@ def _path_part(part: object) -> str:
 def _value_at(source: Source, loc: Sequence[str | int]) -> Any:
     here: Any = source.data
     for part in loc:
-        present, child = _child(here, part)
+        present, child = child_of(here, part)
         if present:
             here = child
     return here
@@ -377,7 +328,7 @@ def _field_name(source: Source, loc: Sequence[str | int], named_last: bool = Fal
     here: Any = source.data
     parts: list[str] = []
     for index, part in enumerate(loc):
-        present, child = _child(here, part)
+        present, child = child_of(here, part)
         if present:
             here = child
             parts.append(f"[{part}]" if isinstance(part, int) else f".{_path_part(part)}")
@@ -487,94 +438,3 @@ def load_file(path: Path, display: str | None = None) -> Loaded:
     """Parse and validate one protocol file (schema only; graph rules are in `checks`)."""
     source = parse_source(path, display)
     return Loaded(build(source), source)
-
-
-# --- the search path -------------------------------------------------------------------------------
-
-
-def bundled_dir() -> Path:
-    """The protocols shipped inside the wheel; in a source checkout, the top-level `protocols/`."""
-    packaged = resources.files("aesthetic_protocols") / "protocols"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "protocols"
-
-
-def search_path(extra: Sequence[Path] = ()) -> list[Path]:
-    """Bundled, then AESTHETIC_PROTOCOLS_PATH, then --protocols dirs; later ones shadow earlier ones."""
-    dirs = [bundled_dir()]
-    env = os.environ.get(ENV_PATH, "")
-    dirs += [Path(part) for part in env.split(os.pathsep) if part]
-    dirs += list(extra)
-    return dirs
-
-
-def protocol_files(folder: Path) -> Iterator[Path]:
-    """The protocol files of a folder (not its scenario files), sorted by name."""
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.iterdir()):
-        if path.name.endswith(PROTOCOL_SUFFIX) and not path.name.endswith(SCENARIO_SUFFIX) and path.is_file():
-            yield path
-
-
-def file_id(path: Path) -> str:
-    """The id a protocol or scenario file's name gives (`ptosis.yaml`, `ptosis.scenarios.yaml` -> ptosis)."""
-    name = path.name
-    for suffix in (SCENARIO_SUFFIX, PROTOCOL_SUFFIX):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
-
-
-def validation_targets(paths: Sequence[Path], dirs: Sequence[Path]) -> list[Path]:
-    """What `validate` checks: the given files, the YAML files under given folders (hidden ones skipped),
-    or, with no paths, every protocol on the search path and the scenario file beside each."""
-    if not paths:
-        files = [found.path for found in sorted(discover(dirs).values(), key=lambda f: str(f.path))]
-        beside = [path.with_name(file_id(path) + SCENARIO_SUFFIX) for path in files]
-        return files + [path for path in beside if path.is_file()]
-    targets: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not found:
-                raise UsageError(f"no protocol files (*.yaml) under {path}")
-            targets += found
-        elif path.is_file():
-            targets.append(path)
-        else:
-            raise UsageError(f"no such file or folder: {path}")
-    return targets
-
-
-@dataclass(frozen=True)
-class Found:
-    """A protocol file on the search path, and the earlier one with the same id it shadows, if any."""
-
-    id: str
-    path: Path
-    shadows: Path | None = None
-
-
-def discover(dirs: Sequence[Path]) -> dict[str, Found]:
-    """Every protocol id on the search path -> its file; a later folder's file shadows an earlier one."""
-    found: dict[str, Found] = {}
-    for folder in dirs:
-        for path in protocol_files(folder):
-            protocol_id = file_id(path)
-            earlier = found.get(protocol_id)
-            found[protocol_id] = Found(protocol_id, path, earlier.path if earlier else None)
-    return found
-
-
-def resolve_id(protocol_id: str, dirs: Sequence[Path]) -> Found:
-    """The file of a protocol id; a usage error for a path given as an id or an unknown id."""
-    if not SLUG_RE.match(protocol_id) or len(protocol_id) > 64:
-        raise UsageError("a protocol id is a slug such as vascular-occlusion (lower-case letters, digits, '-'), "
-                         "not a path; see 'protocol list'")
-    found = discover(dirs).get(protocol_id)
-    if found is None:  # what was typed is not repeated: it could be anything, a patient's name included
-        raise UsageError("no protocol with that id on the search path; see 'protocol list'")
-    return found

@@ -29,8 +29,8 @@ class LoggedProtocol:
 
 def find_logged_protocol(events: Sequence[dict[str, Any]], dirs: Sequence[Path], today: date) -> LoggedProtocol:
     """Load the start event's protocol id from the search path and compare its sha256 with the log's."""
-    from aesthetic_protocols.checks import load_valid
-    from aesthetic_protocols.loader import resolve_id
+    from aesthetic_protocols.cache import load_valid
+    from aesthetic_protocols.search import resolve_id
 
     start = events[0] if events and events[0].get("event") == "start" else {}
     protocol_id = start.get("protocol")

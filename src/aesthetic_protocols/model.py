@@ -82,14 +82,41 @@ def _date_as_written(value: Any) -> Any:
 Day = Annotated[date, BeforeValidator(_date_as_written)]
 
 
+def _field_docstrings(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Each field's docstring as its description in the JSON Schema.
+
+    Read from the source only when a schema is made: pydantic's `use_attribute_docstrings` reads it for
+    every class at import, which the chairside start (served from the cache) would pay for.
+    """
+    import ast  # here, not at the top: only a schema needs the sources read
+    import inspect
+
+    described: dict[str, str] = {}
+    for owner in reversed([c for c in model.__mro__ if issubclass(c, BaseModel) and c is not BaseModel]):
+        body = ast.parse(inspect.getsource(owner)).body[0]
+        assert isinstance(body, ast.ClassDef)
+        for field, after in zip(body.body, body.body[1:], strict=False):
+            if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                described[field.target.id] = inspect.cleandoc(after.value.value)
+    properties = schema.get("properties", {})
+    for name, text in described.items():
+        entry = properties.get(name)
+        if entry is not None:  # before the title, as pydantic puts it (kept where it does not sort keys)
+            title = entry.pop("title", None)
+            entry["description"] = text
+            if title is not None:
+                entry["title"] = title
+
+
 class Strict(BaseModel):
     """Base of every model: unknown fields refused, values never retyped, immutable."""
 
     # defer_build: the validators are built on first validation, not at import, so a walk started from the
     # cache of validated protocols (see `cache`) never pays for them.
-    # use_attribute_docstrings: each field's docstring is its description in the JSON Schema.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True,
-                              use_attribute_docstrings=True)
+                              json_schema_extra=_field_docstrings)
 
 
 class Status(StrEnum):

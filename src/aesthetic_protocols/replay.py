@@ -25,9 +25,10 @@ from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Tak
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import START, AnswerEvent, RedFlagEvent
 from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
-from aesthetic_protocols.loader import PROTOCOL_SUFFIX, Loaded
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
 from aesthetic_protocols.recorded import outcome_event, recorded_steps
+from aesthetic_protocols.search import PROTOCOL_SUFFIX
+from aesthetic_protocols.source import Loaded
 
 
 @dataclass(frozen=True)

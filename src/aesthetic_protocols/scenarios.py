@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from aesthetic_protocols.checks import load_valid, validate_path
+from aesthetic_protocols.cache import load_valid
+from aesthetic_protocols.checks import validate_path
 from aesthetic_protocols.engine import Invalid, Quit, Session, Taken, WalkError
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
-from aesthetic_protocols.loader import SCENARIO_SUFFIX, build_model, discover, file_id, parse_source, resolve_id
+from aesthetic_protocols.loader import build_model, parse_source
 from aesthetic_protocols.model import OutcomeNode, Protocol, Scenario, ScenarioFile
+from aesthetic_protocols.search import SCENARIO_SUFFIX, discover, file_id, resolve_id
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from aesthetic_protocols.journal import (
 )
 
 if TYPE_CHECKING:
-    from aesthetic_protocols.loader import Loaded
+    from aesthetic_protocols.source import Loaded
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
@@ -304,8 +304,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     only then is a torn last line set aside. A log whose answers already reach an outcome (a crash before
     the outcome was written) gets its outcome recorded now.
     """
-    from aesthetic_protocols.checks import load_valid
-    from aesthetic_protocols.loader import resolve_id
+    from aesthetic_protocols.cache import load_valid
+    from aesthetic_protocols.search import resolve_id
 
     path = find_log(session_ref, log_dir)
     if not path.exists():

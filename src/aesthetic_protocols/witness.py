@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from aesthetic_protocols.errors import LogError
+from aesthetic_protocols.journal import WITNESS_ENV as WITNESS_ENV  # read by the journal itself at each close
 
-WITNESS_ENV = "AESTHETIC_PROTOCOLS_WITNESS"
 _LINE = re.compile(r"([A-Za-z0-9-]{1,200}) ([0-9a-f]{64})")
 
 

@@ -108,8 +108,6 @@ class PlainFace:
 
     def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
         """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
-        from aesthetic_protocols.report import timeline
-
         node = session.node
         self._out()
         if isinstance(node, OutcomeNode):
@@ -124,6 +122,8 @@ class PlainFace:
                 self._out(f"Source: {', '.join(node.refs)}")
         else:
             self._out(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}")
+        from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
+
         self._out("Timeline (elapsed, step, what was recorded):")
         for row in timeline(events):
             self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")

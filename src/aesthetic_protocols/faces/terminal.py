@@ -512,7 +512,7 @@ class TerminalFace:
         self.console.print(f"Log: {log}")
 
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
-        from aesthetic_protocols.report import timeline
+        from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
 
         table = Table("local time", "elapsed", "step", "what was recorded")
         for row in timeline(events):
