@@ -321,8 +321,9 @@ def test_a_note_and_a_time_are_confirmed_on_screen(tmp_path: Path) -> None:
     press(child, "Enter done", ":")
     child.send("note: check lfet\x7f\x7f\x7feft side\r")
     child.expect("note recorded")
-    child.send(":time: 08:15\r")
-    child.expect("time noted: this step was done at 08:15")
+    at = (datetime.now().astimezone() - timedelta(minutes=5)).strftime("%H:%M")  # never ahead of the clock
+    child.send(f":time: {at}\r")
+    child.expect(f"time noted: this step was done at {at}")
     child.send("\r")
     press(child, "What do you see", "\x1b")
     child.send("y")
@@ -330,7 +331,8 @@ def test_a_note_and_a_time_are_confirmed_on_screen(tmp_path: Path) -> None:
     child.close()
     events = events_of(tmp_path)
     assert events[1] == {**events[1], "event": "note", "text": "check left side"}
-    assert events[2]["event"] == "answer" and events[2]["done_at"][11:16] == "08:15"
+    done_at = datetime.fromisoformat(events[2]["done_at"].replace("Z", "+00:00"))
+    assert events[2]["event"] == "answer" and f"{done_at.astimezone():%H:%M}" == at
 
 
 def test_a_resumed_wait_keeps_its_due_time_in_a_real_terminal(tmp_path: Path) -> None:

@@ -72,6 +72,29 @@ def test_one_clock_stamps_the_log_the_wait_and_the_screen(tmp_path: Path) -> Non
     assert face.clock is clock  # handed to the face by the walker
 
 
+def first_answer_and_lines(tmp_path: Path, at: datetime, lines: str) -> tuple[dict[str, Any], list[str]]:
+    """Walk every-kind in plain mode on a clock stopped at `at`: the first answer logged, and what was said."""
+    face = plain(lines)
+    outcome = start_walk(load_file(VALID / "every-kind.yaml"), tmp_path, face=face, clock=FakeClock(at))
+    answer = next(e for e in events_of(outcome.log) if e["event"] == "answer")
+    return answer, face.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+
+
+def test_a_time_noted_names_the_day_when_it_is_not_today(tmp_path: Path) -> None:
+    answer, said = first_answer_and_lines(tmp_path, datetime(2026, 11, 28, 0, 1, tzinfo=UTC),
+                                          "time: 23:59\ntime: 00:00\n\nquit\n")
+    assert "time noted: this step was done at 23:59 on 2026-11-27 (yesterday)" in said
+    assert "time noted: this step was done at 00:00" in said
+    assert answer["done_at"] == "2026-11-28T00:00:00.000Z"
+
+
+def test_a_time_a_few_minutes_ahead_is_refused_on_the_screen(tmp_path: Path) -> None:
+    answer, said = first_answer_and_lines(tmp_path, datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "time: 09:05\n\nquit\n")
+    assert "that time is later than now" in said
+    assert not any(line.startswith("time noted") for line in said)
+    assert "done_at" not in answer
+
+
 def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     loaded = load_file(VALID / "every-kind.yaml")

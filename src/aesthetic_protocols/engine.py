@@ -75,7 +75,7 @@ class Note:
 
 @dataclass(frozen=True)
 class DoneAt:
-    """`time: HH:MM`: the current step was really done at that clock time (the latest one not after now)."""
+    """`time: HH:MM`: the current step was really done at that clock time (which moment: `done_moment`)."""
 
     at: time
 
@@ -327,13 +327,7 @@ class Session:
             self.notes.append((node_id, command.text))
             return [NoteEvent(node_id, text=command.text)]
         if isinstance(command, DoneAt):
-            # `now` is the caller's local time, so HH:MM is the practitioner's wall clock: the latest such
-            # moment not after now (23:59 typed at 00:01 is yesterday's). Steps done before the session began
-            # are common in an emergency, so there is no lower bound.
-            given = datetime.combine(now.date(), command.at, tzinfo=now.tzinfo)
-            if given > now:
-                given -= timedelta(days=1)
-            self.pending_at = given
+            self.pending_at = done_moment(command.at, now)
             return []  # kept for the next event at this step (answer or red flag), which carries both times
         if isinstance(command, Back):
             if not self.trail:
@@ -343,7 +337,7 @@ class Session:
                 self.waits[left.node] = left.due  # back into a wait that was continued: its time is kept
             self.pending_at = None
             return [BackEvent(node_id, to=left.node)]
-        done_at = self.pending_at.isoformat(timespec="minutes") if self.pending_at is not None else None
+        done_at = iso_utc(self.pending_at) if self.pending_at is not None else None
         event: Event
         if isinstance(command, FlagRaised):
             flag = self.red_flag(command.key)
@@ -448,7 +442,8 @@ class Session:
             if isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent) and event.node != session.current:
                 raise WalkError(f"event {record.get('seq')} is at a different node than the replay")
             if isinstance(event, AnswerEvent | RedFlagEvent):
-                session.pending_at = datetime.fromisoformat(event.done_at) if event.done_at else None
+                # Read as written: UTC `Z` now, a local offset in older logs.
+                session.pending_at = parse_ts(event.done_at)
                 command: Command = Answer(event.answer) if isinstance(event, AnswerEvent) else FlagRaised(event.key)
                 replayed = session.apply(command, ts)[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
@@ -469,6 +464,24 @@ class Session:
                 if due is not None:
                     session.waits[session.current] = due
         return session
+
+
+YESTERDAY_AFTER = timedelta(hours=12)
+
+
+def done_moment(at: time, now: datetime) -> datetime:
+    """The moment `time: HH:MM` means at `now` (the caller's local time, so HH:MM is the wall clock).
+
+    Today's HH:MM when it is not after now. A time 12 h or more ahead is yesterday's (23:59 typed at 00:01);
+    any other time ahead is a typo or a fast clock, refused rather than moved to yesterday. Steps done
+    before the session began are common in an emergency, so there is no lower bound.
+    """
+    given = datetime.combine(now.date(), at, tzinfo=now.tzinfo)
+    if given <= now:
+        return given
+    if given - now >= YESTERDAY_AFTER:
+        return given - timedelta(days=1)
+    raise WalkError("that time is later than now")
 
 
 def field_problem(record_field: RecordField, text: str) -> str | None:

@@ -78,7 +78,7 @@ class AnswerEvent(_Event):
     unit: str | None = None
     field: str | None = None  # a record field's id
     shown: dict[str, str] = dataclass_field(default_factory=dict)  # derived values on the screen: name -> text
-    done_at: str | None = None  # `time: HH:MM`: local ISO with offset
+    done_at: str | None = None  # `time: HH:MM`: UTC ISO like `ts` (older logs: local ISO with an offset)
     early: bool = False  # continued before a wait was due
 
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -173,8 +173,8 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         except WalkError as exc:
             face.say(str(exc))
             continue
-        if isinstance(reading, DoneAt):
-            face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
+        if isinstance(reading, DoneAt) and session.pending_at is not None:
+            face.say(f"time noted: this step was done at {_day_and_time(session.pending_at, now)}")
         elif isinstance(reading, Note):
             face.say("note recorded")
         if not session.interrupted and not session.finished and signals.pending:
@@ -184,6 +184,14 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         if session.interrupted:
             return WalkResult(False, None, session.interruption)
     return WalkResult(True, session.current, None)
+
+
+def _day_and_time(moment: datetime, now: datetime) -> str:
+    """`HH:MM`, with the date when it is not today's: `23:59 on 2026-11-26 (yesterday)`."""
+    if moment.date() == now.date():
+        return f"{moment:%H:%M}"
+    yesterday = " (yesterday)" if moment.date() == now.date() - timedelta(days=1) else ""
+    return f"{moment:%H:%M} on {moment:%Y-%m-%d}{yesterday}"
 
 
 # --- starting and resuming a walk ------------------------------------------------------------------
