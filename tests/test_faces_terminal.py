@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pyte
 import pytest
 from rich.console import Console
 
-from aesthetic_protocols.engine import Answer, Invalid, Session
+from aesthetic_protocols.engine import Answer, Back, DoneAt, Invalid, Note, Reading, Session
 from aesthetic_protocols.faces import keys
 from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
 from aesthetic_protocols.loader import load_file
@@ -223,6 +224,24 @@ def test_the_line_editor_erases_cancels_and_ends_input(monkeypatch: pytest.Monke
             with pytest.raises(EOFError):  # Ctrl-D once the line is empty again
                 face._read_line("> ", "")
     os.close(master)
+
+
+COMMANDS = Invalid("commands: note: TEXT, time: HH:MM, back, quit")
+
+
+@pytest.mark.parametrize(("line", "reading"), [
+    ("backup", COMMANDS), ("y", COMMANDS), ("v", COMMANDS), ("quitting", COMMANDS),
+    ("note:", Invalid("a note needs text after 'note:'")),
+    ("time: 25:00", Invalid("give the time as time: HH:MM (24-hour)")),
+    ("Note: left side", Note("left side")), ("time: 8:15", DoneAt(time_of_day(8, 15))), ("BACK", Back()),
+])
+def test_the_command_line_takes_only_commands(every_kind: Protocol, monkeypatch: pytest.MonkeyPatch, line: str,
+                                              reading: Reading) -> None:
+    session = walked(every_kind, [""])  # at the question: "y" would answer it, "v" raise a red flag
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    monkeypatch.setattr(face, "_read_line", lambda prompt, first: line)
+    assert face._command_line(session) == reading
 
 
 # --- the walker in a real terminal (pexpect) ----------------------------------------------------------

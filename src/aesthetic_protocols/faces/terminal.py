@@ -236,13 +236,13 @@ class TerminalFace:
         line = self._read_line(":", "")
         if line is None or not line.strip():
             return None
-        reading = session.interpret(line)
+        reading = session.command(line)  # only the words taken at any prompt: never an answer or a red flag
+        if reading is None:
+            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         if isinstance(reading, Quit):
             return self._confirm_quit("quit")
         if isinstance(reading, Back) and not session.trail:
             return Invalid("this is the first step: there is nothing to go back to")
-        if not line.strip().lower().startswith(("note:", "time:", "back", "quit")):
-            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         return reading
 
     def _confirm_quit(self, reason: str) -> Reading | None:
