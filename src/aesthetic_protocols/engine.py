@@ -377,7 +377,11 @@ class Session:
 
     @staticmethod
     def _field_in_words(record_field: RecordField, value: str) -> dict[str, Any]:
-        """A record field's answer for the log: the field's label, and its value typed (a choice by its label)."""
+        """A record field's answer for the log: the field's label, and its value typed.
+
+        A choice's value is its key, as for a question's answer; the choice's label, in words, is `choice`
+        (older logs held the label in `value`).
+        """
         words: dict[str, Any] = {"label": record_field.label, "field": record_field.id, "unit": record_field.unit}
         if not value:
             return words  # an optional field left empty
@@ -385,7 +389,8 @@ class Session:
             number = Decimal(value)
             words["value"] = int(number) if number == number.to_integral_value() else float(number)
         elif record_field.type == "choice":
-            words["value"] = next((c.label for c in record_field.choices if c.key == value), value)
+            words["value"] = value
+            words["choice"] = next((c.label for c in record_field.choices if c.key == value), None)
         else:
             words["value"] = value
         return words

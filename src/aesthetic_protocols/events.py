@@ -74,9 +74,10 @@ class AnswerEvent(_Event):
     next: str = ""
     title: str | None = None  # the node's title as shown
     label: str | None = None  # the option's label; an input's value with its unit; a record field's label
-    value: Value | None = None  # an input's or record field's value, typed
+    value: Value | None = None  # an input's or record field's value, typed (a choice field's: its key)
     unit: str | None = None
     field: str | None = None  # a record field's id
+    choice: str | None = None  # a choice field's chosen label, in words (its key is `answer` and `value`)
     shown: dict[str, str] = dataclass_field(default_factory=dict)  # derived values on the screen: name -> text
     done_at: str | None = None  # `time: HH:MM`: UTC ISO like `ts` (older logs: local ISO with an offset)
     early: bool = False  # continued before a wait was due
