@@ -96,14 +96,14 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "  - Review tomorrow",
         "Source: EX-1",
         "Timeline (elapsed, step, what was recorded):",
-        "  +0:00:00  begin  started every-kind 1.0.0 (draft)",
-        "  +0:00:00  begin  done",
-        "  +0:00:00  assess  answered y",
-        "  +0:00:00  areas  answered 2",
-        "  +0:00:00  treat  done",
-        "  +0:00:00  wait  done (continued before the wait ended)",
-        "  +0:00:00  better  answered y",
-        "  +0:00:00  fine  OUTCOME Resolved (resolved)",
+        "   +0:00:00  begin                     started every-kind 1.0.0 (draft)",
+        "   +0:00:00  begin                     done",
+        "   +0:00:00  assess                    answered y",
+        "   +0:00:00  areas                     answered 2",
+        "   +0:00:00  treat                     done",
+        "   +0:00:00  wait                      done (continued before the wait ended)",
+        "   +0:00:00  better                    answered y",
+        "   +0:00:00  fine                      OUTCOME Resolved (resolved)",
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
     ]
     events = events_of(log)
@@ -135,8 +135,8 @@ def test_invalid_answers_repeat_the_prompt_with_the_reason_and_log_nothing(runne
 def test_eof_interrupts_with_exit_3_and_says_how_to_resume(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["every-kind"], input="\n")
     assert result.exit_code == EXIT_INTERRUPTED
-    session = logs(tmp_path)[0].stem
-    assert f"Interrupted at assess. Resume with: protocol resume {session}" in result.stdout
+    session = logs(tmp_path)[0].stem.rsplit("-", 1)[-1]  # the short id the screen showed
+    assert f"Interrupted at What do you see?\nResume with: protocol resume {session}\n" in result.stdout
     assert result.stderr == (f"protocol: session interrupted (end of input); the log is kept: "
                              f"resume with 'protocol resume {session}'\n")
     assert events_of(logs(tmp_path)[0])[-1]["event"] == "interrupted"

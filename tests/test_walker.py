@@ -95,6 +95,25 @@ def test_a_time_a_few_minutes_ahead_is_refused_on_the_screen(tmp_path: Path) -> 
     assert "done_at" not in answer
 
 
+def test_an_interrupted_walk_names_the_step_by_its_title_and_resumes_by_its_short_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = tmp_path / "logs"
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(logs))  # the usual folder
+    face = plain("Brand X\nquit\n")
+    outcome = start_walk(load_file(VALID / "records.yaml"), logs, face=face)
+    short = outcome.session_id.rsplit("-", 1)[-1]
+    said = face.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+    at = said.index("Interrupted at Record the product")
+    assert said[at + 1:at + 3] == [f"Resume with: protocol resume {short}",
+                                   "Timeline (elapsed, step, what was recorded):"]
+    assert outcome.resume_ref == short
+    resumed = resume_walk(short, logs, [VALID], face=plain("quit\n"))
+    assert resumed.session_id == outcome.session_id and resumed.log == outcome.log
+    twin = logs / f"20991231T000000Z-records-{short}.jsonl"  # another session ending the same way
+    twin.write_bytes(b"")
+    assert outcome.resume_ref == outcome.session_id
+
+
 def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     loaded = load_file(VALID / "every-kind.yaml")

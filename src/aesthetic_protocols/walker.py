@@ -49,6 +49,7 @@ from aesthetic_protocols.journal import (
     parse_ts,
     read_events,
     resolve_log_dir,
+    short_id,
 )
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class Outcome:
 
     @property
     def resume_ref(self) -> str:
-        """What to give `protocol resume`: the id when the log is in the usual folder, else its path."""
+        """What to give `protocol resume`: the short id when the log is in the usual folder, else its path."""
         if LOG_DIR_ENV not in os.environ and "platformdirs" not in sys.modules:
             # The platform's default folder was never looked up in this run, so the log is not in it; looking
             # it up now would only cost start-up time (a walk with --log-dir never needs it).
@@ -227,9 +228,12 @@ class Outcome:
             usual = resolve_log_dir(None)
         except ProtocolsError:
             usual = None
-        if usual is not None and self.log.parent.resolve() == usual.resolve():
-            return self.session_id
-        return str(self.log)
+        if usual is None or self.log.parent.resolve() != usual.resolve():
+            return str(self.log)
+        short = short_id(self.session_id)
+        # The short id the screen shows, unless another log in the folder ends the same way.
+        others = [p for p in self.log.parent.glob(f"*-{short}.jsonl") if p.stem != self.session_id]
+        return self.session_id if others else short
 
 
 def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,

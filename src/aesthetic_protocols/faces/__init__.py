@@ -113,6 +113,11 @@ def wait_text(session: Session, now: datetime) -> str | None:
     return f"REASSESSMENT OVERDUE: due at {at}, {clock_text(-left)} ago"
 
 
+def interrupted_lines(session: Session, resume_ref: str) -> list[str]:
+    """Where an interrupted walk stopped, by the step's title as it was shown, and how to resume it."""
+    return [f"Interrupted at {session.render(session.node.title)}", f"Resume with: protocol resume {resume_ref}"]
+
+
 def choose_face(plain: bool, clock: Clock | None = None) -> Face:
     """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal; else the terminal face.
 

@@ -26,7 +26,15 @@ from rich.table import Table
 from rich.text import Text
 
 from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
-from aesthetic_protocols.faces import elapsed, field_prompt, keys, sources_lines, status_banner, wait_text
+from aesthetic_protocols.faces import (
+    elapsed,
+    field_prompt,
+    interrupted_lines,
+    keys,
+    sources_lines,
+    status_banner,
+    wait_text,
+)
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
 
@@ -469,8 +477,8 @@ class TerminalFace:
             self.live = None
         node = session.node
         if not isinstance(node, OutcomeNode):
-            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}",
-                               style="bold")
+            for line in interrupted_lines(session, resume_ref):
+                self.console.print(line, style="bold")
             self.console.print(f"Log: {log}")
             return
         showing_timeline = False
