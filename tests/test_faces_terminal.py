@@ -46,13 +46,13 @@ def walked(protocol: Protocol, lines: list[str], now: datetime = NOW) -> Session
 
 
 def screen(session: Session, size: tuple[int, int], now: datetime = NOW, resumed: bool = False,
-           before: Any = None) -> list[str]:
+           before: Any = None, banner: str | None = None) -> list[str]:
     """What the terminal shows after the face draws `session` in a window of `size` (columns, rows)."""
     columns, rows = size
     buffer = io.StringIO()
     console = Console(file=buffer, width=columns, height=rows, force_terminal=True, color_system="standard",
                       highlight=False, markup=False, emoji=False, legacy_windows=False)
-    face = TerminalFace(clock=lambda: now, console=console, interactive=False)
+    face = TerminalFace(clock=lambda: now, console=console, interactive=False, banner=banner)
     face.intro(session, SESSION, NOW, resumed)
     face.show(session, now)
     if before is not None:
@@ -182,6 +182,41 @@ def test_the_outcome_screen_shows_the_outcome_alone(every_kind: Protocol) -> Non
     assert "DRAFT reference content" in text and " [ ] Review tomorrow" in text
     assert "t = timeline   Enter = close" in text
     assert "elapsed" not in text  # the timeline is one key away, not on this screen
+
+
+BAR = "DRILL (60x time): training, not a real session"
+
+
+def test_a_banner_is_pinned_above_the_header(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    lines = screen(session, (80, 24), banner=BAR)
+    assert lines[0] == BAR and lines[1].startswith("Example tree using every node kind v1.0.0")
+    assert not any(BAR in line for line in screen(session, (80, 24)))  # none unless one is given
+
+
+@pytest.mark.parametrize(("walk", "first"), [(["", "n"], " Outcome: Resolved (resolved) "),
+                                             ([""], "Interrupted at What do you see?")])
+def test_a_banner_heads_every_end_screen(every_kind: Protocol, walk: list[str], first: str) -> None:
+    session = walked(every_kind, walk)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, height=24, force_terminal=False, highlight=False, markup=False)
+    face = TerminalFace(clock=lambda: NOW, console=console, interactive=False, banner=BAR)
+    face.intro(session, SESSION, NOW, False)
+    face.finish(session, [{"event": "start", "ts": "2026-11-28T09:00:00.000Z", "node": "begin"}], "/logs/x.jsonl",
+                "1f2e")
+    assert buffer.getvalue().splitlines()[:2] == [BAR, first]
+
+
+@pytest.mark.parametrize(("plain", "no_color", "terminal", "wanted"), [
+    (False, "", True, False), (True, "", True, True), (False, "1", True, True), (False, "", False, True)])
+def test_plain_mode_is_wanted_when_asked_without_colour_or_without_a_terminal(
+        monkeypatch: pytest.MonkeyPatch, plain: bool, no_color: str, terminal: bool, wanted: bool) -> None:
+    from aesthetic_protocols import faces
+
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: terminal, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert faces.wants_plain(plain) is wanted
 
 
 # --- keys ------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no ke
 _SEVERITY_STYLE = {"emergency": "bold white on red", "refer": "bold black on yellow",
                    "follow-up": "bold black on cyan", "resolved": "bold black on green"}
 _FLAGS_STYLE = "bold white on red"
+BANNER_STYLE = "bold white on blue"
 
 
 class _Screen:
@@ -66,7 +67,8 @@ class TerminalFace:
     name = "terminal"
 
     def __init__(self, clock: Clock | None = None, console: Console | None = None,
-                 interactive: bool | None = None) -> None:
+                 interactive: bool | None = None, banner: str | None = None) -> None:
+        """`banner`: a bar pinned above the header and shown on every end screen (a drill's DRILL mark)."""
         # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
         self.console = console or Console(highlight=False, markup=False, emoji=False)
         self.clock = clock or (lambda: datetime.now().astimezone())
@@ -86,6 +88,7 @@ class TerminalFace:
         self.drawn_at = 0.0
         self.rang = False  # the current step's wait has rung
         self.live: Any = None
+        self.banner = banner
 
     # --- the walk's frame ----------------------------------------------------------------------------
 
@@ -345,8 +348,13 @@ class TerminalFace:
         options = self.console.options.update(width=width, height=None)
         return len(self.console.render_lines(part, options, pad=False))
 
+    def _print_banner(self) -> None:
+        if self.banner:
+            self.console.print(self.banner, style=BANNER_STYLE)
+
     def _header(self, session: Session, width: int, now: datetime) -> list[Table | Text]:
         protocol = session.protocol
+        bar = [Text(self.banner, style=BANNER_STYLE, no_wrap=True, overflow="ellipsis")] if self.banner else []
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
@@ -355,10 +363,10 @@ class TerminalFace:
                      style="reverse")
         banner = status_banner(session)
         if not banner:
-            return [grid]
+            return [*bar, grid]
         if len(banner) > width:
             banner = f"{str(protocol.status).upper()}: not approved for care; check your local protocol"
-        return [grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
+        return [*bar, grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
 
     def _title(self, session: Session, now: datetime) -> list[Text]:
         node = session.node
@@ -477,6 +485,7 @@ class TerminalFace:
             self.live = None
         node = session.node
         if not isinstance(node, OutcomeNode):
+            self._print_banner()
             for line in interrupted_lines(session, resume_ref):
                 self.console.print(line, style="bold")
             self.console.print(f"Log: {log}")
@@ -503,6 +512,7 @@ class TerminalFace:
 
     def _print_outcome(self, session: Session, node: OutcomeNode, log: str) -> None:
         protocol = session.protocol
+        self._print_banner()
         self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
                                 style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
         if node.headline:
@@ -522,6 +532,7 @@ class TerminalFace:
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
         from aesthetic_protocols.report import timeline
 
+        self._print_banner()
         table = Table("time (UTC)", "elapsed", "step", "what was recorded")
         for row in timeline(events):
             table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
