@@ -20,7 +20,7 @@ from aesthetic_protocols.errors import NotRecorded
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.journal import Journal, new_session_id
 from aesthetic_protocols.loader import load_file
-from aesthetic_protocols.walker import interrupted_sessions, resume_walk, start_walk
+from aesthetic_protocols.walker import WalkResult, interrupted_sessions, resume_walk, start_walk
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 
@@ -112,6 +112,11 @@ def test_an_interrupted_walk_names_the_step_by_its_title_and_resumes_by_its_shor
     twin = logs / f"20991231T000000Z-records-{short}.jsonl"  # another session ending the same way
     twin.write_bytes(b"")
     assert outcome.resume_ref == outcome.session_id
+
+
+def test_a_walk_result_is_finished_exactly_when_it_names_an_outcome() -> None:
+    assert WalkResult("fine").finished and WalkResult("fine").reason is None
+    assert not WalkResult(None, "quit").finished
 
 
 def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path: Path) -> None:

@@ -86,13 +86,17 @@ class Face(Protocol):
     def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class WalkResult:
-    """How a walk ended: at an outcome, or interrupted and why."""
+    """How a walk ended: at an outcome (its node id), or interrupted and why."""
 
-    finished: bool
     outcome: str | None
-    reason: str | None
+    reason: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the walk reached an outcome."""
+        return self.outcome is not None
 
 
 class _Signals:
@@ -183,8 +187,8 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
             # its outcome is complete; nothing may follow the outcome in its log.
             record(Quit(signals.pending))
         if session.interrupted:
-            return WalkResult(False, None, session.interruption)
-    return WalkResult(True, session.current, None)
+            return WalkResult(None, session.interruption)
+    return WalkResult(session.current)
 
 
 def _day_and_time(moment: datetime, now: datetime) -> str:
