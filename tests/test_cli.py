@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from datetime import datetime, timedelta
@@ -474,14 +475,25 @@ def test_a_bug_during_the_walk_is_recorded_as_an_interruption(runner: CliRunner,
 # --- issue 9: outside anchors, exit 141, unreadable log folders, help -------------------------------------
 
 
+def test_resume_writes_the_witness_from_the_environment(runner: CliRunner, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    witness = tmp_path / "witness.txt"
+    assert runner.invoke(app, ["every-kind"], input="\n").exit_code == EXIT_INTERRUPTED
+    assert not witness.exists()
+    log = logs(tmp_path)[0]
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", str(witness))
+    assert runner.invoke(app, ["resume", log.stem], input="n\n").exit_code == 0
+    assert witness.read_text() == f"{log.stem} {events_of(log)[-1]['hash']}\n"
+
+
 def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     witness = tmp_path / "usb" / "witness.txt"
     witness.parent.mkdir()
-    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")  # what --witness sets for its run is undone after
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_WITNESS", raising=False)
     result = runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\nn\n")
     assert result.exit_code == 0, result.output
-    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")
+    assert "AESTHETIC_PROTOCOLS_WITNESS" not in os.environ  # the option is an argument, not a setting left behind
     log = logs(tmp_path)[0]
     head = events_of(log)[-1]["hash"]
     assert witness.read_text() == f"{log.stem} {head}\n"

@@ -402,14 +402,9 @@ Plain = Annotated[bool, typer.Option("--plain", metavar="", help="Plain mode: no
 
 
 def _use_witness(option: str | None) -> str | None:
-    """`--witness PATH` stands for $AESTHETIC_PROTOCOLS_WITNESS in this run: the one setting the journal reads
-    when it closes a log (so the walk's own code needs no new argument)."""
-    from aesthetic_protocols.witness import WITNESS_ENV
-
-    if option is not None:
-        if not option:
-            raise typer.BadParameter("needs a file path")
-        os.environ[WITNESS_ENV] = option
+    """`--witness PATH`: a path, never empty (it stands before $AESTHETIC_PROTOCOLS_WITNESS)."""
+    if option is not None and not option:
+        raise typer.BadParameter("needs a file path")
     return option
 
 
@@ -438,7 +433,7 @@ def run(
     witness: Witness = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
 
 
 @app.command()
@@ -454,7 +449,7 @@ def resume(
     witness: Witness = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    walk_resume(session, log_dir, force, plain, protocols)
+    walk_resume(session, log_dir, force, plain, protocols, witness)
 
 
 # --- session logs -----------------------------------------------------------------------------------

@@ -537,6 +537,7 @@ class Journal:
         self._head = head
         self._seq = seq
         self._failure: str | None = None  # once set, nothing more is written (never retried silently)
+        self.witness: Path | None = None  # the witness file each close appends `session head` to, if any
 
     @property
     def head(self) -> str | None:
@@ -737,10 +738,10 @@ class Journal:
                 os.close(fd)
 
     def _write_witness(self) -> None:
-        """Append `session head` to the witness file, if one is configured (outside the log folder)."""
+        """Append `session head` to the witness file, if this journal has one (outside the log folder)."""
         from aesthetic_protocols import witness
 
-        target = witness.configured()
+        target = self.witness
         if target is None or self._head is None:
             return
         try:

@@ -4,8 +4,9 @@ The walker drives the engine and the journal and talks to a face (faces/plain.py
 all on ONE clock given by the caller (the CLI's real clock, or a drill's simulated one). It imports
 neither rich nor typer. Public API:
 
-    start_walk(loaded, log_dir, *, face, clock=local_now, patient=None, practitioner=None, drill=False)
-    resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None)
+    start_walk(loaded, log_dir, *, face, clock=local_now, patient=None, practitioner=None, drill=False,
+               witness=None)
+    resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None, witness=None)
     interrupted_sessions(log_dir)
 
 Both walks return an `Outcome`; interruptions are results, not exceptions. The clock is handed to the
@@ -241,16 +242,18 @@ class Outcome:
 
 
 def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,
-               practitioner: str | None = None, drill: bool = False) -> Outcome:
+               practitioner: str | None = None, drill: bool = False, witness: Path | None = None) -> Outcome:
     """Create the session log, record the start, walk, close the log (anchor written), show the end.
 
-    `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk.
+    `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk;
+    `witness` is the file the close appends `session head` to (`witness.configured()`), if any.
     """
     check_patient_ref(patient)
     signals = _Signals()
     with signals.installed():  # from before the log exists: a Ctrl-C now is recorded at the first prompt
         protocol = loaded.protocol
         journal = _new_journal(log_dir, protocol.id, clock)
+        journal.witness = witness
         session = Session(protocol)
         start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
                            sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
@@ -312,7 +315,7 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
 
 
 def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face, clock: Clock = local_now,
-                force: bool = False, today: date | None = None) -> Outcome:
+                force: bool = False, today: date | None = None, witness: Path | None = None) -> Outcome:
     """Replay a session's log through the engine and continue it, appending to the same log.
 
     Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
@@ -344,6 +347,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     signals = _Signals()
     with signals.installed():
         journal, recorded, torn = Journal.reopen(path, clock, expect_head=str(events[-1].get("hash")))
+        journal.witness = witness
         try:
             if torn is not None:
                 recorded.append(journal.record(TornTailEvent(None, bytes=len(torn),
