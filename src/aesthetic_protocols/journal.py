@@ -739,11 +739,11 @@ class Journal:
 
     def _write_witness(self) -> None:
         """Append `session head` to the witness file, if this journal has one (outside the log folder)."""
-        from aesthetic_protocols import witness
-
         target = self.witness
         if target is None or self._head is None:
-            return
+            return  # none configured, as in most clinics: the witness module is not even imported
+        from aesthetic_protocols import witness
+
         try:
             witness.record(target, self.session_id, self._head)
         except OSError as exc:

@@ -126,8 +126,10 @@ class PlainFace:
             for line in interrupted_lines(session, resume_ref):
                 self._out(line)
         self._out("Timeline (elapsed, step, what was recorded):")
-        for row in timeline(events):  # the columns of `protocol log show`, without its clock time
-            self._out(f"  {row['elapsed']:>9}  {row['node']:<24}  {row['what']}".rstrip())
+        rows = timeline(events)
+        width = max((len(row["node"]) for row in rows), default=0)
+        for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
+            self._out(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
         self._out(f"Log: {log}")
 
 

@@ -493,6 +493,7 @@ class TerminalFace:
         showing_timeline = False
         while True:
             self.console.clear()
+            self._print_banner()
             if showing_timeline:
                 self._print_timeline(events)
                 self.console.print("t = back to the outcome   Enter = close", style="reverse")
@@ -507,12 +508,12 @@ class TerminalFace:
             elif key in (*keys.ENTER, keys.ESCAPE, keys.CTRL_C, keys.CTRL_D, "q", "Q"):
                 if showing_timeline:  # what stays on the screen afterwards is the outcome
                     self.console.clear()
+                    self._print_banner()
                     self._print_outcome(session, node, log)
                 return
 
     def _print_outcome(self, session: Session, node: OutcomeNode, log: str) -> None:
         protocol = session.protocol
-        self._print_banner()
         self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
                                 style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
         if node.headline:
@@ -532,7 +533,6 @@ class TerminalFace:
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
         from aesthetic_protocols.report import timeline
 
-        self._print_banner()
         table = Table("time (UTC)", "elapsed", "step", "what was recorded")
         for row in timeline(events):
             table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
