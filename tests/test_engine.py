@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -357,3 +359,11 @@ def test_a_wait_at_the_start_begins_with_the_walk(protocol: Protocol) -> None:
     session = Session(protocol)
     assert as_lines(session.begin(NOW)) == [{"event": "wait-started", "node": "wait", "minutes": 60,
                                              "due": "2026-11-27T13:00:00.000Z"}]
+
+
+def test_the_engine_imports_no_log_io() -> None:
+    """The state machine is pure: importing it loads neither the journal nor its durable-write layer."""
+    code = ("import sys, aesthetic_protocols.engine; "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('journal', 'durable')))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown == "[]\n"

@@ -27,8 +27,8 @@ from aesthetic_protocols.events import (
     WaitStartedEvent,
     from_record,
     iso_utc,
+    parse_ts,
 )
-from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import (
     NOT_ENTERED,
     PLACEHOLDER_RE,

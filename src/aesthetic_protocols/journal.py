@@ -51,6 +51,7 @@ from aesthetic_protocols.durable import (  # noqa: F401 - is_private is re-expor
 )
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 from aesthetic_protocols.events import Event
+from aesthetic_protocols.events import parse_ts as parse_ts  # the log's time vocabulary, once read from here
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
 LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
@@ -186,17 +187,6 @@ def canonical(obj: dict[str, Any]) -> bytes:
 
 def _hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
-
-
-def parse_ts(value: Any) -> datetime | None:
-    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
 
 
 # --- Reading and verifying. -------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from aesthetic_protocols.events import (
     ResumedEvent,
     StartEvent,
     TornTailEvent,
+    parse_ts,
 )
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
@@ -47,7 +48,6 @@ from aesthetic_protocols.journal import (
     SessionExists,
     find_log,
     new_session_id,
-    parse_ts,
     read_events,
     resolve_log_dir,
     short_id,
