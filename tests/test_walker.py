@@ -114,6 +114,12 @@ def test_an_interrupted_walk_names_the_step_by_its_title_and_resumes_by_its_shor
     assert outcome.resume_ref == outcome.session_id
 
 
+def test_a_walk_outside_the_usual_folder_resumes_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "usual"))
+    outcome = start_walk(load_file(VALID / "every-kind.yaml"), tmp_path / "elsewhere", face=plain("quit\n"))
+    assert outcome.resume_ref == str(outcome.log)
+
+
 def test_a_walk_result_is_finished_exactly_when_it_names_an_outcome() -> None:
     assert WalkResult("fine").finished and WalkResult("fine").reason is None
     assert not WalkResult(None, "quit").finished
