@@ -53,3 +53,10 @@ def test_time_date_and_text_values_are_withheld_when_anonymised_numbers_and_choi
     assert not withheld(event("batch", ""), RECORDS)  # left empty: nothing to remove
     assert not withheld({"node": "given", "answer": "s", "field": "diluent", "value": "Saline"}, RECORDS)
     assert not withheld({"node": "assess", "answer": "y"}, None)
+
+
+def test_a_choice_field_reads_in_words_from_the_log_alone() -> None:
+    event = {"event": "answer", "node": "given", "field": "diluent", "answer": "l", "value": "l",
+             "choice": "Lidocaine 1%", "label": "Diluent", "title": "Record what was given", "next": "fine"}
+    words = said(event)  # no protocol found: the log's own words
+    assert (words.label, words.value, words.key) == ("Diluent", "Lidocaine 1%", "l")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +97,15 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "  - Review tomorrow",
         "Source: EX-1",
         "Timeline (elapsed, step, what was recorded):",
-        "  +0:00:00  Example tree using every node kind  Session started (every-kind 1.0.0)",
-        "  +0:00:00  Stop and prepare  Done",
-        "  +0:00:00  What do you see?  Blanching",
-        "  +0:00:00  Areas affected  2 areas",
-        "  +0:00:00  Treat  Done (dose: 1000 U)",
-        "  +0:00:00  Reassess in 60 minutes  Wait started: 60 min (due at HH:MM:ss)",
-        "  +0:00:00  Reassess in 60 minutes  Continued (continued before the wait was due)",
-        "  +0:00:00  Resolved?  Yes",
-        "  +0:00:00  Resolved  Outcome reached (resolved)",
+        "   +0:00:00  Example tree using every node kind  Session started (every-kind 1.0.0)",
+        "   +0:00:00  Stop and prepare                    Done",
+        "   +0:00:00  What do you see?                    Blanching",
+        "   +0:00:00  Areas affected                      2 areas",
+        "   +0:00:00  Treat                               Done (dose: 1000 U)",
+        "   +0:00:00  Reassess in 60 minutes              Wait started: 60 min (due at HH:MM:ss)",
+        "   +0:00:00  Reassess in 60 minutes              Continued (continued before the wait was due)",
+        "   +0:00:00  Resolved?                           Yes",
+        "   +0:00:00  Resolved                            Outcome reached (resolved)",
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
     ]
     events = events_of(log)
@@ -135,8 +137,8 @@ def test_invalid_answers_repeat_the_prompt_with_the_reason_and_log_nothing(runne
 def test_eof_interrupts_with_exit_3_and_says_how_to_resume(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["every-kind"], input="\n")
     assert result.exit_code == EXIT_INTERRUPTED
-    session = logs(tmp_path)[0].stem
-    assert f"Interrupted at assess. Resume with: protocol resume {session}" in result.stdout
+    session = logs(tmp_path)[0].stem.rsplit("-", 1)[-1]  # the short id the screen showed
+    assert f"Interrupted at What do you see?\nResume with: protocol resume {session}\n" in result.stdout
     assert result.stderr == (f"protocol: session interrupted (end of input); the log is kept: "
                              f"resume with 'protocol resume {session}'\n")
     assert events_of(logs(tmp_path)[0])[-1]["event"] == "interrupted"
@@ -225,13 +227,14 @@ def test_red_flag_at_any_prompt_jumps_to_its_target(runner: CliRunner, tmp_path:
 
 
 def test_back_and_time_are_logged(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["every-kind"], input="time: 00:00\n\nback\n\nn\n")
+    at = (datetime.now().astimezone() - timedelta(minutes=5)).strftime("%H:%M")  # never ahead of the clock
+    result = runner.invoke(app, ["every-kind"], input=f"time: {at}\n\nback\n\nn\n")
     assert result.exit_code == 0
-    assert "time noted: this step was done at 00:00" in result.stdout
+    assert f"time noted: this step was done at {at}" in result.stdout
     events = events_of(logs(tmp_path)[0])
     assert [(e["event"], e["node"]) for e in events][1:4] == [("answer", "begin"), ("back", "assess"),
                                                               ("answer", "begin")]
-    assert events[1]["done_at"].endswith("T00:00" + events[1]["done_at"][16:])
+    assert events[1]["done_at"].endswith(":00.000Z")
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
@@ -494,14 +497,25 @@ def test_a_bug_during_the_walk_is_recorded_as_an_interruption(runner: CliRunner,
 # --- issue 9: outside anchors, exit 141, unreadable log folders, help -------------------------------------
 
 
+def test_resume_writes_the_witness_from_the_environment(runner: CliRunner, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    witness = tmp_path / "witness.txt"
+    assert runner.invoke(app, ["every-kind"], input="\n").exit_code == EXIT_INTERRUPTED
+    assert not witness.exists()
+    log = logs(tmp_path)[0]
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", str(witness))
+    assert runner.invoke(app, ["resume", log.stem], input="n\n").exit_code == 0
+    assert witness.read_text() == f"{log.stem} {events_of(log)[-1]['hash']}\n"
+
+
 def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     witness = tmp_path / "usb" / "witness.txt"
     witness.parent.mkdir()
-    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")  # what --witness sets for its run is undone after
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_WITNESS", raising=False)
     result = runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\nn\n")
     assert result.exit_code == 0, result.output
-    monkeypatch.setenv("AESTHETIC_PROTOCOLS_WITNESS", "")
+    assert "AESTHETIC_PROTOCOLS_WITNESS" not in os.environ  # the option is an argument, not a setting left behind
     log = logs(tmp_path)[0]
     head = events_of(log)[-1]["hash"]
     assert witness.read_text() == f"{log.stem} {head}\n"

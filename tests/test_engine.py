@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import subprocess
+import sys
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -144,20 +146,46 @@ def test_a_time_given_is_kept_beside_the_recorded_time(protocol: Protocol) -> No
     session = Session(protocol)
     assert session.apply(DoneAt(time(11, 50)), NOW) == []
     events = apply(session, Answer(""))
-    assert events[0]["done_at"] == "2026-11-27T11:50+00:00"
+    assert events[0]["done_at"] == "2026-11-27T11:50:00.000Z"  # UTC, as every `ts` is
     assert "done_at" not in apply(session, Answer("y"))[0]
 
 
-def test_a_time_later_than_now_means_yesterday(protocol: Protocol) -> None:
+def test_a_time_is_written_in_utc_whatever_the_local_offset(protocol: Protocol) -> None:
+    paris = timezone(timedelta(hours=1))
     session = Session(protocol)
-    session.apply(DoneAt(time(23, 59)), NOW)
-    assert apply(session, Answer(""))[0]["done_at"] == "2026-11-26T23:59+00:00"
+    session.apply(DoneAt(time(12, 50)), NOW.astimezone(paris))  # 13:00 in Paris
+    assert apply(session, Answer(""))[0]["done_at"] == "2026-11-27T11:50:00.000Z"
+
+
+def test_a_time_twelve_hours_or_more_ahead_means_yesterday(protocol: Protocol) -> None:
+    just_after_midnight = datetime(2026, 11, 27, 0, 1, tzinfo=UTC)
+    session = Session(protocol)
+    session.apply(DoneAt(time(23, 59)), just_after_midnight)
+    assert apply(session, Answer(""), just_after_midnight)[0]["done_at"] == "2026-11-26T23:59:00.000Z"
+    session.apply(DoneAt(time(12, 1)), just_after_midnight)  # exactly 12 h ahead
+    assert apply(session, Answer("y"), just_after_midnight)[0]["done_at"] == "2026-11-26T12:01:00.000Z"
+
+
+@pytest.mark.parametrize("at", [time(12, 1), time(12, 5), time(13, 0), time(23, 59)])
+def test_a_time_a_little_ahead_of_now_is_refused_not_moved_to_yesterday(protocol: Protocol, at: time) -> None:
+    session = Session(protocol)
+    with pytest.raises(WalkError, match=r"^that time is later than now$"):
+        session.apply(DoneAt(at), NOW)  # 12:00: a fast clock or a typo, never yesterday's 12:05
+    assert session.pending_at is None
+    assert "done_at" not in apply(session, Answer(""))[0]
 
 
 def test_a_time_given_before_a_red_flag_dates_the_flag(protocol: Protocol) -> None:
     session = Session(protocol)
     session.apply(DoneAt(time(11, 58)), NOW)
-    assert apply(session, FlagRaised("v"))[0]["done_at"] == "2026-11-27T11:58+00:00"
+    assert apply(session, FlagRaised("v"))[0]["done_at"] == "2026-11-27T11:58:00.000Z"
+
+
+def test_an_old_log_with_a_local_offset_in_done_at_still_replays(protocol: Protocol) -> None:
+    records = [{"seq": 1, "event": "start", "node": "begin", "ts": "2026-11-27T12:00:00.000Z"},
+               {"seq": 2, "event": "answer", "node": "begin", "answer": "", "next": "assess",
+                "done_at": "2026-11-27T12:50+01:00", "ts": "2026-11-27T12:00:00.000Z"}]
+    assert Session.replay(protocol, records).current == "assess"
 
 
 @pytest.mark.parametrize("line", ["²", "٣", "1_0", "+3", "-1", " 2 2"])
@@ -331,3 +359,11 @@ def test_a_wait_at_the_start_begins_with_the_walk(protocol: Protocol) -> None:
     session = Session(protocol)
     assert as_lines(session.begin(NOW)) == [{"event": "wait-started", "node": "wait", "minutes": 60,
                                              "due": "2026-11-27T13:00:00.000Z"}]
+
+
+def test_the_engine_imports_no_log_io() -> None:
+    """The state machine is pure: importing it loads neither the journal nor its durable-write layer."""
+    code = ("import sys, aesthetic_protocols.engine; "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('journal', 'durable')))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown == "[]\n"

@@ -71,6 +71,23 @@ def test_a_default_offers_the_derived_dose_and_a_choice_takes_its_number(protoco
     assert session.interpret("1400") == Answer("1400")  # corrected by the practitioner
 
 
+def test_a_choice_field_logs_its_key_as_value_and_the_choice_in_words(protocol: Protocol) -> None:
+    session = Session(protocol)
+    typed(session, "Brand X", "", "1", "", "", "3", "")
+    (event,) = typed(session, "L")
+    assert {k: event.get(k) for k in ("field", "label", "answer", "value", "choice")} == {
+        "field": "diluent", "label": "Diluent", "answer": "l", "value": "l", "choice": "Lidocaine 1%"}
+
+
+def test_an_old_log_that_held_a_choice_label_in_value_still_replays(protocol: Protocol) -> None:
+    session = Session(protocol)
+    events = typed(session, "Brand X", "", "1", "", "", "3", "", "l")
+    old = [{**e, "ts": "2026-11-27T12:00:00Z", "seq": i} for i, e in enumerate(events)]
+    del old[-1]["choice"]
+    old[-1]["value"] = "Lidocaine 1%"  # as written before the key was kept in `value`
+    assert Session.replay(protocol, old).records["diluent"] == "l"
+
+
 def test_back_steps_back_one_field_and_replay_rebuilds_the_records(protocol: Protocol) -> None:
     session = Session(protocol)
     events = typed(session, "Brand X", "B-1", "1")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from typing import ClassVar, Optional
 
 import pytest
 
@@ -13,6 +15,9 @@ from aesthetic_protocols.events import (
     RedFlagEvent,
     StartEvent,
     WaitStartedEvent,
+    _accepted,
+    _Event,
+    _fits,
     from_record,
     iso_utc,
 )
@@ -59,3 +64,20 @@ def test_times_are_written_in_utc_with_milliseconds() -> None:
     assert iso_utc(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         iso_utc(datetime(2026, 1, 1))
+
+
+@dataclass(frozen=True)
+class _Spelt(_Event):
+    """An event whose annotations are spelt another way than the log's own classes spell theirs."""
+
+    kind: ClassVar[str] = "test-spelt"
+    count: Optional[int] = None  # noqa: UP045 - the older spelling, on purpose
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def test_field_types_are_read_from_the_annotations_however_they_are_spelt() -> None:
+    accepted = _accepted(_Spelt)
+    assert accepted["count"] == (int, type(None)) and accepted["names"] == (dict,)
+    assert _fits(3, accepted["count"]) and _fits(None, accepted["count"])
+    assert not _fits(True, accepted["count"]) and not _fits("3", accepted["count"])
+    assert _fits({"a": "b"}, accepted["names"]) and not _fits({"a": 1}, accepted["names"])

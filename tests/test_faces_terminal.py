@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pyte
 import pytest
 from rich.console import Console
 
-from aesthetic_protocols.engine import Answer, Invalid, Session
+from aesthetic_protocols.engine import Answer, Back, DoneAt, Invalid, Note, Reading, Session
 from aesthetic_protocols.faces import keys
 from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
 from aesthetic_protocols.loader import load_file
@@ -45,13 +46,13 @@ def walked(protocol: Protocol, lines: list[str], now: datetime = NOW) -> Session
 
 
 def screen(session: Session, size: tuple[int, int], now: datetime = NOW, resumed: bool = False,
-           before: Any = None) -> list[str]:
+           before: Any = None, banner: str | None = None) -> list[str]:
     """What the terminal shows after the face draws `session` in a window of `size` (columns, rows)."""
     columns, rows = size
     buffer = io.StringIO()
     console = Console(file=buffer, width=columns, height=rows, force_terminal=True, color_system="standard",
                       highlight=False, markup=False, emoji=False, legacy_windows=False)
-    face = TerminalFace(clock=lambda: now, console=console, interactive=False)
+    face = TerminalFace(clock=lambda: now, console=console, interactive=False, banner=banner)
     face.intro(session, SESSION, NOW, resumed)
     face.show(session, now)
     if before is not None:
@@ -183,6 +184,41 @@ def test_the_outcome_screen_shows_the_outcome_alone(every_kind: Protocol) -> Non
     assert "elapsed" not in text  # the timeline is one key away, not on this screen
 
 
+BAR = "DRILL (60x time): training, not a real session"
+
+
+def test_a_banner_is_pinned_above_the_header(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    lines = screen(session, (80, 24), banner=BAR)
+    assert lines[0] == BAR and lines[1].startswith("Example tree using every node kind v1.0.0")
+    assert not any(BAR in line for line in screen(session, (80, 24)))  # none unless one is given
+
+
+@pytest.mark.parametrize(("walk", "first"), [(["", "n"], " Outcome: Resolved (resolved) "),
+                                             ([""], "Interrupted at What do you see?")])
+def test_a_banner_heads_every_end_screen(every_kind: Protocol, walk: list[str], first: str) -> None:
+    session = walked(every_kind, walk)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, height=24, force_terminal=False, highlight=False, markup=False)
+    face = TerminalFace(clock=lambda: NOW, console=console, interactive=False, banner=BAR)
+    face.intro(session, SESSION, NOW, False)
+    face.finish(session, [{"event": "start", "ts": "2026-11-28T09:00:00.000Z", "node": "begin"}], "/logs/x.jsonl",
+                "1f2e")
+    assert buffer.getvalue().splitlines()[:2] == [BAR, first]
+
+
+@pytest.mark.parametrize(("plain", "no_color", "terminal", "wanted"), [
+    (False, "", True, False), (True, "", True, True), (False, "1", True, True), (False, "", False, True)])
+def test_plain_mode_is_wanted_when_asked_without_colour_or_without_a_terminal(
+        monkeypatch: pytest.MonkeyPatch, plain: bool, no_color: str, terminal: bool, wanted: bool) -> None:
+    from aesthetic_protocols import faces
+
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: terminal, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert faces.wants_plain(plain) is wanted
+
+
 # --- keys ------------------------------------------------------------------------------------------------
 
 
@@ -223,6 +259,24 @@ def test_the_line_editor_erases_cancels_and_ends_input(monkeypatch: pytest.Monke
             with pytest.raises(EOFError):  # Ctrl-D once the line is empty again
                 face._read_line("> ", "")
     os.close(master)
+
+
+COMMANDS = Invalid("commands: note: TEXT, time: HH:MM, back, quit")
+
+
+@pytest.mark.parametrize(("line", "reading"), [
+    ("backup", COMMANDS), ("y", COMMANDS), ("v", COMMANDS), ("quitting", COMMANDS),
+    ("note:", Invalid("a note needs text after 'note:'")),
+    ("time: 25:00", Invalid("give the time as time: HH:MM (24-hour)")),
+    ("Note: left side", Note("left side")), ("time: 8:15", DoneAt(time_of_day(8, 15))), ("BACK", Back()),
+])
+def test_the_command_line_takes_only_commands(every_kind: Protocol, monkeypatch: pytest.MonkeyPatch, line: str,
+                                              reading: Reading) -> None:
+    session = walked(every_kind, [""])  # at the question: "y" would answer it, "v" raise a red flag
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    monkeypatch.setattr(face, "_read_line", lambda prompt, first: line)
+    assert face._command_line(session) == reading
 
 
 # --- the walker in a real terminal (pexpect) ----------------------------------------------------------
@@ -321,8 +375,9 @@ def test_a_note_and_a_time_are_confirmed_on_screen(tmp_path: Path) -> None:
     press(child, "Enter done", ":")
     child.send("note: check lfet\x7f\x7f\x7feft side\r")
     child.expect("note recorded")
-    child.send(":time: 08:15\r")
-    child.expect("time noted: this step was done at 08:15")
+    at = (datetime.now().astimezone() - timedelta(minutes=5)).strftime("%H:%M")  # never ahead of the clock
+    child.send(f":time: {at}\r")
+    child.expect(f"time noted: this step was done at {at}")
     child.send("\r")
     press(child, "What do you see", "\x1b")
     child.send("y")
@@ -330,7 +385,8 @@ def test_a_note_and_a_time_are_confirmed_on_screen(tmp_path: Path) -> None:
     child.close()
     events = events_of(tmp_path)
     assert events[1] == {**events[1], "event": "note", "text": "check left side"}
-    assert events[2]["event"] == "answer" and events[2]["done_at"][11:16] == "08:15"
+    done_at = datetime.fromisoformat(events[2]["done_at"].replace("Z", "+00:00"))
+    assert events[2]["event"] == "answer" and f"{done_at.astimezone():%H:%M}" == at
 
 
 def test_a_resumed_wait_keeps_its_due_time_in_a_real_terminal(tmp_path: Path) -> None:

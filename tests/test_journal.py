@@ -1085,19 +1085,15 @@ answer_events = st.lists(st.tuples(st.sampled_from(["answer", "note", "back", "w
 def closed_log(directory: Path, events: list[tuple[str, dict[str, Any]]], ends: bool,
                witness: Path | None = None, session: str = SID, protocol: str = "p") -> tuple[Path, str]:
     """A random closed log (ending in an outcome when `ends`), its witness written; returns (path, head)."""
-    if witness is not None:
-        os.environ["AESTHETIC_PROTOCOLS_WITNESS"] = str(witness)
-    try:
-        j = Journal.create(directory, session, clock=ticking_clock())
-        j.append("start", protocol=protocol, version="1.0.0")
-        for name, fields in events:
-            j.append(name, **fields)
-        if ends:
-            j.append("outcome", node="resolved")
-        head = j.head
-        j.close()
-    finally:
-        os.environ.pop("AESTHETIC_PROTOCOLS_WITNESS", None)
+    j = Journal.create(directory, session, clock=ticking_clock())
+    j.witness = witness
+    j.append("start", protocol=protocol, version="1.0.0")
+    for name, fields in events:
+        j.append(name, **fields)
+    if ends:
+        j.append("outcome", node="resolved")
+    head = j.head
+    j.close()
     assert head is not None
     return path_of(j), head
 

@@ -401,7 +401,9 @@ def test_a_1_mib_base_60_scalar_validates_in_under_2_seconds(write: Writer) -> N
 ID_RE = r"[a-z0-9][a-z0-9-]{0,11}"  # at most 12 characters: the planted MISSING id can never be drawn
 MISSING = "zz-missing-target"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxy"  # the red flag uses z
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="{}"),
+# Valid text: no placeholders' braces, and none of the characters that steer a terminal (rule text-control).
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
+                             exclude_characters="{}\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
                min_size=1, max_size=30)
 REFS = st.lists(st.sampled_from(["R1", "R2", "R3"]), min_size=1, max_size=3, unique=True)
 

@@ -20,7 +20,7 @@ from aesthetic_protocols.errors import NotRecorded
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.journal import Journal, new_session_id
 from aesthetic_protocols.loader import load_file
-from aesthetic_protocols.walker import interrupted_sessions, resume_walk, start_walk
+from aesthetic_protocols.walker import WalkResult, interrupted_sessions, resume_walk, start_walk
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
 
@@ -70,6 +70,59 @@ def test_one_clock_stamps_the_log_the_wait_and_the_screen(tmp_path: Path) -> Non
     assert next(e for e in events if e["event"] == "wait-started")["due"] == "2026-11-28T10:00:00.000Z"
     assert "reassessment due at 10:00" in face.stdout.getvalue()  # type: ignore[attr-defined]
     assert face.clock is clock  # handed to the face by the walker
+
+
+def first_answer_and_lines(tmp_path: Path, at: datetime, lines: str) -> tuple[dict[str, Any], list[str]]:
+    """Walk every-kind in plain mode on a clock stopped at `at`: the first answer logged, and what was said."""
+    face = plain(lines)
+    outcome = start_walk(load_file(VALID / "every-kind.yaml"), tmp_path, face=face, clock=FakeClock(at))
+    answer = next(e for e in events_of(outcome.log) if e["event"] == "answer")
+    return answer, face.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+
+
+def test_a_time_noted_names_the_day_when_it_is_not_today(tmp_path: Path) -> None:
+    answer, said = first_answer_and_lines(tmp_path, datetime(2026, 11, 28, 0, 1, tzinfo=UTC),
+                                          "time: 23:59\ntime: 00:00\n\nquit\n")
+    assert "time noted: this step was done at 23:59 on 2026-11-27 (yesterday)" in said
+    assert "time noted: this step was done at 00:00" in said
+    assert answer["done_at"] == "2026-11-28T00:00:00.000Z"
+
+
+def test_a_time_a_few_minutes_ahead_is_refused_on_the_screen(tmp_path: Path) -> None:
+    answer, said = first_answer_and_lines(tmp_path, datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "time: 09:05\n\nquit\n")
+    assert "that time is later than now" in said
+    assert not any(line.startswith("time noted") for line in said)
+    assert "done_at" not in answer
+
+
+def test_an_interrupted_walk_names_the_step_by_its_title_and_resumes_by_its_short_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = tmp_path / "logs"
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(logs))  # the usual folder
+    face = plain("Brand X\nquit\n")
+    outcome = start_walk(load_file(VALID / "records.yaml"), logs, face=face)
+    short = outcome.session_id.rsplit("-", 1)[-1]
+    said = face.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+    at = said.index("Interrupted at Record the product")
+    assert said[at + 1:at + 3] == [f"Resume with: protocol resume {short}",
+                                   "Timeline (elapsed, step, what was recorded):"]
+    assert outcome.resume_ref == short
+    resumed = resume_walk(short, logs, [VALID], face=plain("quit\n"))
+    assert resumed.session_id == outcome.session_id and resumed.log == outcome.log
+    twin = logs / f"20991231T000000Z-records-{short}.jsonl"  # another session ending the same way
+    twin.write_bytes(b"")
+    assert outcome.resume_ref == outcome.session_id
+
+
+def test_a_walk_outside_the_usual_folder_resumes_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "usual"))
+    outcome = start_walk(load_file(VALID / "every-kind.yaml"), tmp_path / "elsewhere", face=plain("quit\n"))
+    assert outcome.resume_ref == str(outcome.log)
+
+
+def test_a_walk_result_is_finished_exactly_when_it_names_an_outcome() -> None:
+    assert WalkResult("fine").finished and WalkResult("fine").reason is None
+    assert not WalkResult(None, "quit").finished
 
 
 def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path: Path) -> None:

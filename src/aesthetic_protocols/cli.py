@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -402,14 +401,9 @@ Plain = Annotated[bool, typer.Option("--plain", metavar="", help="Plain mode: no
 
 
 def _use_witness(option: str | None) -> str | None:
-    """`--witness PATH` stands for $AESTHETIC_PROTOCOLS_WITNESS in this run: the one setting the journal reads
-    when it closes a log (so the walk's own code needs no new argument)."""
-    from aesthetic_protocols.witness import WITNESS_ENV
-
-    if option is not None:
-        if not option:
-            raise typer.BadParameter("needs a file path")
-        os.environ[WITNESS_ENV] = option
+    """`--witness PATH`: a path, never empty (it stands before $AESTHETIC_PROTOCOLS_WITNESS)."""
+    if option is not None and not option:
+        raise typer.BadParameter("needs a file path")
     return option
 
 
@@ -438,7 +432,7 @@ def run(
     witness: Witness = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols)
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
 
 
 @app.command()
@@ -454,7 +448,7 @@ def resume(
     witness: Witness = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    walk_resume(session, log_dir, force, plain, protocols)
+    walk_resume(session, log_dir, force, plain, protocols, witness)
 
 
 # --- session logs -----------------------------------------------------------------------------------
@@ -527,7 +521,7 @@ def log_verify(
     """Check the hash chain and the close anchor, and a head hash or witness kept elsewhere when given.
     Exit 0 intact, 1 altered or torn (names the first bad line)."""
     from aesthetic_protocols.journal import existing_log, verify
-    from aesthetic_protocols.witness import configured
+    from aesthetic_protocols.journal import witness_file as configured
 
     if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
         raise UsageError("--head takes a sha256 head hash: 64 hexadecimal digits")

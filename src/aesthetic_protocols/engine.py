@@ -27,8 +27,8 @@ from aesthetic_protocols.events import (
     WaitStartedEvent,
     from_record,
     iso_utc,
+    parse_ts,
 )
-from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.model import (
     NOT_ENTERED,
     PLACEHOLDER_RE,
@@ -75,7 +75,7 @@ class Note:
 
 @dataclass(frozen=True)
 class DoneAt:
-    """`time: HH:MM`: the current step was really done at that clock time (the latest one not after now)."""
+    """`time: HH:MM`: the current step was really done at that clock time (which moment: `done_moment`)."""
 
     at: time
 
@@ -233,19 +233,15 @@ class Session:
 
     def render(self, text: str) -> str:
         """Fill `{name}` from input variables and derived values; nothing is evaluated."""
-        values = self.variables
-
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name in values:
-                return str(values[name])
+            amount = self.value_of(name)
             derived = self.protocol.derived.get(name)
-            if derived is None or derived.variable not in values:
-                return NOT_ENTERED
-            amount = values[derived.variable]
-            if derived.max_input is not None and amount > derived.max_input:
-                return derived.beyond_text
-            return f"{amount * derived.times} {derived.unit}"
+            if derived is None:
+                return NOT_ENTERED if amount is None else str(amount)
+            if amount is None:  # not entered yet, or beyond the table
+                return derived.beyond_text if derived.variable in self.variables else NOT_ENTERED
+            return f"{amount} {derived.unit}"
 
         return PLACEHOLDER_RE.sub(fill, text)
 
@@ -253,6 +249,34 @@ class Session:
 
     def interpret(self, line: str) -> Reading:
         """One plain-mode line -> a command for the current prompt (red flags first)."""
+        command = self.command(line)
+        if command is not None:
+            return command
+        text = line.strip()
+        word = text.lower()
+        if self.red_flag(word) is not None:
+            return FlagRaised(word)
+        node = self.node
+        if isinstance(node, QuestionNode):
+            keys = [option.key for option in node.options]
+            key = _pick(keys, word)
+            return Answer(key) if key is not None else Invalid(_pick_hint(keys))
+        if isinstance(node, InputNode):
+            if not _NUMBER_RE.match(word):
+                return Invalid(f"enter a whole number from {node.min} to {node.max}")
+            number = int(word)
+            if not node.min <= number <= node.max:
+                return Invalid(f"out of range: enter a whole number from {node.min} to {node.max}")
+            return Answer(str(number))
+        record_field = self.field
+        if record_field is not None:
+            return self._read_field(record_field, text)
+        return Answer("")  # action, checklist, wait: any line means done / continue
+
+    @staticmethod
+    def command(line: str) -> Quit | Back | Note | DoneAt | Invalid | None:
+        """A line read as one of the words taken at any prompt (quit, back, note: TEXT, time: HH:MM);
+        None when it is none of them (an answer, a red flag, or nothing)."""
         text = line.strip()
         word = text.lower()
         if word == "quit":
@@ -271,27 +295,7 @@ class Session:
             if not match:
                 return Invalid("give the time as time: HH:MM (24-hour)")
             return DoneAt(time(int(match.group(1)), int(match.group(2))))
-        if self.red_flag(word) is not None:
-            return FlagRaised(word)
-        node = self.node
-        if isinstance(node, QuestionNode):
-            keys = [option.key for option in node.options]
-            if word in keys:
-                return Answer(word)
-            if _NUMBER_RE.match(word) and 1 <= int(word) <= len(keys):
-                return Answer(keys[int(word) - 1])
-            return Invalid(f"answer with one of {', '.join(keys)} (or 1-{len(keys)})")
-        if isinstance(node, InputNode):
-            if not _NUMBER_RE.match(word):
-                return Invalid(f"enter a whole number from {node.min} to {node.max}")
-            number = int(word)
-            if not node.min <= number <= node.max:
-                return Invalid(f"out of range: enter a whole number from {node.min} to {node.max}")
-            return Answer(str(number))
-        record_field = self.field
-        if record_field is not None:
-            return self._read_field(record_field, text)
-        return Answer("")  # action, checklist, wait: any line means done / continue
+        return None
 
     def _read_field(self, record_field: RecordField, text: str) -> Reading:
         """One line typed at a record field -> its normalised value, or why not (never echoing the line)."""
@@ -327,13 +331,7 @@ class Session:
             self.notes.append((node_id, command.text))
             return [NoteEvent(node_id, text=command.text)]
         if isinstance(command, DoneAt):
-            # `now` is the caller's local time, so HH:MM is the practitioner's wall clock: the latest such
-            # moment not after now (23:59 typed at 00:01 is yesterday's). Steps done before the session began
-            # are common in an emergency, so there is no lower bound.
-            given = datetime.combine(now.date(), command.at, tzinfo=now.tzinfo)
-            if given > now:
-                given -= timedelta(days=1)
-            self.pending_at = given
+            self.pending_at = done_moment(command.at, now)
             return []  # kept for the next event at this step (answer or red flag), which carries both times
         if isinstance(command, Back):
             if not self.trail:
@@ -343,7 +341,7 @@ class Session:
                 self.waits[left.node] = left.due  # back into a wait that was continued: its time is kept
             self.pending_at = None
             return [BackEvent(node_id, to=left.node)]
-        done_at = self.pending_at.isoformat(timespec="minutes") if self.pending_at is not None else None
+        done_at = iso_utc(self.pending_at) if self.pending_at is not None else None
         event: Event
         if isinstance(command, FlagRaised):
             flag = self.red_flag(command.key)
@@ -379,7 +377,11 @@ class Session:
 
     @staticmethod
     def _field_in_words(record_field: RecordField, value: str) -> dict[str, Any]:
-        """A record field's answer for the log: the field's label, and its value typed (a choice by its label)."""
+        """A record field's answer for the log: the field's label, and its value typed.
+
+        A choice's value is its key, as for a question's answer; the choice's label, in words, is `choice`
+        (older logs held the label in `value`).
+        """
         words: dict[str, Any] = {"label": record_field.label, "field": record_field.id, "unit": record_field.unit}
         if not value:
             return words  # an optional field left empty
@@ -387,7 +389,8 @@ class Session:
             number = Decimal(value)
             words["value"] = int(number) if number == number.to_integral_value() else float(number)
         elif record_field.type == "choice":
-            words["value"] = next((c.label for c in record_field.choices if c.key == value), value)
+            words["value"] = value
+            words["choice"] = next((c.label for c in record_field.choices if c.key == value), None)
         else:
             words["value"] = value
         return words
@@ -448,7 +451,8 @@ class Session:
             if isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent) and event.node != session.current:
                 raise WalkError(f"event {record.get('seq')} is at a different node than the replay")
             if isinstance(event, AnswerEvent | RedFlagEvent):
-                session.pending_at = datetime.fromisoformat(event.done_at) if event.done_at else None
+                # Read as written: UTC `Z` now, a local offset in older logs.
+                session.pending_at = parse_ts(event.done_at)
                 command: Command = Answer(event.answer) if isinstance(event, AnswerEvent) else FlagRaised(event.key)
                 replayed = session.apply(command, ts)[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
@@ -471,6 +475,24 @@ class Session:
         return session
 
 
+YESTERDAY_AFTER = timedelta(hours=12)
+
+
+def done_moment(at: time, now: datetime) -> datetime:
+    """The moment `time: HH:MM` means at `now` (the caller's local time, so HH:MM is the wall clock).
+
+    Today's HH:MM when it is not after now. A time 12 h or more ahead is yesterday's (23:59 typed at 00:01);
+    any other time ahead is a typo or a fast clock, refused rather than moved to yesterday. Steps done
+    before the session began are common in an emergency, so there is no lower bound.
+    """
+    given = datetime.combine(now.date(), at, tzinfo=now.tzinfo)
+    if given <= now:
+        return given
+    if given - now >= YESTERDAY_AFTER:
+        return given - timedelta(days=1)
+    raise WalkError("that time is later than now")
+
+
 def field_problem(record_field: RecordField, text: str) -> str | None:
     """Why `text` is not a value of this record field, or None. Never quotes the text."""
     kind = record_field.type
@@ -481,23 +503,19 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
             return "control characters are not allowed"
         return None
     if kind == "number":
+        places = record_field.decimals
         if not _DECIMAL_RE.match(text):
-            places = f" with at most {record_field.decimals} decimal(s)" if record_field.decimals else ""
-            return f"enter a number{places}" if record_field.decimals else "enter a whole number"
+            return f"enter a number with at most {places} decimal(s)" if places else "enter a whole number"
         number = Decimal(text)
-        if -number.normalize().as_tuple().exponent > record_field.decimals:  # type: ignore[operator]
-            return (f"at most {record_field.decimals} decimal(s)" if record_field.decimals
-                    else "enter a whole number")
+        if -number.normalize().as_tuple().exponent > places:  # type: ignore[operator]
+            return f"at most {places} decimal(s)" if places else "enter a whole number"
         low, high = record_field.min, record_field.max
         if (low is not None and number < Decimal(str(low))) or (high is not None and number > Decimal(str(high))):
             return f"out of range: enter a number from {_bound(low)} to {_bound(high)}"
         return None
     if kind == "choice":
         keys = [choice.key for choice in record_field.choices]
-        word = text.lower()
-        if word in keys or (_NUMBER_RE.match(word) and 1 <= int(word) <= len(keys)):
-            return None
-        return f"answer with one of {', '.join(keys)} (or 1-{len(keys)})"
+        return None if _pick(keys, text.lower()) is not None else _pick_hint(keys)
     if kind == "time":
         return None if _TIME_RE.match(text) else "give the time as HH:MM (24-hour)"
     if _DATE_RE.match(text):
@@ -509,6 +527,19 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
     return "give the date as YYYY-MM-DD"
 
 
+def _pick(keys: list[str], word: str) -> str | None:
+    """The key `word` names: the key itself, or its 1-based number in `keys` (None if neither)."""
+    if word in keys:
+        return word
+    if _NUMBER_RE.match(word) and 1 <= int(word) <= len(keys):
+        return keys[int(word) - 1]
+    return None
+
+
+def _pick_hint(keys: list[str]) -> str:
+    return f"answer with one of {', '.join(keys)} (or 1-{len(keys)})"
+
+
 def _bound(value: float | None) -> str:
     return "any" if value is None else f"{value:g}"
 
@@ -518,9 +549,9 @@ def normalise_field(record_field: RecordField, text: str) -> str:
     if record_field.type == "number":
         return format(Decimal(text).normalize(), "f")
     if record_field.type == "choice":
-        word = text.lower()
-        keys = [choice.key for choice in record_field.choices]
-        return word if word in keys else keys[int(word) - 1]
+        key = _pick([choice.key for choice in record_field.choices], text.lower())
+        assert key is not None, "normalise only a value field_problem accepts"
+        return key
     if record_field.type == "time":
         hours, minutes = text.split(":")
         return f"{int(hours):02d}:{minutes}"

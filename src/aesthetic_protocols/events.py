@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 # The event names, as written in the log's `event` field.
 START = "start"
@@ -74,11 +75,12 @@ class AnswerEvent(_Event):
     next: str = ""
     title: str | None = None  # the node's title as shown
     label: str | None = None  # the option's label; an input's value with its unit; a record field's label
-    value: Value | None = None  # an input's or record field's value, typed
+    value: Value | None = None  # an input's or record field's value, typed (a choice field's: its key)
     unit: str | None = None
     field: str | None = None  # a record field's id
+    choice: str | None = None  # a choice field's chosen label, in words (its key is `answer` and `value`)
     shown: dict[str, str] = dataclass_field(default_factory=dict)  # derived values on the screen: name -> text
-    done_at: str | None = None  # `time: HH:MM`: local ISO with offset
+    done_at: str | None = None  # `time: HH:MM`: UTC ISO like `ts` (older logs: local ISO with an offset)
     early: bool = False  # continued before a wait was due
 
 
@@ -181,31 +183,36 @@ def from_record(record: Mapping[str, Any]) -> Event | None:
         return None
     node = record.get("node")
     values: dict[str, Any] = {"node": node if isinstance(node, str) else None}
-    for item in fields(cls):
-        if item.name == "node" or item.name not in record:
-            continue
-        value = record[item.name]
-        if _fits(value, str(item.type)):
-            values[item.name] = value
+    for name, accepted in _accepted(cls).items():
+        if name != "node" and name in record and _fits(record[name], accepted):
+            values[name] = record[name]
     return cls(**values)
 
 
-def _fits(value: Any, annotation: str) -> bool:
-    """Whether a JSON value fits a field's annotation (written as text under `from __future__`)."""
-    if value is None:
-        return "None" in annotation
+_ACCEPTED: dict[str, dict[str, tuple[type, ...]]] = {}
+
+
+def _accepted(cls: type[Event]) -> dict[str, tuple[type, ...]]:
+    """Each field of an event class and the types its annotation accepts: `Value | None` is (int, float, str,
+    NoneType), `dict[str, str]` is (dict,). Read from the resolved annotations, once per class."""
+    if cls.kind not in _ACCEPTED:
+        hints = get_type_hints(cls)
+        accepted: dict[str, tuple[type, ...]] = {}
+        for item in fields(cls):
+            hint = hints[item.name]
+            parts = get_args(hint) if isinstance(hint, UnionType) or get_origin(hint) is Union else (hint,)
+            accepted[item.name] = tuple(get_origin(part) or part for part in parts)
+        _ACCEPTED[cls.kind] = accepted
+    return _ACCEPTED[cls.kind]
+
+
+def _fits(value: Any, accepted: tuple[type, ...]) -> bool:
+    """Whether a JSON value is of a type the field accepts (a bool is no number; a dict maps text to text)."""
     if isinstance(value, bool):
-        return annotation == "bool"
-    if isinstance(value, int):
-        return "int" in annotation.split(" | ") or annotation.startswith("Value")
-    if isinstance(value, float):
-        return annotation.startswith("Value")
-    if isinstance(value, str):
-        return annotation.startswith(("str", "Value"))
+        return bool in accepted
     if isinstance(value, dict):
-        return annotation.startswith("dict") and all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in value.items())
-    return False
+        return dict in accepted and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    return type(value) in accepted
 
 
 def iso_utc(moment: datetime) -> str:
@@ -213,3 +220,14 @@ def iso_utc(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a recorded time must be timezone-aware")
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ts(value: Any) -> datetime | None:
+    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None

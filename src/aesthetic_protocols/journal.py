@@ -50,10 +50,19 @@ from aesthetic_protocols.durable import (  # noqa: F401 - is_private is re-expor
 )
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 from aesthetic_protocols.events import Event
+from aesthetic_protocols.events import parse_ts as parse_ts  # the log's time vocabulary, once read from here
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
 LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"
 WITNESS_ENV = "AESTHETIC_PROTOCOLS_WITNESS"  # the witness file each close appends to (see `witness`)
+
+
+def witness_file(option: Path | str | None = None) -> Path | None:
+    """The witness file: `option`, else $AESTHETIC_PROTOCOLS_WITNESS; None when neither is set (or empty).
+
+    Here rather than in `witness`, so that a walk with no witness never imports that module."""
+    chosen = os.fspath(option) if option is not None else os.environ.get(WITNESS_ENV, "")
+    return Path(chosen) if chosen else None
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,200}")  # room left for ".torn-<stamp>" within 255 bytes
 
 
@@ -256,17 +265,6 @@ def canonical(obj: dict[str, Any]) -> bytes:
 
 def _hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
-
-
-def parse_ts(value: Any) -> datetime | None:
-    """A log timestamp (UTC ISO-8601, `Z` or an offset) as an aware datetime; None if it is not one."""
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
 
 
 # --- Reading and verifying. -------------------------------------------------------------------------
@@ -607,6 +605,7 @@ class Journal:
         self._head = head
         self._seq = seq
         self._failure: str | None = None  # once set, nothing more is written (never retried silently)
+        self.witness: Path | None = None  # the witness file each close appends `session head` to, if any
 
     @property
     def head(self) -> str | None:
@@ -807,14 +806,12 @@ class Journal:
                 os.close(fd)
 
     def _write_witness(self) -> None:
-        """Append `session head` to the witness file, if one is configured (outside the log folder)."""
-        if not os.environ.get(WITNESS_ENV):
+        """Append `session head` to the witness file, if this journal has one (outside the log folder)."""
+        target = self.witness
+        if target is None or self._head is None:
             return  # none configured, as in most clinics: the witness module is not even imported
         from aesthetic_protocols import witness
 
-        target = witness.configured()
-        if target is None or self._head is None:
-            return
         try:
             witness.record(target, self.session_id, self._head)
         except OSError as exc:

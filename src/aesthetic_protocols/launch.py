@@ -221,9 +221,11 @@ def log_dir_of(option: str | None) -> Path:
 
 
 def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str | None = None,
-             practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None) -> None:
+             practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None,
+             witness: str | None = None) -> None:
     """`protocol ID` / `protocol run ID`: walk a protocol on the real clock (Interrupted: exit 3)."""
     from aesthetic_protocols.faces import choose_face
+    from aesthetic_protocols.journal import witness_file as configured
     from aesthetic_protocols.walker import local_now, start_walk
 
     if not protocol_id:
@@ -236,13 +238,14 @@ def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str |
     face = choose_face(plain, clock)
     _start_settled()
     ended(start_walk(loaded, log_dir_of(log_dir), face=face, clock=clock, patient=patient,
-                     practitioner=practitioner))
+                     practitioner=practitioner, witness=configured(witness)))
 
 
 def walk_resume(session: str | None, log_dir: str | None = None, force: bool = False, plain: bool = False,
-                protocols: list[Path] | None = None) -> None:
+                protocols: list[Path] | None = None, witness: str | None = None) -> None:
     """`protocol resume [SESSION]`: continue an interrupted session; without SESSION, choose one."""
     from aesthetic_protocols.faces import choose_face
+    from aesthetic_protocols.journal import witness_file as configured
     from aesthetic_protocols.walker import local_now, resume_walk
 
     folder = log_dir_of(log_dir)
@@ -251,7 +254,7 @@ def walk_resume(session: str | None, log_dir: str | None = None, force: bool = F
     if session is None:
         session = _choose_session(folder, face.name == "plain")
     ended(resume_walk(session, folder, search_dirs(protocols), face=face, clock=clock, force=force,
-                      today=date.today()))
+                      today=date.today(), witness=configured(witness)))
 
 
 def _choose_session(folder: Path, plain: bool) -> str:

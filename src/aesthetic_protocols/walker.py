@@ -4,8 +4,9 @@ The walker drives the engine and the journal and talks to a face (faces/plain.py
 all on ONE clock given by the caller (the CLI's real clock, or a drill's simulated one). It imports
 neither rich nor typer. Public API:
 
-    start_walk(loaded, log_dir, *, face, clock=local_now, patient=None, practitioner=None, drill=False)
-    resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None)
+    start_walk(loaded, log_dir, *, face, clock=local_now, patient=None, practitioner=None, drill=False,
+               witness=None)
+    resume_walk(session_ref, log_dir, dirs, *, face, clock=local_now, force=False, today=None, witness=None)
     interrupted_sessions(log_dir)
 
 Both walks return an `Outcome`; interruptions are results, not exceptions. The clock is handed to the
@@ -24,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,6 +40,7 @@ from aesthetic_protocols.events import (
     ResumedEvent,
     StartEvent,
     TornTailEvent,
+    parse_ts,
 )
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
@@ -46,9 +48,9 @@ from aesthetic_protocols.journal import (
     SessionExists,
     find_log,
     new_session_id,
-    parse_ts,
     read_events,
     resolve_log_dir,
+    short_id,
 )
 
 if TYPE_CHECKING:
@@ -85,13 +87,17 @@ class Face(Protocol):
     def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class WalkResult:
-    """How a walk ended: at an outcome, or interrupted and why."""
+    """How a walk ended: at an outcome (its node id), or interrupted and why."""
 
-    finished: bool
     outcome: str | None
-    reason: str | None
+    reason: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the walk reached an outcome."""
+        return self.outcome is not None
 
 
 class _Signals:
@@ -173,8 +179,8 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         except WalkError as exc:
             face.say(str(exc))
             continue
-        if isinstance(reading, DoneAt):
-            face.say(f"time noted: this step was done at {reading.at.strftime('%H:%M')}")
+        if isinstance(reading, DoneAt) and session.pending_at is not None:
+            face.say(f"time noted: this step was done at {_day_and_time(session.pending_at, now)}")
         elif isinstance(reading, Note):
             face.say("note recorded")
         if not session.interrupted and not session.finished and signals.pending:
@@ -182,8 +188,16 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
             # its outcome is complete; nothing may follow the outcome in its log.
             record(Quit(signals.pending))
         if session.interrupted:
-            return WalkResult(False, None, session.interruption)
-    return WalkResult(True, session.current, None)
+            return WalkResult(None, session.interruption)
+    return WalkResult(session.current)
+
+
+def _day_and_time(moment: datetime, now: datetime) -> str:
+    """`HH:MM`, with the date when it is not today's: `23:59 on 2026-11-26 (yesterday)`."""
+    if moment.date() == now.date():
+        return f"{moment:%H:%M}"
+    yesterday = " (yesterday)" if moment.date() == now.date() - timedelta(days=1) else ""
+    return f"{moment:%H:%M} on {moment:%Y-%m-%d}{yesterday}"
 
 
 # --- starting and resuming a walk ------------------------------------------------------------------
@@ -210,7 +224,7 @@ class Outcome:
 
     @property
     def resume_ref(self) -> str:
-        """What to give `protocol resume`: the id when the log is in the usual folder, else its path."""
+        """What to give `protocol resume`: the short id when the log is in the usual folder, else its path."""
         if LOG_DIR_ENV not in os.environ and "platformdirs" not in sys.modules:
             # The platform's default folder was never looked up in this run, so the log is not in it; looking
             # it up now would only cost start-up time (a walk with --log-dir never needs it).
@@ -219,22 +233,27 @@ class Outcome:
             usual = resolve_log_dir(None)
         except ProtocolsError:
             usual = None
-        if usual is not None and self.log.parent.resolve() == usual.resolve():
-            return self.session_id
-        return str(self.log)
+        if usual is None or self.log.parent.resolve() != usual.resolve():
+            return str(self.log)
+        short = short_id(self.session_id)
+        # The short id the screen shows, unless another log in the folder ends the same way.
+        others = [p for p in self.log.parent.glob(f"*-{short}.jsonl") if p.stem != self.session_id]
+        return self.session_id if others else short
 
 
 def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,
-               practitioner: str | None = None, drill: bool = False) -> Outcome:
+               practitioner: str | None = None, drill: bool = False, witness: Path | None = None) -> Outcome:
     """Create the session log, record the start, walk, close the log (anchor written), show the end.
 
-    `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk.
+    `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk;
+    `witness` is the file the close appends `session head` to (`journal.witness_file()`), if any.
     """
     check_patient_ref(patient)
     signals = _Signals()
     with signals.installed():  # from before the log exists: a Ctrl-C now is recorded at the first prompt
         protocol = loaded.protocol
         journal = _new_journal(log_dir, protocol.id, clock)
+        journal.witness = witness
         session = Session(protocol)
         start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
                            sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
@@ -296,7 +315,7 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
 
 
 def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face, clock: Clock = local_now,
-                force: bool = False, today: date | None = None) -> Outcome:
+                force: bool = False, today: date | None = None, witness: Path | None = None) -> Outcome:
     """Replay a session's log through the engine and continue it, appending to the same log.
 
     Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
@@ -328,6 +347,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     signals = _Signals()
     with signals.installed():
         journal, recorded, torn = Journal.reopen(path, clock, expect_head=str(events[-1].get("hash")))
+        journal.witness = witness
         try:
             if torn is not None:
                 recorded.append(journal.record(TornTailEvent(None, bytes=len(torn),

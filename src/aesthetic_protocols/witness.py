@@ -15,12 +15,6 @@ from aesthetic_protocols.journal import WITNESS_ENV as WITNESS_ENV  # read by th
 _LINE = re.compile(r"([A-Za-z0-9-]{1,200}) ([0-9a-f]{64})")
 
 
-def configured(option: Path | str | None = None) -> Path | None:
-    """The witness file: `option`, else $AESTHETIC_PROTOCOLS_WITNESS; None when neither is set (or empty)."""
-    chosen = os.fspath(option) if option is not None else os.environ.get(WITNESS_ENV, "")
-    return Path(chosen) if chosen else None
-
-
 def record(witness: Path, session: str, head: str) -> None:
     """Append `session head` to the witness and sync it. OSError if it cannot be made durable."""
     line = f"{session} {head}\n".encode("ascii")

@@ -113,12 +113,22 @@ def wait_text(session: Session, now: datetime) -> str | None:
     return f"REASSESSMENT OVERDUE: due at {at}, {clock_text(-left)} ago"
 
 
+def interrupted_lines(session: Session, resume_ref: str) -> list[str]:
+    """Where an interrupted walk stopped, by the step's title as it was shown, and how to resume it."""
+    return [f"Interrupted at {session.render(session.node.title)}", f"Resume with: protocol resume {resume_ref}"]
+
+
+def wants_plain(plain: bool) -> bool:
+    """Plain mode: when asked, when NO_COLOR is set, or when stdin or stdout is not a terminal."""
+    return plain or bool(os.environ.get("NO_COLOR")) or not sys.stdin.isatty() or not sys.stdout.isatty()
+
+
 def choose_face(plain: bool, clock: Clock | None = None) -> Face:
-    """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal; else the terminal face.
+    """The plain face when `wants_plain`, else the terminal face.
 
     The walker hands the face the walk's clock when the walk begins (`Face.intro`).
     """
-    if plain or os.environ.get("NO_COLOR") or not sys.stdin.isatty() or not sys.stdout.isatty():
+    if wants_plain(plain):
         from aesthetic_protocols.faces.plain import PlainFace
 
         return PlainFace(clock=clock)

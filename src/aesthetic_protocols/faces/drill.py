@@ -9,27 +9,24 @@ the simulated clock moves on to its due time.
 from __future__ import annotations
 
 import io
-import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from aesthetic_protocols.engine import Answer, Reading, Session
+from aesthetic_protocols.faces import wants_plain
 from aesthetic_protocols.faces.plain import PlainFace
-from aesthetic_protocols.model import OutcomeNode, WaitNode
+from aesthetic_protocols.model import WaitNode
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     from aesthetic_protocols.drill import SimulatedClock
-    from aesthetic_protocols.faces.terminal import TerminalFace
     from aesthetic_protocols.walker import Face
 
 MARK = "DRILL | "
-_BAR_STYLE = "bold white on blue"
 
 
 def banner(clock: SimulatedClock, scenario: str | None) -> str:
@@ -74,7 +71,6 @@ class DrillPlainFace(PlainFace):
                  stdout: TextIO | None = None) -> None:
         marked = cast("TextIO", MarkedLines(stdout or sys.stdout, MARK))
         super().__init__(stdin, marked, clock)
-        self.drill_clock = clock
         self.words = banner(clock, scenario)
 
     def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
@@ -82,44 +78,46 @@ class DrillPlainFace(PlainFace):
         self._out(self.words)
         super().intro(session, session_id, started, resumed, clock)
 
+
+class WaitsPass:
+    """A face whose waits pass at once: a wait continued before it is due moves the simulated clock on to it."""
+
+    def __init__(self, face: Face, clock: SimulatedClock) -> None:
+        self.face = face
+        self.drill_clock = clock
+        self.name = face.name
+
+    def intro(self, session: Session, session_id: str, started: datetime, resumed: bool,
+              clock: Callable[[], datetime] | None = None) -> None:
+        self.face.intro(session, session_id, started, resumed, clock)
+
+    def active(self) -> AbstractContextManager[None]:
+        return self.face.active()
+
+    def show(self, session: Session, now: datetime) -> None:
+        self.face.show(session, now)
+
     def read(self, session: Session, now: datetime) -> Reading:
-        return waits_pass(self.drill_clock, session, super().read(session, now))
+        return waits_pass(self.drill_clock, session, self.face.read(session, now))
+
+    def say(self, message: str) -> None:
+        self.face.say(message)
+
+    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+        self.face.finish(session, events, log, resume_ref)
 
 
 def terminal_face(clock: SimulatedClock, scenario: str | None = None, console: Console | None = None,
-                  interactive: bool | None = None) -> TerminalFace:
-    """The terminal face with a DRILL bar pinned above its header and on its end screen."""
-    from rich.text import Text
-
+                  interactive: bool | None = None) -> Face:
+    """The walker's terminal face with a DRILL bar pinned above its header and on its end screens."""
     from aesthetic_protocols.faces.terminal import TerminalFace
 
-    words = banner(clock, scenario)
-
-    class DrillTerminalFace(TerminalFace):
-        def read(self, session: Session, now: datetime) -> Reading:
-            return waits_pass(clock, session, super().read(session, now))
-
-        def _header(self, session: Session, width: int, now: datetime) -> list[Table | Text]:
-            bar = Text(words, style=_BAR_STYLE, no_wrap=True, overflow="ellipsis")
-            return [bar, *super()._header(session, width, now)]
-
-        def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
-            self.console.print(words, style=_BAR_STYLE)  # an interrupted drill's lines; an outcome clears it
-            super().finish(session, events, log, resume_ref)
-
-        def _print_outcome(self, session: Session, node: OutcomeNode, log: str) -> None:
-            self.console.print(words, style=_BAR_STYLE)
-            super()._print_outcome(session, node, log)
-
-        def _print_timeline(self, events: list[dict[str, Any]]) -> None:
-            self.console.print(words, style=_BAR_STYLE)
-            super()._print_timeline(events)
-
-    return DrillTerminalFace(clock=clock, console=console, interactive=interactive)
+    face = TerminalFace(clock=clock, console=console, interactive=interactive, banner=banner(clock, scenario))
+    return WaitsPass(face, clock)
 
 
 def drill_face(plain: bool, clock: SimulatedClock, scenario: str | None = None) -> Face:
-    """Plain when asked, when NO_COLOR is set, or when stdin/stdout is not a terminal (as for a walk)."""
-    if plain or os.environ.get("NO_COLOR") or not sys.stdin.isatty() or not sys.stdout.isatty():
-        return DrillPlainFace(clock, scenario)
+    """Plain or terminal, chosen as for a walk (`wants_plain`)."""
+    if wants_plain(plain):
+        return WaitsPass(DrillPlainFace(clock, scenario), clock)
     return terminal_face(clock, scenario)

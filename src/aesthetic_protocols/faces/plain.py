@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aesthetic_protocols.engine import Reading, Session
-from aesthetic_protocols.faces import elapsed, prompt_hint, red_flags_line, status_banner
+from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
@@ -121,12 +121,15 @@ class PlainFace:
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
         else:
-            self._out(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}")
+            for line in interrupted_lines(session, resume_ref):
+                self._out(line)
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
 
         self._out("Timeline (elapsed, step, what was recorded):")
-        for row in timeline(events):
-            self._out(f"  {row['elapsed']}  {row['node']}  {row['what']}")
+        rows = timeline(events)
+        width = max((len(row["node"]) for row in rows), default=0)
+        for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
+            self._out(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
         self._out(f"Log: {log}")
 
 

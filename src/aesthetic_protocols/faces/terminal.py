@@ -26,7 +26,15 @@ from rich.table import Table
 from rich.text import Text
 
 from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
-from aesthetic_protocols.faces import elapsed, field_prompt, keys, sources_lines, status_banner, wait_text
+from aesthetic_protocols.faces import (
+    elapsed,
+    field_prompt,
+    interrupted_lines,
+    keys,
+    sources_lines,
+    status_banner,
+    wait_text,
+)
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
 
@@ -40,6 +48,7 @@ TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no ke
 _SEVERITY_STYLE = {"emergency": "bold white on red", "refer": "bold black on yellow",
                    "follow-up": "bold black on cyan", "resolved": "bold black on green"}
 _FLAGS_STYLE = "bold white on red"
+BANNER_STYLE = "bold white on blue"
 
 
 class _Screen:
@@ -58,7 +67,8 @@ class TerminalFace:
     name = "terminal"
 
     def __init__(self, clock: Clock | None = None, console: Console | None = None,
-                 interactive: bool | None = None) -> None:
+                 interactive: bool | None = None, banner: str | None = None) -> None:
+        """`banner`: a bar pinned above the header and shown on every end screen (a drill's DRILL mark)."""
         # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
         self.console = console or Console(highlight=False, markup=False, emoji=False)
         self.clock = clock or (lambda: datetime.now().astimezone())
@@ -78,6 +88,7 @@ class TerminalFace:
         self.drawn_at = 0.0
         self.rang = False  # the current step's wait has rung
         self.live: Any = None
+        self.banner = banner
 
     # --- the walk's frame ----------------------------------------------------------------------------
 
@@ -236,13 +247,13 @@ class TerminalFace:
         line = self._read_line(":", "")
         if line is None or not line.strip():
             return None
-        reading = session.interpret(line)
+        reading = session.command(line)  # only the words taken at any prompt: never an answer or a red flag
+        if reading is None:
+            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         if isinstance(reading, Quit):
             return self._confirm_quit("quit")
         if isinstance(reading, Back) and not session.trail:
             return Invalid("this is the first step: there is nothing to go back to")
-        if not line.strip().lower().startswith(("note:", "time:", "back", "quit")):
-            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         return reading
 
     def _confirm_quit(self, reason: str) -> Reading | None:
@@ -337,8 +348,13 @@ class TerminalFace:
         options = self.console.options.update(width=width, height=None)
         return len(self.console.render_lines(part, options, pad=False))
 
+    def _print_banner(self) -> None:
+        if self.banner:
+            self.console.print(self.banner, style=BANNER_STYLE)
+
     def _header(self, session: Session, width: int, now: datetime) -> list[Table | Text]:
         protocol = session.protocol
+        bar = [Text(self.banner, style=BANNER_STYLE, no_wrap=True, overflow="ellipsis")] if self.banner else []
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
@@ -347,10 +363,10 @@ class TerminalFace:
                      style="reverse")
         banner = status_banner(session)
         if not banner:
-            return [grid]
+            return [*bar, grid]
         if len(banner) > width:
             banner = f"{str(protocol.status).upper()}: not approved for care; check your local protocol"
-        return [grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
+        return [*bar, grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
 
     def _title(self, session: Session, now: datetime) -> list[Text]:
         node = session.node
@@ -469,13 +485,15 @@ class TerminalFace:
             self.live = None
         node = session.node
         if not isinstance(node, OutcomeNode):
-            self.console.print(f"Interrupted at {session.current}. Resume with: protocol resume {resume_ref}",
-                               style="bold")
+            self._print_banner()
+            for line in interrupted_lines(session, resume_ref):
+                self.console.print(line, style="bold")
             self.console.print(f"Log: {log}")
             return
         showing_timeline = False
         while True:
             self.console.clear()
+            self._print_banner()
             if showing_timeline:
                 self._print_timeline(events)
                 self.console.print("t = back to the outcome   Enter = close", style="reverse")
@@ -490,6 +508,7 @@ class TerminalFace:
             elif key in (*keys.ENTER, keys.ESCAPE, keys.CTRL_C, keys.CTRL_D, "q", "Q"):
                 if showing_timeline:  # what stays on the screen afterwards is the outcome
                     self.console.clear()
+                    self._print_banner()
                     self._print_outcome(session, node, log)
                 return
 

@@ -2,7 +2,8 @@
 
 New logs carry the words (`title`, `label`, `value`, `unit`, `field`); an old log holds only keys, so what
 it lacks is looked up in the protocol when the caller has the very file walked, and otherwise shown as
-logged. A choice field may log its choice's label or its key under `value`: both read the same here.
+logged. A choice field may log its choice's label (older logs) or its key under `value`, the label then
+under `choice`: all read the same here.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def _field(event: dict[str, Any], node: AnyNode | None, protocol: Protocol | Non
         choice = next((c for c in item.choices if c.key in (key, value) or c.label == value), None)
         if choice is not None:
             key, value = choice.key, choice.label
+    elif event.get("choice"):  # no protocol at hand: the log says the choice in words itself
+        value = event["choice"]
     label = event.get("label") or (item.label if item is not None else in_words(str(event["field"])))
     unit = event.get("unit") or (item.unit if item is not None else None) or ""
     return Said(title, str(label), "field", key if value not in ("", None) else "", value, str(unit),
