@@ -159,7 +159,7 @@ def test_resume_continues_the_same_log_and_keeps_every_step(runner: CliRunner, t
         ("answer", "treat", ""), ("wait-started", "wait", None), ("answer", "wait", ""), ("answer", "better", "y"),
         ("outcome", "fine", None),
     ]
-    assert events[6]["tool"] == "0.1.0"  # the version that continued the session
+    assert events[6]["tool"] == "0.2.0"  # the version that continued the session
     assert runner.invoke(app, ["log", "verify", log.stem]).exit_code == 0
 
 
@@ -366,7 +366,7 @@ def test_log_verify_names_the_first_bad_line(runner: CliRunner, tmp_path: Path) 
 
 
 def test_version_and_python_m(runner: CliRunner) -> None:
-    assert runner.invoke(app, ["--version"]).stdout == "aesthetic-protocols 0.1.0\n"
+    assert runner.invoke(app, ["--version"]).stdout == "aesthetic-protocols 0.2.0\n"
 
 
 @pytest.mark.parametrize("argv", [
@@ -454,7 +454,7 @@ def test_validate_an_empty_folder_is_a_usage_error(runner: CliRunner, tmp_path: 
 
 
 def test_help_and_version_are_commands(runner: CliRunner) -> None:
-    assert runner.invoke(app, ["version"]).stdout == "aesthetic-protocols 0.1.0\n"
+    assert runner.invoke(app, ["version"]).stdout == "aesthetic-protocols 0.2.0\n"
     assert "Usage: " in runner.invoke(app, ["help"]).stdout
 
 

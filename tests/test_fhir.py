@@ -90,7 +90,7 @@ def test_a_walk_with_record_fields_exports_a_valid_bundle_with_typed_answers(rec
     assert entities[0]["identifier"]["value"] == events[0]["sha256"]
     assert entities[1]["identifier"]["value"] == events[-1]["hash"]
     assert provenance["target"] == [{"reference": bundle["entry"][1]["fullUrl"]}]
-    assert [agent["who"]["display"] for agent in provenance["agent"]] == ["Dr Q", "aesthetic-protocols 0.1.0"]
+    assert [agent["who"]["display"] for agent in provenance["agent"]] == ["Dr Q", "aesthetic-protocols 0.2.0"]
 
 
 def test_the_questionnaire_is_the_protocol_version_with_typed_items(records_log: Path) -> None:
@@ -114,7 +114,7 @@ def test_anonymised_drops_subject_practitioner_session_and_notes(records_log: Pa
     for secret in ("R-9", "Dr Q", records_log.stem, "left side"):
         assert secret not in text
     assert "subject" not in response and "author" not in response and "identifier" not in bundle
-    assert [agent["who"]["display"] for agent in provenance["agent"]] == ["aesthetic-protocols 0.1.0"]
+    assert [agent["who"]["display"] for agent in provenance["agent"]] == ["aesthetic-protocols 0.2.0"]
     events, _ = read_events(records_log)
     assert not any(event["ts"] in text for event in events)  # no session times: the day is identifying too
     assert "authored" not in response and "occurredPeriod" not in provenance and "timestamp" not in bundle

@@ -46,7 +46,7 @@ def test_the_wheel_ships_the_protocols_and_finds_them_beside_the_package(tmp_pat
 
 def test_python_dash_m_runs_the_cli() -> None:
     shown = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "--version"], capture_output=True, text=True)
-    assert (shown.returncode, shown.stdout) == (0, "aesthetic-protocols 0.1.0\n")
+    assert (shown.returncode, shown.stdout) == (0, "aesthetic-protocols 0.2.0\n")
 
 
 def test_pre_commit_hook_runs_validate() -> None:

@@ -137,7 +137,7 @@ def test_a_resumed_wait_keeps_its_due_time_and_says_when_it_is_overdue(tmp_path:
     events = events_of(first.log)
     assert [e["event"] for e in events].count("wait-started") == 1
     resumed_event = next(e for e in events if e["event"] == "resumed")
-    assert resumed_event["tool"] == "0.1.0" and resumed_event["node"] == "wait"
+    assert resumed_event["tool"] == "0.2.0" and resumed_event["node"] == "wait"
     wait_answer = next(e for e in events if e["event"] == "answer" and e["node"] == "wait")
     assert "early" not in wait_answer  # 75 minutes after it began: not early
 

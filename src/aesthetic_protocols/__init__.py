@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The CLI's subcommands. A protocol may not take one of these ids, or `protocol ID` could not run it
 # (rule `reserved-id`); kept here so the CLI can route without importing the rules.
