@@ -116,7 +116,7 @@ main(sys.argv[1:])
 HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_protocols.report.graph",
          "aesthetic_protocols.report.review", "aesthetic_protocols.report.listing", "aesthetic_protocols.report.card",
          "aesthetic_protocols.report.fhir", "aesthetic_protocols.report.diff", "aesthetic_protocols.witness",
-         "jinja2", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile")
+         "jinja2", "markupsafe", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile")
 
 
 def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None:

@@ -11,8 +11,6 @@ import re
 from functools import cache
 from typing import Any
 
-from markupsafe import Markup
-
 # C0 and C1 control codes (tab and newline apart) become their visible Unicode "control pictures", so an
 # escape sequence written into a note shows as ␛[31m instead of acting on a terminal or a parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -47,6 +45,8 @@ def _leading(match: re.Match[str]) -> str:
 
 def md_escape(value: Any) -> str:
     """One line of Markdown that renders as exactly `value`'s characters; Markup passes as written."""
+    from markupsafe import Markup  # with the templates only: a walk's end screen needs just `visible`
+
     if isinstance(value, Markup):
         return str(value)
     return _LEADING.sub(_leading, _MARKDOWN.sub(r"\\\1", visible(value)), count=1)
@@ -54,6 +54,8 @@ def md_escape(value: Any) -> str:
 
 def _html_text(value: Any) -> Any:
     # Runs before autoescape: Markup (trusted template markup) passes, text loses its control codes.
+    from markupsafe import Markup
+
     return value if isinstance(value, Markup) else visible(value)
 
 
