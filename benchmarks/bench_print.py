@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from aesthetic_protocols.scenarios import load_scenarios
+from aesthetic_protocols.scenarios import load_scenarios, typed_line
 from aesthetic_protocols.search import bundled_dir, file_id, protocol_files
 
 SCRIPTS = Path(sys.executable).parent
@@ -55,7 +55,7 @@ def longest_scenario() -> tuple[str, str, list[str]]:
     for path in sorted(bundled_dir().glob("*.scenarios.yaml")):
         for scenario in load_scenarios(path).scenarios:
             if len(scenario.answers) > len(best[2]):
-                best = (file_id(path), scenario.name, list(scenario.answers))
+                best = (file_id(path), scenario.name, [typed_line(a) for a in scenario.answers])
     return best
 
 

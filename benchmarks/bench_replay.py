@@ -30,7 +30,7 @@ from aesthetic_protocols.engine import Invalid, Quit, Session
 from aesthetic_protocols.events import StartEvent
 from aesthetic_protocols.journal import Journal, new_session_id
 from aesthetic_protocols.loader import load_file
-from aesthetic_protocols.scenarios import load_scenarios
+from aesthetic_protocols.scenarios import load_scenarios, typed_line
 
 TARGET_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def write_sessions(walked: Path, log_dir: Path, count: int) -> int:
             for event in written:  # each event at its own time, as the walker records it
                 journal.record(event)
             events += len(written)
-            reading = session.interpret(str(raw))
+            reading = session.interpret(typed_line(raw))
             assert not isinstance(reading, Invalid | Quit)
             clock.now += timedelta(seconds=40)
             written = session.apply(reading, clock.now)

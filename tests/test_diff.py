@@ -19,11 +19,12 @@ from aesthetic_protocols.cli import app
 from aesthetic_protocols.diff import diff_protocols, word_diff
 from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.diff import diff_markdown, diff_text
+from aesthetic_protocols.search import file_id, protocol_files
 from tests.strategies import protocol_data
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = ROOT / "tests" / "fixtures" / "v0.1.0"
-BUNDLED = sorted(p.name[:-5] for p in (ROOT / "protocols").glob("*.yaml") if not p.name.endswith(".scenarios.yaml"))
+BUNDLED = sorted(file_id(path) for path in protocol_files(ROOT / "protocols"))
 
 
 @pytest.fixture()

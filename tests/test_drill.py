@@ -6,6 +6,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from aesthetic_protocols.engine import Invalid, Quit, Session
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.faces.drill import terminal_face
 from aesthetic_protocols.loader import load_file
-from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.model import Protocol, WaitAnswer
 from aesthetic_protocols.report.drill import debrief_text
-from aesthetic_protocols.scenarios import Scenario, load_scenarios
+from aesthetic_protocols.scenarios import Scenario, load_scenarios, typed_line
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = ROOT / "tests" / "fixtures" / "v0.1.0"
@@ -58,7 +59,7 @@ def with_target(scenario: Scenario, **target: Any) -> Scenario:
 
 def test_the_scenario_walked_as_written_is_met() -> None:
     sarah = seed("sarah")
-    result = debrief(vo(), sarah, drill_events(vo(), [str(a) for a in sarah.answers]))
+    result = debrief(vo(), sarah, drill_events(vo(), [typed_line(a) for a in sarah.answers]))
     assert result.met
     assert debrief_text(result).splitlines() == [
         "DRILL DEBRIEF vascular-occlusion / sarah",
@@ -95,7 +96,7 @@ def test_a_missed_red_flag_and_another_outcome() -> None:
 @pytest.mark.parametrize(("seconds", "verdict"), [(60, "met (5 min 00 s)"), (200, "MISSED (16 min 40 s)")])
 def test_time_targets_met_or_missed_with_their_figure(seconds: float, verdict: str) -> None:
     sarah = with_target(seed("sarah"), node="hyaluronidase-pulse", within_minutes=15, after="signs")
-    result = debrief(vo(), sarah, drill_events(vo(), [str(a) for a in sarah.answers], seconds))
+    result = debrief(vo(), sarah, drill_events(vo(), [typed_line(a) for a in sarah.answers], seconds))
     line = f"time: hyaluronidase-pulse within 15 min of signs: {verdict}"
     assert line in debrief_text(result).splitlines()
     assert result.met is verdict.startswith("met")
@@ -103,7 +104,7 @@ def test_time_targets_met_or_missed_with_their_figure(seconds: float, verdict: s
 
 def test_a_target_from_the_start_never_reached() -> None:
     target = with_target(seed("non-ha-referral"), node="hyaluronidase-pulse", within_minutes=15)
-    result = debrief(vo(), target, drill_events(vo(), [str(a) for a in target.answers]))
+    result = debrief(vo(), target, drill_events(vo(), [typed_line(a) for a in target.answers]))
     assert "time: hyaluronidase-pulse within 15 min of the start: MISSED (not reached)" in debrief_text(result)
     assert not result.met
 
@@ -128,7 +129,7 @@ def test_a_speed_out_of_bounds_is_a_usage_error(speed: float) -> None:
 
 def test_a_target_at_an_outcome_counts_its_arrival() -> None:
     eye = with_target(seed("eye-emergency"), node="eye-emergency", within_minutes=2)
-    result = debrief(vo(), eye, drill_events(vo(), [str(a) for a in eye.answers], 30))
+    result = debrief(vo(), eye, drill_events(vo(), [typed_line(a) for a in eye.answers], 30))
     assert "time: eye-emergency within 2 min of the start: met (1 min 30 s)" in debrief_text(result)
 
 
@@ -157,8 +158,8 @@ def bundled_seed(name: str) -> tuple[str, Scenario]:
     raise AssertionError(f"no seed scenario {name}")
 
 
-def typed(answers: list[str | int] | list[str]) -> str:
-    return "".join(f"{answer}\n" for answer in answers)
+def typed(answers: Sequence[str | int | WaitAnswer]) -> str:
+    return "".join(f"{typed_line(answer)}\n" for answer in answers)
 
 
 @pytest.mark.parametrize("name", SEEDS)
@@ -232,7 +233,7 @@ def test_time_targets_from_the_scenario_file(runner: CliRunner, tmp_path: Path) 
     sarah = seed("sarah")
     (folder / "vascular-occlusion.scenarios.yaml").write_text(
         "protocol: vascular-occlusion\nscenarios:\n"
-        f"  - name: sarah\n    answers: {[str(a) for a in sarah.answers]}\n    outcome: resolved\n"
+        f"  - name: sarah\n    answers: {[typed_line(a) for a in sarah.answers]}\n    outcome: resolved\n"
         "    targets:\n"
         "      - {node: hyaluronidase-pulse, within_minutes: 15, after: signs}\n"
         "      - {node: reassess, within_minutes: 30}\n", encoding="utf-8")

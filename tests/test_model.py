@@ -18,6 +18,7 @@ from aesthetic_protocols.cli import app
 from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.loader import build, load_file, parse_source
 from aesthetic_protocols.model import Protocol, protocol_schema
+from aesthetic_protocols.search import protocol_files
 from aesthetic_protocols.source import Source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +30,8 @@ def test_the_committed_schema_is_current() -> None:
 
 
 def test_every_bundled_file_starts_with_the_schema_modeline() -> None:
-    for path in (ROOT / "protocols").glob("*.yaml"):
-        if not path.name.endswith(".scenarios.yaml"):
-            assert path.read_text().splitlines()[0] == "# yaml-language-server: $schema=./protocol.schema.json"
+    for path in protocol_files(ROOT / "protocols"):
+        assert path.read_text().splitlines()[0] == "# yaml-language-server: $schema=./protocol.schema.json"
 
 
 def test_the_schema_forbids_unknown_fields_everywhere() -> None:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.scenarios import Scenario, load_scenarios, run_scenario
+from aesthetic_protocols.scenarios import Scenario, load_scenarios, run_scenario, typed_line
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "valid" / "every-kind.yaml"
@@ -58,11 +58,12 @@ def test_scenarios_command_reports_each_and_coverage(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["scenarios", "every-kind", "--protocols", str(folder)])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
+        "FAIL every-kind: no transcripts (every-kind.transcripts.yaml not found); run: protocol scenarios --update",
         "PASS every-kind/quick: reached 'fine'",
         "FAIL every-kind/wrong: reached 'fine', expected 'refer'",
         "every-kind: 2 scenario(s); 3/9 nodes visited (33%); never visited: areas, better, emergency, refer, "
         "treat, wait",
-        "scenarios: 1 passed, 1 failed",
+        "scenarios: 1 passed, 2 failed",
     ]
 
 
@@ -89,7 +90,7 @@ def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: 
     monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path))
     runner = CliRunner()
     walked = runner.invoke(app, ["vascular-occlusion", "--patient", "CLINIC-0042", "--practitioner", "Dr Example"],
-                           input="".join(f"{answer}\n" for answer in case.answers))
+                           input="".join(f"{typed_line(answer)}\n" for answer in case.answers))
     assert walked.exit_code == 0, walked.output
     (log,) = tmp_path.glob("*.jsonl")
     record = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
@@ -109,6 +110,7 @@ def test_a_broken_scenario_file_fails_alone_and_the_others_still_run(tmp_path: P
                                                       "  - {name: a, answers: ['', n], outcome: fine}\n")
     (folder / "second.scenarios.yaml").write_text("protocol: second\nscenarios:\n"
                                                   "  - {name: b, answers: ['', n], outcome: fine}\n")
+    assert CliRunner().invoke(app, ["scenarios", "second", "--update", "--protocols", str(folder)]).exit_code == 0
     result = CliRunner().invoke(app, ["scenarios", "every-kind", "second", "--protocols", str(folder)])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()

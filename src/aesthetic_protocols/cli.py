@@ -314,11 +314,14 @@ def schema(
 def scenarios(
     ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Protocols to test; none = all.")] = None,
     protocols: ProtocolDirs = None,
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the transcripts (<id>.transcripts.yaml) "
+                                                          "from the walks instead of checking them.")] = False,
 ) -> None:
-    """Run the scenario tests kept beside the protocols. Exit 0 all pass, 1 a failure."""
+    """Run the scenario tests kept beside the protocols and check each walk against its transcript.
+    Exit 0 all pass, 1 a failure."""
     from aesthetic_protocols.scenarios import run_suites
 
-    result = run_suites(ids or [], _dirs(protocols), date.today())
+    result = run_suites(ids or [], _dirs(protocols), date.today(), update)
     typer.echo("".join(f"{line}\n" for line in result.lines), nl=False)
     raise typer.Exit(EXIT_PROBLEMS if result.failed else EXIT_OK)
 

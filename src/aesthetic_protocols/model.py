@@ -441,6 +441,14 @@ class TimeTarget(Strict):
     """The step the time counts from (its first answer); the start of the walk when left out."""
 
 
+class WaitAnswer(Strict):
+    """The answer at a wait, by how long it ran: `{wait: due}` or `{wait: early}`."""
+
+    wait: Literal["due", "early"]
+    """due: the wait runs its full time on the scenario's simulated clock, then the walk continues;
+    early: the walk continues before the wait is due (confirmed, where the wait names `early`)."""
+
+
 class Scenario(Strict):
     """One scenario: the answers typed, the outcome they must reach, nodes to visit or avoid."""
 
@@ -448,8 +456,9 @@ class Scenario(Strict):
     """The scenario's name (a slug), shown in the report."""
     description: Text | None = None
     """Who the patient is and what happens, in a sentence or two."""
-    answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt]
-    """Exactly what a plain-mode user types, one entry per prompt ("" for done; a number for an input)."""
+    answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt | WaitAnswer]
+    """Exactly what a plain-mode user types, one entry per prompt ("" for done; a number for an input); at a
+    wait, `{wait: due}` (it runs its full time on a simulated clock) or `{wait: early}` (continued before)."""
     outcome: Slug
     """The outcome node the answers must reach."""
     severity: Annotated[OutcomeSeverity | None, Field(strict=False)] = None

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from aesthetic_protocols.cache import load_valid
 from aesthetic_protocols.checks import validate_path
-from aesthetic_protocols.engine import Invalid, Quit, Session, Taken, WalkError
+from aesthetic_protocols.engine import Answer, Command, Invalid, Quit, Session, Taken, WalkError
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
+from aesthetic_protocols.events import Event
 from aesthetic_protocols.loader import build_model, parse_source
-from aesthetic_protocols.model import OutcomeNode, Protocol, Scenario, ScenarioFile
+from aesthetic_protocols.model import OutcomeNode, Protocol, Scenario, ScenarioFile, WaitAnswer, WaitNode
 from aesthetic_protocols.search import SCENARIO_SUFFIX, discover, file_id, resolve_id
+from aesthetic_protocols.transcripts import compare, prompt_words, read_file, render_file, step_lines, transcript_path
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Result:
     reason: str
     visited: tuple[str, ...]
     trail: tuple[Taken, ...] = ()
+    transcript: tuple[str, ...] = ()  # the walk in words, one line per step (`transcripts`)
 
 
 @dataclass
@@ -55,31 +58,64 @@ def load_scenarios(path: Path) -> ScenarioFile:
     return build_model(ScenarioFile, parse_source(path))
 
 
-# A fixed clock: scenarios are deterministic and never wait in real time.
+# The simulated clock's start: scenarios are deterministic and never wait in real time. Time stands still
+# but where a `{wait: due}` answer runs a wait its full time.
 _SCENARIO_NOW = datetime(2000, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def wait_commands(session: Session, how: WaitAnswer, now: datetime) -> tuple[list[Command], datetime]:
+    """A `{wait: due}` or `{wait: early}` answer at the current wait: what is typed, and the simulated time.
+
+    due: the clock moves on to the wait's due time, then Enter continues. early: Enter before it is due.
+    """
+    due = session.due()
+    if how.wait == "due":
+        return [Answer("")], max(now, due) if due is not None else now
+    return [Answer("")], now  # a wait with `early:` asks to confirm: add Answer("y") here
+
+
+def typed_line(answer: str | int | WaitAnswer) -> str:
+    """The plain-mode line for a scenario answer: a wait's `{wait: ...}` is one line that continues (a pipe
+    never waits in real time; a drill's clock moves on to the due time)."""
+    return "" if isinstance(answer, WaitAnswer) else str(answer)
 
 
 def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
     """Feed a scenario's answers through the engine; pass if it ends at the named outcome."""
     session = Session(protocol)
+    now = _SCENARIO_NOW
+    lines: list[str] = []
 
     def fail(reason: str) -> Result:
-        return Result(protocol.id, scenario.name, False, reason, tuple(session.visited), tuple(session.trail))
+        return Result(protocol.id, scenario.name, False, reason, tuple(session.visited), tuple(session.trail),
+                      tuple(lines))
 
     if scenario.outcome not in protocol.nodes:
         return fail(f"outcome '{scenario.outcome}' is not a node of {protocol.id}")
+    lines += step_lines("", session.begin(now), session)
     for index, raw in enumerate(scenario.answers, start=1):
         if session.finished:
             return fail(f"reached '{session.current}' with {len(scenario.answers) - index + 1} answer(s) left over")
-        reading = session.interpret(str(raw))
-        if isinstance(reading, Invalid):
-            return fail(f"answer {index} at '{session.current}': {reading.reason}")
-        if isinstance(reading, Quit):
-            return fail(f"answer {index} quits the walk")
+        commands: list[Command]
+        if isinstance(raw, WaitAnswer):
+            if not isinstance(session.node, WaitNode):
+                return fail(f"answer {index} at '{session.current}': {{wait: {raw.wait}}} answers a wait only")
+            commands, now = wait_commands(session, raw, now)
+        else:
+            reading = session.interpret(str(raw))
+            if isinstance(reading, Invalid):
+                return fail(f"answer {index} at '{session.current}': {reading.reason}")
+            if isinstance(reading, Quit):
+                return fail(f"answer {index} quits the walk")
+            commands = [reading]
+        prompt = prompt_words(session)
+        events: list[Event] = []
         try:
-            session.apply(reading, _SCENARIO_NOW)
+            for command in commands:
+                events += session.apply(command, now)
         except WalkError as exc:
             return fail(f"answer {index} at '{session.current}': {exc}")
+        lines += step_lines(prompt, events, session)
     if not session.finished:
         return fail(f"answers ran out at '{session.current}' before an outcome")
     if session.current != scenario.outcome:
@@ -99,7 +135,7 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
     if unreached:
         return fail(f"a time target names {', '.join(unreached)}, which this path never reaches")
     return Result(protocol.id, scenario.name, True, f"reached '{scenario.outcome}'", tuple(session.visited),
-                  tuple(session.trail))
+                  tuple(session.trail), tuple(lines))
 
 
 def run_file(protocol: Protocol, scenarios: ScenarioFile) -> tuple[list[Result], Coverage]:
@@ -122,10 +158,12 @@ class SuiteReport:
     failed: int = 0
 
 
-def run_suites(ids: Sequence[str], dirs: Sequence[Path], today: date) -> SuiteReport:
+def run_suites(ids: Sequence[str], dirs: Sequence[Path], today: date, update: bool = False) -> SuiteReport:
     """Run the scenario files beside the protocols named (all on the search path when none): one line per
-    scenario and a coverage line per protocol. A broken protocol or scenario file is a failure of its own,
-    reported in its line; the other protocols still run. An unknown id is a usage error."""
+    scenario and a coverage line per protocol. Each walk is also checked against its transcript (the word
+    diff of a differing one follows its line, indented); `update` rewrites the transcript files instead.
+    A broken protocol or scenario file is a failure of its own, reported in its line; the other protocols
+    still run. An unknown id is a usage error."""
     report = SuiteReport()
     chosen = list(ids) or sorted(discover(dirs))
     for protocol_id in chosen:
@@ -141,17 +179,48 @@ def run_suites(ids: Sequence[str], dirs: Sequence[Path], today: date) -> SuiteRe
             if problems:
                 raise InvalidProtocol(problems)
             results, coverage = run_file(protocol, load_scenarios(path))
+            differs = _transcripts(protocol_id, results, transcript_path(path), update, report)
         except ProtocolsError as exc:
             report.lines.append(f"FAIL {protocol_id}: {exc.message}")
             report.failed += 1
             continue
         for result in results:
-            report.lines.append(f"{'PASS' if result.passed else 'FAIL'} {protocol_id}/{result.name}: {result.reason}")
-            report.passed += result.passed
-            report.failed += not result.passed
+            diff = differs.pop(result.name, []) if result.passed else []
+            passed = result.passed and not diff
+            reason = TRANSCRIPT_DIFFERS if diff else result.reason
+            report.lines.append(f"{'PASS' if passed else 'FAIL'} {protocol_id}/{result.name}: {reason}")
+            report.lines += [f"  {line}" for line in diff]
+            report.passed += passed
+            report.failed += not passed
+        for name, diff in differs.items():  # in the transcript file, no longer a scenario
+            report.lines.append(f"FAIL {protocol_id}/{name}: {diff[0]}")
+            report.failed += 1
         unvisited = sorted(set(protocol.nodes) - coverage.visited)
         never = f"; never visited: {', '.join(unvisited)}" if unvisited else ""
         report.lines.append(f"{protocol_id}: {len(results)} scenario(s); {len(coverage.visited)}/{coverage.nodes} "
                             f"nodes visited ({coverage.share:.0%}){never}")
     report.lines.append(f"scenarios: {report.passed} passed, {report.failed} failed")
     return report
+
+
+TRANSCRIPT_DIFFERS = "the transcript differs (if the change is meant: protocol scenarios --update)"
+
+
+def _transcripts(protocol_id: str, results: Sequence[Result], path: Path, update: bool,
+                 report: SuiteReport) -> dict[str, list[str]]:
+    """Check the walks against the transcript file (scenario -> word diff, for those that differ), or with
+    `update` write the file (only when its text changes, said in the report). A missing file is a failure
+    of its own line; the scenarios are still reported."""
+    walked = {result.name: list(result.transcript) for result in results}
+    if update:
+        text = render_file(protocol_id, walked)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="\n")
+            report.lines.append(f"{protocol_id}: wrote {path.name}")
+        return {}
+    if not path.is_file():
+        report.lines.append(f"FAIL {protocol_id}: no transcripts ({path.name} not found); "
+                            "run: protocol scenarios --update")
+        report.failed += 1
+        return {}
+    return compare(read_file(path), walked)

@@ -16,6 +16,9 @@ from aesthetic_protocols.model import SLUG_RE
 ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
 PROTOCOL_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".scenarios.yaml"
+# The transcripts `protocol scenarios --update` writes beside the scenario file: neither a protocol nor
+# scenarios, so no search or validation reads one as a tree.
+TRANSCRIPT_SUFFIX = ".transcripts.yaml"
 
 
 def bundled_dir() -> Path:
@@ -44,8 +47,13 @@ def protocol_files(folder: Path) -> Iterator[Path]:
     if not folder.is_dir():
         return
     for path in sorted(folder.iterdir()):
-        if path.name.endswith(PROTOCOL_SUFFIX) and not path.name.endswith(SCENARIO_SUFFIX) and path.is_file():
+        if is_protocol_name(path.name) and path.is_file():
             yield path
+
+
+def is_protocol_name(name: str) -> bool:
+    """A protocol file's name: `*.yaml`, not a scenario or transcript file."""
+    return name.endswith(PROTOCOL_SUFFIX) and not name.endswith((SCENARIO_SUFFIX, TRANSCRIPT_SUFFIX))
 
 
 def file_id(path: Path) -> str:
@@ -68,6 +76,7 @@ def validation_targets(paths: Sequence[Path], dirs: Sequence[Path]) -> list[Path
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob(f"*{PROTOCOL_SUFFIX}") if p.is_file()
+                           and not p.name.endswith(TRANSCRIPT_SUFFIX)
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not found:
                 raise UsageError(f"no protocol files (*.yaml) under {path}")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aesthetic_protocols.diff import Change, NodeDiff, ProtocolDiff, Segment
+from aesthetic_protocols.diff import Change, NodeDiff, ProtocolDiff, Segment, word_diff
 from aesthetic_protocols.report.templating import md_escape
 
 
@@ -68,6 +68,11 @@ def _marked(words: tuple[Segment, ...], marks: dict[str, str], escape: Callable[
 def _words_text(words: tuple[Segment, ...]) -> str:
     """git's plain word diff: [-removed-] and {+added+}, long unchanged runs cut."""
     return _marked(words, {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}, str)
+
+
+def word_diff_text(old: str, new: str) -> str:
+    """Two texts as git's plain word diff (the transcripts' diff shows a changed step this way)."""
+    return _words_text(word_diff(old, new))
 
 
 def change_text(change: Change) -> str:
