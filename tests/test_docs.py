@@ -15,6 +15,7 @@ from aesthetic_protocols import model
 from aesthetic_protocols.checks import RULES, validate_path
 from aesthetic_protocols.loader import load_file, node_kinds
 from aesthetic_protocols.scenarios import Scenario, ScenarioFile, run_scenario
+from aesthetic_protocols.transcripts import render_file
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMAT = (ROOT / "docs" / "protocol-format.md").read_text()
@@ -25,7 +26,7 @@ GATE_RULES = ["file-size", "read", "encoding", "yaml-syntax", "yaml-empty", "yam
 MODELS: list[type[BaseModel]] = [model.Protocol, model.Review, model.Reference, model.Derived, model.RedFlag,
                                  model.Option, model.NodeBase, model.QuestionNode, model.ActionNode, model.InputNode,
                                  model.WaitNode, model.RecordNode, model.RecordField, model.Choice, model.OutcomeNode,
-                                 ScenarioFile, Scenario]
+                                 ScenarioFile, Scenario, model.WaitAnswer]
 
 
 def _table_names() -> set[str]:
@@ -69,6 +70,14 @@ def test_the_complete_example_validates_and_its_scenario_passes(tmp_path: Path) 
     protocol = load_file(path).protocol
     for scenario in scenarios.scenarios:
         assert run_scenario(protocol, scenario).passed, scenario.name
+
+
+def test_the_transcript_example_is_the_example_scenario_walked_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "vascular-occlusion.yaml"
+    path.write_text(_example("yaml", "## A complete example"))
+    (scenario,) = ScenarioFile.model_validate(yaml.safe_load(_example("yaml", "## Scenario files"))).scenarios
+    walked = run_scenario(load_file(path).protocol, scenario)
+    assert _example("yaml", "### Transcripts") == render_file("vascular-occlusion", {"sarah": list(walked.transcript)})
 
 
 def test_the_log_page_says_what_verify_cannot_tell() -> None:
