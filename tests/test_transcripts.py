@@ -172,3 +172,18 @@ def test_the_bundled_transcripts_are_current_and_every_scenario_has_one() -> Non
         assert transcript_path(path).is_file(), f"run: protocol scenarios --update ({path.name})"
     result = CliRunner().invoke(app, ["scenarios"])
     assert result.exit_code == 0 and "transcript" not in result.stdout
+
+
+def test_a_failing_scenario_reports_its_failure_not_its_transcript(tmp_path: Path) -> None:
+    folder = trees(tmp_path)
+    runner = CliRunner()
+    runner.invoke(app, ["scenarios", "--update", "--protocols", str(folder), "every-kind"])
+    scenarios = folder / "every-kind.scenarios.yaml"
+    scenarios.write_text(scenarios.read_text().replace("answers: ['', n]", "answers: ['', y]"))
+    result = runner.invoke(app, ["scenarios", "--protocols", str(folder), "every-kind"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["PASS every-kind/treated: reached 'fine'",
+                                          "FAIL every-kind/quick: answers ran out at 'areas' before an outcome",
+                                          "every-kind: 2 scenario(s); 7/9 nodes visited (78%); never visited: "
+                                          "emergency, refer",
+                                          "scenarios: 1 passed, 1 failed"]
