@@ -111,7 +111,7 @@ def mutants(tree: str, data: Data) -> Iterator[Mutant]:
             for index, record_field in enumerate(node["fields"]):
                 for bound in ("min", "max"):
                     if record_field.get(bound) is not None:
-                        for value in _number_moves(record_field[bound]):
+                        for value in [*_number_moves(record_field[bound]), None]:  # None: the bound removed
                             yield Mutant(tree, "record-bound", f"{nid}.fields[{index}].{bound} -> {value}",
                                          _set(("nodes", nid, "fields", index, bound), value))
         if kind == "wait":

@@ -92,7 +92,7 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
 
     if scenario.outcome not in protocol.nodes:
         return fail(f"outcome '{scenario.outcome}' is not a node of {protocol.id}")
-    lines += step_lines("", session.begin(now), session)
+    lines += step_lines("", session.node, session.begin(now), session)
     for index, raw in enumerate(scenario.answers, start=1):
         if session.finished:
             return fail(f"reached '{session.current}' with {len(scenario.answers) - index + 1} answer(s) left over")
@@ -108,14 +108,14 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
             if isinstance(reading, Quit):
                 return fail(f"answer {index} quits the walk")
             commands = [reading]
-        prompt = prompt_words(session)
+        prompt, asked = prompt_words(session), session.node
         events: list[Event] = []
         try:
             for command in commands:
                 events += session.apply(command, now)
         except WalkError as exc:
             return fail(f"answer {index} at '{session.current}': {exc}")
-        lines += step_lines(prompt, events, session)
+        lines += step_lines(prompt, asked, events, session)
     if not session.finished:
         return fail(f"answers ran out at '{session.current}' before an outcome")
     if session.current != scenario.outcome:

@@ -36,6 +36,7 @@ from aesthetic_protocols.events import (
 )
 from aesthetic_protocols.model import (
     ActionNode,
+    AnyNode,
     InputNode,
     OutcomeNode,
     QuestionNode,
@@ -90,27 +91,31 @@ def prompt_words(session: Session) -> str:
 def _field_bounds(record_field: RecordField, session: Session) -> str:
     """What a record field accepts, in words: its type, range, unit, choices, and whether it may be empty."""
     kind = record_field.type
-    if kind == "choice":
-        accepts = " / ".join(f"{choice.key} {choice.label}" for choice in record_field.choices)
-    elif kind == "number":
-        unit = f" {record_field.unit}" if record_field.unit else ""
-        accepts = f"{record_field.bounds_text() or 'number'}{unit}"
-    elif kind == "time":
-        accepts = "HH:MM"
-    elif kind == "date":
-        accepts = "YYYY-MM-DD"
-    else:
-        accepts = "text"
+    match kind:
+        case "choice":
+            accepts = " / ".join(f"{choice.key} {choice.label}" for choice in record_field.choices)
+        case "number":
+            unit = f" {record_field.unit}" if record_field.unit else ""
+            accepts = f"{record_field.bounds_text() or 'number'}{unit}"
+        case "time":
+            accepts = "HH:MM"
+        case "date":
+            accepts = "YYYY-MM-DD"
+        case "text":
+            accepts = "text"
+        case _:
+            assert_never(kind)
     if record_field.default is not None:
         accepts += f", offered {session.render('{' + record_field.default + '}')}"
     return accepts if record_field.required else accepts + ", optional"
 
 
-def event_words(event: Event, session: Session) -> str | None:
-    """An event of the walk in words (None for one a transcript leaves out: it shows in another line)."""
+def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
+    """An event of the walk in words (None for one a transcript leaves out: it shows in another line).
+    `asked` is the node whose prompt the event answered."""
     match event:
         case AnswerEvent():
-            return _answer_words(event)
+            return _answer_words(event, asked)
         case RedFlagEvent():
             return f"RED FLAG {event.key} {event.label}{ARROW}{_title(session, event.goto)}"
         case BackEvent():
@@ -130,18 +135,27 @@ def event_words(event: Event, session: Session) -> str | None:
             assert_never(event)
 
 
-def _answer_words(event: AnswerEvent) -> str:
-    if event.field is not None:  # a record field: its value in words
-        if event.value is None:
-            return "(left empty)"
-        if event.choice is not None:
-            return f"{event.value} {event.choice}"
-        return f"{event.value} {event.unit}" if event.unit else str(event.value)
-    if event.label == "continued":
-        return "continued early, before it was due" if event.early else "waited the full time"
-    if event.answer and event.label and event.value is None:  # an option: its key and label
-        return f"{event.answer} {event.label}"
-    return event.label or "done"
+def _answer_words(event: AnswerEvent, asked: AnyNode) -> str:
+    """An answer in words, read as the kind of step it answered."""
+    match asked:
+        case QuestionNode():
+            return f"{event.answer} {event.label}"
+        case InputNode():
+            return event.label or event.answer
+        case RecordNode():
+            if event.value is None:
+                return "(left empty)"
+            if event.choice is not None:
+                return f"{event.value} {event.choice}"
+            return f"{event.value} {event.unit}" if event.unit else str(event.value)
+        case WaitNode():
+            return "continued early, before it was due" if event.early else "waited the full time"
+        case ActionNode():
+            return "done"
+        case OutcomeNode():
+            raise AssertionError("an outcome takes no answer")
+        case _:
+            assert_never(asked)
 
 
 def _title(session: Session, node_id: str) -> str:
@@ -155,12 +169,12 @@ def _outcome_words(session: Session) -> str:
     return f"{words} — {session.render(node.headline)}" if node.headline else words
 
 
-def step_lines(prompt: str, events: Iterable[Event], session: Session) -> list[str]:
-    """The lines of one step: the prompt with what answered it, then any event after it on a line of its own
-    (the outcome reached)."""
+def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Session) -> list[str]:
+    """The lines of one step: the prompt (of node `asked`) with what answered it, then any event after it on a
+    line of its own (the outcome reached)."""
     lines: list[str] = []
     for event in events:
-        words = event_words(event, session)
+        words = event_words(event, asked, session)
         if words is None:
             continue
         if not lines and isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent):
