@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
@@ -83,7 +85,7 @@ def test_headlines_show_their_values_filled_in(tmp_path: Path) -> None:
 def test_the_file_is_stable_block_style_and_reads_back() -> None:
     text = render_file("demo", {"a": ['Say "hi" → done', "Ünïcode"], "b": []})
     assert text.splitlines()[2:] == ["protocol: demo", "scenarios:", "  a:", '    - "Say \\"hi\\" → done"',
-                                     '    - "Ünïcode"', "  b:"]
+                                     '    - "Ünïcode"', "  b: []"]
 
 
 def test_read_back(tmp_path: Path) -> None:
@@ -187,3 +189,14 @@ def test_a_failing_scenario_reports_its_failure_not_its_transcript(tmp_path: Pat
                                           "every-kind: 2 scenario(s); 7/9 nodes visited (78%); never visited: "
                                           "emergency, refer",
                                           "scenarios: 1 passed, 1 failed"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+                       st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=40), max_size=4),
+                       max_size=3))
+def test_any_lines_read_back_as_written(tmp_path_factory: pytest.TempPathFactory,
+                                        transcripts: dict[str, list[str]]) -> None:
+    path = tmp_path_factory.mktemp("t") / "demo.transcripts.yaml"
+    path.write_text(render_file("demo", transcripts), encoding="utf-8")
+    assert read_file(path) == transcripts

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import assert_never
@@ -189,11 +190,21 @@ def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Se
 
 def render_file(protocol_id: str, transcripts: Mapping[str, Sequence[str]]) -> str:
     """The transcript file's text: stable, block style, one line per step."""
-    out = [HEADER, f"protocol: {protocol_id}\n", "scenarios:\n"]
+    out = [HEADER, f"protocol: {protocol_id}\n", "scenarios:\n" if transcripts else "scenarios: {}\n"]
     for name, lines in transcripts.items():
-        out.append(f"  {name}:\n")
-        out += [f"    - {json.dumps(line, ensure_ascii=False)}\n" for line in lines]
+        out.append(f"  {name}:\n" if lines else f"  {name}: []\n")
+        out += [f"    - {_quoted(line)}\n" for line in lines]
     return "".join(out)
+
+
+# What a double-quoted line shows as an escape: what YAML would read as a line break (NEL, U+2028, U+2029)
+# or refuse (C1 controls, non-characters), a byte-order mark, and what steers a terminal's text direction.
+_ESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _quoted(line: str) -> str:
+    """A line as a YAML double-quoted scalar in JSON's string syntax, every character it could hide escaped."""
+    return _ESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", json.dumps(line, ensure_ascii=False))
 
 
 def read_file(path: Path) -> Transcripts:
