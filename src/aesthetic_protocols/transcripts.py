@@ -8,6 +8,10 @@ diff; `protocol scenarios --update` rewrites it, so a clinical change reads in r
 
 The file is written here, not by a YAML dumper, so that it is stable: block style, one double-quoted line per
 step (JSON string syntax, which YAML reads as is), scenarios in their file's order.
+
+A new node kind or event needs its words here: `prompt_words`, `_answer_words` and `event_words` match on
+kinds and event types and end in `assert_never`, so mypy names each place. A node the engine routes by itself
+(no prompt) shows as the line of the event it writes, in `event_words`.
 """
 
 from __future__ import annotations
