@@ -59,6 +59,7 @@ def test_pre_commit_hook_runs_validate() -> None:
 @pytest.mark.parametrize(("path", "checked"), [
     ("protocols/ptosis.yaml", True),
     ("protocols/ptosis.scenarios.yaml", True),
+    ("protocols/ptosis.transcripts.yaml", False),
     ("clinic/protocols/lip/vascular-occlusion.yml", True),
     (".github/workflows/ci.yml", False),
     (".pre-commit-config.yaml", False),
