@@ -8,6 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
+from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.scenarios import Scenario, load_scenarios, run_scenario, typed_line
@@ -165,9 +166,23 @@ def test_the_scenario_schema_refuses_what_the_tool_refuses() -> None:
 
     schema = json.loads((BUNDLED / "scenario.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    good = {"protocol": "ptosis", "scenarios": [{"name": "a", "answers": ["", 2], "outcome": "done"}]}
+    good = {"protocol": "ptosis", "scenarios": [{"name": "a", "answers": ["", 2, {"wait": "due"}], "outcome": "done"}]}
     assert list(validator.iter_errors(good)) == []
     for bad in ({**good, "extra": 1}, {**good, "scenarios": []},
+                {**good, "scenarios": [{"name": "a", "answers": [{"wait": "soon"}], "outcome": "done"}]},
+                {**good, "scenarios": [{"name": "a", "answers": [{"wait": "due", "x": 1}], "outcome": "done"}]},
                 {**good, "scenarios": [{"name": "Bad Name", "answers": [], "outcome": "done"}]},
                 {**good, "scenarios": [{"name": "a", "answers": [], "outcome": "done", "severity": "mild"}]}):
         assert list(validator.iter_errors(bad)), bad
+
+
+def test_a_wait_answer_is_one_line_typed_and_its_mistakes_are_named_as_such(tmp_path: Path) -> None:
+    assert [typed_line(a) for a in scenario(["", 2, {"wait": "due"}, {"wait": "early"}]).answers] == ["", "2", "", ""]
+    path = tmp_path / "x.scenarios.yaml"
+    path.write_text("protocol: x\nscenarios:\n  - {name: a, answers: [{wait: soon}, yes], outcome: fine}\n")
+    with pytest.raises(InvalidProtocol) as caught:
+        load_scenarios(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:3:26: error[schema]: scenarios[0].answers[0].wait: Input should be 'due' or 'early'",
+        f"{path}:3:39: error[schema]: scenarios[0].answers[1]: must be text (quote it: YAML reads yes/no/on/off "
+        "as booleans and 1.10 as a number)"]

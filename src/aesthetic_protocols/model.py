@@ -18,11 +18,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
+    Tag,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -449,6 +451,22 @@ class WaitAnswer(Strict):
     early: the walk continues before the wait is due (confirmed, where the wait names `early`)."""
 
 
+def _answer_form(value: Any) -> str:
+    """Which form an answer takes, so a mistake is reported against that form alone: a mapping is a wait
+    answer, a whole number a number, anything else text (where a YAML boolean is told to be quoted)."""
+    if isinstance(value, dict | WaitAnswer):
+        return "wait"
+    return "number" if isinstance(value, int) and not isinstance(value, bool) else "text"
+
+
+ScenarioAnswer = Annotated[
+    Annotated[Annotated[StrictStr, Field(max_length=400)], Tag("text")]
+    | Annotated[StrictInt, Tag("number")]
+    | Annotated[WaitAnswer, Tag("wait")],
+    Discriminator(_answer_form),
+]
+
+
 class Scenario(Strict):
     """One scenario: the answers typed, the outcome they must reach, nodes to visit or avoid."""
 
@@ -456,7 +474,7 @@ class Scenario(Strict):
     """The scenario's name (a slug), shown in the report."""
     description: Text | None = None
     """Who the patient is and what happens, in a sentence or two."""
-    answers: list[Annotated[StrictStr, Field(max_length=400)] | StrictInt | WaitAnswer]
+    answers: list[ScenarioAnswer]
     """Exactly what a plain-mode user types, one entry per prompt ("" for done; a number for an input); at a
     wait, `{wait: due}` (it runs its full time on a simulated clock) or `{wait: early}` (continued before)."""
     outcome: Slug
