@@ -22,7 +22,7 @@ SRC = Path(__file__).parent.parent / "src" / "aesthetic_protocols"
 ALLOWED = {"events.py", "journal.py"}  # the codec, and the journal's checks of raw lines
 # The names events and log lines go by in the readers (a dict of another kind goes by another name).
 EVENTISH = {"event", "events", "e", "start", "end", "outcome", "first", "last", "record", "records", "previous",
-            "stop", "line", "lines", "logged", "recorded", "item"}
+            "stop", "line", "lines", "logged", "recorded", "replayed", "item"}
 # Every field a log line can hold: the journal's own and each event class's.
 FIELDS = {"seq", "ts", "session", "event", "prev", "hash"} | {
     item.name for cls in events._KINDS.values() for item in fields(cls)}
@@ -36,8 +36,8 @@ def _root(node: ast.expr) -> str | None:
 
 
 def string_key_reads(source: str) -> list[tuple[int, str]]:
-    """Each `x["field"]` or `x.get("field")` read where `x` is an event or log line by name and `field` is a
-    field a log line can hold: (line number, the read)."""
+    """Each `x["field"]`, `x.get("field")` or `getattr(x, "field")` read where `x` is an event or log line by
+    name and `field` is a field a log line can hold: (line number, the read)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         key: object = None
@@ -46,6 +46,9 @@ def string_key_reads(source: str) -> list[tuple[int, str]]:
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
               and node.args and isinstance(node.args[0], ast.Constant)):
             key, receiver = node.args[0].value, node.func.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+              and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+            key, receiver = node.args[1].value, node.args[0]
         if isinstance(key, str) and key in FIELDS and _root(receiver) in EVENTISH:
             found.append((node.lineno, ast.unparse(node)))
     return found
@@ -64,6 +67,8 @@ def reader(event, events, start, row, summary, item, form):
     b = start.get("protocol", "?")
     c = events[0]["hash"]
     d = events[-1].get("ts")
+    i = getattr(event, "goto", None)
+    j = getattr(os, "O_BINARY", 0)
     e = {k: v for k, v in event.items()}
     row["state"] += "x"          # a log list row, not an event
     f = summary["patient"]       # a summary dict, not an event
@@ -72,7 +77,8 @@ def reader(event, events, start, row, summary, item, form):
     event["text"] = "removed"    # writing an export copy is no read
 '''
     assert [text for _, text in string_key_reads(source)] == [
-        "event['node']", "start.get('protocol', '?')", "events[0]['hash']", "events[-1].get('ts')"]
+        "event['node']", "start.get('protocol', '?')", "events[0]['hash']", "events[-1].get('ts')",
+        "getattr(event, 'goto', None)"]
 
 
 def test_a_line_reads_back_as_its_typed_event_with_the_journal_fields() -> None:

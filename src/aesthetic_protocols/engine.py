@@ -458,7 +458,8 @@ class Session:
                 replayed = session.apply(command, ts)[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
                 logged = event.next if isinstance(event, AnswerEvent) else event.goto
-                taken = replayed.next if isinstance(replayed, AnswerEvent) else getattr(replayed, "goto", None)
+                taken = (replayed.next if isinstance(replayed, AnswerEvent)
+                         else replayed.goto if isinstance(replayed, RedFlagEvent) else None)
                 if logged and logged != taken:  # "": an old or edited line that does not say
                     raise WalkError(f"event {record.seq} went to another step than this protocol leads to")
             elif isinstance(event, BackEvent):
