@@ -9,6 +9,7 @@ it can fail.
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,3 +118,17 @@ def test_a_field_of_the_wrong_type_is_said_on_its_row_not_shown_as_if_logged(tmp
     assert verdict.ok and read[1].ignored == ("severity",)
     assert [row.chosen for row in session_record(read, zone=UTC).rows][1] == (
         "Outcome reached (?) [unreadable in the log: severity]")
+
+
+def test_the_fhir_provenance_says_how_many_events_it_could_not_read(tmp_path: Path) -> None:
+    from aesthetic_protocols.report.fhir import fhir_bundle
+
+    ticks = iter(datetime(2026, 11, 28, 9, minute, tzinfo=UTC) for minute in range(10))
+    with Journal.create(tmp_path, "S1", clock=lambda: next(ticks)) as journal:
+        journal.record(StartEvent("a", protocol="p", version="1.0.0"))
+        journal.append("decided-by-a-newer-tool", node="a")
+    read, _ = read_events(tmp_path / "S1.jsonl")
+    entity = fhir_bundle(read)["entry"][2]["resource"]["entity"][1]["what"]
+    assert entity["display"] == (f"session log head hash {read[-1].hash} (2 events); 1 of a kind this version does "
+                                 "not read (not in the response), session S1")
+    assert "not read" not in json.dumps(fhir_bundle(read[:1]))

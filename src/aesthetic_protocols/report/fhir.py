@@ -21,6 +21,7 @@ from aesthetic_protocols.events import (
     OutcomeEvent,
     RedFlagEvent,
     StartEvent,
+    UnknownEvent,
     decode_all,
 )
 from aesthetic_protocols.logged_protocol import LoggedProtocol
@@ -326,6 +327,9 @@ def _provenance(events: Sequence[Logged], start: StartEvent, session: str, check
     if logged_sha:
         protocol["identifier"] = {"system": SHA256_SYSTEM, "value": logged_sha}
     log = f"session log head hash {head} ({len(events)} events)"
+    unknown = sum(isinstance(e.event, UnknownEvent) for e in events)
+    if unknown:  # kept in the log, but not in the response: say so rather than drop them silently
+        log += f"; {unknown} of a kind this version does not read (not in the response)"
     if not anonymise:
         log += f", session {session}"
     times = [e.ts for e in events if e.ts]
