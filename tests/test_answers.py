@@ -6,11 +6,33 @@ from pathlib import Path
 
 import pytest
 
+from aesthetic_protocols.events import AnswerEvent, from_record
 from aesthetic_protocols.loader import load_file
-from aesthetic_protocols.report.answers import Said, field_type, said, withheld
+from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.report import answers
+from aesthetic_protocols.report.answers import Said
 
 RECORDS = load_file(Path(__file__).parent / "fixtures" / "valid" / "records.yaml").protocol
 EVERY_KIND = load_file(Path(__file__).parent / "fixtures" / "valid" / "every-kind.yaml").protocol
+
+
+def _answer(line: dict[str, object]) -> AnswerEvent:
+    """An answer line as the journal reads it back: the readers take typed events."""
+    event = from_record({"event": "answer", **line})
+    assert isinstance(event, AnswerEvent)
+    return event
+
+
+def said(line: dict[str, object], protocol: Protocol | None = None) -> Said:
+    return answers.said(_answer(line), protocol)
+
+
+def field_type(line: dict[str, object], protocol: Protocol | None) -> str | None:
+    return answers.field_type(_answer(line), protocol)
+
+
+def withheld(line: dict[str, object], protocol: Protocol | None) -> bool:
+    return answers.withheld(_answer(line), protocol)
 
 
 def test_an_option_reads_as_its_label_from_the_log_or_the_protocol() -> None:

@@ -74,7 +74,7 @@ def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_d
     for words in ("Yes: one or more of these signs", "Hyaluronic acid (HA)", "Straight to hyaluronidase", "2 areas",
                   "pulse dose: 1000 U", "Resolved: normal refill, normal colour, no pain",
                   "Monitor until resolved, daily at first.", "Give the patient an emergency number.",
-                  "DRAFT PROTOCOL", "Signature", events[-1]["hash"][:16]):
+                  "DRAFT PROTOCOL", "Signature", events[-1].hash[:16]):
         assert words in text, words
     assert len(reader.pages) >= 2
     for page in reader.pages:  # the running header repeats the patient reference on every page

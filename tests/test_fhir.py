@@ -87,8 +87,8 @@ def test_a_walk_with_record_fields_exports_a_valid_bundle_with_typed_answers(rec
     assert answers["walk.outcome"][1][0]["valueCoding"]["display"] == "Resolved"
     events, _ = read_events(records_log)
     entities = [entity["what"] for entity in provenance["entity"]]
-    assert entities[0]["identifier"]["value"] == events[0]["sha256"]
-    assert entities[1]["identifier"]["value"] == events[-1]["hash"]
+    assert entities[0]["identifier"]["value"] == events[0].event.sha256
+    assert entities[1]["identifier"]["value"] == events[-1].hash
     assert provenance["target"] == [{"reference": bundle["entry"][1]["fullUrl"]}]
     assert [agent["who"]["display"] for agent in provenance["agent"]] == ["Dr Q", "aesthetic-protocols 0.2.0"]
 
@@ -116,7 +116,7 @@ def test_anonymised_drops_subject_practitioner_session_and_notes(records_log: Pa
     assert "subject" not in response and "author" not in response and "identifier" not in bundle
     assert [agent["who"]["display"] for agent in provenance["agent"]] == ["aesthetic-protocols 0.2.0"]
     events, _ = read_events(records_log)
-    assert not any(event["ts"] in text for event in events)  # no session times: the day is identifying too
+    assert not any(event.ts in text for event in events)  # no session times: the day is identifying too
     assert "authored" not in response and "occurredPeriod" not in provenance and "timestamp" not in bundle
     fixed = fhir_bundle(events, anonymise=True, now=datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert fixed["entry"][2]["resource"]["recorded"] == "2027-01-02T03:04:05Z"  # R4 requires it: the export's

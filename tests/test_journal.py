@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from aesthetic_protocols import durable, journal
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
+from aesthetic_protocols.events import encode
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
     Journal,
@@ -73,7 +74,7 @@ def lines_of(path: Path) -> list[bytes]:
 def resume(path: Path, **kwargs: Any) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
     """What a caller does: read the log read-only, (check it), then reopen at the head it saw."""
     events, _ = read_events(path)
-    return Journal.reopen(path, expect_head=events[-1]["hash"] if events else None, **kwargs)
+    return Journal.reopen(path, expect_head=events[-1].hash if events else None, **kwargs)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -554,7 +555,7 @@ def test_read_events_does_not_modify_and_returns_the_valid_prefix(log_dir: Path)
     data = path.read_bytes()[:-10]
     path.write_bytes(data)
     events, result = read_events(path)
-    assert [e["seq"] for e in events] == [0, 1, 2]
+    assert [e.seq for e in events] == [0, 1, 2]
     assert result.first_bad_line == 4
     assert path.read_bytes() == data
 
@@ -670,11 +671,11 @@ def test_reopen_sets_a_torn_tail_aside_and_keeps_the_prefix(log_dir: Path) -> No
     if POSIX:
         assert stat.S_IMODE(side.stat().st_mode) == 0o600
     assert path.read_bytes() == valid
-    assert [e["seq"] for e in events] == [0, 1, 2, 3]
-    assert j.seq == 4 and j.head == events[-1]["hash"]
+    assert [e.seq for e in events] == [0, 1, 2, 3]
+    assert j.seq == 4 and j.head == events[-1].hash
 
     record = j.append("recovered", torn_bytes=len(torn))
-    assert record["seq"] == 4 and record["prev"] == events[-1]["hash"]
+    assert record["seq"] == 4 and record["prev"] == events[-1].hash
     j.close()
     assert path.read_bytes().startswith(valid)
     assert verify(path) == journal.Verification(True, 5, None, None)
@@ -713,7 +714,7 @@ def test_reopen_refuses_a_log_altered_before_its_tail(
     path.write_bytes(altered)
     events, _ = read_events(path)
     with pytest.raises(LogError, match="cannot resume"):
-        Journal.reopen(path, expect_head=events[-1]["hash"])
+        Journal.reopen(path, expect_head=events[-1].hash)
     assert path.read_bytes() == altered
     assert not list(log_dir.glob("*.torn-*"))
     assert not verify(path).ok
@@ -747,11 +748,11 @@ def test_reopen_refuses_a_head_the_caller_did_not_see(log_dir: Path) -> None:
     path.write_bytes(path.read_bytes()[:-7])  # a torn tail: the one thing reopen would change
     before = snapshot(log_dir)
     events, _ = read_events(path)
-    for stale in (events[-2]["hash"], None, "0" * 64):
+    for stale in (events[-2].hash, None, "0" * 64):
         with pytest.raises(LogError, match="changed since it was read"):
             Journal.reopen(path, expect_head=stale)
         assert snapshot(log_dir) == before
-    j, _, torn = Journal.reopen(path, expect_head=events[-1]["hash"])  # the lock was released each time
+    j, _, torn = Journal.reopen(path, expect_head=events[-1].hash)  # the lock was released each time
     j.close()
     assert torn is not None
 
@@ -765,7 +766,7 @@ def test_reopen_refuses_when_another_walker_resumed_in_between(log_dir: Path) ->
     other.close()
     after_other = snapshot(log_dir)
     with pytest.raises(LogError, match="changed since it was read"):
-        Journal.reopen(path, expect_head=mine[-1]["hash"])
+        Journal.reopen(path, expect_head=mine[-1].hash)
     assert snapshot(log_dir) == after_other and verify(path).ok
 
 
@@ -779,7 +780,7 @@ def test_a_refused_resume_leaves_a_torn_finished_log_alone(log_dir: Path) -> Non
         f.write(b'{"seq":2,')
     before = snapshot(log_dir)
     events, verdict = read_events(path_of(j))
-    assert [e["event"] for e in events] == ["start", "outcome"] and verdict.first_bad_line == 3
+    assert [e.event.kind for e in events] == ["start", "outcome"] and verdict.first_bad_line == 3
     assert snapshot(log_dir) == before
 
 
@@ -828,8 +829,8 @@ def test_round_trip(events: list[tuple[str, dict[str, Any]]]) -> None:
         path, written = write_events(Path(tmp), events)
         got, result = read_events(path)
         assert result.ok and result.count == len(events)
-        assert got == written
-        for (name, fields), record in zip(events, got, strict=True):
+        assert [encode(line) for line in got] == written  # read back typed; each line as written
+        for (name, fields), record in zip(events, [encode(line) for line in got], strict=True):
             assert record["event"] == name
             assert {k: record[k] for k in fields} == fields
 
@@ -893,10 +894,10 @@ def test_kill_9_keeps_every_acknowledged_event(log_dir: Path) -> None:
 
     path = log_dir / f"{SID}.jsonl"
     events, _ = read_events(path)
-    assert set(acknowledged) <= {e["seq"] for e in events}
+    assert set(acknowledged) <= {e.seq for e in events}
     j, resumed, _torn = resume(path)  # the dead child's lock went with it
-    assert [e["seq"] for e in resumed] == list(range(len(resumed)))
-    assert set(acknowledged) <= {e["seq"] for e in resumed}
+    assert [e.seq for e in resumed] == list(range(len(resumed)))
+    assert set(acknowledged) <= {e.seq for e in resumed}
     j.append("recovered")
     j.close()
     assert verify(path).ok

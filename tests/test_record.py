@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
+from aesthetic_protocols.events import AnswerEvent, Logged
 from aesthetic_protocols.journal import read_events
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
@@ -36,13 +38,13 @@ VALID = Path(__file__).parent / "fixtures" / "valid"
 PLUS_ONE = timezone(timedelta(hours=1))
 
 
-def events_of(tmp_path: Path, events: list[tuple[str, dict[str, Any]]], name: str = "S1") -> list[dict[str, Any]]:
+def events_of(tmp_path: Path, events: list[tuple[str, dict[str, Any]]], name: str = "S1") -> list[Logged]:
     read, verification = read_events(write_log(tmp_path / "logs", name, events))
     assert verification.ok
     return read
 
 
-def found(events: list[dict[str, Any]]) -> LoggedProtocol:
+def found(events: list[Logged]) -> LoggedProtocol:
     return find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
 
 
@@ -96,12 +98,12 @@ def test_the_header_names_who_which_version_and_the_hashes(tmp_path: Path) -> No
     assert lines[:3] == ["# Session record", "",
                          "> **DRAFT PROTOCOL: reference content, not approved by a clinician.** Check every step "
                          "against your local protocol."]
-    head = events[-1]["hash"]
+    head = events[-1].hash
     for line in ["- **Patient reference:** R-0042", "- **Practitioner:** Dr A Nurse",
                  "- **Protocol:** Vascular occlusion after dermal filler",
                  "- **Protocol id and version:** vascular-occlusion 0.1.0",
                  "- **Status:** DRAFT: reference content, not approved by a clinician",
-                 f"- **Protocol file sha256:** {events[0]['sha256']}",
+                 f"- **Protocol file sha256:** {events[0].event.sha256}",
                  "- **Protocol check:** the protocol file found matches the log's sha256",
                  "- **Session:** S1", "- **Started:** 2026-11-28 09:00:00 UTC+01:00",
                  f"- **Log head hash:** {head}", "- **Log integrity:** intact (17 events)"]:
@@ -241,8 +243,9 @@ def test_a_session_across_midnight_and_a_clock_change_shows_the_date_and_offset_
     from zoneinfo import ZoneInfo
 
     events = events_of(tmp_path, sarah())
-    for index, event in enumerate(events):  # hours apart: 00:00, 01:00 ... across the end of summer time
-        event["ts"] = f"2026-10-24T{20 + index:02d}:00:00.000Z" if index < 4 else f"2026-10-25T{index - 4:02d}:00:00Z"
+    events = [replace(event, ts=f"2026-10-24T{20 + index:02d}:00:00.000Z" if index < 4  # hours apart: 00:00,
+                      else f"2026-10-25T{index - 4:02d}:00:00Z")  # 01:00 ... across the end of summer time
+              for index, event in enumerate(events)]
     rows = section(record_markdown(events, zone=ZoneInfo("Europe/London")), "Timeline")
     assert [row.split(" | ")[0] for row in rows[2:8]] == [
         "| 21:00:00", "| 22:00:00", "| 23:00:00", "| 2026-10-25 00:00:00", "| 2026-10-25 01:00:00",
@@ -259,7 +262,7 @@ def test_the_record_says_how_to_check_the_log_later_and_marks_a_drill(tmp_path: 
     walk[0][1]["drill"] = True
     events = events_of(tmp_path, walk)
     lines = record_markdown(events, logged=found(events), zone=UTC).splitlines()
-    assert f"- **Check the log later:** protocol log verify S1 --head {events[-1]['hash']}" in lines
+    assert f"- **Check the log later:** protocol log verify S1 --head {events[-1].hash}" in lines
     assert "> **TRAINING DRILL: not a patient record.**" in lines
     assert "| 08:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started (training drill) | " \
            "vascular-occlusion 0.1.0 |  |" in lines
@@ -295,7 +298,7 @@ def test_any_tree_and_walk_give_a_record_with_a_row_per_event_and_only_standing_
     assert [row.chosen for row in record.red_flags] == [
         row.chosen for row in record.rows if row.chosen.startswith("RED FLAG")]
     standing_inputs = [e for e in standing(events)
-                       if e["event"] == "answer" and isinstance(protocol.nodes[e["node"]], InputNode)]
+                       if isinstance(e.event, AnswerEvent) and isinstance(protocol.nodes[str(e.event.node)], InputNode)]
     assert len(record.captured) == len(standing_inputs)
     text = record_markdown(events, logged=LoggedProtocol(protocol, "0" * 64, True, "matches"), zone=UTC)
     assert len(section(text, "Timeline")) == len(events) + 2

@@ -17,6 +17,7 @@ import pytest
 
 from aesthetic_protocols import durable
 from aesthetic_protocols.errors import NotRecorded
+from aesthetic_protocols.events import encode
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.journal import Journal, new_session_id
 from aesthetic_protocols.loader import load_file
@@ -65,7 +66,7 @@ def test_one_clock_stamps_the_log_the_wait_and_the_screen(tmp_path: Path) -> Non
     outcome = start_walk(loaded, tmp_path, face=face, clock=clock)
     assert not outcome.result.finished and outcome.result.reason == "quit"
     events = events_of(outcome.log)
-    assert outcome.events == events  # every line of the session, as written
+    assert [encode(line) for line in outcome.events] == events  # every line of the session, as written
     assert {e["ts"] for e in events} == {"2026-11-28T09:00:00.000Z"}
     assert next(e for e in events if e["event"] == "wait-started")["due"] == "2026-11-28T10:00:00.000Z"
     assert "reassessment due at 10:00" in face.stdout.getvalue()  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -33,6 +33,9 @@ from aesthetic_protocols.launch import (
     walk_new,
     walk_resume,
 )
+
+if TYPE_CHECKING:
+    from aesthetic_protocols.events import Logged
 
 
 class ProtocolGroup(TyperGroup):
@@ -457,7 +460,7 @@ def resume(
 # --- session logs -----------------------------------------------------------------------------------
 
 
-def _events(session: str, log_dir: str | None) -> tuple[list[dict[str, Any]], Any]:
+def _events(session: str, log_dir: str | None) -> tuple[list[Logged], Any]:
     """A session's events and their verification; warns (stderr) when the log is not intact."""
     from aesthetic_protocols.errors import LogError
     from aesthetic_protocols.journal import existing_log, read_events
@@ -547,7 +550,7 @@ class ExportFormat(StrEnum):
     fhir = "fhir"
 
 
-def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
+def _record_renderer(fmt: ExportFormat, events: list[Logged], verification: Any,
                      protocols: list[Path] | None) -> Any:
     """The md, html, json or fhir renderer, `render(events, anonymise) -> str`, given the protocol the log ran under
     (found again on the search path)."""

@@ -10,18 +10,18 @@ outcome and its severity, the red flags raised or missed, and the scenario's tim
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
-from aesthetic_protocols.events import ANSWER, OUTCOME
+from aesthetic_protocols.events import AnswerEvent, Logged, OutcomeEvent, decode_all
 from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
-from aesthetic_protocols.recorded import outcome_event, recorded_steps
+from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 
 if TYPE_CHECKING:
@@ -126,16 +126,18 @@ def _did(protocol: Protocol, step: Taken) -> str:
     return f"went on -> {step.next}" if step.value == "" else f"entered {step.value} -> {step.next}"
 
 
-def _first_answer(events: Sequence[Mapping[str, Any]], node: str) -> datetime | None:
+def _first_answer(events: Sequence[Logged], node: str) -> datetime | None:
     """When `node` was first answered (its corrected time if given), or reached if it is the outcome."""
-    for event in events:
-        if event.get("event") in {ANSWER, OUTCOME} and event.get("node") == node:
-            return parse_ts(event.get("done_at")) or parse_ts(event.get("ts"))
+    for logged in events:
+        event = logged.event
+        if isinstance(event, AnswerEvent | OutcomeEvent) and event.node == node:
+            done_at = event.done_at if isinstance(event, AnswerEvent) else None
+            return parse_ts(done_at) or logged.moment
     return None
 
 
-def _check(target: TimeTarget, events: Sequence[Mapping[str, Any]]) -> TargetCheck:
-    since = (parse_ts(events[0].get("ts")) if events and target.after is None
+def _check(target: TimeTarget, events: Sequence[Logged]) -> TargetCheck:
+    since = (events[0].moment if events and target.after is None
              else _first_answer(events, target.after) if target.after is not None else None)
     done = _first_answer(events, target.node)
     seconds = (done - since).total_seconds() if since is not None and done is not None else None
@@ -143,8 +145,9 @@ def _check(target: TimeTarget, events: Sequence[Mapping[str, Any]]) -> TargetChe
     return TargetCheck(target.node, target.after, target.within_minutes, seconds, met)
 
 
-def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str, Any]]) -> Debrief:
+def debrief(protocol: Protocol, scenario: Scenario, lines: Lines) -> Debrief:
     """Compare a finished drill's log with the scenario's own run through the scenario runner."""
+    events = decode_all(lines)
     expected = run_scenario(protocol, scenario).trail
     walked = recorded_steps(events)
     left_at = did = should = None
@@ -166,8 +169,8 @@ def debrief(protocol: Protocol, scenario: Scenario, events: Sequence[Mapping[str
     mine_flags = [s.value for s in walked if s.how == "flag"]
     return Debrief(
         protocol=protocol.id, scenario=scenario.name, steps=len(walked), left_at=left_at, did=did, expected=should,
-        outcome=str(end.get("node")) if end else None,
-        severity=str(end.get("severity")) if end and end.get("severity") is not None else None,
+        outcome=str(end.node) if end else None,
+        severity=(end.severity or None) if end else None,
         expected_outcome=scenario.outcome, expected_severity=expected_severity,
         flags_raised=tuple(k for k in dict.fromkeys(mine_flags) if k in theirs_flags),
         flags_missed=tuple(k for k in dict.fromkeys(theirs_flags) if k not in mine_flags),

@@ -20,12 +20,13 @@ from aesthetic_protocols.events import (
     BackEvent,
     Event,
     InterruptedEvent,
+    Logged,
     NoteEvent,
     OutcomeEvent,
     RedFlagEvent,
     StartEvent,
     WaitStartedEvent,
-    from_record,
+    decode_all,
     iso_utc,
     parse_ts,
 )
@@ -442,24 +443,25 @@ class Session:
     # --- resume --------------------------------------------------------------------------------
 
     @classmethod
-    def replay(cls, protocol: Protocol, records: Iterable[Mapping[str, Any]]) -> Session:
+    def replay(cls, protocol: Protocol, records: Iterable[Logged | Mapping[str, Any]]) -> Session:
         """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun)."""
         session = cls(protocol)
-        for record in records:
-            event = from_record(record)
-            ts = parse_ts(record.get("ts")) or datetime.min.replace(tzinfo=UTC)
+        for record in decode_all(records):
+            event = record.event
+            ts = record.moment or datetime.min.replace(tzinfo=UTC)
             if isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent) and event.node != session.current:
-                raise WalkError(f"event {record.get('seq')} is at a different node than the replay")
+                raise WalkError(f"event {record.seq} is at a different node than the replay")
             if isinstance(event, AnswerEvent | RedFlagEvent):
                 # Read as written: UTC `Z` now, a local offset in older logs.
                 session.pending_at = parse_ts(event.done_at)
                 command: Command = Answer(event.answer) if isinstance(event, AnswerEvent) else FlagRaised(event.key)
                 replayed = session.apply(command, ts)[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
-                logged = record.get("next") if isinstance(event, AnswerEvent) else record.get("goto")
-                taken = replayed.next if isinstance(replayed, AnswerEvent) else getattr(replayed, "goto", None)
-                if logged is not None and logged != taken:
-                    raise WalkError(f"event {record.get('seq')} went to another step than this protocol leads to")
+                logged = event.next if isinstance(event, AnswerEvent) else event.goto
+                taken = (replayed.next if isinstance(replayed, AnswerEvent)
+                         else replayed.goto if isinstance(replayed, RedFlagEvent) else None)
+                if logged and logged != taken:  # "": an old or edited line that does not say
+                    raise WalkError(f"event {record.seq} went to another step than this protocol leads to")
             elif isinstance(event, BackEvent):
                 session.apply(Back(), ts)
             elif isinstance(event, NoteEvent):

@@ -1,14 +1,21 @@
 """The session log's vocabulary: one frozen dataclass per event kind, with its JSON fields.
 
-The engine returns these, the walker hands them to the journal (`Journal.record`), and replay reads them
-back with `from_record`. A log line is the event's `payload()` plus the journal's own `seq`, `ts`,
-`session`, `event`, `prev` and `hash`. Older logs lack the newer fields: `from_record` reads every field
-with a default, so an old log still replays and shows.
+The engine returns these, the walker hands them to the journal (`Journal.record`), and every reader gets
+them back typed: `journal.read_events` gives one `Logged` per line (the journal's own `seq`, `ts`,
+`session`, `prev` and `hash`, and the event), decoded here (`decode`, `from_record`). A log line is the
+event's `payload()` plus those journal fields. Older logs lack the newer fields: `from_record` reads every
+field with a default, so an old log still replays and shows; a line of a kind this version does not know
+reads as an `UnknownEvent` that the record shows. This module is the only place that reads a line by its
+keys: readers use attributes and match on the event classes.
+
+A new event kind: its class here (and in `Event` and `_KINDS`), then the one `match` in
+`report.record._row` that mypy (`assert_never`) then says lacks a case; readers that take only some kinds
+filter with `isinstance` and need nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
@@ -231,3 +238,76 @@ def parse_ts(value: Any) -> datetime | None:
             return None
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return None
+
+
+# --- Reading back: the codec from a log line to a typed record. ---------------------------------------
+# Readers never index a line: they get a `Logged` (the journal's own fields, typed) holding the typed
+# event, and match on its class. A line this version cannot read as one of its events stays a `Logged`
+# with an `UnknownEvent`, shown by the readers, never dropped.
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """A line whose event this version does not know (a newer tool's, or an edited log): kept and shown."""
+
+    kind: ClassVar[str] = UNKNOWN
+    node: str | None
+    name: str  # the event name as logged ("" when it is not text)
+
+
+Readable = Event | UnknownEvent
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One log line read back: the journal's own fields and the typed event. `line` is the line as written,
+    for the JSON export only (it keeps fields this version does not know, byte for byte)."""
+
+    seq: int
+    ts: str  # UTC ISO-8601 as written ("" when the line has none)
+    session: str
+    prev: str | None
+    hash: str
+    event: Readable
+    line: Mapping[str, Any] = dataclass_field(repr=False, compare=False)
+    ignored: tuple[str, ...] = ()  # fields of the event read as their default: their value had the wrong type
+
+    @property
+    def moment(self) -> datetime | None:
+        """`ts` as an aware datetime (None if it is no time)."""
+        return parse_ts(self.ts)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def decode(line: Mapping[str, Any]) -> Logged:
+    """A log line (a JSON object) as its typed record; missing journal fields read as empty."""
+    seq, prev = line.get("seq"), line.get("prev")
+    event: Readable | None = from_record(line)
+    if event is None:
+        node = line.get("node")
+        event = UnknownEvent(node if isinstance(node, str) else None, _text(line.get("event")))
+    return Logged(seq if type(seq) is int else -1, _text(line.get("ts")), _text(line.get("session")),
+                  prev if isinstance(prev, str) else None, _text(line.get("hash")), event, line,
+                  _ignored(line, event))
+
+
+def decode_all(lines: Iterable[Logged | Mapping[str, Any]]) -> list[Logged]:
+    """Log lines as typed records (records already read pass through)."""
+    return [line if isinstance(line, Logged) else decode(line) for line in lines]
+
+
+def encode(logged: Logged) -> dict[str, Any]:
+    """A record as the JSON object of its line, as written."""
+    return dict(logged.line)
+
+
+def _ignored(line: Mapping[str, Any], event: Readable) -> tuple[str, ...]:
+    if isinstance(event, UnknownEvent):
+        return ()
+    return tuple(name for name, accepted in _accepted(type(event)).items()
+                 if name != "node" and name in line and not _fits(line[name], accepted))

@@ -49,7 +49,7 @@ from aesthetic_protocols.durable import (  # noqa: F401 - is_private is re-expor
     make_private_folder,
 )
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
-from aesthetic_protocols.events import Event
+from aesthetic_protocols.events import Event, Logged, StartEvent, decode
 from aesthetic_protocols.events import parse_ts as parse_ts  # the log's time vocabulary, once read from here
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
@@ -216,7 +216,7 @@ class Listed:
     """One session log in a log folder: its readable events and whether its chain is intact."""
 
     path: Path
-    events: list[dict[str, Any]]
+    events: list[Logged]
     intact: bool
     drill: bool  # a drill's log (in the drills folder, or marked so in its start event)
 
@@ -238,8 +238,12 @@ def sessions(log_dir: Path, drills: bool = False) -> list[Listed]:
             events, verification = read_events(folder / name)
             if events:
                 found.append(Listed(folder / name, events, verification.ok,
-                                    folder != log_dir or events[0].get("drill") is True))
+                                    folder != log_dir or _drill(events[0])))
     return found
+
+
+def _drill(first: Logged) -> bool:
+    return isinstance(first.event, StartEvent) and first.event.drill
 
 
 def drill_count(log_dir: Path) -> int:
@@ -492,13 +496,15 @@ def _read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def read_events(path: Path) -> tuple[list[dict[str, Any]], Verification]:
-    """Parse a log without changing it: the valid prefix of events, and the verdict on the whole file.
+def read_events(path: Path) -> tuple[list[Logged], Verification]:
+    """Parse a log without changing it: the valid prefix of events (typed, see `events.decode`), and the
+    verdict on the whole file.
 
     LogError (one line) if it is missing, a folder, not a regular file, or unreadable.
     """
     data = _read_log(path)
-    return _verification(path, _scan_settled(path, data))
+    lines, verification = _verification(path, _scan_settled(path, data))
+    return [decode(line) for line in lines], verification
 
 
 def _read_log(path: Path) -> bytes:
@@ -617,9 +623,9 @@ class Journal:
         """The seq the next event will get."""
         return self._seq
 
-    def record(self, event: Event) -> dict[str, Any]:
-        """Write one typed event (see `events`) and sync it; returns the line written, as a dict."""
-        return self.append(event.kind, **event.payload())
+    def record(self, event: Event) -> Logged:
+        """Write one typed event (see `events`) and sync it; returns the line written, read back typed."""
+        return decode(self.append(event.kind, **event.payload()))
 
     @classmethod
     def create(cls, log_dir: Path, session_id: str, clock: Callable[[], datetime] = utc_now) -> Journal:
@@ -658,7 +664,7 @@ class Journal:
         clock: Callable[[], datetime] = utc_now,
         *,
         expect_head: str | None,
-    ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
+    ) -> tuple[Journal, list[Logged], bytes | None]:
         """Lock and re-verify a log to resume it; only then is a torn last line copied aside and cut off.
 
         The caller first reads the log with `read_events` (read-only) and decides it may be resumed;
@@ -688,7 +694,7 @@ class Journal:
         fd: int,
         clock: Callable[[], datetime],
         expect_head: str | None,
-    ) -> tuple[Journal, list[dict[str, Any]], bytes | None]:
+    ) -> tuple[Journal, list[Logged], bytes | None]:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise LogError(f"not a regular file: {path}")
@@ -729,7 +735,7 @@ class Journal:
             journal._write_anchor(still_open=True)
         except OSError as exc:
             raise NotRecorded(f"close anchor NOT updated, log not resumed: {_describe(exc)}") from exc
-        return journal, scan.events, torn
+        return journal, [decode(line) for line in scan.events], torn
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Write one event and sync it; returns the record. NotRecorded if it could not be made durable."""

@@ -7,13 +7,14 @@ the one in the log's start event, and the result is said in one line on the expo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from aesthetic_protocols.errors import ProtocolsError
+from aesthetic_protocols.events import Logged, StartEvent, decode_all
 from aesthetic_protocols.model import Protocol
 
 
@@ -27,15 +28,16 @@ class LoggedProtocol:
     check: str  # one line for the export, e.g. "the protocol file found matches the log's sha256"
 
 
-def find_logged_protocol(events: Sequence[dict[str, Any]], dirs: Sequence[Path], today: date) -> LoggedProtocol:
+def find_logged_protocol(lines: Sequence[Logged | Mapping[str, Any]], dirs: Sequence[Path],
+                         today: date) -> LoggedProtocol:
     """Load the start event's protocol id from the search path and compare its sha256 with the log's."""
     from aesthetic_protocols.cache import load_valid
     from aesthetic_protocols.search import resolve_id
 
-    start = events[0] if events and events[0].get("event") == "start" else {}
-    protocol_id = start.get("protocol")
-    logged_sha = start.get("sha256")
-    if not isinstance(protocol_id, str):
+    start = decode_all(lines[:1])[0].event if lines else None
+    protocol_id = start.protocol if isinstance(start, StartEvent) else ""
+    logged_sha = start.sha256 if isinstance(start, StartEvent) else ""
+    if not protocol_id:
         return LoggedProtocol(None, None, False, "the log names no protocol: labels come from the log alone")
     try:
         loaded, _ = load_valid(resolve_id(protocol_id, dirs).path, today)
@@ -43,7 +45,7 @@ def find_logged_protocol(events: Sequence[dict[str, Any]], dirs: Sequence[Path],
         return LoggedProtocol(None, None, False, f"protocol {protocol_id} was not found on the search path (or is "
                                                  "invalid): labels come from the log alone")
     found = loaded.source.sha256
-    if not isinstance(logged_sha, str) or not logged_sha:
+    if not logged_sha:
         return LoggedProtocol(loaded.protocol, found, False,
                               f"the log holds no sha256 of its protocol file; protocol {protocol_id} "
                               f"{loaded.protocol.version} as found now (sha256 {found}) is used")

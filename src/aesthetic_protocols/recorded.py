@@ -6,46 +6,67 @@ Every reader of a log (the record, FHIR, replay, the drill's debrief) takes its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from aesthetic_protocols.engine import Taken
-from aesthetic_protocols.events import ANSWER, BACK, INTERRUPTED, OUTCOME, RED_FLAG
+from aesthetic_protocols.events import (
+    AnswerEvent,
+    BackEvent,
+    InterruptedEvent,
+    Logged,
+    OutcomeEvent,
+    RedFlagEvent,
+    StartEvent,
+    decode_all,
+)
 
-E = TypeVar("E", bound=Mapping[str, Any])
+Lines = Iterable[Logged | Mapping[str, Any]]  # read back by `read_events`, or lines as written (decoded here)
 
 
-def standing(events: Sequence[E]) -> list[E]:
+def start_event(events: Sequence[Logged]) -> StartEvent:
+    """The start event on the first line (an empty one, every field unknown, when the log lacks it)."""
+    first = events[0].event if events else None
+    return first if isinstance(first, StartEvent) else StartEvent(None)
+
+
+def standing(events: Lines) -> list[Logged]:
     """The answer and red-flag events that stand at the end: each `back` withdraws the step taken last."""
-    steps: list[E] = []
-    for event in events:
-        kind = event.get("event")
-        if kind in (ANSWER, RED_FLAG):
-            steps.append(event)
-        elif kind == BACK and steps:
+    steps: list[Logged] = []
+    for logged in decode_all(events):
+        if isinstance(logged.event, AnswerEvent | RedFlagEvent):
+            steps.append(logged)
+        elif isinstance(logged.event, BackEvent) and steps:
             steps.pop()
     return steps
 
 
-def taken(event: Mapping[str, Any]) -> Taken:
+def taken(event: AnswerEvent | RedFlagEvent) -> Taken:
     """An answer or red-flag event as the engine's step: at `node`, how, with what, leading where."""
-    if event.get("event") == RED_FLAG:
-        return Taken(str(event.get("node")), "flag", str(event.get("key")), str(event.get("goto")))
-    how = "field" if event.get("field") else "answer"
-    return Taken(str(event.get("node")), how, str(event.get("answer", "")), str(event.get("next")))
+    if isinstance(event, RedFlagEvent):
+        return Taken(str(event.node), "flag", event.key, event.goto)
+    return Taken(str(event.node), "field" if event.field else "answer", event.answer, event.next)
 
 
-def recorded_steps(events: Sequence[Mapping[str, Any]]) -> list[Taken]:
+def step_event(logged: Logged) -> AnswerEvent | RedFlagEvent:
+    """The event of a standing step (see `standing`)."""
+    assert isinstance(logged.event, AnswerEvent | RedFlagEvent)
+    return logged.event
+
+
+def recorded_steps(events: Lines) -> list[Taken]:
     """The steps a log records, as they stand at its end (backs undone)."""
-    return [taken(event) for event in standing(events)]
+    return [taken(step_event(logged)) for logged in standing(events)]
 
 
-def ending(events: Sequence[E]) -> E | None:
+def ending(events: Lines) -> OutcomeEvent | InterruptedEvent | None:
     """The event that ended the session: its last outcome or interruption (None: still open)."""
-    return next((e for e in reversed(events) if e.get("event") in (OUTCOME, INTERRUPTED)), None)
+    found = [logged.event for logged in decode_all(events)
+             if isinstance(logged.event, OutcomeEvent | InterruptedEvent)]
+    return found[-1] if found else None
 
 
-def outcome_event(events: Sequence[E]) -> E | None:
+def outcome_event(events: Lines) -> OutcomeEvent | None:
     """The outcome event, if the session reached one."""
     end = ending(events)
-    return end if end is not None and end.get("event") == OUTCOME else None
+    return end if isinstance(end, OutcomeEvent) else None

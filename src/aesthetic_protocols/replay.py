@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,10 +23,10 @@ from typing import Any
 from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_version, node_changes
 from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Taken, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError
-from aesthetic_protocols.events import START, AnswerEvent, RedFlagEvent
+from aesthetic_protocols.events import AnswerEvent, RedFlagEvent, StartEvent, decode, decode_all
 from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
 from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
-from aesthetic_protocols.recorded import outcome_event, recorded_steps
+from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps, start_event
 from aesthetic_protocols.search import PROTOCOL_SUFFIX
 from aesthetic_protocols.source import Loaded
 
@@ -153,10 +153,12 @@ def _continue(session: Session, rest: Sequence[Taken]) -> str | None:
     return None
 
 
-def replay_events(events: Sequence[Mapping[str, Any]], protocol: Protocol, diff: ProtocolDiff | None,
+def replay_events(lines: Lines, protocol: Protocol, diff: ProtocolDiff | None,
                   log: str = "", drill: bool = False) -> Replayed:
     """Replay one session's events on `protocol`; `diff` is from the tree it was walked on (None: unknown)."""
-    start = events[0] if events else {}
+    events = decode_all(lines)
+    first = events[0] if events else None
+    start = start_event(events)
     end = outcome_event(events)
     # Nodes renamed with the same content are the same step: the recorded path is read in the new ids.
     renames = diff.renames if diff is not None else {}
@@ -172,16 +174,16 @@ def replay_events(events: Sequence[Mapping[str, Any]], protocol: Protocol, diff:
     if diff is not None:
         changed = [(node, found) for node in walked if (found := node_changes(diff, node))]
     return Replayed(
-        session=str(start.get("session", "")), log=log, protocol=str(start.get("protocol", "")),
-        started=str(start.get("ts", "")),
-        version_then=str(start.get("version", "?")), version_now=protocol.version,
-        outcome_then=str(end.get("node")) if end else None,
-        severity_then=str(end.get("severity")) if end and end.get("severity") is not None else None,
+        session=first.session if first else "", log=log, protocol=start.protocol,
+        started=first.ts if first else "",
+        version_then=start.version or "?", version_now=protocol.version,
+        outcome_then=str(end.node) if end else None,
+        severity_then=(end.severity or None) if end else None,
         outcome_now=session.current if outcome is not None else None,
         severity_now=str(outcome.severity) if isinstance(outcome, OutcomeNode) else None,
         divergence=divergence, stopped=stopped, changed=tuple(changed), wording_known=diff is not None,
-        drill=drill or start.get("drill") is True,
-        renamed_outcome=renames.get(str(end.get("node"))) if end else None)
+        drill=drill or start.drill,
+        renamed_outcome=renames.get(str(end.node)) if end else None)
 
 
 @dataclass
@@ -224,9 +226,10 @@ def _file_with_sha(sha256: str, dirs: Sequence[Path]) -> Path | None:
 def replay_log(path: Path, versions: Versions) -> Replayed:
     """Replay one session log on the version in `versions` (LogError for a log that is no session)."""
     events, _ = read_events(path)
-    if not events or events[0].get("event") != START:
+    start = events[0].event if events else None
+    if not isinstance(start, StartEvent):
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
-    return replay_events(events, versions.against.protocol, versions.diff_from(events[0].get("sha256")), str(path),
+    return replay_events(events, versions.against.protocol, versions.diff_from(start.sha256 or None), str(path),
                          drill=path.parent.name == DRILLS)
 
 
@@ -248,7 +251,8 @@ def _protocol_of(path: Path) -> str | None:
             first = json.loads(handle.readline())
     except (OSError, ValueError):
         return None
-    return first.get("protocol") if isinstance(first, dict) else None
+    start = decode(first).event if isinstance(first, dict) else None
+    return start.protocol if isinstance(start, StartEvent) else None
 
 
 def replay_all(log_dir: Path, versions: Versions, drills: bool) -> tuple[list[Replayed], list[str]]:

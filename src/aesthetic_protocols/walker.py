@@ -28,19 +28,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.engine import Command, DoneAt, Invalid, Note, Quit, Reading, Session, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.events import (
-    OUTCOME,
-    START,
+    Logged,
+    OutcomeEvent,
     ProtocolChangedEvent,
     ResumedEvent,
     StartEvent,
     TornTailEvent,
-    parse_ts,
 )
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
@@ -84,7 +83,7 @@ class Face(Protocol):
     def show(self, session: Session, now: datetime) -> None: ...
     def read(self, session: Session, now: datetime) -> Reading: ...
     def say(self, message: str) -> None: ...
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
+    def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ class _Signals:
 
 
 def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_now,
-         recorded: list[dict[str, Any]] | None = None, signals: _Signals | None = None) -> WalkResult:
+         recorded: list[Logged] | None = None, signals: _Signals | None = None) -> WalkResult:
     """Run the walk to an outcome or an interruption; every event is synced before the next prompt.
 
     `signals` are installed by a caller that wants Ctrl-C and SIGTERM honoured from before the log exists.
@@ -220,7 +219,7 @@ class Outcome:
     result: WalkResult
     session_id: str
     log: Path
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Logged] = field(default_factory=list)
 
     @property
     def resume_ref(self) -> str:
@@ -265,7 +264,7 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
         except BaseException:
             journal.close()
             raise
-        started = parse_ts(recorded[0]["ts"]) or clock()
+        started = recorded[0].moment or clock()
         return _walk_to_end(session, journal, face, clock, recorded, signals, journal.session_id, started,
                             resumed=False)
 
@@ -281,7 +280,7 @@ def _new_journal(log_dir: Path, protocol_id: str, clock: Clock) -> Journal:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, recorded: list[dict[str, Any]],
+def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, recorded: list[Logged],
                  signals: _Signals, session_id: str, started: datetime, resumed: bool) -> Outcome:
     """What starting and resuming share: walk, close the log, show the end screen.
 
@@ -330,13 +329,14 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     if not path.exists():
         raise UsageError(f"no session log at {path}")
     events, _ = read_events(path)
-    if not events or events[0].get("event") != START:
+    first = events[0] if events else None
+    if first is None or not isinstance(first.event, StartEvent):
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
-    if any(event.get("event") == OUTCOME for event in events):
+    start = first.event
+    if any(isinstance(logged.event, OutcomeEvent) for logged in events):
         raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
-    first = events[0]
-    loaded, _ = load_valid(resolve_id(str(first.get("protocol")), dirs).path, today or clock().date())
-    changed = loaded.source.sha256 != first.get("sha256")
+    loaded, _ = load_valid(resolve_id(start.protocol, dirs).path, today or clock().date())
+    changed = loaded.source.sha256 != start.sha256
     if changed and not force:
         raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
                        "resume with --force to continue under the new version (recorded in the log)")
@@ -346,7 +346,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
     signals = _Signals()
     with signals.installed():
-        journal, recorded, torn = Journal.reopen(path, clock, expect_head=str(events[-1].get("hash")))
+        journal, recorded, torn = Journal.reopen(path, clock, expect_head=events[-1].hash)
         journal.witness = witness
         try:
             if torn is not None:
@@ -354,7 +354,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
                                                              sha256=hashlib.sha256(torn).hexdigest())))
             if changed:
                 recorded.append(journal.record(ProtocolChangedEvent(
-                    None, old_version=_text(first.get("version")), old_sha256=_text(first.get("sha256")),
+                    None, old_version=start.version or None, old_sha256=start.sha256 or None,
                     version=loaded.protocol.version, sha256=loaded.source.sha256)))
             recorded.append(journal.record(ResumedEvent(session.current, tool=__version__)))
             if session.finished:  # the last answer reached the outcome, but its event was never written
@@ -362,13 +362,9 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         except BaseException:
             journal.close()
             raise
-        started = parse_ts(first.get("ts")) or clock()
-        return _walk_to_end(session, journal, face, clock, recorded, signals, str(first.get("session")),
+        started = first.moment or clock()
+        return _walk_to_end(session, journal, face, clock, recorded, signals, first.session,
                             started.astimezone(), resumed=True)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 # --- finding a session -------------------------------------------------------------------------------
@@ -393,9 +389,9 @@ def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
             events, _ = read_events(path)
         except ProtocolsError:
             continue
-        if not events or events[0].get("event") != START or any(e.get("event") == OUTCOME for e in events):
+        start = events[0].event if events else None
+        if not isinstance(start, StartEvent) or any(isinstance(e.event, OutcomeEvent) for e in events):
             continue
-        last = next((e for e in reversed(events) if isinstance(e.get("node"), str)), events[0])
-        found.append(OpenSession(str(events[0].get("session")), str(events[0].get("ts")),
-                                 str(events[0].get("protocol")), str(last.get("node")), path))
+        last = next((e.event for e in reversed(events) if e.event.node is not None), start)
+        found.append(OpenSession(events[0].session, events[0].ts, start.protocol, str(last.node), path))
     return sorted(found, key=lambda s: s.started, reverse=True)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from aesthetic_protocols.engine import Answer, Reading, Session
 from aesthetic_protocols.faces import wants_plain
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from aesthetic_protocols.drill import SimulatedClock
+    from aesthetic_protocols.events import Logged
     from aesthetic_protocols.walker import Face
 
 MARK = "DRILL | "
@@ -103,7 +104,7 @@ class WaitsPass:
     def say(self, message: str) -> None:
         self.face.say(message)
 
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+    def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None:
         self.face.finish(session, events, log, resume_ref)
 
 

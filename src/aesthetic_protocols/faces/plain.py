@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aesthetic_protocols.engine import Reading, Session
 from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.events import Logged
     from aesthetic_protocols.walker import Clock
 
 
@@ -106,7 +107,7 @@ class PlainFace:
         """A message on a line of its own."""
         self._out(message)
 
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+    def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None:
         """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
         node = session.node
         self._out()

@@ -39,6 +39,7 @@ from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.events import Logged
     from aesthetic_protocols.walker import Clock
 
 # A key arriving this soon after a new step's screen was drawn was meant for the screen before (a double
@@ -478,7 +479,7 @@ class TerminalFace:
 
     # --- the end -------------------------------------------------------------------------------------------
 
-    def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None:
+    def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None:
         """The outcome alone (the timeline one key away), or where the walk stopped and how to resume it."""
         if self.live is not None:
             self.live.stop()
@@ -530,7 +531,7 @@ class TerminalFace:
         self.console.print(Text(f"{protocol.title} v{protocol.version}  session {self.session_id}", style="dim"))
         self.console.print(f"Log: {log}")
 
-    def _print_timeline(self, events: list[dict[str, Any]]) -> None:
+    def _print_timeline(self, events: list[Logged]) -> None:
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
 
         table = Table("local time", "elapsed", "step", "what was recorded")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aesthetic_protocols.events import AnswerEvent
 from aesthetic_protocols.model import AnyNode, InputNode, Protocol, QuestionNode, RecordField, RecordNode, WaitNode
 
 REMOVED = "[removed]"
@@ -62,25 +63,30 @@ def _node(protocol: Protocol | None, node_id: Any) -> AnyNode | None:
     return protocol.nodes.get(node_id) if protocol is not None and isinstance(node_id, str) else None
 
 
-def field_type(event: dict[str, Any], protocol: Protocol | None) -> str | None:
+def _logged_value(event: AnswerEvent) -> Any:
+    """The value logged, or the answer as typed when the log holds no value (older logs)."""
+    return event.answer if event.value is None else event.value
+
+
+def field_type(event: AnswerEvent, protocol: Protocol | None) -> str | None:
     """The type of the record field an answer event fills (None for any other answer): the protocol's
     field when it has one, else worked out from the value logged (a log without its protocol)."""
-    if not event.get("field"):
+    if not event.field:
         return None
-    item = record_field(_node(protocol, event.get("node")), event["field"])
+    item = record_field(_node(protocol, event.node), event.field)
     if item is not None:
         return str(item.type)
-    value = event.get("value", event.get("answer"))
+    value = _logged_value(event)
     if isinstance(value, int | float):
         return "number"
     text = str(value)
     return "time" if TIME_RE.fullmatch(text) else "date" if DATE_RE.fullmatch(text) else "text"
 
 
-def withheld(event: dict[str, Any], protocol: Protocol | None) -> bool:
+def withheld(event: AnswerEvent, protocol: Protocol | None) -> bool:
     """Whether an anonymised export removes this answer's value (a time, date or free-text record field
     that holds a value: one left empty has nothing to remove)."""
-    value = event.get("value", event.get("answer"))
+    value = _logged_value(event)
     return value not in ("", None) and field_type(event, protocol) in WITHHELD_TYPES
 
 
@@ -89,42 +95,42 @@ def in_words(name: str) -> str:
     return name.replace("_", " ").replace("-", " ")
 
 
-def _field(event: dict[str, Any], node: AnyNode | None, protocol: Protocol | None, title: str) -> Said:
-    item = record_field(node, event["field"])
-    key = str(event.get("answer", ""))
-    value = event.get("value", key)
+def _field(event: AnswerEvent, field_id: str, node: AnyNode | None, protocol: Protocol | None, title: str) -> Said:
+    item = record_field(node, field_id)
+    key = event.answer
+    value: Any = key if event.value is None else event.value
     if item is not None and item.type == "choice":  # logged by its label or its key: the key is the answer
         choice = next((c for c in item.choices if c.key in (key, value) or c.label == value), None)
         if choice is not None:
             key, value = choice.key, choice.label
-    elif event.get("choice"):  # no protocol at hand: the log says the choice in words itself
-        value = event["choice"]
-    label = event.get("label") or (item.label if item is not None else in_words(str(event["field"])))
-    unit = event.get("unit") or (item.unit if item is not None else None) or ""
-    return Said(title, str(label), "field", key if value not in ("", None) else "", value, str(unit),
-                field_type(event, protocol), bool(event.get("early")))
+    elif event.choice:  # no protocol at hand: the log says the choice in words itself
+        value = event.choice
+    label = event.label or (item.label if item is not None else in_words(field_id))
+    unit = event.unit or (item.unit if item is not None else None) or ""
+    return Said(title, label, "field", key if value not in ("", None) else "", value, unit,
+                field_type(event, protocol), event.early)
 
 
-def said(event: dict[str, Any], protocol: Protocol | None = None) -> Said:
+def said(event: AnswerEvent, protocol: Protocol | None = None) -> Said:
     """An answer event in words. Pass `protocol` only when it is the very file walked (its words then fill
     what an old log lacks)."""
-    node = _node(protocol, event.get("node"))
-    title = str(event.get("title") or (node.title if node is not None else event.get("node") or ""))
-    if event.get("field"):
-        return _field(event, node, protocol, title)
-    raw = str(event.get("answer", ""))
-    label = event.get("label")
-    early = bool(event.get("early"))
-    if isinstance(node, QuestionNode) or (node is None and "value" not in event and re.fullmatch(r"[a-z]", raw)):
+    node = _node(protocol, event.node)
+    title = event.title or (node.title if node is not None else event.node or "")
+    if event.field:
+        return _field(event, event.field, node, protocol, title)
+    raw = event.answer
+    label = event.label
+    early = event.early
+    if isinstance(node, QuestionNode) or (node is None and event.value is None and re.fullmatch(r"[a-z]", raw)):
         options = node.options if isinstance(node, QuestionNode) else []
         words = label or next((o.label for o in options if o.key == raw), None) or f"answered {raw}"
         return Said(title, str(words), "option", raw, early=early)
-    if isinstance(node, InputNode) or (node is None and ("value" in event or raw.isdigit())):
-        value = event.get("value", int(raw) if raw.isdigit() else raw)
-        unit = str(event.get("unit") or (node.unit if isinstance(node, InputNode) else "") or "")
+    if isinstance(node, InputNode) or (node is None and (event.value is not None or raw.isdigit())):
+        value = event.value if event.value is not None else int(raw) if raw.isdigit() else raw
+        unit = event.unit or (node.unit if isinstance(node, InputNode) else "") or ""
         words = label or (f"{raw} {unit}" if unit else raw)
         return Said(title, str(words), "input", raw, value, unit, early=early)
-    if isinstance(label, str) and label:
+    if label:
         words = label[:1].upper() + label[1:]  # the log's "done" as a row of its own reads "Done"
     else:
         words = "Continued" if isinstance(node, WaitNode) else "Done" if raw == "" else f"answered {raw}"

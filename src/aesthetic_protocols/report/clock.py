@@ -6,10 +6,11 @@ computer's, as set by TZ), so `log list`, `log show`, the record and the walker'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from aesthetic_protocols.events import Logged
 from aesthetic_protocols.journal import parse_ts
 
 
@@ -54,9 +55,9 @@ class Clock:
     """Log times (UTC) as local clock times for one session: the date and offset are stated once (from its
     first valid time), then only where they change."""
 
-    def __init__(self, events: Iterable[Mapping[str, Any]], zone: tzinfo | None = None) -> None:
+    def __init__(self, events: Iterable[Logged], zone: tzinfo | None = None) -> None:
         self.zone = zone
-        self.first = next((m for m in (parse_ts(e.get("ts")) for e in events) if m is not None), None)
+        self.first = next((m for m in (e.moment for e in events) if m is not None), None)
         self.start = self.local(self.first) if self.first else None
 
     def local(self, moment: datetime) -> datetime:

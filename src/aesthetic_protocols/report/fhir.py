@@ -14,6 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.events import (
+    AnswerEvent,
+    Logged,
+    NoteEvent,
+    OutcomeEvent,
+    RedFlagEvent,
+    StartEvent,
+    UnknownEvent,
+    decode_all,
+)
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
     AnyNode,
@@ -26,7 +36,7 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
-from aesthetic_protocols.recorded import ending, outcome_event, standing
+from aesthetic_protocols.recorded import Lines, ending, outcome_event, standing, start_event
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
@@ -126,13 +136,13 @@ def _answer_item(protocol: Protocol, node_id: str, node: AnyNode) -> list[dict[s
     return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
 
 
-def questionnaire(protocol: Protocol | None, start: dict[str, Any], check: str) -> dict[str, Any]:
+def questionnaire(protocol: Protocol | None, start: StartEvent, check: str) -> dict[str, Any]:
     """The Questionnaire of the protocol version (items only when the protocol file was found)."""
-    protocol_id = protocol.id if protocol else str(start.get("protocol", "unknown"))
+    protocol_id = protocol.id if protocol else start.protocol or "unknown"
     out: dict[str, Any] = {"resourceType": "Questionnaire", "url": canonical_url(protocol_id),
-                           "version": protocol.version if protocol else str(start.get("version", "unknown")),
-                           "title": protocol.title if protocol else str(start.get("title") or protocol_id),
-                           "status": _STATUS.get(str(protocol.status if protocol else start.get("status")), "unknown"),
+                           "version": protocol.version if protocol else start.version or "unknown",
+                           "title": protocol.title if protocol else start.title or protocol_id,
+                           "status": _STATUS.get(str(protocol.status if protocol else start.status), "unknown"),
                            "subjectType": ["Patient"]}
     if protocol is None:
         out["description"] = f"Protocol file not available: {check}."
@@ -200,8 +210,8 @@ class _Responder:
     def node(self, node_id: str) -> AnyNode | None:
         return self.protocol.nodes.get(node_id) if self.protocol else None
 
-    def field_answer(self, event: dict[str, Any]) -> dict[str, Any]:
-        node_id, field_id = str(event.get("node")), str(event.get("field"))
+    def field_answer(self, event: AnswerEvent) -> dict[str, Any]:
+        node_id, field_id = str(event.node), str(event.field)
         words = said(event, self.protocol)
         item = record_field(self.node(node_id), field_id)
         kind = str(item.type) if item is not None else None
@@ -222,8 +232,8 @@ class _Responder:
             out["answer"] = [answer]
         return out
 
-    def answer(self, event: dict[str, Any]) -> dict[str, Any]:
-        node_id = str(event.get("node"))
+    def answer(self, event: AnswerEvent) -> dict[str, Any]:
+        node_id = str(event.node)
         node = self.node(node_id)
         words = said(event, self.protocol)
         text = "Done"
@@ -247,43 +257,46 @@ class _Responder:
         return {"linkId": node_id, "text": text, "item": items}
 
 
-def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
-                   anonymise: bool) -> list[dict[str, Any]]:
+def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool) -> list[dict[str, Any]]:
     """The walk's answers as response items: one group per step answered (record fields grouped per visit)."""
-    start = events[0] if events else {}
-    responder = _Responder(protocol, str(start.get("protocol", "unknown")), anonymise)
+    events = decode_all(lines)
+    start = events[0].event if events else None
+    responder = _Responder(protocol, (start.protocol if isinstance(start, StartEvent) else "") or "unknown",
+                           anonymise)
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
-    previous: dict[str, Any] | None = None
-    for event in standing(events):
-        if event.get("event") == "red-flag":
+    previous: AnswerEvent | None = None
+    for logged in standing(events):
+        event = logged.event
+        if isinstance(event, RedFlagEvent):
             flags.append({"linkId": FLAGS_ID, "text": "Red flags raised", "item": [
                 {"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "answer": [{"valueCoding": {
-                    "system": _options_system(responder.protocol_id, FLAGS_ID), "code": str(event.get("key")),
-                    "display": str(event.get("label", ""))}}]}]})
+                    "system": _options_system(responder.protocol_id, FLAGS_ID), "code": event.key,
+                    "display": event.label}}]}]})
             previous = None
             continue
-        if event.get("field"):
+        if not isinstance(event, AnswerEvent):
+            continue  # `standing` holds answers and red flags only
+        if event.field:
             answer = responder.field_answer(event)
-            same_visit = (previous is not None and previous.get("node") == event.get("node")
-                          and previous.get("field") and items)
+            same_visit = previous is not None and previous.node == event.node and previous.field and items
             if same_visit:
                 items[-1]["item"].append(answer)
             else:
-                items.append(responder.group(str(event.get("node")), event.get("title"), [answer]))
+                items.append(responder.group(str(event.node), event.title, [answer]))
         else:
-            items.append(responder.group(str(event.get("node")), event.get("title"), [responder.answer(event)]))
+            items.append(responder.group(str(event.node), event.title, [responder.answer(event)]))
         previous = event
     items += flags
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
-            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
-                  for e in events if e.get("event") == "note"]
+            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": e.event.text}]}]}
+                  for e in events if isinstance(e.event, NoteEvent)]
     outcome = outcome_event(events)
     if outcome is not None:
         items.append({"linkId": OUTCOME_ID, "text": "Outcome", "answer": [{"valueCoding": {
-            "system": _options_system(responder.protocol_id, OUTCOME_ID), "code": str(outcome.get("node")),
-            "display": str(outcome.get("title") or outcome.get("node"))}}]})
+            "system": _options_system(responder.protocol_id, OUTCOME_ID), "code": str(outcome.node),
+            "display": str(outcome.title or outcome.node)}}]})
     return items
 
 
@@ -294,29 +307,32 @@ def _uuid(seed: str, kind: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{BASE}/{seed}/{kind}')}"
 
 
-def _agents(start: dict[str, Any], anonymise: bool) -> list[dict[str, Any]]:
+def _agents(start: StartEvent, anonymise: bool) -> list[dict[str, Any]]:
     """Who did it: the practitioner (unless anonymised), and the tool that assembled the record."""
     agents = [{"type": {"coding": [{"system": PARTICIPANT, "code": "assembler", "display": "Assembler"}]},
-               "who": {"display": f"aesthetic-protocols {start.get('tool') or __version__}"}}]
-    if start.get("practitioner") and not anonymise:
+               "who": {"display": f"aesthetic-protocols {start.tool or __version__}"}}]
+    if start.practitioner and not anonymise:
         agents.insert(0, {"type": {"coding": [{"system": PARTICIPANT, "code": "author", "display": "Author"}]},
-                          "who": {"display": str(start["practitioner"])}})
+                          "who": {"display": start.practitioner}})
     return agents
 
 
-def _provenance(events: Sequence[dict[str, Any]], start: dict[str, Any], check: str, head: str,
+def _provenance(events: Sequence[Logged], start: StartEvent, session: str, check: str, head: str,
                 urls: dict[str, str], anonymise: bool, now: datetime) -> dict[str, Any]:
     """What the response was made from: the protocol file (its sha256) and the session log (its head hash)."""
-    logged_sha = str(start.get("sha256") or "")
+    logged_sha = start.sha256
     protocol: dict[str, Any] = {"reference": urls["questionnaire"],
-                                "display": f"protocol {start.get('protocol', '?')} {start.get('version', '?')}, "
+                                "display": f"protocol {start.protocol or '?'} {start.version or '?'}, "
                                            f"file sha256 {logged_sha or 'not recorded'}; {check}"}
     if logged_sha:
         protocol["identifier"] = {"system": SHA256_SYSTEM, "value": logged_sha}
     log = f"session log head hash {head} ({len(events)} events)"
+    unknown = sum(isinstance(e.event, UnknownEvent) for e in events)
+    if unknown:  # kept in the log, but not in the response: say so rather than drop them silently
+        log += f"; {unknown} of a kind this version does not read (not in the response)"
     if not anonymise:
-        log += f", session {start.get('session', '')}"
-    times = [str(e["ts"]) for e in events if isinstance(e.get("ts"), str)]
+        log += f", session {session}"
+    times = [e.ts for e in events if e.ts]
     out: dict[str, Any] = {"resourceType": "Provenance", "target": [{"reference": urls["response"]}],
                            "agent": _agents(start, anonymise),
                            "entity": [{"role": "source", "what": protocol},
@@ -330,23 +346,25 @@ def _provenance(events: Sequence[dict[str, Any]], start: dict[str, Any], check: 
     return out
 
 
-def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None = None, anonymise: bool = False,
+def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: bool = False,
                 now: datetime | None = None) -> dict[str, Any]:
     """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes
     or session times (`now`, the export's time, defaults to the clock)."""
-    start = events[0] if events and events[0].get("event") == "start" else {}
+    events = decode_all(lines)
+    start = start_event(events)
     protocol = logged.protocol if logged else None
     check = logged.check if logged else "the protocol file was not looked up"
-    last_ts = next((str(e["ts"]) for e in reversed(events) if isinstance(e.get("ts"), str)), None)
-    head = next((str(e["hash"]) for e in reversed(events) if isinstance(e.get("hash"), str)), "none")
-    session, patient = str(start.get("session", "")), start.get("patient")
+    last_ts = next((e.ts for e in reversed(events) if e.ts), None)
+    head = next((e.hash for e in reversed(events) if e.hash), "none")
+    session = events[0].session if events and isinstance(events[0].event, StartEvent) else ""
+    patient = start.patient
     urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
     end = ending(events)
-    ended = end.get("event") if end is not None else None
+    status = "in-progress" if end is None else "completed" if isinstance(end, OutcomeEvent) else "stopped"
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "questionnaire": f"{form['url']}|{form['version']}",
-        "status": {"outcome": "completed", "interrupted": "stopped"}.get(str(ended), "in-progress"),
+        "status": status,
         "item": response_items(events, protocol, anonymise)}
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
     if not anonymise:
@@ -357,15 +375,15 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
         if patient:
             response["subject"] = {"identifier": {"system": PATIENT_SYSTEM, "value": str(patient)},
                                    "display": f"patient {patient}"}
-        if start.get("practitioner"):
-            response["author"] = {"display": str(start["practitioner"])}
-    provenance = _provenance(events, start, check, head, urls, anonymise, now or datetime.now(UTC))
+        if start.practitioner:
+            response["author"] = {"display": start.practitioner}
+    provenance = _provenance(events, start, session, check, head, urls, anonymise, now or datetime.now(UTC))
     bundle["entry"] = [{"fullUrl": urls["questionnaire"], "resource": form},
                        {"fullUrl": urls["response"], "resource": response},
                        {"fullUrl": urls["provenance"], "resource": provenance}]
     return bundle
 
 
-def record_fhir(events: Sequence[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
+def record_fhir(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
     """`log export --format fhir`: the Bundle as JSON."""
     return json.dumps(fhir_bundle(events, logged, anonymise), indent=2, ensure_ascii=False) + "\n"

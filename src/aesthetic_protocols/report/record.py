@@ -14,9 +14,26 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, assert_never
 
 from aesthetic_protocols.engine import Session, WalkError
+from aesthetic_protocols.events import (
+    AnswerEvent,
+    BackEvent,
+    InterruptedEvent,
+    Logged,
+    NoteEvent,
+    OutcomeEvent,
+    ProtocolChangedEvent,
+    RedFlagEvent,
+    ResumedEvent,
+    StartEvent,
+    TornTailEvent,
+    UnknownEvent,
+    WaitStartedEvent,
+    decode_all,
+    encode,
+)
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
@@ -27,25 +44,36 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     WaitNode,
 )
-from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
+from aesthetic_protocols.recorded import Lines, ending, outcome_event, recorded_steps, standing, start_event
 from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
 
 
-def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
+def _started(events: Sequence[Logged]) -> Logged | None:
+    """The first line when it is the start event."""
+    return events[0] if events and isinstance(events[0].event, StartEvent) else None
+
+
+def _or(text: str, unknown: str = "?") -> str:
+    """A start field as shown: `unknown` when the log left it out."""
+    return text or unknown
+
+
+def session_summary(lines: Lines) -> dict[str, Any]:
     """One `log list` row: when, which protocol and version, how it ended, the patient reference."""
-    start = events[0] if events and events[0].get("event") == "start" else {}
+    events = decode_all(lines)
+    start, first = start_event(events), _started(events)
     end = ending(events)
     if end is None:
         state = "open"
-    elif end.get("event") == "outcome":  # the outcome's title as the walker showed it (an old log: its id)
-        state = f"{end.get('title') or end.get('node')} ({end.get('severity')})"
+    elif isinstance(end, OutcomeEvent):  # the outcome's title as the walker showed it (an old log: its id)
+        state = f"{end.title or end.node} ({end.severity or None})"
     else:
         state = "interrupted"
-    return {"session": start.get("session", events[0].get("session") if events else ""),
-            "started": start.get("ts", ""), "protocol": start.get("protocol", "?"),
-            "version": start.get("version", "?"), "state": state, "patient": start.get("patient", "")}
+    return {"session": first.session if first else events[0].session if events else "",
+            "started": first.ts if first else "", "protocol": _or(start.protocol),
+            "version": _or(start.version), "state": state, "patient": start.patient or ""}
 
 
 def describe(row: Row) -> str:
@@ -58,27 +86,29 @@ def describe(row: Row) -> str:
     return what + (f" ({row.corrected})" if row.corrected else "")
 
 
-def timeline(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
+def timeline(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
              zone: tzinfo | None = None) -> list[dict[str, str]]:
     """Rows of local date and clock time, elapsed since the start, the step's title and what happened in
     words: the record's own rows (`logged`, the protocol walked, words what an old log lacks)."""
+    events = decode_all(lines)
     clock = Clock(events, zone)
-    return [{"time": "" if anonymise else stamp(event.get("ts"), zone), "elapsed": row.elapsed, "node": row.step,
+    return [{"time": "" if anonymise else stamp(event.ts, zone), "elapsed": row.elapsed, "node": row.step,
              "what": describe(row)} for event, row in _rows(events, _Reader(logged, anonymise), clock, anonymise)]
 
 
-def timeline_text(events: list[dict[str, Any]], logged: LoggedProtocol | None = None,
+def timeline_text(records: Lines, logged: LoggedProtocol | None = None,
                   zone: tzinfo | None = None) -> str:
     """`log show`: a header (when it started, in local time with its offset) and one line per event, in the
     record's words and clock times."""
+    events = decode_all(records)
     summary = session_summary(events)
     clock = Clock(events, zone)
     lines = [f"session {summary['session']}: {summary['protocol']} {summary['version']}, {summary['state']}"]
     if summary["patient"]:
         lines.append(f"patient reference: {summary['patient']}")
-    start = events[0] if events else {}
-    if start.get("practitioner"):
-        lines.append(f"practitioner: {start['practitioner']}")
+    first = events[0].event if events else None
+    if isinstance(first, StartEvent) and first.practitioner:
+        lines.append(f"practitioner: {first.practitioner}")
     if clock.start is not None:
         lines.append(f"started: {clock.started()} (times below are local)")
     rows = [row for _, row in _rows(events, _Reader(logged), clock, False)]
@@ -159,14 +189,13 @@ class _Reader:
         self.anonymise = anonymise
         self.titles: dict[str, str] = {}  # titles the log gives a node (for its events that carry none)
 
-    def shown(self, event: dict[str, Any], before: Sequence[dict[str, Any]]) -> list[str]:
+    def shown(self, logged: Logged, event: AnswerEvent, before: Sequence[Logged]) -> list[str]:
         """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
         the protocol walked and the steps that stood then (`before`: the events before this one)."""
-        logged = event.get("shown")
-        if isinstance(logged, dict):
-            return [f"{in_words(str(name))}: {text}" for name, text in logged.items()]
-        node = self.node(event.get("node")) if self.same else None
-        if node is None or self.protocol is None or "shown" in event:
+        if event.shown:
+            return [f"{in_words(name)}: {text}" for name, text in event.shown.items()]
+        node = self.node(event.node) if self.same else None
+        if node is None or self.protocol is None or "shown" in logged.ignored:  # logged, but unreadable
             return []
         texts = [node.text or "", node.headline or "", *(node.steps if isinstance(node, ActionNode | WaitNode) else [])]
         names = [name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived]
@@ -186,11 +215,11 @@ class _Reader:
         node = self.node(node_id)
         return node.title if node is not None else self.titles.get(str(node_id), str(node_id or ""))
 
-    def said(self, event: dict[str, Any]) -> Said:
+    def said(self, event: AnswerEvent) -> Said:
         """The answer in words (the protocol's words only if it is the very file walked)."""
         return said(event, self.protocol if self.same else None)
 
-    def answer(self, event: dict[str, Any]) -> tuple[str, str]:
+    def answer(self, event: AnswerEvent) -> tuple[str, str]:
         """(what was chosen in words, values recorded) for an answer event."""
         words = self.said(event)
         chosen = words.label + (" (continued before the wait was due)" if words.early else "")
@@ -199,13 +228,13 @@ class _Reader:
         hidden = self.anonymise and not words.empty and withheld(event, self.protocol)
         return chosen, REMOVED if hidden else words.value_text
 
-    def is_value(self, event: dict[str, Any]) -> bool:
+    def is_value(self, event: AnswerEvent) -> bool:
         """A recorded value (record field or input), as opposed to a choice or a done."""
         return self.said(event).kind in ("field", "input")
 
 
-def _correction(event: dict[str, Any], moment: datetime | None, clock: Clock, anonymise: bool) -> str:
-    done_at = parse_ts(event.get("done_at"))
+def _correction(event: AnswerEvent | RedFlagEvent, moment: datetime | None, clock: Clock, anonymise: bool) -> str:
+    done_at = parse_ts(event.done_at)
     if done_at is None:
         return ""
     if anonymise or moment is None:
@@ -215,59 +244,63 @@ def _correction(event: dict[str, Any], moment: datetime | None, clock: Clock, an
     return f"time corrected: done at {clock.time(done_at, seconds=False)}, recorded later"
 
 
-def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
-         anonymise: bool) -> Row | None:
-    kind = event.get("event")
-    moment = parse_ts(event.get("ts"))
+def _row(logged: Logged, before: Sequence[Logged], reader: _Reader, clock: Clock, anonymise: bool) -> Row | None:
+    event = logged.event
+    moment = logged.moment
     time = "" if anonymise else clock.time(moment)
     elapsed = clock.elapsed(moment)
-    step = reader.title(event.get("node"), event.get("title"))
-    corrected = _correction(event, moment, clock, anonymise)
+    step = reader.title(event.node, event.title if isinstance(event, AnswerEvent | OutcomeEvent | StartEvent) else None)
+    corrected = _correction(event, moment, clock, anonymise) if isinstance(event, AnswerEvent | RedFlagEvent) else ""
+
+    # A field of the wrong type (an edited or foreign line) was read as its default: the row says so.
+    unreadable = f" [unreadable in the log: {', '.join(logged.ignored)}]" if logged.ignored else ""
 
     def row(chosen: str, values: str = "", notes: str = "", style: str = "event", title: str = step,
             is_field: bool = False) -> Row:
-        return Row(time, elapsed, title, chosen, values, notes, style, corrected, is_field)
+        return Row(time, elapsed, title, chosen + unreadable, values, notes, style, corrected, is_field)
 
-    if kind == "start":
-        what = f"{event.get('protocol', '?')} {event.get('version', '?')}"
-        return row("Session started" + (" (training drill)" if event.get("drill") else ""), what,
-                   style="start", title=str(event.get("title") or reader.title(event.get("node"))))
-    if kind == "answer":
-        chosen, values = reader.answer(event)
-        return row(chosen, "; ".join([part for part in (values, *reader.shown(event, before)) if part]), style="answer",
-                   is_field=bool(event.get("field")))
-    if kind == "wait-started":
-        due = parse_ts(event.get("due"))
-        when = clock.elapsed(due) if anonymise else clock.time(due)
-        return row(f"Wait started: {event.get('minutes', '?')} min", f"due at {when}" if when else "", style="wait")
-    if kind == "red-flag":
-        target = reader.title(event.get("goto"))
-        return row(f"RED FLAG [{event.get('key', '?')}] {event.get('label', '')}", f"went to: {target}", style="flag")
-    if kind == "back":
-        return row(f"Back to: {reader.title(event.get('to'))}", style="back")
-    if kind == "note":
-        if anonymise:
-            return None
-        return row("Note", notes=str(event.get("text", "")), style="note")
-    if kind == "outcome":
-        return row(f"Outcome reached ({event.get('severity', '?')})", style="outcome")
-    if kind == "interrupted":
-        return row(f"Interrupted ({event.get('reason', '?')})")
-    if kind == "resumed":
-        return row("Resumed")
-    if kind == "protocol-changed":
-        return row(f"Protocol changed: {event.get('old_version', '?')} -> {event.get('version', '?')} "
-                   "(resumed with --force)", f"sha256 {event.get('sha256', '?')}")
-    if kind == "torn-tail-recovered":
-        return row(f"A torn last line ({event.get('bytes', '?')} bytes) was set aside on resume")
-    return None
+    match event:
+        case StartEvent():
+            what = f"{_or(event.protocol)} {_or(event.version)}"
+            return row("Session started" + (" (training drill)" if event.drill else ""), what,
+                       style="start", title=event.title or reader.title(event.node))
+        case AnswerEvent():
+            chosen, values = reader.answer(event)
+            return row(chosen, "; ".join([part for part in (values, *reader.shown(logged, event, before)) if part]),
+                       style="answer", is_field=bool(event.field))
+        case WaitStartedEvent():
+            due = parse_ts(event.due)
+            when = clock.elapsed(due) if anonymise else clock.time(due)
+            return row(f"Wait started: {event.minutes} min", f"due at {when}" if when else "", style="wait")
+        case RedFlagEvent():
+            target = reader.title(event.goto)
+            return row(f"RED FLAG [{_or(event.key)}] {event.label}", f"went to: {target}", style="flag")
+        case BackEvent():
+            return row(f"Back to: {reader.title(event.to)}", style="back")
+        case NoteEvent():
+            return None if anonymise else row("Note", notes=event.text, style="note")
+        case OutcomeEvent():
+            return row(f"Outcome reached ({_or(event.severity)})", style="outcome")
+        case InterruptedEvent():
+            return row(f"Interrupted ({_or(event.reason)})")
+        case ResumedEvent():
+            return row("Resumed")
+        case ProtocolChangedEvent():
+            return row(f"Protocol changed: {event.old_version or '?'} -> {_or(event.version)} "
+                       "(resumed with --force)", f"sha256 {_or(event.sha256)}")
+        case TornTailEvent():
+            return row(f"A torn last line ({event.bytes} bytes) was set aside on resume")
+        case UnknownEvent():  # a newer tool's event, or an edited line: shown, never dropped
+            return row(f"Unknown event {event.name!r} (not read by this version)")
+        case _:
+            assert_never(event)
 
 
-def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
-          anonymise: bool) -> list[tuple[dict[str, Any], Row]]:
+def _rows(events: Sequence[Logged], reader: _Reader, clock: Clock,
+          anonymise: bool) -> list[tuple[Logged, Row]]:
     """Each event that makes a timeline row, with its row."""
-    reader.titles = {str(e.get("node")): e["title"] for e in events
-                     if e.get("event") == "answer" and isinstance(e.get("title"), str)}
+    reader.titles = {str(e.event.node): e.event.title for e in events
+                     if isinstance(e.event, AnswerEvent) and e.event.title is not None}
     rows = []
     for index, event in enumerate(events):
         row = _row(event, events[:index], reader, clock, anonymise)  # a dose is worked out from the steps before
@@ -276,16 +309,17 @@ def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
     return rows
 
 
-def _ending(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> Ending:
+def _ending(events: Sequence[Logged], logged: LoggedProtocol | None) -> Ending:
     outcome = outcome_event(events)
     if outcome is None:
         stop = ending(events)
-        why = f"interrupted ({stop.get('reason', '?')}); resumable" if stop else "still open: no outcome recorded"
+        why = (f"interrupted ({_or(stop.reason)}); resumable" if isinstance(stop, InterruptedEvent)
+               else "still open: no outcome recorded")
         return Ending("No outcome reached", "", "", "", [], f"The session was {why}.")
     protocol = logged.protocol if logged else None
-    node = protocol.nodes.get(str(outcome.get("node"))) if protocol else None
-    title = str(outcome.get("title") or (node.title if node else outcome.get("node", "")))
-    severity = str(outcome.get("severity") or (node.severity if isinstance(node, OutcomeNode) else "?"))
+    node = protocol.nodes.get(str(outcome.node)) if protocol else None
+    title = outcome.title or (node.title if node else outcome.node or "")
+    severity = str(outcome.severity or (node.severity if isinstance(node, OutcomeNode) else "?"))
     if protocol is None or not isinstance(node, OutcomeNode):
         return Ending(title, severity, "", "", [], "Instructions unavailable: " + (logged.check if logged else
                                                                                       "no protocol file was looked up"))
@@ -296,7 +330,7 @@ def _ending(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> 
     return Ending(title, severity, render(headline), render(node.text or ""), [render(s) for s in node.steps], source)
 
 
-def _renderer(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -> Any:
+def _renderer(events: Sequence[Logged], logged: LoggedProtocol | None) -> Any:
     """Fill `{variables}` in the outcome's text with the session's values (the walk replayed)."""
     if logged is None or logged.protocol is None:
         return str
@@ -307,60 +341,64 @@ def _renderer(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None) -
     return session.render
 
 
-def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: LoggedProtocol | None,
+def _header(events: Sequence[Logged], logged: LoggedProtocol | None,
             integrity: str | None, clock: Clock, anonymise: bool) -> list[tuple[str, str]]:
     protocol = logged.protocol if logged else None
-    status = str(start.get("status") or (protocol.status if protocol else "unknown"))
+    start, first = start_event(events), _started(events)
+    session = first.session if first else ""
+    status = str(start.status or (protocol.status if protocol else "unknown"))
     status_text = ("DRAFT: reference content, not approved by a clinician" if status == "draft" else status)
-    head = str(events[-1].get("hash", "")) if events else ""
-    fields = [("Patient reference", str(start.get("patient") or "not given")),
-              ("Practitioner", str(start.get("practitioner") or "not given")),
-              ("Protocol", str(start.get("title") or (protocol.title if protocol else start.get("protocol", "?")))),
-              ("Protocol id and version", f"{start.get('protocol', '?')} {start.get('version', '?')}"),
+    head = events[-1].hash if events else ""
+    fields = [("Patient reference", start.patient or "not given"),
+              ("Practitioner", start.practitioner or "not given"),
+              ("Protocol", start.title or (protocol.title if protocol else _or(start.protocol))),
+              ("Protocol id and version", f"{_or(start.protocol)} {_or(start.version)}"),
               ("Status", status_text),
-              ("Protocol file sha256", str(start.get("sha256") or "not recorded in the log")),
+              ("Protocol file sha256", start.sha256 or "not recorded in the log"),
               ("Protocol check", "not looked up" if logged is None else logged.check if logged.same
                else f"WARNING: {logged.check}"),
-              ("Session", str(start.get("session", ""))),
+              ("Session", session),
               ("Started", clock.started()),
               ("Log head hash", head),
               ("Log integrity", integrity or "not checked"),
-              ("Recorded with", f"aesthetic-protocols {start.get('tool', '?')}"
-               + (f", {start['face']} face" if start.get("face") else ""))]
-    if head and start.get("session"):
+              ("Recorded with", f"aesthetic-protocols {_or(start.tool)}"
+               + (f", {start.face} face" if start.face else ""))]
+    if head and session:
         fields.insert(fields.index(("Log head hash", head)) + 1,
-                      ("Check the log later", f"protocol log verify {start['session']} --head {head}"))
+                      ("Check the log later", f"protocol log verify {session} --head {head}"))
     if anonymise:
         hidden = {"Patient reference", "Practitioner", "Session", "Started", "Check the log later"}
         fields = [(name, value) for name, value in fields if name not in hidden]
     return fields
 
 
-def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None = None,
+def session_record(lines: Lines, logged: LoggedProtocol | None = None,
                    anonymise: bool = False, integrity: str | None = None, zone: tzinfo | None = None) -> Record:
     """The record of one session as plain data. `zone` defaults to this computer's local time zone."""
-    start = events[0] if events and events[0].get("event") == "start" else {}
+    events = decode_all(lines)
+    start = start_event(events)
     clock = Clock(events, zone)
     reader = _Reader(logged, anonymise)
     rows = []
     rows = [row for _, row in _rows(events, reader, clock, anonymise)]
     captured = []
-    for event in standing(events):
-        if event.get("event") == "answer" and reader.is_value(event):
+    for logged_step in standing(events):
+        event = logged_step.event
+        if isinstance(event, AnswerEvent) and reader.is_value(event):
             chosen, values = reader.answer(event)
-            moment = parse_ts(event.get("ts"))
-            step = reader.title(event.get("node"), event.get("title"))
-            node = reader.node(event.get("node"))
+            moment = logged_step.moment
+            step = reader.title(event.node, event.title)
+            node = reader.node(event.node)
             entered = in_words(node.variable) if isinstance(node, InputNode) else "number entered"
-            item, value = (chosen, values) if event.get("field") else (entered, chosen)
+            item, value = (chosen, values) if event.field else (entered, chosen)
             captured.append(Captured(step, item, value, "" if anonymise else clock.time(moment),
                                      clock.elapsed(moment)))
     protocol = logged.protocol if logged else None
-    status = str(start.get("status") or (protocol.status if protocol else ""))
+    status = str(start.status or (protocol.status if protocol else ""))
     removed = []
     if anonymise:
-        notes = sum(1 for e in events if e.get("event") == "note")
-        hidden = sum(1 for e in events if e.get("event") == "answer" and withheld(e, protocol))
+        notes = sum(1 for e in events if isinstance(e.event, NoteEvent))
+        hidden = sum(1 for e in events if isinstance(e.event, AnswerEvent) and withheld(e.event, protocol))
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
                    f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
     if clock.start is None:
@@ -371,18 +409,17 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
         times = f"Times are local clock times, {offset_text(clock.start)}; elapsed is since the session started."
     return Record(
         title="Session record" + (" (anonymised)" if anonymise else ""),
-        anonymised=anonymise, draft=status == "draft", drill=bool(start.get("drill")),
-        patient="" if anonymise else str(start.get("patient") or ""),
-        protocol=f"{start.get('title') or (protocol.title if protocol else start.get('protocol', '?'))} "
-                 f"{start.get('version', '')}".strip(),
-        header=_header(start, events, logged, integrity, clock, anonymise),
+        anonymised=anonymise, draft=status == "draft", drill=start.drill,
+        patient="" if anonymise else start.patient or "",
+        protocol=f"{start.title or (protocol.title if protocol else _or(start.protocol))} {start.version}".strip(),
+        header=_header(events, logged, integrity, clock, anonymise),
         times=times, rows=rows, captured=captured, ending=_ending(events, logged),
         red_flags=[row for row in rows if row.kind == "flag"],
         corrections=[row for row in rows if row.kind == "back" or row.corrected],
         removed=removed)
 
 
-def record_markdown(events: Sequence[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
+def record_markdown(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
                     integrity: str | None = None, zone: tzinfo | None = None) -> str:
     """The session record as Markdown (every value escaped)."""
     from aesthetic_protocols.report.templating import render
@@ -390,7 +427,7 @@ def record_markdown(events: Sequence[dict[str, Any]], anonymise: bool = False, l
     return render("record.md.j2", record=session_record(events, logged, anonymise, integrity, zone))
 
 
-def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
+def record_html(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
                 integrity: str | None = None, zone: tzinfo | None = None) -> str:
     """The session record as a standalone, printable HTML page (A4, header repeated on every page)."""
     from aesthetic_protocols.report.templating import render
@@ -401,22 +438,23 @@ def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logge
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
 
 
-def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
-    """The events as JSON; anonymised drops identities, clock times, note text and the values of time, date
-    and free-text record fields (keeps elapsed)."""
+def record_json(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
+    """The events as JSON, each line as written; anonymised drops identities, clock times, note text and the
+    values of time, date and free-text record fields (keeps elapsed)."""
+    events = decode_all(lines)
     if not anonymise:
-        return json.dumps(events, indent=2, ensure_ascii=False)
+        return json.dumps([encode(event) for event in events], indent=2, ensure_ascii=False)
     protocol = logged.protocol if logged else None
-    first = parse_ts(events[0].get("ts")) if events else None
+    first = events[0].moment if events else None
     cleaned = []
-    for event in events:
-        moment = parse_ts(event.get("ts"))
-        item = {k: v for k, v in event.items() if k not in _PERSONAL_FIELDS}
+    for logged_line in events:
+        moment, event = logged_line.moment, logged_line.event
+        item = {k: v for k, v in encode(logged_line).items() if k not in _PERSONAL_FIELDS}
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
-        if item.get("event") == "note":
+        if isinstance(event, NoteEvent):
             item["text"] = REMOVED
-        if item.get("event") == "answer" and withheld(event, protocol):
+        if isinstance(event, AnswerEvent) and withheld(event, protocol):
             item.update({key: REMOVED for key in ("answer", "value") if key in item})
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)
