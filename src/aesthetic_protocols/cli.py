@@ -98,6 +98,9 @@ app = typer.Typer(cls=ProtocolGroup, add_completion=True, no_args_is_help=True,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
 log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export, replay.")
 app.add_typer(log_app, name="log")
+clinic_app = typer.Typer(cls=TyperGroup, no_args_is_help=True,
+                         help="The clinic's own file (contacts, emergency kit): check it, or write an example.")
+app.add_typer(clinic_app, name="clinic")
 
 ProtocolDirs = Annotated[
     list[Path] | None,
@@ -298,16 +301,65 @@ def card(
 def schema(
     scenarios: Annotated[bool, typer.Option("--scenarios", metavar="",
                                             help="The schema of a scenario file (*.scenarios.yaml) instead.")] = False,
+    clinic: Annotated[bool, typer.Option("--clinic", metavar="",
+                                         help="The schema of a clinic file (clinic.yaml) instead.")] = False,
 ) -> None:
     """JSON Schema of a protocol file (for editors' yaml-language-server and other checkers)."""
     from aesthetic_protocols.model import protocol_schema
 
+    if clinic:
+        from aesthetic_protocols.clinic import clinic_schema
+
+        typer.echo(json.dumps(clinic_schema(), indent=2, ensure_ascii=False))
+        return
     if scenarios:
         from aesthetic_protocols.model import scenario_schema
 
         typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
         return
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
+
+
+@clinic_app.command("check")
+def clinic_check(
+    path: Annotated[Path | None, typer.Argument(help="The clinic file; none = $AESTHETIC_PROTOCOLS_CLINIC or the "
+                                                     "user config folder's clinic.yaml.")] = None,
+    fmt: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text,
+) -> None:
+    """Check the clinic file and its emergency kit against today. Exit 0 fit, 1 an emergency item missing or
+    expired (or the file invalid), 2 usage."""
+    from aesthetic_protocols import clinic, report
+    from aesthetic_protocols.errors import InvalidProtocol
+
+    found = clinic.find(path)
+    if found is None:
+        raise UsageError(f"no clinic file: give a PATH, set {clinic.CLINIC_ENV}, or run `protocol clinic init`")
+    try:
+        problems = clinic.check(clinic.load(found), date.today())
+    except InvalidProtocol as exc:
+        problems = exc.problems
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    if fmt is ValidateFormat.json:
+        typer.echo(report.problems_json(problems, 1), nl=False)
+    elif fmt is ValidateFormat.github:
+        typer.echo(report.problems_github(problems), nl=False)
+    else:
+        typer.echo(report.problems_text(problems), nl=False)
+        typer.echo(f"{found}: {errors} error(s), {len(problems) - errors} warning(s)", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+@clinic_app.command("init")
+def clinic_init(
+    path: Annotated[Path | None, typer.Argument(help="Where to write it; none = the user config folder's "
+                                                     "clinic.yaml.")] = None,
+) -> None:
+    """Write a commented example clinic file (never overwrites one)."""
+    from aesthetic_protocols import clinic
+
+    target = path if path is not None else clinic.default_path()
+    clinic.init(target, date.today())
+    typer.echo(f"wrote {target}; edit it, then run: protocol clinic check {target}")
 
 
 @app.command()
