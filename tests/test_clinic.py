@@ -242,8 +242,95 @@ def test_the_clinic_schema_accepts_the_example_and_refuses_what_the_tool_refuses
 def test_fill_contacts_shows_the_clinic_label_and_phone_else_the_default_words(write: Writer) -> None:
     loaded = clinic.load(write("clinic.yaml", GOOD)).clinic
     defaults = {"eye-unit": "the nearest emergency eye service", "complications": "experienced help"}
-    text = "Call {contact:eye-unit} now; then {contact:complications}. {dose} stays."
-    assert clinic.fill_contacts(text, defaults, loaded) == (
-        "Call Eye casualty, County Hospital, +44 (0)1234 567-890 now; then experienced help. {dose} stays.")
-    assert clinic.fill_contacts(text, defaults, None) == (
-        "Call the nearest emergency eye service now; then experienced help. {dose} stays.")
+    text = "Call {contact:eye-unit} now; then {contact:complications}. {dose} and {contact:other} stay."
+    resolved = clinic.resolved_contacts(defaults, loaded)
+    assert resolved == {"eye-unit": "Eye casualty, County Hospital, +44 (0)1234 567-890",
+                        "complications": "experienced help"}  # the clinic's ambulance no tree names: unused
+    assert clinic.fill_contacts(text, resolved) == ("Call Eye casualty, County Hospital, +44 (0)1234 567-890 now; "
+                                                    "then experienced help. {dose} and {contact:other} stay.")
+    assert clinic.fill_contacts(text, clinic.resolved_contacts(defaults, None)) == (
+        "Call the nearest emergency eye service now; then experienced help. {dose} and {contact:other} stay.")
+
+
+CONTACTS = ROOT / "tests" / "fixtures" / "contacts"
+CLINIC_FOR_TREE = """\
+clinic: {name: "Riverside"}
+contacts:
+  eye-unit: {label: "Eye casualty, County Hospital", phone: "01234 567890"}
+  unused: {label: "Nobody uses this", phone: "1"}
+kit:
+  - {item: hyaluronidase, label: "H", expiry: 2099-01-01}
+  - {item: adrenaline, label: "A", expiry: 2099-01-01}
+"""
+
+
+@pytest.fixture()
+def walker(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(CONTACTS))
+    monkeypatch.setenv("COLUMNS", "100")
+    return runner
+
+
+def test_the_walk_shows_the_clinic_contact_else_the_tree_words_and_logs_the_clinic_hash(
+        walker: CliRunner, write: Writer, tmp_path: Path) -> None:
+    path = write("clinic.yaml", CLINIC_FOR_TREE)
+    result = walker.invoke(app, ["eye-contacts", "--plain", "--clinic", str(path)], input="y\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "Call Eye casualty, County Hospital, 01234 567890 now" in lines
+    assert "  - Then tell experienced help" in lines  # the clinic has no `complications`: the tree's words
+    (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
+    start = json.loads(log.read_text().splitlines()[0])
+    assert start["clinic_sha256"] == clinic.load(path).sha256
+    record = walker.invoke(app, ["log", "export", str(log), "--format", "md"]).stdout
+    assert f"- **Clinic file sha256:** {start['clinic_sha256']}" in record.splitlines()
+
+
+def test_the_walk_without_a_clinic_file_shows_the_tree_words_and_logs_no_clinic(
+        walker: CliRunner, tmp_path: Path) -> None:
+    result = walker.invoke(app, ["eye-contacts", "--plain"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Call the nearest emergency eye service now" in result.stdout.splitlines()
+    (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
+    assert "clinic_sha256" not in json.loads(log.read_text().splitlines()[0])
+    assert "Clinic file" not in walker.invoke(app, ["log", "export", str(log), "--format", "md"]).stdout
+
+
+def test_a_bad_clinic_file_never_stops_the_walk(walker: CliRunner, write: Writer) -> None:
+    path = write("clinic.yaml", CLINIC_FOR_TREE.replace('"01234 567890"', '"call me"'))
+    result = walker.invoke(app, ["eye-contacts", "--plain", "--clinic", str(path)], input="y\n")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"protocol: warning: clinic file not used: {path}:3:54: error[schema]: contacts.eye-unit.phone: must be a "
+        "phone number: digits, spaces, +, - and parentheses")
+    assert "Call the nearest emergency eye service now" in result.stdout.splitlines()
+
+
+def test_the_card_and_the_review_document_show_the_clinic_contacts(walker: CliRunner, write: Writer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    card = walker.invoke(app, ["card", "eye-contacts", "--format", "md"]).stdout
+    assert "**Call the nearest emergency eye service now**" in card
+    review = walker.invoke(app, ["show", "eye-contacts", "--format", "markdown"]).stdout.splitlines()
+    assert "**Headline:** Call the nearest emergency eye service now" in review
+    assert "- `{contact:eye-unit}`: the nearest emergency eye service" in review
+    monkeypatch.setenv(clinic.CLINIC_ENV, str(write("clinic.yaml", CLINIC_FOR_TREE)))
+    card = walker.invoke(app, ["card", "eye-contacts", "--format", "md"]).stdout
+    assert "**Call Eye casualty, County Hospital, 01234 567890 now**" in card
+    assert "Call experienced help today" in card
+    html = walker.invoke(app, ["card", "eye-contacts"]).stdout
+    assert "Call Eye casualty, County Hospital, 01234 567890 now" in html
+    review = walker.invoke(app, ["show", "eye-contacts", "--format", "markdown"]).stdout.splitlines()
+    assert "**Headline:** Call Eye casualty, County Hospital, 01234 567890 now" in review
+    assert "- [ ] Then tell experienced help" in review
+    assert "Nobody uses this" not in "\n".join(review)
+
+
+def test_a_contact_without_default_words_is_a_located_error(walker: CliRunner, write: Writer) -> None:
+    text = (CONTACTS / "eye-contacts.yaml").read_text().replace(
+        "Then tell {contact:complications}", "Then tell {contact:complications} or {contact:on-call}")
+    path = write("eye-contacts.yaml", text)
+    result = walker.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout == (f"{path}:26:13: error[unknown-contact]: a {{contact:KEY}} here has no default words "
+                             "under contacts\n")

@@ -108,6 +108,13 @@ ProtocolDirs = Annotated[
 ]
 
 
+ClinicFile = Annotated[
+    str | None,
+    typer.Option("--clinic", metavar="PATH", help="The clinic file (contacts, kit); default: "
+                 "$AESTHETIC_PROTOCOLS_CLINIC, else clinic.yaml in the user config folder."),
+]
+
+
 def _dirs(extra: list[Path] | None) -> list[Path]:
     return search_dirs(extra)
 
@@ -247,6 +254,7 @@ def show(
     protocol_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.outline,
     protocols: ProtocolDirs = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """Print a protocol as an outline, its validated JSON, or a Markdown review document."""
     from aesthetic_protocols import report
@@ -254,7 +262,7 @@ def show(
     loaded = _load(protocol_id, protocols)
     protocol = loaded.protocol
     if fmt is ShowFormat.markdown:  # the sign-off names the file's sha256: a signature is tied to exact content
-        typer.echo(report.markdown(protocol, loaded.source.sha256), nl=False)
+        typer.echo(report.markdown(_with_clinic(protocol, clinic), loaded.source.sha256), nl=False)
         return
     renderers = {ShowFormat.outline: report.outline, ShowFormat.json: report.protocol_json}
     typer.echo(renderers[fmt](protocol), nl=fmt is ShowFormat.json)
@@ -288,13 +296,25 @@ def card(
     protocol_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
     protocols: ProtocolDirs = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
     from aesthetic_protocols.report.card import card_html, card_markdown
 
     loaded = _load(protocol_id, protocols)
     render = card_html if fmt is CardFormat.html else card_markdown
-    typer.echo(render(loaded.protocol, loaded.source.sha256), nl=False)
+    typer.echo(render(_with_clinic(loaded.protocol, clinic), loaded.source.sha256), nl=False)
+
+
+def _with_clinic(protocol: Any, option: str | None) -> Any:
+    """The protocol with the clinic file's contacts (`--clinic`, the environment, the config folder); an invalid
+    or missing named clinic file is an error here (exit 1 or 2): a card is printed at a desk, not at the chair."""
+    from aesthetic_protocols import clinic
+
+    if not protocol.contacts:
+        return protocol
+    found = clinic.find(Path(option) if option is not None else None)
+    return clinic.with_contacts(protocol, clinic.load(found).clinic if found is not None else None)
 
 
 @app.command()
@@ -482,9 +502,10 @@ def run(
     plain: Plain = False,
     protocols: ProtocolDirs = None,
     witness: Witness = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness, clinic)
 
 
 @app.command()
@@ -498,9 +519,10 @@ def resume(
     plain: Plain = False,
     protocols: ProtocolDirs = None,
     witness: Witness = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    walk_resume(session, log_dir, force, plain, protocols, witness)
+    walk_resume(session, log_dir, force, plain, protocols, witness, clinic)
 
 
 # --- session logs -----------------------------------------------------------------------------------

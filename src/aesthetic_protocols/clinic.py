@@ -13,18 +13,20 @@ occlusion and in anaphylaxis), every other item is not. Both of those keys must 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from aesthetic_protocols.errors import Problem, Severity, UsageError
-from aesthetic_protocols.model import MAGNITUDE, Day, Line, Slug, Strict, model_schema
+from aesthetic_protocols.model import CONTACT_RE, MAGNITUDE, Day, Line, Protocol, Slug, Strict, model_schema
 from aesthetic_protocols.source import Source
+
+if TYPE_CHECKING:
+    from re import Match
 
 CLINIC_ENV = "AESTHETIC_PROTOCOLS_CLINIC"
 CLINIC_FILE = "clinic.yaml"
@@ -34,8 +36,6 @@ WARN_DAYS = 30  # an item expiring within this many days is a warning
 # Digits, spaces, +, - and parentheses, with at least one digit ("999", "+44 (0)1234 567890").
 PHONE_PATTERN = r"^[0-9+() -]*[0-9][0-9+() -]*$"
 Phone = Annotated[StrictStr, StringConstraints(pattern=PHONE_PATTERN, max_length=40)]
-# `{contact:KEY}` in a tree's text names one of its contacts.
-CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
 
 class ClinicInfo(Strict):
@@ -181,19 +181,36 @@ def load(path: Path, display: str | None = None) -> LoadedClinic:
     return LoadedClinic(build_model(Clinic, source), source)
 
 
-def fill_contacts(text: str, defaults: Mapping[str, str], clinic: Clinic | None) -> str:
-    """`{contact:KEY}` -> the clinic's "label, phone" for KEY, else the tree's default words for it.
-    The one place contacts are filled: every renderer of a tree's text calls it. A key with neither is
-    left as written (the rule `unknown-contact` refuses such a tree)."""
+def fill_contacts(text: str, contacts: Mapping[str, str]) -> str:
+    """`{contact:KEY}` -> the words the tree's `contacts` give KEY (the clinic's label and phone once
+    `with_contacts` has applied a clinic file). The one place contacts are filled: the walker (both faces),
+    the card and the review document call it. A key the tree does not name is left as written (the rule
+    `unknown-contact` refuses such a tree)."""
     if "{contact:" not in text:
         return text
 
-    def one(match: re.Match[str]) -> str:
-        key = match.group(1)
-        found = clinic.contact_text(key) if clinic is not None else None
-        return found if found is not None else defaults.get(key, match.group(0))
+    def one(match: Match[str]) -> str:
+        return contacts.get(match.group(1), match.group(0))
 
     return CONTACT_RE.sub(one, text)
+
+
+def resolved_contacts(defaults: Mapping[str, str], clinic: Clinic | None) -> dict[str, str]:
+    """A tree's contacts with the clinic's "label, phone" where the clinic file has the key, else the tree's
+    default words (a clinic contact no tree names is simply not used)."""
+    resolved = dict(defaults)
+    for key in defaults:
+        found = clinic.contact_text(key) if clinic is not None else None
+        if found is not None:
+            resolved[key] = found
+    return resolved
+
+
+def with_contacts(protocol: Protocol, clinic: Clinic | None) -> Protocol:
+    """The protocol as this clinic's screens show it: its `contacts` resolved (`resolved_contacts`)."""
+    if clinic is None or not protocol.contacts:
+        return protocol
+    return protocol.model_copy(update={"contacts": resolved_contacts(protocol.contacts, clinic)})
 
 
 # --- `protocol clinic check` -------------------------------------------------------------------------------

@@ -243,7 +243,12 @@ class Session:
                 return derived.beyond_text if derived.variable in self.variables else NOT_ENTERED
             return f"{amount} {derived.unit}"
 
-        return PLACEHOLDER_RE.sub(fill, text)
+        filled = PLACEHOLDER_RE.sub(fill, text)
+        if "{contact:" not in filled:
+            return filled
+        from aesthetic_protocols.clinic import fill_contacts  # only a tree that names contacts needs it
+
+        return fill_contacts(filled, self.protocol.contacts)
 
     # --- reading a plain-mode line -------------------------------------------------------------
 

@@ -64,6 +64,7 @@ class StartEvent(_Event):
     patient: str | None = None
     practitioner: str | None = None
     drill: bool = False
+    clinic_sha256: str | None = None  # the clinic file read for this walk (contacts, kit), if any
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\
 REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
+CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
 # Characters that steer a terminal rather than show: C0 and C1 controls and DEL (ESC starts the sequences
 # that erase lines, switch screens or write the clipboard) and the bidirectional embeddings, overrides and
@@ -376,6 +378,9 @@ class Protocol(Strict):
     """The sources, by key (letters, digits, '.', '_', '-'); nodes cite them in `refs`."""
     derived: dict[Variable, Derived] = Field(default_factory=dict)
     """Values computed from an input (e.g. a dose per area), by name, shown in text as `{name}`."""
+    contacts: dict[Slug, Line] = Field(default_factory=dict)
+    """Who the text asks to call, by key (a slug), with the words shown without a clinic file; text names
+    them as `{contact:KEY}`, which a clinic file turns into its label and phone."""
     start: Slug
     """The id of the first node."""
     red_flags: list[RedFlag] = Field(default_factory=list)

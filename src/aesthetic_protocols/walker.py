@@ -54,6 +54,8 @@ from aesthetic_protocols.journal import (
 )
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.clinic import LoadedClinic
+    from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.source import Loaded
 
 Clock = Callable[[], datetime]
@@ -242,11 +244,13 @@ class Outcome:
 
 
 def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,
-               practitioner: str | None = None, drill: bool = False, witness: Path | None = None) -> Outcome:
+               practitioner: str | None = None, drill: bool = False, witness: Path | None = None,
+               clinic: LoadedClinic | None = None) -> Outcome:
     """Create the session log, record the start, walk, close the log (anchor written), show the end.
 
     `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk;
-    `witness` is the file the close appends `session head` to (`journal.witness_file()`), if any.
+    `witness` is the file the close appends `session head` to (`journal.witness_file()`), if any; `clinic` the
+    clinic file whose contacts the screens show (its sha256 goes into the start event).
     """
     check_patient_ref(patient)
     signals = _Signals()
@@ -254,11 +258,11 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
         protocol = loaded.protocol
         journal = _new_journal(log_dir, protocol.id, clock)
         journal.witness = witness
-        session = Session(protocol)
+        session = Session(with_clinic(protocol, clinic))
         start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
                            sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
                            tool=__version__, face=face.name, patient=patient, practitioner=practitioner,
-                           drill=drill)
+                           drill=drill, clinic_sha256=clinic.sha256 if clinic is not None else None)
         try:
             recorded = [journal.record(start)]
             recorded += [journal.record(event) for event in session.begin(clock())]
@@ -268,6 +272,15 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
         started = parse_ts(recorded[0]["ts"]) or clock()
         return _walk_to_end(session, journal, face, clock, recorded, signals, journal.session_id, started,
                             resumed=False)
+
+
+def with_clinic(protocol: Tree, clinic: LoadedClinic | None) -> Tree:
+    """The protocol whose contacts say the clinic's label and phone where the clinic file has them."""
+    if clinic is None or not protocol.contacts:
+        return protocol
+    from aesthetic_protocols.clinic import with_contacts
+
+    return with_contacts(protocol, clinic.clinic)
 
 
 def _new_journal(log_dir: Path, protocol_id: str, clock: Clock) -> Journal:
@@ -315,7 +328,8 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
 
 
 def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face, clock: Clock = local_now,
-                force: bool = False, today: date | None = None, witness: Path | None = None) -> Outcome:
+                force: bool = False, today: date | None = None, witness: Path | None = None,
+                clinic: LoadedClinic | None = None) -> Outcome:
     """Replay a session's log through the engine and continue it, appending to the same log.
 
     Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
@@ -341,7 +355,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
                        "resume with --force to continue under the new version (recorded in the log)")
     try:
-        session = Session.replay(loaded.protocol, events)
+        session = Session.replay(with_clinic(loaded.protocol, clinic), events)
     except WalkError as exc:
         raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
     signals = _Signals()

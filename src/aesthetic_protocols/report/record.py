@@ -327,6 +327,9 @@ def _header(start: dict[str, Any], events: Sequence[dict[str, Any]], logged: Log
               ("Log integrity", integrity or "not checked"),
               ("Recorded with", f"aesthetic-protocols {start.get('tool', '?')}"
                + (f", {start['face']} face" if start.get("face") else ""))]
+    if start.get("clinic_sha256"):  # the clinic file whose contacts the screens showed
+        fields.insert(fields.index(("Session", str(start.get("session", "")))),
+                      ("Clinic file sha256", str(start["clinic_sha256"])))
     if head and start.get("session"):
         fields.insert(fields.index(("Log head hash", head)) + 1,
                       ("Check the log later", f"protocol log verify {start['session']} --head {head}"))

@@ -1,0 +1,169 @@
+"""Photographs as evidence: the path as pasted or dragged, the newest in the photos folder, every refusal
+(missing, folder, FIFO, symlink, too large, not an image, a malformed JPEG, a decompression bomb), EXIF
+capture time, and the copy into the evidence folder (modes, name by hash) and its verification."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from aesthetic_protocols import photo
+
+
+def jpeg(taken: str | None = "2026:12:06 14:02:11", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A JPEG made here, with EXIF DateTimeOriginal when `taken` is given."""
+    image = Image.new("RGB", size, (200, 120, 110))
+    exif = Image.Exif()
+    if taken is not None:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("/tmp/a b.jpg", "/tmp/a b.jpg"), ("  '/tmp/a b.jpg'  ", "/tmp/a b.jpg"), ('"/tmp/a.jpg"', "/tmp/a.jpg"),
+    ("file:///tmp/a%20b.jpg", "/tmp/a b.jpg"), ("/tmp/a\\ b.jpg", "/tmp/a b.jpg"),
+])
+def test_a_pasted_or_dragged_path_is_read(line: str, expected: str) -> None:
+    assert photo.typed_path(line) == Path(expected)
+
+
+def test_an_empty_line_is_no_path() -> None:
+    assert photo.typed_path("   ") is None and photo.typed_path("''") is None
+
+
+def test_a_jpeg_is_read_with_its_capture_time(tmp_path: Path) -> None:
+    path = tmp_path / "IMG_0001.JPG"
+    path.write_bytes(jpeg())
+    taken = photo.read(path)
+    assert (taken.media_type, taken.extension, taken.width, taken.height) == ("image/jpeg", "jpg", 64, 48)
+    assert taken.captured == "2026-12-06T14:02:11"
+    assert len(taken.sha256) == 64
+
+
+def test_a_png_and_a_jpeg_without_exif_have_no_capture_time(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(png())
+    (tmp_path / "b.jpg").write_bytes(jpeg(taken=None))
+    assert photo.read(tmp_path / "a.png").captured is None and photo.read(tmp_path / "a.png").media_type == "image/png"
+    assert photo.read(tmp_path / "b.jpg").captured is None
+
+
+def test_a_malformed_exif_date_is_no_capture_time(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(jpeg(taken="yesterday at noon"))
+    assert photo.read(tmp_path / "a.jpg").captured is None
+
+
+def refusal(path: Path) -> str:
+    with pytest.raises(photo.PhotoRefused) as caught:
+        photo.read(path)
+    return str(caught.value)
+
+
+def test_every_kind_of_bad_path_is_refused_with_a_reason_that_never_names_it(tmp_path: Path) -> None:
+    secret = "Jane-Doe"
+    real = tmp_path / f"{secret}.jpg"
+    real.write_bytes(jpeg())
+    (tmp_path / f"{secret}-dir").mkdir()
+    os.mkfifo(tmp_path / f"{secret}.fifo")
+    (tmp_path / f"{secret}-link.jpg").symlink_to(real)
+    big = tmp_path / f"{secret}-big.jpg"
+    with big.open("wb") as handle:
+        handle.truncate(photo.MAX_BYTES + 1)
+    (tmp_path / f"{secret}.txt").write_text("not an image")
+    reasons = {name: refusal(tmp_path / name) for name in (
+        f"{secret}-missing.jpg", f"{secret}-dir", f"{secret}.fifo", f"{secret}-link.jpg", f"{secret}-big.jpg",
+        f"{secret}.txt")}
+    assert list(reasons.values()) == [
+        "no file at that path", "that path is a folder; give an image file",
+        "that path is not a regular file (a pipe or a device)",
+        "that path is a symbolic link; give the file itself", "the file is larger than 25 MB",
+        "the file is not an image Pillow can read (JPEG, PNG or HEIC)"]
+    assert not any(secret in reason for reason in reasons.values())
+
+
+def test_a_malformed_jpeg_is_refused_quickly(tmp_path: Path) -> None:
+    good = jpeg()
+    cases = {"truncated": good[: len(good) // 2], "header only": good[:20],
+             "garbage after SOI": b"\xff\xd8\xff" + os.urandom(4096),
+             "bad segment length": good[:2] + b"\xff\xe1\xff\xff" + b"\x00" * 100}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(data)
+        began = time.perf_counter()
+        assert refusal(path) == "the file is not an image Pillow can read (JPEG, PNG or HEIC)", name
+        assert time.perf_counter() - began < 2, name
+
+
+def test_a_decompression_bomb_is_refused(tmp_path: Path) -> None:
+    # A PNG header declaring 20000 x 20000 pixels in 57 bytes: refused from its header, never decoded.
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
+    assert refusal(path) == "the image declares more pixels than a photograph has"
+    # Below Pillow's own limit, above ours.
+    path.write_bytes(path.read_bytes().replace(header, struct.pack(">IIBBBBB", 9000, 9000, 8, 2, 0, 0, 0)).replace(
+        struct.pack(">I", zlib.crc32(b"IHDR" + header)),
+        struct.pack(">I", zlib.crc32(b"IHDR" + struct.pack(">IIBBBBB", 9000, 9000, 8, 2, 0, 0, 0)))))
+    assert refusal(path) == f"the image has more than {photo.MAX_PIXELS:,} pixels"
+
+
+def test_the_newest_image_since_the_step_began(tmp_path: Path) -> None:
+    began = time.time()
+    old = tmp_path / "old.jpg"
+    old.write_bytes(b"x")
+    os.utime(old, (began - 60, began - 60))
+    assert photo.newest_since(tmp_path, began) is None
+    first, second = tmp_path / "IMG_1.jpg", tmp_path / "IMG_2.HEIC"
+    first.write_bytes(b"x")
+    second.write_bytes(b"x")
+    os.utime(first, (began + 1, began + 1))
+    os.utime(second, (began + 2, began + 2))
+    (tmp_path / "notes.txt").write_text("newest but not an image")
+    assert photo.newest_since(tmp_path, began) == second
+    assert photo.newest_since(tmp_path / "missing", began) is None
+
+
+def test_store_copies_into_a_private_evidence_folder_named_by_hash(tmp_path: Path) -> None:
+    source = tmp_path / "Jane Doe face.jpg"
+    source.write_bytes(jpeg())
+    log = tmp_path / "logs" / "20261206T140000Z-demo-abcd.jsonl"
+    log.parent.mkdir()
+    taken = photo.read(source)
+    name = photo.store(taken, log)
+    folder = tmp_path / "logs" / "20261206T140000Z-demo-abcd.evidence"
+    assert name == f"{taken.sha256}.jpg" and (folder / name).read_bytes() == source.read_bytes()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE((folder / name).stat().st_mode) == 0o600
+    assert photo.store(taken, log) == name  # the same photograph twice: stored once
+    facts = taken.facts(name)
+    assert facts == {"file": name, "sha256": taken.sha256, "bytes": len(taken.data), "media_type": "image/jpeg",
+                     "width": 64, "height": 48, "captured": "2026-12-06T14:02:11"}
+    assert photo.verify_evidence(log, [facts]) == []
+    (folder / name).write_bytes(source.read_bytes() + b"!")
+    assert photo.verify_evidence(log, [facts]) == [
+        f"evidence file {name} was altered (its sha256 differs from the log's)"]
+    (folder / name).unlink()
+    assert photo.verify_evidence(log, [facts]) == [f"evidence file {name} is missing"]
+    assert photo.verify_evidence(log, [{**facts, "file": "../x.jpg"}]) == [
+        "a photograph's evidence file name is not a plain name"]
+
+
+def test_size_in_words() -> None:
+    assert photo.size_words(2_500_000) == "2.4 MB" and photo.size_words(300) == "1 KB"
