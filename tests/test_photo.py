@@ -4,18 +4,24 @@ capture time, and the copy into the evidence folder (modes, name by hash) and it
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import stat
 import struct
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 from aesthetic_protocols import photo
+from aesthetic_protocols.cli import app
+from aesthetic_protocols.errors import NotRecorded
 
 
 def jpeg(taken: str | None = "2026:12:06 14:02:11", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -126,10 +132,10 @@ def test_a_decompression_bomb_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_newest_image_since_the_step_began(tmp_path: Path) -> None:
-    began = time.time()
     old = tmp_path / "old.jpg"
     old.write_bytes(b"x")
-    os.utime(old, (began - 60, began - 60))
+    time.sleep(0.02)
+    began = time.time()
     assert photo.newest_since(tmp_path, began) is None
     first, second = tmp_path / "IMG_1.jpg", tmp_path / "IMG_2.HEIC"
     first.write_bytes(b"x")
@@ -152,18 +158,107 @@ def test_store_copies_into_a_private_evidence_folder_named_by_hash(tmp_path: Pat
     assert name == f"{taken.sha256}.jpg" and (folder / name).read_bytes() == source.read_bytes()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE((folder / name).stat().st_mode) == 0o600
     assert photo.store(taken, log) == name  # the same photograph twice: stored once
-    facts = taken.facts(name)
-    assert facts == {"file": name, "sha256": taken.sha256, "bytes": len(taken.data), "media_type": "image/jpeg",
-                     "width": 64, "height": 48, "captured": "2026-12-06T14:02:11"}
-    assert photo.verify_evidence(log, [facts]) == []
+    assert taken.facts() == {"photo_sha256": taken.sha256, "photo_bytes": len(taken.data),
+                             "photo_type": "image/jpeg", "photo_captured": "2026-12-06T14:02:11"}
+    events = [{"event": "answer", "seq": 3, "value": name, **taken.facts()}, {"event": "answer", "value": "x"}]
+    assert photo.verify_evidence(log, events) == []
     (folder / name).write_bytes(source.read_bytes() + b"!")
-    assert photo.verify_evidence(log, [facts]) == [
+    assert photo.verify_evidence(log, events) == [
         f"evidence file {name} was altered (its sha256 differs from the log's)"]
     (folder / name).unlink()
-    assert photo.verify_evidence(log, [facts]) == [f"evidence file {name} is missing"]
-    assert photo.verify_evidence(log, [{**facts, "file": "../x.jpg"}]) == [
-        "a photograph's evidence file name is not a plain name"]
+    assert photo.verify_evidence(log, events) == [f"evidence file {name} is missing"]
+    assert photo.verify_evidence(log, [{**events[0], "value": "../x.jpg"}]) == [
+        "line 3: a photograph's evidence file name is not a hash"]
+
+
+def test_a_symlinked_evidence_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    log = tmp_path / "s.jsonl"
+    (tmp_path / "s.evidence").symlink_to(tmp_path / "elsewhere")
+    source = tmp_path / "a.jpg"
+    source.write_bytes(jpeg())
+    with pytest.raises(NotRecorded, match="photograph NOT recorded"):
+        photo.store(photo.read(source), log)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 def test_size_in_words() -> None:
     assert photo.size_words(2_500_000) == "2.4 MB" and photo.size_words(300) == "1 KB"
+
+
+# --- at a `photo` field, plain mode, through the CLI --------------------------------------------------------
+
+PHOTOS = Path(__file__).parent / "fixtures" / "photos"
+PROMPT = ("Photograph at presentation: photograph: paste or drag its file here (Enter = the newest in the --photos "
+          "folder); required")
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(PHOTOS))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+def answers(tmp_path: Path) -> list[dict[str, Any]]:
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return [event for event in map(json.loads, log.read_text().splitlines()) if event["event"] == "answer"]
+
+
+def test_a_pasted_path_is_refused_then_taken_into_the_evidence_folder(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "Jane Doe.jpg"
+    source.write_bytes(jpeg())
+    result = runner.invoke(app, ["photo-record", "--plain"],
+                           input=f"{tmp_path}/Jane Doe.png\n{tmp_path}\n'{source}'\n\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index(PROMPT)
+    assert lines[start + 1:start + 6] == [
+        "photograph not taken: no file at that path", PROMPT,
+        "photograph not taken: that path is a folder; give an image file", PROMPT,
+        "photograph: the file, 1 KB, taken 2026-12-06 14:02:11"]
+    assert "Jane" not in result.output
+    first, second = answers(tmp_path)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert (first["value"], first["photo_sha256"], first["photo_bytes"], first["photo_type"],
+            first["photo_captured"]) == (f"{digest}.jpg", digest, source.stat().st_size, "image/jpeg",
+                                         "2026-12-06T14:02:11")
+    assert "photo_sha256" not in second and second["answer"] == ""  # the optional one skipped
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    evidence = log.with_suffix(".evidence") / f"{digest}.jpg"
+    assert evidence.read_bytes() == source.read_bytes()
+    verified = runner.invoke(app, ["log", "verify", str(log)])
+    assert verified.exit_code == 0 and verified.stdout.endswith(", 1 photograph(s) checked\n")
+    evidence.write_bytes(b"edited")
+    verified = runner.invoke(app, ["log", "verify", str(log)])
+    assert verified.exit_code == 1
+    assert verified.stdout == f"{log}: altered: evidence file {digest}.jpg was altered (its sha256 differs from " \
+                              "the log's)\n"
+
+
+def test_enter_takes_the_newest_image_in_the_photos_folder_since_the_step_began(runner: CliRunner,
+                                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    (folder / "IMG_0001.JPG").write_bytes(jpeg(taken="2026:12:06 09:00:00"))  # before the step began
+    time.sleep(0.02)
+
+    result = runner.invoke(app, ["photo-record", "--plain", "--photos", str(folder)], input="\n\n")
+    # Without a new file, Enter at the required field says so; the optional one is skipped.
+    assert "a photograph is required: paste or drag its file (none new in the photos folder since this step " \
+           "began)" in result.stdout.splitlines()
+    assert result.exit_code == 3
+    (tmp_path / "logs").rename(tmp_path / "old-logs")
+    (folder / "IMG_0002.JPG").write_bytes(jpeg(taken="2026:12:06 14:05:00"))
+    os.utime(folder / "IMG_0002.JPG", (time.time() + 5, time.time() + 5))  # arrives "later" than the step start
+    result = runner.invoke(app, ["photo-record", "--plain", "--photos", str(folder)], input="\n\n")
+    assert result.exit_code == 0, result.output
+    assert "photograph: IMG_0002.JPG, 1 KB, taken 2026-12-06 14:05:00" in result.stdout.splitlines()
+    assert answers(tmp_path)[0]["photo_captured"] == "2026-12-06T14:05:00"
+
+
+def test_photos_must_name_a_folder(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["photo-record", "--plain", "--photos", str(tmp_path / "none")], input="")
+    assert result.exit_code == 2 and result.stderr == "protocol: --photos: no folder at that path\n"

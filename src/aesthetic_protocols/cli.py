@@ -115,6 +115,13 @@ ClinicFile = Annotated[
 ]
 
 
+Photos = Annotated[
+    str | None,
+    typer.Option("--photos", metavar="DIR", help="The folder your phone or camera syncs to: Enter at a photograph "
+                 "field takes its newest image since the step began."),
+]
+
+
 def _dirs(extra: list[Path] | None) -> list[Path]:
     return search_dirs(extra)
 
@@ -503,9 +510,10 @@ def run(
     protocols: ProtocolDirs = None,
     witness: Witness = None,
     clinic: ClinicFile = None,
+    photos: Photos = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness, clinic)
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness, clinic, photos)
 
 
 @app.command()
@@ -520,9 +528,10 @@ def resume(
     protocols: ProtocolDirs = None,
     witness: Witness = None,
     clinic: ClinicFile = None,
+    photos: Photos = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    walk_resume(session, log_dir, force, plain, protocols, witness, clinic)
+    walk_resume(session, log_dir, force, plain, protocols, witness, clinic, photos)
 
 
 # --- session logs -----------------------------------------------------------------------------------
@@ -603,12 +612,27 @@ def log_verify(
     result = verify(path, head=head, witness=configured(witness))
     _log_warnings(result)
     if result.ok:
+        photos, evidence = _evidence_checked(path)
+        for problem in evidence:
+            typer.echo(f"{path}: altered: {problem}")
+        if evidence:
+            raise typer.Exit(EXIT_PROBLEMS)
         note = f" ({result.note})" if result.note else ""
-        typer.echo(f"{path}: intact, {result.count} events{note}")
+        checked = f", {photos} photograph(s) checked" if photos else ""
+        typer.echo(f"{path}: intact, {result.count} events{note}{checked}")
         return
     where = f"{path}:{result.first_bad_line}" if result.first_bad_line is not None else str(path)
     typer.echo(f"{where}: altered: {result.reason}")
     raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _evidence_checked(path: Path) -> tuple[int, list[str]]:
+    """The photographs a log's answers took and what is wrong with their evidence files (missing, altered)."""
+    from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.photo import photo_answers, verify_evidence
+
+    events, _ = read_events(path)
+    return len(photo_answers(events)), verify_evidence(path, events)
 
 
 class ExportFormat(StrEnum):

@@ -133,7 +133,7 @@ def say(line: str) -> None:
 
 
 _RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
-               "--protocols": "protocols", "--clinic": "clinic"}
+               "--protocols": "protocols", "--clinic": "clinic", "--photos": "photos"}
 
 
 def fast_run_options(args: list[str]) -> dict[str, Any] | None:
@@ -235,9 +235,19 @@ def clinic_for_walk(option: str | Path | None) -> LoadedClinic | None:
         return None
 
 
+def photos_folder(option: str | None) -> Path | None:
+    """`--photos DIR`: the folder a phone or camera syncs to; it must be a folder (usage error, exit 2)."""
+    if option is None:
+        return None
+    folder = Path(option).expanduser()
+    if not folder.is_dir():
+        raise UsageError("--photos: no folder at that path")
+    return folder
+
+
 def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str | None = None,
              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None,
-             witness: str | None = None, clinic: str | None = None) -> None:
+             witness: str | None = None, clinic: str | None = None, photos: str | None = None) -> None:
     """`protocol ID` / `protocol run ID`: walk a protocol on the real clock (Interrupted: exit 3)."""
     from aesthetic_protocols.faces import choose_face
     from aesthetic_protocols.journal import witness_file as configured
@@ -256,11 +266,13 @@ def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str |
     # without the lookup (platformdirs) or the parser.
     clinic_file = clinic_for_walk(clinic) if clinic is not None or loaded.protocol.contacts else None
     ended(start_walk(loaded, log_dir_of(log_dir), face=face, clock=clock, patient=patient,
-                     practitioner=practitioner, witness=configured(witness), clinic=clinic_file))
+                     practitioner=practitioner, witness=configured(witness), clinic=clinic_file,
+                     photos=photos_folder(photos)))
 
 
 def walk_resume(session: str | None, log_dir: str | None = None, force: bool = False, plain: bool = False,
-                protocols: list[Path] | None = None, witness: str | None = None, clinic: str | None = None) -> None:
+                protocols: list[Path] | None = None, witness: str | None = None, clinic: str | None = None,
+                photos: str | None = None) -> None:
     """`protocol resume [SESSION]`: continue an interrupted session; without SESSION, choose one."""
     from aesthetic_protocols.faces import choose_face
     from aesthetic_protocols.journal import witness_file as configured
@@ -272,7 +284,8 @@ def walk_resume(session: str | None, log_dir: str | None = None, force: bool = F
     if session is None:
         session = _choose_session(folder, face.name == "plain")
     ended(resume_walk(session, folder, search_dirs(protocols), face=face, clock=clock, force=force,
-                      today=date.today(), witness=configured(witness), clinic=clinic_for_walk(clinic)))
+                      today=date.today(), witness=configured(witness), clinic=clinic_for_walk(clinic),
+                      photos=photos_folder(photos)))
 
 
 def _choose_session(folder: Path, plain: bool) -> str:

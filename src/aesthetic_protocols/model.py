@@ -37,6 +37,8 @@ SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\
 REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# A `photo` field's value as logged: its evidence file's name, the sha256 of its bytes and its type.
+EVIDENCE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$", re.ASCII)
 # `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
 CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
@@ -310,8 +312,8 @@ class RecordField(Strict):
     """The field's name in the log and the record (lower-case letters, digits, _; unique in the node)."""
     label: Line
     """The prompt shown (e.g. "Volume given")."""
-    type: Literal["text", "number", "choice", "time", "date"]
-    """text, number, choice, time (HH:MM) or date (YYYY-MM-DD)."""
+    type: Literal["text", "number", "choice", "time", "date", "photo"]
+    """text, number, choice, time (HH:MM), date (YYYY-MM-DD) or photo (an image file kept as evidence)."""
     required: StrictBool = True
     """Whether an empty answer is refused."""
     unit: Line | None = None

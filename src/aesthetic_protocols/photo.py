@@ -19,6 +19,7 @@ import hashlib
 import os
 import stat
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from aesthetic_protocols.durable import make_private_folder, write_new_file
 from aesthetic_protocols.errors import NotRecorded
+from aesthetic_protocols.model import EVIDENCE_NAME_RE
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # about 9000 x 9000: more than any phone takes; Pillow's own bound is 89 million
@@ -58,13 +60,15 @@ class Photo:
     height: int
     captured: str | None  # EXIF capture time as written by the camera (local, no zone): 2026-12-06T14:02:11
 
-    def facts(self, name: str) -> dict[str, Any]:
-        """What the answer event holds about it (`name`: its file in the evidence folder)."""
-        out: dict[str, Any] = {"file": name, "sha256": self.sha256, "bytes": len(self.data),
-                               "media_type": self.media_type, "width": self.width, "height": self.height}
-        if self.captured is not None:
-            out["captured"] = self.captured
-        return out
+    def facts(self) -> dict[str, Any]:
+        """What the answer event holds about it, beside its evidence file's name (the answer's value)."""
+        return {"photo_sha256": self.sha256, "photo_bytes": len(self.data), "photo_type": self.media_type,
+                "photo_captured": self.captured}
+
+    @property
+    def name(self) -> str:
+        """Its file's name in the evidence folder: its sha256, never its own name."""
+        return f"{self.sha256}.{self.extension}"
 
 
 def typed_path(line: str) -> Path | None:
@@ -82,7 +86,9 @@ def typed_path(line: str) -> Path | None:
 
 
 def newest_since(folder: Path, since: float) -> Path | None:
-    """The newest image file (by its suffix) in `folder` modified at or after `since` (a time.time())."""
+    """The newest image file (by its suffix) in `folder` that arrived at or after `since` (a time.time()).
+    A file arrives when it is written or when its inode changes (a sync tool that keeps the camera's
+    modification time still makes a new inode: ctime)."""
     best: tuple[float, Path] | None = None
     try:
         entries = list(os.scandir(folder))
@@ -95,8 +101,9 @@ def newest_since(folder: Path, since: float) -> Path | None:
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) and st.st_mtime >= since and (best is None or st.st_mtime > best[0]):
-            best = (st.st_mtime, Path(entry.path))
+        arrived = max(st.st_mtime, st.st_ctime)
+        if stat.S_ISREG(st.st_mode) and arrived >= since and (best is None or arrived > best[0]):
+            best = (arrived, Path(entry.path))
     return None if best is None else best[1]
 
 
@@ -206,8 +213,10 @@ def store(photo: Photo, log: Path) -> str:
     """Copy the photograph into the session's evidence folder (made 0700), 0600, synced, named by its
     sha256; returns that name. The same photograph twice is stored once. NotRecorded when it cannot be."""
     folder = evidence_folder(log)
-    name = f"{photo.sha256}.{photo.extension}"
+    name = photo.name
     try:
+        if folder.is_symlink():  # the folder itself must be ours, not a link to somewhere else
+            raise NotRecorded("the evidence folder beside the log is a symbolic link; photograph NOT recorded")
         problem = make_private_folder(folder)
         if problem is not None:
             raise NotRecorded(f"the evidence folder beside the log is {problem}; photograph NOT recorded")
@@ -219,21 +228,26 @@ def store(photo: Photo, log: Path) -> str:
     return name
 
 
-def verify_evidence(log: Path, photos: list[dict[str, Any]]) -> list[str]:
-    """Each photograph an answer recorded, checked against its file: the problems, one line each."""
+def photo_answers(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The answer events that took a photograph."""
+    return [event for event in events if event.get("event") == "answer" and event.get("photo_sha256")]
+
+
+def verify_evidence(log: Path, events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Each photograph the log's answers took, checked against its evidence file: the problems, one a line."""
     folder = evidence_folder(log)
     problems: list[str] = []
-    for facts in photos:
-        name = str(facts.get("file", ""))
-        if not name or "/" in name or "\\" in name or name.startswith("."):
-            problems.append("a photograph's evidence file name is not a plain name")
+    for event in photo_answers(events):
+        name = str(event.get("value", ""))
+        if not EVIDENCE_NAME_RE.match(name):
+            problems.append(f"line {event.get('seq', '?')}: a photograph's evidence file name is not a hash")
             continue
         try:
             data = (folder / name).read_bytes()
         except OSError:
             problems.append(f"evidence file {name} is missing")
             continue
-        if hashlib.sha256(data).hexdigest() != facts.get("sha256") or len(data) != facts.get("bytes"):
+        if hashlib.sha256(data).hexdigest() != event.get("photo_sha256") or len(data) != event.get("photo_bytes"):
             problems.append(f"evidence file {name} was altered (its sha256 differs from the log's)")
     return problems
 
