@@ -4,6 +4,7 @@ capture time, and the copy into the evidence folder (modes, name by hash) and it
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -262,3 +263,80 @@ def test_enter_takes_the_newest_image_in_the_photos_folder_since_the_step_began(
 def test_photos_must_name_a_folder(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["photo-record", "--plain", "--photos", str(tmp_path / "none")], input="")
     assert result.exit_code == 2 and result.stderr == "protocol: --photos: no folder at that path\n"
+
+
+# --- photographs in the exported record ---------------------------------------------------------------------
+
+
+@pytest.fixture()
+def photo_log(runner: CliRunner, tmp_path: Path) -> tuple[Path, bytes]:
+    big = io.BytesIO()
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:12:06 14:02:11"
+    Image.new("RGB", (1600, 1200), (180, 90, 90)).save(big, "JPEG", exif=exif.tobytes())
+    source = tmp_path / "face.jpg"
+    source.write_bytes(big.getvalue())
+    walked = runner.invoke(app, ["photo-record", "--plain", "--patient", "R-1"], input=f"{source}\n{source}\n")
+    assert walked.exit_code == 0, walked.output
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return log, big.getvalue()
+
+
+def test_the_html_record_embeds_a_downscaled_copy_with_capture_time_and_hash(runner: CliRunner,
+                                                                           photo_log: tuple[Path, bytes]) -> None:
+    log, data = photo_log
+    digest = hashlib.sha256(data).hexdigest()
+    html = runner.invoke(app, ["log", "export", str(log), "--format", "html"]).stdout
+    assert html.count("<figure class=\"photo\">") == 2
+    assert (f"<figcaption>Photograph at presentation: taken 2026-12-06 14:02:11 (camera time); sha256 "
+            f"<span class=\"mono\">{digest}</span></figcaption>") in html
+    uri = html.split('<img src="data:image/jpeg;base64,')[1].split('"')[0]
+    with Image.open(io.BytesIO(base64.b64decode(uri))) as preview:
+        assert preview.size == (800, 600)
+    words = runner.invoke(app, ["log", "export", str(log), "--format", "md"]).stdout
+    assert "photograph (image/jpeg, " in words and "taken 2026-12-06 14:02:11)" in words
+    anonymised = runner.invoke(app, ["log", "export", str(log), "--format", "html", "--anonymise"]).stdout
+    assert "<figure" not in anonymised and "14:02" not in anonymised
+    kept = runner.invoke(app, ["log", "export", str(log), "--format", "html", "--anonymise", "--with-photos"]).stdout
+    assert kept.count("<figure class=\"photo\">") == 2 and "capture time removed" in kept and "14:02" not in kept
+
+
+def test_the_fhir_bundle_carries_a_media_resource_per_photograph(runner: CliRunner,
+                                                                 photo_log: tuple[Path, bytes]) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.media import Media
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    log, data = photo_log
+    bundle = json.loads(runner.invoke(app, ["log", "export", str(log), "--format", "fhir"]).stdout)
+    Bundle.model_validate(bundle)
+    media = [entry for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Media"]
+    assert len(media) == 1  # the same photograph twice: one Media, referenced twice
+    Media.model_validate(media[0]["resource"])
+    content = media[0]["resource"]["content"]
+    assert {key: content[key] for key in ("contentType", "size", "hash", "creation", "title")} == {
+        "contentType": "image/jpeg", "size": len(data),
+        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(), "creation": "2026-12-06",
+        "title": "Photograph at presentation"}
+    assert base64.b64decode(content["data"]) == data
+    (response,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    QuestionnaireResponse.model_validate(response)
+    answers = [item["answer"][0] for group in response["item"] for item in group.get("item", []) if "answer" in item]
+    assert [answer["valueReference"]["reference"] for answer in answers] == [media[0]["fullUrl"]] * 2
+    anonymised = json.loads(runner.invoke(app, ["log", "export", str(log), "--format", "fhir", "--anonymise"]).stdout)
+    assert not [e for e in anonymised["entry"] if e["resource"]["resourceType"] == "Media"]
+    kept = json.loads(runner.invoke(app, ["log", "export", str(log), "--format", "fhir", "--anonymise",
+                                          "--with-photos"]).stdout)
+    (kept_media,) = [e["resource"] for e in kept["entry"] if e["resource"]["resourceType"] == "Media"]
+    assert "creation" not in kept_media["content"]
+
+
+def test_the_printed_record_shows_the_photographs(runner: CliRunner, photo_log: tuple[Path, bytes],
+                                                  tmp_path: Path) -> None:
+    from tests.test_browser import print_pdf, text_of
+
+    log, _ = photo_log
+    html = runner.invoke(app, ["log", "export", str(log), "--format", "html"]).stdout
+    reader = print_pdf(html, tmp_path, "record")
+    assert sum(len(page.images) for page in reader.pages) == 2
+    assert "taken 2026-12-06 14:02:11 (camera time)" in text_of(reader)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -673,10 +674,19 @@ def log_export(
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
     protocols: ProtocolDirs = None,
+    with_photos: Annotated[bool, typer.Option("--with-photos", metavar="",
+                                              help="Keep the photographs in an anonymised record.")] = False,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
+    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON). HTML embeds the photographs
+    (downscaled) and FHIR carries them as Media resources; --anonymise leaves them out unless --with-photos."""
     events, verification = _events(session, log_dir)
     render = _record_renderer(fmt, events, verification, protocols)
+    if fmt in (ExportFormat.html, ExportFormat.fhir) and (with_photos or not anonymise):
+        from aesthetic_protocols.journal import existing_log
+        from aesthetic_protocols.photo import evidence_files, photo_answers
+
+        if photo_answers(events):
+            render = partial(render, photos=evidence_files(existing_log(session, _log_dir(log_dir)), events))
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 
 

@@ -255,3 +255,50 @@ def verify_evidence(log: Path, events: Iterable[Mapping[str, Any]]) -> list[str]
 def size_words(count: int) -> str:
     """2.4 MB, 380 KB."""
     return f"{count / (1024 * 1024):.1f} MB" if count >= 1024 * 1024 else f"{max(1, round(count / 1024))} KB"
+
+
+# --- photographs in the exported record ---------------------------------------------------------------------
+
+PREVIEW_PX = 800  # the longest side of the copy embedded in the HTML record
+
+
+def evidence_files(log: Path, events: Iterable[Mapping[str, Any]]) -> dict[str, bytes]:
+    """The photographs' bytes by sha256, for those whose evidence file is there and unaltered (`log verify`
+    names the others)."""
+    found: dict[str, bytes] = {}
+    folder = evidence_folder(log)
+    for event in photo_answers(events):
+        name, digest = str(event.get("value", "")), str(event.get("photo_sha256"))
+        if digest in found or not EVIDENCE_NAME_RE.match(name):
+            continue
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() == digest:
+            found[digest] = data
+    return found
+
+
+def preview_uri(data: bytes) -> str | None:
+    """A JPEG copy no larger than 800 px a side, as a data URI (None if the file cannot be read as an image)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageOps
+
+    _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(MEDIA)) as image:
+                if image.size[0] * image.size[1] > MAX_PIXELS:
+                    return None
+                image.draft("RGB", (PREVIEW_PX, PREVIEW_PX))  # JPEG: decode at a reduced scale, cheaply
+                copy = ImageOps.exif_transpose(image).convert("RGB")
+                copy.thumbnail((PREVIEW_PX, PREVIEW_PX))
+                out = io.BytesIO()
+                copy.save(out, "JPEG", quality=80)
+    except Exception:  # a file that verified when taken but no longer decodes: no preview, its facts remain
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")

@@ -11,7 +11,7 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -144,6 +144,34 @@ class Record:
     red_flags: list[Row]
     corrections: list[Row]
     removed: list[str] = field(default_factory=list)
+    photographs: list[Figure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A photograph in the HTML record: its field, capture time and hash, and a downscaled copy (or none)."""
+
+    label: str
+    captured: str
+    sha256: str
+    uri: str | None
+
+
+def figures(events: Sequence[dict[str, Any]], photos: Mapping[str, bytes], anonymise: bool = False) -> list[Figure]:
+    """The photographs the standing answers took, each with its preview when its bytes are at hand
+    (anonymised: without their capture times)."""
+    from aesthetic_protocols.photo import photo_answers, preview_uri
+
+    out = []
+    for event in photo_answers(standing(events)):
+        digest = str(event["photo_sha256"])
+        captured = None if anonymise else event.get("photo_captured")
+        data = photos.get(digest)
+        out.append(Figure(str(event.get("label") or "Photograph"),
+                          f"taken {str(captured).replace('T', ' ')} (camera time)" if captured
+                          else "capture time removed" if anonymise else "no capture time",
+                          digest, preview_uri(data) if data is not None else None))
+    return out
 
 
 # --- the record ---------------------------------------------------------------------------------------
@@ -363,9 +391,13 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
     removed = []
     if anonymise:
         notes = sum(1 for e in events if e.get("event") == "note")
-        hidden = sum(1 for e in events if e.get("event") == "answer" and withheld(e, protocol))
+        hidden = sum(1 for e in events if e.get("event") == "answer" and withheld(e, protocol)
+                     and not e.get("photo_sha256"))
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
                    f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
+        photographs = len([e for e in standing(events) if e.get("event") == "answer" and e.get("photo_sha256")])
+        if photographs:
+            removed.append(f"photographs' capture times ({photographs})")
     if clock.start is None:
         times = "No valid times in the log."
     elif anonymise:
@@ -394,11 +426,16 @@ def record_markdown(events: Sequence[dict[str, Any]], anonymise: bool = False, l
 
 
 def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None,
-                integrity: str | None = None, zone: tzinfo | None = None) -> str:
-    """The session record as a standalone, printable HTML page (A4, header repeated on every page)."""
+                integrity: str | None = None, zone: tzinfo | None = None,
+                photos: Mapping[str, bytes] | None = None) -> str:
+    """The session record as a standalone, printable HTML page (A4, header repeated on every page). With
+    `photos` (bytes by sha256), each photograph is embedded downscaled, with its capture time and hash."""
     from aesthetic_protocols.report.templating import render
 
-    return render("record.html.j2", record=session_record(events, logged, anonymise, integrity, zone))
+    record = session_record(events, logged, anonymise, integrity, zone)
+    if photos is not None:
+        record.photographs = figures(events, photos, anonymise)
+    return render("record.html.j2", record=record)
 
 
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
@@ -420,6 +457,6 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: L
         if item.get("event") == "note":
             item["text"] = REMOVED
         if item.get("event") == "answer" and withheld(event, protocol):
-            item.update({key: REMOVED for key in ("answer", "value") if key in item})
+            item.update({key: REMOVED for key in ("answer", "value", "photo_captured") if key in item})
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)
