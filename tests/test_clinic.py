@@ -334,3 +334,27 @@ def test_a_contact_without_default_words_is_a_located_error(walker: CliRunner, w
     assert result.exit_code == 1
     assert result.stdout == (f"{path}:26:13: error[unknown-contact]: a {{contact:KEY}} here has no default words "
                              "under contacts\n")
+
+
+def test_a_resumed_walk_shows_the_clinic_contact_too(walker: CliRunner, write: Writer, tmp_path: Path) -> None:
+    path = write("clinic.yaml", CLINIC_FOR_TREE)
+    assert walker.invoke(app, ["eye-contacts", "--plain", "--clinic", str(path)], input="quit\n").exit_code == 3
+    (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
+    result = walker.invoke(app, ["resume", str(log), "--plain", "--clinic", str(path)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Call Eye casualty, County Hospital, 01234 567890 now" in result.stdout.splitlines()
+    without = walker.invoke(app, ["eye-contacts", "--plain"], input="quit\n")
+    assert without.exit_code == 3
+    (other,) = [p for p in (tmp_path / "logs").glob("*.jsonl") if p != log]
+    result = walker.invoke(app, ["resume", str(other), "--plain"], input="y\n")
+    assert "Call the nearest emergency eye service now" in result.stdout.splitlines()
+
+
+def test_a_tree_without_contacts_reads_no_clinic_file(walker: CliRunner, write: Writer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(ROOT / "tests" / "fixtures" / "valid"))
+    monkeypatch.setenv(clinic.CLINIC_ENV, str(write("clinic.yaml", "not: [a clinic")))
+    result = walker.invoke(app, ["every-kind", "--plain"], input="quit\n")
+    assert result.exit_code == 3 and "clinic file" not in result.stderr
+    (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
+    assert "clinic_sha256" not in json.loads(log.read_text().splitlines()[0])

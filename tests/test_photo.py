@@ -340,3 +340,33 @@ def test_the_printed_record_shows_the_photographs(runner: CliRunner, photo_log: 
     reader = print_pdf(html, tmp_path, "record")
     assert sum(len(page.images) for page in reader.pages) == 2
     assert "taken 2026-12-06 14:02:11 (camera time)" in text_of(reader)
+
+
+def test_a_path_pasted_in_a_real_terminal_is_taken(tmp_path: Path) -> None:
+    import sys
+
+    import pexpect
+
+    from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS
+    from tests.test_faces_terminal import env_for
+
+    source = tmp_path / "face.jpg"
+    source.write_bytes(jpeg())
+    env = {**env_for(tmp_path), "AESTHETIC_PROTOCOLS_PATH": str(PHOTOS)}
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "photo-record"], env=env,
+                          dimensions=(24, 100), encoding="utf-8", timeout=20)
+    child.expect("paste or drag its file")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send(f"'{source}'")
+    child.send("\r")
+    child.expect("photograph: the file, 1 KB, taken 2026-12-06 14:02:11")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send("\r")  # the optional second photograph skipped
+    child.expect("Outcome: Recorded")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    first = answers(tmp_path)[0]
+    assert first["photo_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()

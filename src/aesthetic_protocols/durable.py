@@ -180,6 +180,11 @@ def _write_new_file(path: Path, data: bytes) -> None:
     os.close(fd)
 
 
+def sync_folder(folder: Path) -> None:
+    """Make the names just created in `folder` durable (a no-op where folders cannot be synced: Windows)."""
+    _sync_dir(folder)
+
+
 def write_new_file(path: Path, data: bytes) -> None:
     """Create `path` (it must not exist; a symlink there is refused), 0600, with `data`, synced, and its name
     synced into its folder; on failure nothing is left behind. OSError when it cannot be done."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from aesthetic_protocols.durable import make_private_folder, write_new_file
+from aesthetic_protocols.durable import make_private_folder, sync_folder, write_new_file
 from aesthetic_protocols.errors import NotRecorded
 from aesthetic_protocols.model import EVIDENCE_NAME_RE
 
@@ -217,7 +217,10 @@ def store(photo: Photo, log: Path) -> str:
     try:
         if folder.is_symlink():  # the folder itself must be ours, not a link to somewhere else
             raise NotRecorded("the evidence folder beside the log is a symbolic link; photograph NOT recorded")
+        made = not folder.exists()
         problem = make_private_folder(folder)
+        if made:
+            sync_folder(log.parent)  # the new folder's own name, before anything names a file in it
         if problem is not None:
             raise NotRecorded(f"the evidence folder beside the log is {problem}; photograph NOT recorded")
         target = folder / name
