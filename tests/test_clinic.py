@@ -273,7 +273,7 @@ def walker(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 
 def test_the_walk_shows_the_clinic_contact_else_the_tree_words_and_logs_the_clinic_hash(
-        walker: CliRunner, write: Writer, tmp_path: Path) -> None:
+        walker: CliRunner, write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write("clinic.yaml", CLINIC_FOR_TREE)
     result = walker.invoke(app, ["eye-contacts", "--plain", "--clinic", str(path)], input="y\n")
     assert result.exit_code == 0, result.output
@@ -283,8 +283,18 @@ def test_the_walk_shows_the_clinic_contact_else_the_tree_words_and_logs_the_clin
     (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
     start = json.loads(log.read_text().splitlines()[0])
     assert start["clinic_sha256"] == clinic.load(path).sha256
-    record = walker.invoke(app, ["log", "export", str(log), "--format", "md"]).stdout
-    assert f"- **Clinic file sha256:** {start['clinic_sha256']}" in record.splitlines()
+    exported = walker.invoke(app, ["log", "export", str(log), "--format", "md"])
+    assert f"- **Clinic file sha256:** {start['clinic_sha256']}" in exported.stdout.splitlines()
+    # The clinic file is not where export looks: the outcome's text in the tree's words, and said so.
+    assert "Call the nearest emergency eye service now" in exported.stdout
+    assert exported.stderr == ("protocol: warning: the clinic file the walk read is not at hand (or changed): "
+                               "contacts are shown in the tree's words\n")
+    monkeypatch.setenv(clinic.CLINIC_ENV, str(path))
+    exported = walker.invoke(app, ["log", "export", str(log), "--format", "md"])
+    assert "Call Eye casualty, County Hospital, 01234 567890 now" in exported.stdout and exported.stderr == ""
+    path.write_text(CLINIC_FOR_TREE.replace("01234 567890", "01234 000000"))  # changed since the walk
+    exported = walker.invoke(app, ["log", "export", str(log), "--format", "md"])
+    assert "Call the nearest emergency eye service now" in exported.stdout and "changed" in exported.stderr
 
 
 def test_the_walk_without_a_clinic_file_shows_the_tree_words_and_logs_no_clinic(

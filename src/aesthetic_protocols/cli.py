@@ -653,7 +653,7 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
     from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report.fhir import record_fhir
 
-    logged = find_logged_protocol(events, _dirs(protocols), date.today())
+    logged = _with_logged_clinic(find_logged_protocol(events, _dirs(protocols), date.today()), events)
     if not logged.same:
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
@@ -664,6 +664,28 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
                  else f"NOT INTACT: {verification.reason}")
     record = report.record_markdown if fmt is ExportFormat.md else report.record_html
     return partial(record, logged=logged, integrity=integrity)
+
+
+def _with_logged_clinic(logged: Any, events: list[dict[str, Any]]) -> Any:
+    """The protocol walked with the contacts the walk showed: the clinic file's, when the file found now
+    ($AESTHETIC_PROTOCOLS_CLINIC or the config folder) is the one the start event names by its sha256."""
+    from dataclasses import replace
+
+    from aesthetic_protocols import clinic
+
+    logged_sha = events[0].get("clinic_sha256") if events else None
+    if not logged_sha or logged.protocol is None or not logged.protocol.contacts:
+        return logged
+    try:
+        found = clinic.find(None)
+        loaded = clinic.load(found) if found is not None else None
+    except ProtocolsError:
+        loaded = None
+    if loaded is None or loaded.sha256 != logged_sha:
+        typer.echo("protocol: warning: the clinic file the walk read is not at hand (or changed): contacts are "
+                   "shown in the tree's words", err=True)
+        return logged
+    return replace(logged, protocol=clinic.with_contacts(logged.protocol, loaded.clinic))
 
 
 @log_app.command("export")
