@@ -71,6 +71,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("requires-before", Severity.ERROR, "a node can be reached without passing a node it `requires`"),
     Rule("unknown-variable", Severity.ERROR, "a `{name}` in text is neither an input variable nor derived"),
     Rule("unknown-contact", Severity.ERROR, "a `{contact:KEY}` in text has no default words under `contacts`"),
+    Rule("contact-placement", Severity.ERROR,
+         "a `{contact:KEY}` in an option or field label, where it would be shown as written"),
     Rule("input-bounds", Severity.ERROR, "an input's `min` is above its `max`"),
     Rule("id-mismatch", Severity.ERROR, "`id` differs from the file name"),
     Rule("reserved-id", Severity.ERROR, "`id` is a subcommand name, so `protocol ID` could not run it"),
@@ -298,7 +300,10 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                     find.add("unknown-variable", (*here, *where),
                              "a {name} here is neither an input variable nor a derived value")
             for match in CONTACT_RE.finditer(text):
-                if match.group(1) not in protocol.contacts:
+                if where[0] in ("options", "fields"):
+                    find.add("contact-placement", (*here, *where), "a {contact:KEY} is filled in a step's title, "
+                             "headline, text and steps only; an option or field label shows it as written")
+                elif match.group(1) not in protocol.contacts:
                     find.add("unknown-contact", (*here, *where),
                              "a {contact:KEY} here has no default words under contacts")
 
