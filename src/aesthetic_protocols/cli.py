@@ -315,14 +315,9 @@ def card(
 
 
 def _with_clinic(protocol: Any, option: str | None) -> Any:
-    """The protocol with the clinic file's contacts (`--clinic`, the environment, the config folder); an invalid
-    or missing named clinic file is an error here (exit 1 or 2): a card is printed at a desk, not at the chair."""
-    from aesthetic_protocols import clinic
+    from aesthetic_protocols.clinic import with_found_clinic
 
-    if not protocol.contacts:
-        return protocol
-    found = clinic.find(Path(option) if option is not None else None)
-    return clinic.with_contacts(protocol, clinic.load(found).clinic if found is not None else None)
+    return with_found_clinic(protocol, Path(option) if option is not None else None)
 
 
 @app.command()
@@ -667,25 +662,17 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
 
 
 def _with_logged_clinic(logged: Any, events: list[dict[str, Any]]) -> Any:
-    """The protocol walked with the contacts the walk showed: the clinic file's, when the file found now
-    ($AESTHETIC_PROTOCOLS_CLINIC or the config folder) is the one the start event names by its sha256."""
+    """The protocol walked, with the contacts its walk showed (see clinic.with_logged_clinic)."""
     from dataclasses import replace
 
-    from aesthetic_protocols import clinic
+    from aesthetic_protocols.clinic import with_logged_clinic
 
-    logged_sha = events[0].get("clinic_sha256") if events else None
-    if not logged_sha or logged.protocol is None or not logged.protocol.contacts:
+    if logged.protocol is None:
         return logged
-    try:
-        found = clinic.find(None)
-        loaded = clinic.load(found) if found is not None else None
-    except ProtocolsError:
-        loaded = None
-    if loaded is None or loaded.sha256 != logged_sha:
-        typer.echo("protocol: warning: the clinic file the walk read is not at hand (or changed): contacts are "
-                   "shown in the tree's words", err=True)
-        return logged
-    return replace(logged, protocol=clinic.with_contacts(logged.protocol, loaded.clinic))
+    protocol, warning = with_logged_clinic(logged.protocol, events[0].get("clinic_sha256") if events else None)
+    if warning is not None:
+        typer.echo(f"protocol: warning: {warning}", err=True)
+    return replace(logged, protocol=protocol)
 
 
 @log_app.command("export")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
-from aesthetic_protocols.errors import Problem, Severity, UsageError
+from aesthetic_protocols.errors import Problem, ProtocolsError, Severity, UsageError
 from aesthetic_protocols.model import CONTACT_RE, MAGNITUDE, Day, Line, Protocol, Slug, Strict, model_schema
 from aesthetic_protocols.source import Source
 
@@ -211,6 +211,32 @@ def with_contacts(protocol: Protocol, clinic: Clinic | None) -> Protocol:
     if clinic is None or not protocol.contacts:
         return protocol
     return protocol.model_copy(update={"contacts": resolved_contacts(protocol.contacts, clinic)})
+
+
+def with_found_clinic(protocol: Protocol, option: Path | None) -> Protocol:
+    """The protocol with the contacts of the clinic file found (`--clinic`, the environment, the config
+    folder). For the card and the review document, printed at a desk: a named file missing or invalid is an
+    error here (UsageError, InvalidProtocol), unlike at the chair."""
+    if not protocol.contacts:
+        return protocol
+    found = find(option)
+    return with_contacts(protocol, load(found).clinic if found is not None else None)
+
+
+def with_logged_clinic(protocol: Protocol, logged_sha: object) -> tuple[Protocol, str | None]:
+    """The protocol a record shows: with the clinic file's contacts when the file found now (environment or
+    config folder) is the one the walk's start event names by its sha256; else the tree's words and why."""
+    if not logged_sha or not protocol.contacts:
+        return protocol, None
+    try:
+        found = find(None)
+        loaded = load(found) if found is not None else None
+    except ProtocolsError:
+        loaded = None
+    if loaded is None or loaded.sha256 != logged_sha:
+        return protocol, ("the clinic file the walk read is not at hand (or changed): contacts are shown in the "
+                          "tree's words")
+    return with_contacts(protocol, loaded.clinic), None
 
 
 # --- `protocol clinic check` -------------------------------------------------------------------------------
