@@ -240,6 +240,15 @@ POSITIVE: dict[str, Case] = {
         Expect('title: "Give {dose} for {area}', "title", "unknown-variable",
                "a {name} here is neither an input variable nor a derived value"),
     ]),
+    "unknown-contact": Case([("    title: Begin\n", "    title: Begin\n    text: \"Call {contact:eye-unit}\"\n")], [
+        Expect("text: \"Call {contact:eye-unit}", "text", "unknown-contact",
+               "a {contact:KEY} here has no default words under contacts"),
+    ]),
+    "contact-placement": Case([("start: begin", "contacts: {eye-unit: \"the eye unit\"}\nstart: begin"),
+                               ('{key: y, label: "Yes"', '{key: y, label: "Yes, {contact:eye-unit}"')], [
+        Expect('label: "Yes, {contact', "label", "contact-placement", "a {contact:KEY} is filled in a step's "
+               "title, headline, text and steps only; an option or field label shows it as written"),
+    ]),
     "input-bounds": Case([("    min: 1\n", "    min: 5\n")], [
         Expect("min: 5", None, "input-bounds", "min is above max"),
     ]),
@@ -320,6 +329,14 @@ NEGATIVE: dict[str, Case] = {
     # Every path to `treat` passes `ask`.
     "requires-before": Case([("requires: [areas]", "requires: [ask, areas]")], []),
     "unknown-variable": Case([("    title: Wait\n", "    title: Wait\n    text: \"{dose} for {areas}; {x\"\n")], []),
+    # A contact with default words; `{contact:...}` of another form is plain text.
+    "unknown-contact": Case([("start: begin", "contacts: {eye-unit: \"the eye unit\"}\nstart: begin"),
+                             ("    title: Begin\n", "    title: Begin\n    text: \"Call {contact:eye-unit} or "
+                                                   "{contact:Eye}\"\n")], []),
+    # In a step's steps, a contact is filled.
+    "contact-placement": Case([("start: begin", "contacts: {eye-unit: \"the eye unit\"}\nstart: begin"),
+                               ("    title: Begin\n", "    title: Begin\n    steps: [\"Call {contact:eye-unit}\"]\n")],
+                              []),
     "input-bounds": Case([("    min: 1\n", "    min: 4\n")], []),  # min == max is allowed
     "id-mismatch": Case([("id: demo", "id: other")], [], name="other.yaml"),
     "reserved-id": Case([("id: demo", "id: listing")], [], name="listing.yaml"),

@@ -90,3 +90,15 @@ def test_the_log_page_says_what_verify_cannot_tell() -> None:
 def test_the_readme_points_to_the_docs() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docs/protocol-format.md" in readme and "docs/log.md" in readme
+
+
+def test_every_clinic_field_and_rule_is_documented() -> None:
+    from aesthetic_protocols import clinic
+
+    page = (ROOT / "docs" / "clinic.md").read_text()
+    named = {name for line in page.splitlines() if line.startswith("| `")
+             for name in re.findall(r"`([a-z_-]+)`", line.split("|")[1])}
+    for owner in (clinic.Clinic, clinic.ClinicInfo, clinic.Contact, clinic.KitItem, clinic.Practitioner):
+        assert set(owner.model_fields) - named == set(), owner.__name__
+    assert {"kit-missing", "kit-expired", "kit-expiring"} <= named
+    assert "docs/clinic.md" in (ROOT / "README.md").read_text()

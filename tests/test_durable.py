@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,20 @@ def test_an_existing_folder_is_judged_never_narrowed(tmp_path: Path) -> None:
     assert shared.stat().st_mode & 0o777 == 0o777
     (tmp_path / "file").write_text("")
     assert durable.make_private_folder(tmp_path / "file") == "not a folder"
+
+
+def test_write_new_file_is_private_synced_and_never_follows_or_replaces(tmp_path: Path) -> None:
+    from aesthetic_protocols.durable import sync_folder, write_new_file
+
+    target = tmp_path / "new.bin"
+    write_new_file(target, b"photo bytes")
+    assert target.read_bytes() == b"photo bytes" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        write_new_file(target, b"other")
+    assert target.read_bytes() == b"photo bytes"
+    (tmp_path / "elsewhere").write_bytes(b"kept")
+    (tmp_path / "link.bin").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OSError):
+        write_new_file(tmp_path / "link.bin", b"through the link")
+    assert (tmp_path / "elsewhere").read_bytes() == b"kept"
+    sync_folder(tmp_path)  # no error on an ordinary folder

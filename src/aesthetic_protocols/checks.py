@@ -18,6 +18,7 @@ from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
 from aesthetic_protocols.loader import build, build_model, parse_source
 from aesthetic_protocols.model import (
+    CONTACT_RE,
     HEADLINE_MAX,
     NOT_ENTERED,
     PLACEHOLDER_RE,
@@ -69,6 +70,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
     Rule("requires-before", Severity.ERROR, "a node can be reached without passing a node it `requires`"),
     Rule("unknown-variable", Severity.ERROR, "a `{name}` in text is neither an input variable nor derived"),
+    Rule("unknown-contact", Severity.ERROR, "a `{contact:KEY}` in text has no default words under `contacts`"),
+    Rule("contact-placement", Severity.ERROR,
+         "a `{contact:KEY}` in an option or field label, where it would be shown as written"),
     Rule("input-bounds", Severity.ERROR, "an input's `min` is above its `max`"),
     Rule("id-mismatch", Severity.ERROR, "`id` differs from the file name"),
     Rule("reserved-id", Severity.ERROR, "`id` is a subcommand name, so `protocol ID` could not run it"),
@@ -89,7 +93,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 # before a newer clinical rule existed, is still compared (`diff`) and re-walked (`log replay`) if it passes
 # these; the other rules judge content, which is what those commands are there to show.
 WALKABLE_RULES = frozenset({
-    "unknown-start", "unknown-target", "unknown-variable", "input-bounds", "duplicate-option-key",
+    "unknown-start", "unknown-target", "unknown-variable", "unknown-contact", "input-bounds", "duplicate-option-key",
     "duplicate-red-flag-key", "red-flag-key-collision", "record-field-duplicate", "record-field-bounds",
     "record-field-choices", "record-field-default",
 })
@@ -295,6 +299,13 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                 if match.group(1) not in known_names:
                     find.add("unknown-variable", (*here, *where),
                              "a {name} here is neither an input variable nor a derived value")
+            for match in CONTACT_RE.finditer(text):
+                if where[0] in ("options", "fields"):
+                    find.add("contact-placement", (*here, *where), "a {contact:KEY} is filled in a step's title, "
+                             "headline, text and steps only; an option or field label shows it as written")
+                elif match.group(1) not in protocol.contacts:
+                    find.add("unknown-contact", (*here, *where),
+                             "a {contact:KEY} here has no default words under contacts")
 
     flag_keys: set[str] = set()
     for index, flag in enumerate(protocol.red_flags):

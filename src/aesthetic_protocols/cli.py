@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,10 +102,27 @@ app = typer.Typer(cls=ProtocolGroup, add_completion=True, no_args_is_help=True,
                   help="Walk an injectable-complication protocol at the chair; validate and review the trees.")
 log_app = typer.Typer(cls=TyperGroup, no_args_is_help=True, help="Session logs: list, show, verify, export, replay.")
 app.add_typer(log_app, name="log")
+clinic_app = typer.Typer(cls=TyperGroup, no_args_is_help=True,
+                         help="The clinic's own file (contacts, emergency kit): check it, or write an example.")
+app.add_typer(clinic_app, name="clinic")
 
 ProtocolDirs = Annotated[
     list[Path] | None,
     typer.Option("--protocols", help="Extra folder of protocol files (repeatable; after the search path)."),
+]
+
+
+ClinicFile = Annotated[
+    str | None,
+    typer.Option("--clinic", metavar="PATH", help="The clinic file (contacts, kit); default: "
+                 "$AESTHETIC_PROTOCOLS_CLINIC, else clinic.yaml in the user config folder."),
+]
+
+
+Photos = Annotated[
+    str | None,
+    typer.Option("--photos", metavar="DIR", help="The folder your phone or camera syncs to: Enter at a photograph "
+                 "field takes its newest image since the step began."),
 ]
 
 
@@ -247,6 +265,7 @@ def show(
     protocol_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.outline,
     protocols: ProtocolDirs = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """Print a protocol as an outline, its validated JSON, or a Markdown review document."""
     from aesthetic_protocols import report
@@ -254,7 +273,7 @@ def show(
     loaded = _load(protocol_id, protocols)
     protocol = loaded.protocol
     if fmt is ShowFormat.markdown:  # the sign-off names the file's sha256: a signature is tied to exact content
-        typer.echo(report.markdown(protocol, loaded.source.sha256), nl=False)
+        typer.echo(report.markdown(_with_clinic(protocol, clinic), loaded.source.sha256), nl=False)
         return
     renderers = {ShowFormat.outline: report.outline, ShowFormat.json: report.protocol_json}
     typer.echo(renderers[fmt](protocol), nl=fmt is ShowFormat.json)
@@ -288,29 +307,85 @@ def card(
     protocol_id: Annotated[str, typer.Argument(metavar="ID")],
     fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
     protocols: ProtocolDirs = None,
+    clinic: ClinicFile = None,
 ) -> None:
     """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
     from aesthetic_protocols.report.card import card_html, card_markdown
 
     loaded = _load(protocol_id, protocols)
     render = card_html if fmt is CardFormat.html else card_markdown
-    typer.echo(render(loaded.protocol, loaded.source.sha256), nl=False)
+    typer.echo(render(_with_clinic(loaded.protocol, clinic), loaded.source.sha256), nl=False)
+
+
+def _with_clinic(protocol: Any, option: str | None) -> Any:
+    from aesthetic_protocols.clinic import with_found_clinic
+
+    return with_found_clinic(protocol, Path(option) if option is not None else None)
 
 
 @app.command()
 def schema(
     scenarios: Annotated[bool, typer.Option("--scenarios", metavar="",
                                             help="The schema of a scenario file (*.scenarios.yaml) instead.")] = False,
+    clinic: Annotated[bool, typer.Option("--clinic", metavar="",
+                                         help="The schema of a clinic file (clinic.yaml) instead.")] = False,
 ) -> None:
     """JSON Schema of a protocol file (for editors' yaml-language-server and other checkers)."""
     from aesthetic_protocols.model import protocol_schema
 
+    if clinic:
+        from aesthetic_protocols.clinic import clinic_schema
+
+        typer.echo(json.dumps(clinic_schema(), indent=2, ensure_ascii=False))
+        return
     if scenarios:
         from aesthetic_protocols.model import scenario_schema
 
         typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
         return
     typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
+
+
+@clinic_app.command("check")
+def clinic_check(
+    path: Annotated[Path | None, typer.Argument(help="The clinic file; none = $AESTHETIC_PROTOCOLS_CLINIC or the "
+                                                     "user config folder's clinic.yaml.")] = None,
+    fmt: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.text,
+) -> None:
+    """Check the clinic file and its emergency kit against today. Exit 0 fit, 1 an emergency item missing or
+    expired (or the file invalid), 2 usage."""
+    from aesthetic_protocols import clinic, report
+    from aesthetic_protocols.errors import InvalidProtocol
+
+    found = clinic.find(path)
+    if found is None:
+        raise UsageError(f"no clinic file: give a PATH, set {clinic.CLINIC_ENV}, or run `protocol clinic init`")
+    try:
+        problems = clinic.check(clinic.load(found), date.today())
+    except InvalidProtocol as exc:
+        problems = exc.problems
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    if fmt is ValidateFormat.json:
+        typer.echo(report.problems_json(problems, 1), nl=False)
+    elif fmt is ValidateFormat.github:
+        typer.echo(report.problems_github(problems), nl=False)
+    else:
+        typer.echo(report.problems_text(problems), nl=False)
+        typer.echo(f"{found}: {errors} error(s), {len(problems) - errors} warning(s)", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+@clinic_app.command("init")
+def clinic_init(
+    path: Annotated[Path | None, typer.Argument(help="Where to write it; none = the user config folder's "
+                                                     "clinic.yaml.")] = None,
+) -> None:
+    """Write a commented example clinic file (never overwrites one)."""
+    from aesthetic_protocols import clinic
+
+    target = path if path is not None else clinic.default_path()
+    clinic.init(target, date.today())
+    typer.echo(f"wrote {target}; edit it, then run: protocol clinic check {target}")
 
 
 @app.command()
@@ -436,9 +511,11 @@ def run(
     plain: Plain = False,
     protocols: ProtocolDirs = None,
     witness: Witness = None,
+    clinic: ClinicFile = None,
+    photos: Photos = None,
 ) -> None:
     """Walk protocol ID at the chair (also `protocol ID`). Exit 0 outcome, 3 interrupted (resumable)."""
-    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness)
+    walk_new(protocol_id, log_dir, patient, practitioner, plain, protocols, witness, clinic, photos)
 
 
 @app.command()
@@ -452,9 +529,11 @@ def resume(
     plain: Plain = False,
     protocols: ProtocolDirs = None,
     witness: Witness = None,
+    clinic: ClinicFile = None,
+    photos: Photos = None,
 ) -> None:
     """Continue an interrupted session from its log, appending to the same log."""
-    walk_resume(session, log_dir, force, plain, protocols, witness)
+    walk_resume(session, log_dir, force, plain, protocols, witness, clinic, photos)
 
 
 # --- session logs -----------------------------------------------------------------------------------
@@ -535,12 +614,27 @@ def log_verify(
     result = verify(path, head=head, witness=configured(witness))
     _log_warnings(result)
     if result.ok:
+        photos, evidence = _evidence_checked(path)
+        for problem in evidence:
+            typer.echo(f"{path}: altered: {problem}")
+        if evidence:
+            raise typer.Exit(EXIT_PROBLEMS)
         note = f" ({result.note})" if result.note else ""
-        typer.echo(f"{path}: intact, {result.count} events{note}")
+        checked = f", {photos} photograph(s) checked" if photos else ""
+        typer.echo(f"{path}: intact, {result.count} events{note}{checked}")
         return
     where = f"{path}:{result.first_bad_line}" if result.first_bad_line is not None else str(path)
     typer.echo(f"{where}: altered: {result.reason}")
     raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _evidence_checked(path: Path) -> tuple[int, list[str]]:
+    """The photographs a log's answers took and what is wrong with their evidence files (missing, altered)."""
+    from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.photo import photo_answers, verify_evidence
+
+    events, _ = read_events(path)
+    return len(photo_answers(events)), verify_evidence(path, events)
 
 
 class ExportFormat(StrEnum):
@@ -560,7 +654,7 @@ def _record_renderer(fmt: ExportFormat, events: list[Logged], verification: Any,
     from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report.fhir import record_fhir
 
-    logged = find_logged_protocol(events, _dirs(protocols), date.today())
+    logged = _with_logged_clinic(find_logged_protocol(events, _dirs(protocols), date.today()), events)
     if not logged.same:
         typer.echo(f"protocol: warning: {logged.check}", err=True)
     if fmt is ExportFormat.fhir:
@@ -573,6 +667,22 @@ def _record_renderer(fmt: ExportFormat, events: list[Logged], verification: Any,
     return partial(record, logged=logged, integrity=integrity)
 
 
+def _with_logged_clinic(logged: Any, events: list[Logged]) -> Any:
+    """The protocol walked, with the contacts its walk showed (see clinic.with_logged_clinic)."""
+    from dataclasses import replace
+
+    from aesthetic_protocols.clinic import with_logged_clinic
+
+    if logged.protocol is None:
+        return logged
+    from aesthetic_protocols.recorded import start_event
+
+    protocol, warning = with_logged_clinic(logged.protocol, start_event(events).clinic_sha256 if events else None)
+    if warning is not None:
+        typer.echo(f"protocol: warning: {warning}", err=True)
+    return replace(logged, protocol=protocol)
+
+
 @log_app.command("export")
 def log_export(
     session: Annotated[str, typer.Argument(metavar="SESSION")],
@@ -581,10 +691,19 @@ def log_export(
                                             help="Drop ids, names, clock times and note text.")] = False,
     log_dir: LogDir = None,
     protocols: ProtocolDirs = None,
+    with_photos: Annotated[bool, typer.Option("--with-photos", metavar="",
+                                              help="Keep the photographs in an anonymised record.")] = False,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
+    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON). HTML embeds the photographs
+    (downscaled) and FHIR carries them as Media resources; --anonymise leaves them out unless --with-photos."""
     events, verification = _events(session, log_dir)
     render = _record_renderer(fmt, events, verification, protocols)
+    if fmt in (ExportFormat.html, ExportFormat.fhir) and (with_photos or not anonymise):
+        from aesthetic_protocols.journal import existing_log
+        from aesthetic_protocols.photo import evidence_files, photo_answers
+
+        if photo_answers(events):
+            render = partial(render, photos=evidence_files(existing_log(session, _log_dir(log_dir)), events))
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 
 

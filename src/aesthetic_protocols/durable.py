@@ -180,6 +180,18 @@ def _write_new_file(path: Path, data: bytes) -> None:
     os.close(fd)
 
 
+def sync_folder(folder: Path) -> None:
+    """Make the names just created in `folder` durable (a no-op where folders cannot be synced: Windows)."""
+    _sync_dir(folder)
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Create `path` (it must not exist; a symlink there is refused), 0600, with `data`, synced, and its name
+    synced into its folder; on failure nothing is left behind. OSError when it cannot be done."""
+    _write_new_file(path, data)
+    _sync_dir(path.parent)
+
+
 def make_private_folder(folder: Path) -> str | None:
     """Make the missing folders of `folder` 0700; then why `folder` is not a private folder, or None.
 

@@ -31,6 +31,7 @@ from aesthetic_protocols.events import (
     parse_ts,
 )
 from aesthetic_protocols.model import (
+    EVIDENCE_NAME_RE,
     NOT_ENTERED,
     PLACEHOLDER_RE,
     ActionNode,
@@ -53,6 +54,15 @@ class Answer:
     """The answer to the current prompt."""
 
     value: str  # option key, the number, or "" for done / continue
+    # A photograph taken at a `photo` field (its value is the evidence file's name): what the answer event
+    # records of it (photo_sha256, photo_bytes, photo_type, photo_captured).
+    photo: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PhotoOffered(Answer):
+    """What was typed at a `photo` field (a path, or "" for the newest in the photos folder): the walker
+    reads and stores the file, then answers with its evidence name; the engine never touches files."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +254,12 @@ class Session:
                 return derived.beyond_text if derived.variable in self.variables else NOT_ENTERED
             return f"{amount} {derived.unit}"
 
-        return PLACEHOLDER_RE.sub(fill, text)
+        filled = PLACEHOLDER_RE.sub(fill, text)
+        if "{contact:" not in filled:
+            return filled
+        from aesthetic_protocols.clinic import fill_contacts  # only a tree that names contacts needs it
+
+        return fill_contacts(filled, self.protocol.contacts)
 
     # --- reading a plain-mode line -------------------------------------------------------------
 
@@ -300,6 +315,8 @@ class Session:
 
     def _read_field(self, record_field: RecordField, text: str) -> Reading:
         """One line typed at a record field -> its normalised value, or why not (never echoing the line)."""
+        if record_field.type == "photo":
+            return PhotoOffered(text)
         if not text:
             if record_field.default is not None:
                 default = self.value_of(record_field.default)
@@ -357,8 +374,10 @@ class Session:
             due = self.waits.pop(node_id, None) if isinstance(node, WaitNode) else None
             words = (self._field_in_words(record_field, command.value) if record_field is not None
                      else self._in_words(node, command.value))
+            photo = dict(command.photo or {}) if isinstance(command, Answer) and record_field is not None else {}
             event = AnswerEvent(node_id, answer=command.value, next=target, title=self.render(node.title),
-                                shown=self.shown(node), done_at=done_at, early=due is not None and now < due, **words)
+                                shown=self.shown(node), done_at=done_at, early=due is not None and now < due, **words,
+                                **photo)
             self.trail.append(Taken(node_id, "field" if record_field is not None else "answer", command.value,
                                     target, due))
         self.pending_at = None
@@ -520,6 +539,8 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
         return None if _pick(keys, text.lower()) is not None else _pick_hint(keys)
     if kind == "time":
         return None if _TIME_RE.match(text) else "give the time as HH:MM (24-hour)"
+    if kind == "photo":  # as logged: the evidence file's name (the walker turns a path into it)
+        return None if EVIDENCE_NAME_RE.match(text) else "give the photograph's file"
     if _DATE_RE.match(text):
         try:
             date.fromisoformat(text)

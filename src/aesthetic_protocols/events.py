@@ -71,6 +71,7 @@ class StartEvent(_Event):
     patient: str | None = None
     practitioner: str | None = None
     drill: bool = False
+    clinic_sha256: str | None = None  # the clinic file read for this walk (contacts, kit), if any
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ class AnswerEvent(_Event):
     choice: str | None = None  # a choice field's chosen label, in words (its key is `answer` and `value`)
     shown: dict[str, str] = dataclass_field(default_factory=dict)  # derived values on the screen: name -> text
     done_at: str | None = None  # `time: HH:MM`: UTC ISO like `ts` (older logs: local ISO with an offset)
+    # A `photo` field's photograph (`value` is its file in `<session>.evidence/`): sha256 and size of the file,
+    # its media type, and the capture time its EXIF gives (camera local time, no zone).
+    photo_sha256: str | None = None
+    photo_bytes: int | None = None
+    photo_type: str | None = None
+    photo_captured: str | None = None
     early: bool = False  # continued before a wait was due
 
 

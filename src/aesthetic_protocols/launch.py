@@ -28,6 +28,7 @@ from aesthetic_protocols.errors import (
 )
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.clinic import LoadedClinic
     from aesthetic_protocols.source import Loaded
     from aesthetic_protocols.walker import Outcome
 
@@ -132,7 +133,7 @@ def say(line: str) -> None:
 
 
 _RUN_VALUES = {"--log-dir": "log_dir", "--patient": "patient", "--practitioner": "practitioner",
-               "--protocols": "protocols"}
+               "--protocols": "protocols", "--clinic": "clinic", "--photos": "photos"}
 
 
 def fast_run_options(args: list[str]) -> dict[str, Any] | None:
@@ -220,9 +221,33 @@ def log_dir_of(option: str | None) -> Path:
     return resolve_log_dir(option)
 
 
+def clinic_for_walk(option: str | Path | None) -> LoadedClinic | None:
+    """The clinic file for a walk (`--clinic`, the environment, the config folder), or None. At the chair a
+    clinic file that is missing or invalid never stops the walk: it is said on stderr, and the screens show
+    the trees' own words for their contacts."""
+    from aesthetic_protocols import clinic
+
+    try:
+        found = clinic.find(Path(option) if option is not None else None)
+        return clinic.load(found) if found is not None else None
+    except ProtocolsError as exc:
+        say(f"protocol: warning: clinic file not used: {exc.message}")
+        return None
+
+
+def photos_folder(option: str | None) -> Path | None:
+    """`--photos DIR`: the folder a phone or camera syncs to; it must be a folder (usage error, exit 2)."""
+    if option is None:
+        return None
+    folder = Path(option).expanduser()
+    if not folder.is_dir():
+        raise UsageError("--photos: no folder at that path")
+    return folder
+
+
 def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str | None = None,
              practitioner: str | None = None, plain: bool = False, protocols: list[Path] | None = None,
-             witness: str | None = None) -> None:
+             witness: str | None = None, clinic: str | None = None, photos: str | None = None) -> None:
     """`protocol ID` / `protocol run ID`: walk a protocol on the real clock (Interrupted: exit 3)."""
     from aesthetic_protocols.faces import choose_face
     from aesthetic_protocols.journal import witness_file as configured
@@ -237,12 +262,17 @@ def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str |
     clock = local_now
     face = choose_face(plain, clock)
     _start_settled()
+    # The clinic file is read when the tree names contacts (or it is named): a tree that does not use it starts
+    # without the lookup (platformdirs) or the parser.
+    clinic_file = clinic_for_walk(clinic) if clinic is not None or loaded.protocol.contacts else None
     ended(start_walk(loaded, log_dir_of(log_dir), face=face, clock=clock, patient=patient,
-                     practitioner=practitioner, witness=configured(witness)))
+                     practitioner=practitioner, witness=configured(witness), clinic=clinic_file,
+                     photos=photos_folder(photos)))
 
 
 def walk_resume(session: str | None, log_dir: str | None = None, force: bool = False, plain: bool = False,
-                protocols: list[Path] | None = None, witness: str | None = None) -> None:
+                protocols: list[Path] | None = None, witness: str | None = None, clinic: str | None = None,
+                photos: str | None = None) -> None:
     """`protocol resume [SESSION]`: continue an interrupted session; without SESSION, choose one."""
     from aesthetic_protocols.faces import choose_face
     from aesthetic_protocols.journal import witness_file as configured
@@ -254,7 +284,8 @@ def walk_resume(session: str | None, log_dir: str | None = None, force: bool = F
     if session is None:
         session = _choose_session(folder, face.name == "plain")
     ended(resume_walk(session, folder, search_dirs(protocols), face=face, clock=clock, force=force,
-                      today=date.today(), witness=configured(witness)))
+                      today=date.today(), witness=configured(witness), clinic=clinic_for_walk(clinic),
+                      photos=photos_folder(photos)))
 
 
 def _choose_session(folder: Path, plain: bool) -> str:

@@ -294,6 +294,7 @@ _KEY_HINTS = {
     "nodes": "a node id must be a slug: lower-case letters, digits and '-'",
     "references": "a reference key must be letters, digits, '.', '_' or '-', starting with a letter or digit",
     "derived": "a derived value's name must be a lower-case name (letters, digits, _)",
+    "contacts": "a contact key must be a slug: lower-case letters, digits and '-'",
 }
 
 _SHOWN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -413,10 +414,11 @@ def _pattern_hint(loc: Sequence[str | int]) -> str:
         "version": "must be a semantic version such as 1.0.0",
         "key": "must be one lower-case letter",
         "variable": "must be a lower-case name (letters, digits, _)",
+        "phone": "must be a phone number: digits, spaces, +, - and parentheses",
     }
     if last in hints:
         return hints[last]
-    if last in {"id", "start", "next", "goto"} or "nodes" in loc:
+    if last in {"id", "start", "next", "goto", "item"} or "nodes" in loc:
         return "must be a slug: lower-case letters, digits and '-'"
     return "has the wrong form"
 

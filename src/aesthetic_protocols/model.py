@@ -39,6 +39,10 @@ SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\
 REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# A `photo` field's value as logged: its evidence file's name, the sha256 of its bytes and its type.
+EVIDENCE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$", re.ASCII)
+# `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
+CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
 # Characters that steer a terminal rather than show: C0 and C1 controls and DEL (ESC starts the sequences
 # that erase lines, switch screens or write the clipboard) and the bidirectional embeddings, overrides and
@@ -310,8 +314,8 @@ class RecordField(Strict):
     """The field's name in the log and the record (lower-case letters, digits, _; unique in the node)."""
     label: Line
     """The prompt shown (e.g. "Volume given")."""
-    type: Literal["text", "number", "choice", "time", "date"]
-    """text, number, choice, time (HH:MM) or date (YYYY-MM-DD)."""
+    type: Literal["text", "number", "choice", "time", "date", "photo"]
+    """text, number, choice, time (HH:MM), date (YYYY-MM-DD) or photo (an image file kept as evidence)."""
     required: StrictBool = True
     """Whether an empty answer is refused."""
     unit: Line | None = None
@@ -378,6 +382,9 @@ class Protocol(Strict):
     """The sources, by key (letters, digits, '.', '_', '-'); nodes cite them in `refs`."""
     derived: dict[Variable, Derived] = Field(default_factory=dict)
     """Values computed from an input (e.g. a dose per area), by name, shown in text as `{name}`."""
+    contacts: dict[Slug, Line] = Field(default_factory=dict)
+    """Who the text asks to call, by key (a slug), with the words shown without a clinic file; text names
+    them as `{contact:KEY}`, which a clinic file turns into its label and phone."""
     start: Slug
     """The id of the first node."""
     red_flags: list[RedFlag] = Field(default_factory=list)

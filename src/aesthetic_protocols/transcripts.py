@@ -108,6 +108,8 @@ def _field_bounds(record_field: RecordField, session: Session) -> str:
             accepts = "YYYY-MM-DD"
         case "text":
             accepts = "text"
+        case "photo":
+            accepts = "photograph"
         case _:
             assert_never(kind)
     if record_field.default is not None:

@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
@@ -31,7 +32,18 @@ from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
 from aesthetic_protocols import __version__
-from aesthetic_protocols.engine import Command, DoneAt, Invalid, Note, Quit, Reading, Session, WalkError
+from aesthetic_protocols.engine import (
+    Answer,
+    Command,
+    DoneAt,
+    Invalid,
+    Note,
+    PhotoOffered,
+    Quit,
+    Reading,
+    Session,
+    WalkError,
+)
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.events import (
     Logged,
@@ -53,6 +65,8 @@ from aesthetic_protocols.journal import (
 )
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.clinic import LoadedClinic
+    from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.source import Loaded
 
 Clock = Callable[[], datetime]
@@ -134,10 +148,12 @@ class _Signals:
 
 
 def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_now,
-         recorded: list[Logged] | None = None, signals: _Signals | None = None) -> WalkResult:
+         recorded: list[Logged] | None = None, signals: _Signals | None = None,
+         photos: Path | None = None) -> WalkResult:
     """Run the walk to an outcome or an interruption; every event is synced before the next prompt.
 
-    `signals` are installed by a caller that wants Ctrl-C and SIGTERM honoured from before the log exists.
+    `signals` are installed by a caller that wants Ctrl-C and SIGTERM honoured from before the log exists;
+    `photos` is the folder a camera or phone syncs to (Enter at a photo field takes its newest image).
     """
     recorded = [] if recorded is None else recorded
 
@@ -149,7 +165,7 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
     signals = signals or _Signals()
     with signals.installed() if own else nullcontext():
         try:
-            return _step_loop(session, face, clock, record, signals)
+            return _step_loop(session, face, clock, record, signals, _PhotoDesk(journal.path, photos))
         except ProtocolsError:
             raise  # the log itself failed: nothing more can be recorded
         except Exception:
@@ -160,13 +176,17 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
 
 
 def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Command], None],
-               signals: _Signals) -> WalkResult:
+               signals: _Signals, desk: _PhotoDesk | None = None) -> WalkResult:
     while not session.finished:
         now = clock()
+        if desk is not None:
+            desk.at(session)
         try:
             face.show(session, now)
             with signals.reading_input():
                 reading = face.read(session, now)
+            if isinstance(reading, PhotoOffered):
+                reading = desk.take(reading, session, face) if desk is not None else Invalid("no photographs here")
         except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
             reading = Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
                            else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
@@ -189,6 +209,47 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         if session.interrupted:
             return WalkResult(None, session.interruption)
     return WalkResult(session.current)
+
+
+class _PhotoDesk:
+    """Takes the photographs of `photo` fields: the file named (or the newest in the photos folder since the
+    step began) is read, checked and copied into the evidence folder before its answer is recorded."""
+
+    def __init__(self, log: Path, photos: Path | None) -> None:
+        self.log = log
+        self.photos = photos
+        self.step: tuple[str, int] | None = None
+        self.began = time.time()  # files' times are the real clock's, whatever the walk's clock is
+
+    def at(self, session: Session) -> None:
+        """Note when the current step began (a new node, or the next field of a record)."""
+        step = (session.current, len(session.trail))
+        if step != self.step:
+            self.step, self.began = step, time.time()
+
+    def take(self, offered: PhotoOffered, session: Session, face: Face) -> Reading:
+        from aesthetic_protocols import photo
+
+        record_field = session.field
+        required = record_field is not None and record_field.required
+        path = photo.typed_path(offered.value)
+        from_folder = path is None
+        if path is None:
+            path = photo.newest_since(self.photos, self.began) if self.photos is not None else None
+            if path is None:
+                if not required:
+                    return Answer("")  # an optional photograph skipped
+                none_new = " (none new in the photos folder since this step began)" if self.photos else ""
+                return Invalid(f"a photograph is required: paste or drag its file{none_new}")
+        try:
+            taken = photo.read(path)
+        except photo.PhotoRefused as exc:
+            return Invalid(f"photograph not taken: {exc}")
+        name = photo.store(taken, self.log)  # synced before the answer that names it is written
+        captured = f", taken {taken.captured.replace('T', ' ')}" if taken.captured else ", no capture time"
+        shown = path.name if from_folder and path.name.isprintable() and len(path.name) <= 80 else "the file"
+        face.say(f"photograph: {shown}, {photo.size_words(len(taken.data))}{captured}")
+        return Answer(name, photo=taken.facts())
 
 
 def _day_and_time(moment: datetime, now: datetime) -> str:
@@ -241,11 +302,13 @@ class Outcome:
 
 
 def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = local_now, patient: str | None = None,
-               practitioner: str | None = None, drill: bool = False, witness: Path | None = None) -> Outcome:
+               practitioner: str | None = None, drill: bool = False, witness: Path | None = None,
+               clinic: LoadedClinic | None = None, photos: Path | None = None) -> Outcome:
     """Create the session log, record the start, walk, close the log (anchor written), show the end.
 
     `clock` is the walk's one clock (engine, journal and face all read it); `drill` marks a training walk;
-    `witness` is the file the close appends `session head` to (`journal.witness_file()`), if any.
+    `witness` is the file the close appends `session head` to (`journal.witness_file()`), if any; `clinic` the
+    clinic file whose contacts the screens show (its sha256 goes into the start event).
     """
     check_patient_ref(patient)
     signals = _Signals()
@@ -253,11 +316,11 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
         protocol = loaded.protocol
         journal = _new_journal(log_dir, protocol.id, clock)
         journal.witness = witness
-        session = Session(protocol)
+        session = Session(with_clinic(protocol, clinic))
         start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
                            sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
                            tool=__version__, face=face.name, patient=patient, practitioner=practitioner,
-                           drill=drill)
+                           drill=drill, clinic_sha256=clinic.sha256 if clinic is not None else None)
         try:
             recorded = [journal.record(start)]
             recorded += [journal.record(event) for event in session.begin(clock())]
@@ -266,7 +329,16 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
             raise
         started = recorded[0].moment or clock()
         return _walk_to_end(session, journal, face, clock, recorded, signals, journal.session_id, started,
-                            resumed=False)
+                            resumed=False, photos=photos)
+
+
+def with_clinic(protocol: Tree, clinic: LoadedClinic | None) -> Tree:
+    """The protocol whose contacts say the clinic's label and phone where the clinic file has them."""
+    if clinic is None or not protocol.contacts:
+        return protocol
+    from aesthetic_protocols.clinic import with_contacts
+
+    return with_contacts(protocol, clinic.clinic)
 
 
 def _new_journal(log_dir: Path, protocol_id: str, clock: Clock) -> Journal:
@@ -281,7 +353,8 @@ def _new_journal(log_dir: Path, protocol_id: str, clock: Clock) -> Journal:
 
 
 def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, recorded: list[Logged],
-                 signals: _Signals, session_id: str, started: datetime, resumed: bool) -> Outcome:
+                 signals: _Signals, session_id: str, started: datetime, resumed: bool,
+                 photos: Path | None = None) -> Outcome:
     """What starting and resuming share: walk, close the log, show the end screen.
 
     A failed close (the anchor not written) is raised only after the end screen: the outcome's instructions
@@ -291,7 +364,7 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
     face.intro(session, session_id, started, resumed, clock)  # the face's clock is the walk's clock
     with face.active():
         try:
-            result = walk(session, journal, face, clock, recorded, signals)
+            result = walk(session, journal, face, clock, recorded, signals, photos)
         except BaseException:
             with suppress(ProtocolsError):  # the walk's own error is the one to report
                 journal.close()
@@ -314,7 +387,8 @@ def _walk_to_end(session: Session, journal: Journal, face: Face, clock: Clock, r
 
 
 def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face, clock: Clock = local_now,
-                force: bool = False, today: date | None = None, witness: Path | None = None) -> Outcome:
+                force: bool = False, today: date | None = None, witness: Path | None = None,
+                clinic: LoadedClinic | None = None, photos: Path | None = None) -> Outcome:
     """Replay a session's log through the engine and continue it, appending to the same log.
 
     Everything is checked on a read-only reading first (a session log, not ended, its protocol found and
@@ -341,7 +415,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
                        "resume with --force to continue under the new version (recorded in the log)")
     try:
-        session = Session.replay(loaded.protocol, events)
+        session = Session.replay(with_clinic(loaded.protocol, clinic), events)
     except WalkError as exc:
         raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
     signals = _Signals()
@@ -364,7 +438,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
             raise
         started = first.moment or clock()
         return _walk_to_end(session, journal, face, clock, recorded, signals, first.session,
-                            started.astimezone(), resumed=True)
+                            started.astimezone(), resumed=True, photos=photos)
 
 
 # --- finding a session -------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ def field_prompt(session: Session, record_field: RecordField) -> str:
         what = "time HH:MM"
     elif kind == "date":
         what = "date YYYY-MM-DD"
+    elif kind == "photo":
+        what = "photograph: paste or drag its file here (Enter = the newest in the --photos folder)"
     else:
         what = f"text, at most {record_field.max_length} characters"
     default = session.value_of(record_field.default) if record_field.default else None

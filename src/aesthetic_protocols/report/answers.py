@@ -18,7 +18,8 @@ from aesthetic_protocols.model import AnyNode, InputNode, Protocol, QuestionNode
 REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
 # may hold anything (a name, a place), so it is treated like a note. Numbers and choices are kept.
-WITHHELD_TYPES = frozenset({"time", "date", "text"})
+# A photograph's words hold its capture time; the photograph itself is left out unless --with-photos.
+WITHHELD_TYPES = frozenset({"time", "date", "text", "photo"})
 TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -73,6 +74,8 @@ def field_type(event: AnswerEvent, protocol: Protocol | None) -> str | None:
     field when it has one, else worked out from the value logged (a log without its protocol)."""
     if not event.field:
         return None
+    if event.photo_sha256:
+        return "photo"
     item = record_field(_node(protocol, event.node), event.field)
     if item is not None:
         return str(item.type)
@@ -105,10 +108,23 @@ def _field(event: AnswerEvent, field_id: str, node: AnyNode | None, protocol: Pr
             key, value = choice.key, choice.label
     elif event.choice:  # no protocol at hand: the log says the choice in words itself
         value = event.choice
+    if event.photo_sha256:
+        value = photo_words(event)
     label = event.label or (item.label if item is not None else in_words(field_id))
     unit = event.unit or (item.unit if item is not None else None) or ""
     return Said(title, label, "field", key if value not in ("", None) else "", value, unit,
                 field_type(event, protocol), event.early)
+
+
+def photo_words(event: AnswerEvent) -> str:
+    """A photograph as the record says it: "photograph (image/jpeg, 2.4 MB, taken 2026-12-06 14:02:11)"."""
+    from aesthetic_protocols.photo import size_words
+
+    size = event.photo_bytes
+    parts = [event.photo_type or "image", *([size_words(size)] if isinstance(size, int) else [])]
+    captured = event.photo_captured
+    parts.append(f"taken {captured.replace('T', ' ')}" if captured else "no capture time")
+    return f"photograph ({', '.join(parts)})"
 
 
 def said(event: AnswerEvent, protocol: Protocol | None = None) -> Said:

@@ -12,6 +12,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from aesthetic_protocols.clinic import fill_contacts
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
     ActionNode,
@@ -143,7 +144,7 @@ def _fill(protocol: Protocol, text: str) -> str:
             return _times(protocol, name)
         return f"[{name.replace('_', ' ')}]"
 
-    return PLACEHOLDER_RE.sub(one, text)
+    return fill_contacts(PLACEHOLDER_RE.sub(one, text), protocol.contacts)
 
 
 def _headline(protocol: Protocol, node: AnyNode) -> str:

@@ -7,9 +7,11 @@ the tests validate them with the R4 models of `fhir.resources`, which is not nee
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +38,7 @@ from aesthetic_protocols.model import (
     WaitNode,
     successors,
 )
+from aesthetic_protocols.photo import photo_answers
 from aesthetic_protocols.recorded import Lines, ending, outcome_event, standing, start_event
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
@@ -56,7 +59,8 @@ FLAGS_ID, NOTES_ID, OUTCOME_ID = "walk.red-flags", "walk.notes", "walk.outcome"
 _STATUS = {"draft": "draft", "approved": "active", "retired": "retired"}
 # A record field's type -> the Questionnaire item type and the answer's value[x].
 _FIELD_TYPES = {"text": ("string", "valueString"), "choice": ("choice", "valueCoding"),
-                "time": ("time", "valueTime"), "date": ("date", "valueDate")}
+                "time": ("time", "valueTime"), "date": ("date", "valueDate"),
+                "photo": ("reference", "valueReference")}  # a photograph: its Media resource in the bundle
 
 
 def canonical_url(protocol_id: str) -> str:
@@ -202,10 +206,12 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
 class _Responder:
     """Builds the response items from the answers that stand (after back steps)."""
 
-    def __init__(self, protocol: Protocol | None, protocol_id: str, anonymise: bool = False) -> None:
+    def __init__(self, protocol: Protocol | None, protocol_id: str, anonymise: bool = False,
+                 with_photos: bool = False) -> None:
         self.protocol = protocol
         self.protocol_id = protocol_id
         self.anonymise = anonymise
+        self.with_photos = with_photos  # the bundle carries a Media resource per photograph
 
     def node(self, node_id: str) -> AnyNode | None:
         return self.protocol.nodes.get(node_id) if self.protocol else None
@@ -219,6 +225,12 @@ class _Responder:
         answer: dict[str, Any] | None
         if words.empty:
             answer = None
+        elif event.photo_sha256:  # the photograph is a Media resource of the bundle, or withheld
+            if not self.with_photos:
+                out["extension"] = [{"url": ABSENT_EXTENSION, "valueCode": "masked"}]
+                return out
+            answer = {"valueReference": {"reference": media_url(event.photo_sha256),
+                                         "display": str(words.value)}}
         elif kind == "choice":  # coded by its key, whether the log kept the key or the label
             answer = {"valueCoding": {"system": _options_system(self.protocol_id, f"{node_id}.{field_id}"),
                                       "code": words.key, "display": str(words.value)}}
@@ -257,12 +269,13 @@ class _Responder:
         return {"linkId": node_id, "text": text, "item": items}
 
 
-def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool) -> list[dict[str, Any]]:
+def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool,
+                   with_photos: bool = False) -> list[dict[str, Any]]:
     """The walk's answers as response items: one group per step answered (record fields grouped per visit)."""
     events = decode_all(lines)
     start = events[0].event if events else None
     responder = _Responder(protocol, (start.protocol if isinstance(start, StartEvent) else "") or "unknown",
-                           anonymise)
+                           anonymise, with_photos)
     items: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     previous: AnswerEvent | None = None
@@ -346,10 +359,38 @@ def _provenance(events: Sequence[Logged], start: StartEvent, session: str, check
     return out
 
 
+def media_url(sha256: str) -> str:
+    """The fullUrl of a photograph's Media resource (the same photograph, the same URL)."""
+    return _uuid(sha256, "media")
+
+
+def _media(events: Lines, photos: Mapping[str, bytes], anonymise: bool) -> list[dict[str, Any]]:
+    """A Media resource per photograph the standing answers took: its content with type, size, SHA-1 hash
+    (base64, as FHIR's Attachment.hash is) and capture time; the bytes themselves as `data`."""
+    entries: dict[str, dict[str, Any]] = {}
+    for _, event in photo_answers(standing(events)):
+        digest = str(event.photo_sha256)
+        data = photos.get(digest)
+        if data is None or digest in entries:
+            continue
+        content: dict[str, Any] = {"contentType": event.photo_type or "image/jpeg", "size": len(data),
+                                   "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),
+                                   "title": event.label or "Photograph",
+                                   "data": base64.b64encode(data).decode("ascii")}
+        captured = event.photo_captured or ""
+        # Camera time has no zone, and FHIR's dateTime needs one with a clock time: the date alone.
+        if captured and not anonymise:
+            content["creation"] = captured[:10]
+        entries[digest] = {"fullUrl": media_url(digest),
+                           "resource": {"resourceType": "Media", "status": "completed", "content": content}}
+    return list(entries.values())
+
+
 def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: bool = False,
-                now: datetime | None = None) -> dict[str, Any]:
+                now: datetime | None = None, photos: Mapping[str, bytes] | None = None) -> dict[str, Any]:
     """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes
-    or session times (`now`, the export's time, defaults to the clock)."""
+    or session times (`now`, the export's time, defaults to the clock). With `photos` (bytes by sha256), a
+    Media resource per photograph, referenced from its answer."""
     events = decode_all(lines)
     start = start_event(events)
     protocol = logged.protocol if logged else None
@@ -365,7 +406,7 @@ def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: b
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "questionnaire": f"{form['url']}|{form['version']}",
         "status": status,
-        "item": response_items(events, protocol, anonymise)}
+        "item": response_items(events, protocol, anonymise, photos is not None)}
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
     if not anonymise:
         if session:
@@ -381,9 +422,12 @@ def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: b
     bundle["entry"] = [{"fullUrl": urls["questionnaire"], "resource": form},
                        {"fullUrl": urls["response"], "resource": response},
                        {"fullUrl": urls["provenance"], "resource": provenance}]
+    if photos is not None:
+        bundle["entry"] += _media(events, photos, anonymise)
     return bundle
 
 
-def record_fhir(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
+def record_fhir(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
+                photos: Mapping[str, bytes] | None = None) -> str:
     """`log export --format fhir`: the Bundle as JSON."""
-    return json.dumps(fhir_bundle(events, logged, anonymise), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(fhir_bundle(events, logged, anonymise, photos=photos), indent=2, ensure_ascii=False) + "\n"

@@ -11,7 +11,7 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, assert_never
@@ -44,6 +44,7 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     WaitNode,
 )
+from aesthetic_protocols.photo import photo_answers
 from aesthetic_protocols.recorded import Lines, ending, outcome_event, recorded_steps, standing, start_event
 from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
@@ -174,6 +175,34 @@ class Record:
     red_flags: list[Row]
     corrections: list[Row]
     removed: list[str] = field(default_factory=list)
+    photographs: list[Figure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A photograph in the HTML record: its field, capture time and hash, and a downscaled copy (or none)."""
+
+    label: str
+    captured: str
+    sha256: str
+    uri: str | None
+
+
+def figures(events: Lines, photos: Mapping[str, bytes], anonymise: bool = False) -> list[Figure]:
+    """The photographs the standing answers took, each with its preview when its bytes are at hand
+    (anonymised: without their capture times)."""
+    from aesthetic_protocols.photo import preview_uri
+
+    out = []
+    for _, event in photo_answers(standing(events)):
+        digest = str(event.photo_sha256)
+        captured = None if anonymise else event.photo_captured
+        data = photos.get(digest)
+        out.append(Figure(event.label or "Photograph",
+                          f"taken {str(captured).replace('T', ' ')} (camera time)" if captured
+                          else "capture time removed" if anonymise else "no capture time",
+                          digest, preview_uri(data) if data is not None else None))
+    return out
 
 
 # --- the record ---------------------------------------------------------------------------------------
@@ -363,6 +392,8 @@ def _header(events: Sequence[Logged], logged: LoggedProtocol | None,
               ("Log integrity", integrity or "not checked"),
               ("Recorded with", f"aesthetic-protocols {_or(start.tool)}"
                + (f", {start.face} face" if start.face else ""))]
+    if start.clinic_sha256:  # the clinic file whose contacts the screens showed
+        fields.insert(fields.index(("Session", session)), ("Clinic file sha256", start.clinic_sha256))
     if head and session:
         fields.insert(fields.index(("Log head hash", head)) + 1,
                       ("Check the log later", f"protocol log verify {session} --head {head}"))
@@ -398,9 +429,13 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
     removed = []
     if anonymise:
         notes = sum(1 for e in events if isinstance(e.event, NoteEvent))
-        hidden = sum(1 for e in events if isinstance(e.event, AnswerEvent) and withheld(e.event, protocol))
+        hidden = sum(1 for e in events if isinstance(e.event, AnswerEvent) and withheld(e.event, protocol)
+                     and not e.event.photo_sha256)
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
                    f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
+        photographs = len(photo_answers(standing(events)))
+        if photographs:
+            removed.append(f"photographs' capture times ({photographs})")
     if clock.start is None:
         times = "No valid times in the log."
     elif anonymise:
@@ -428,11 +463,16 @@ def record_markdown(events: Lines, anonymise: bool = False, logged: LoggedProtoc
 
 
 def record_html(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
-                integrity: str | None = None, zone: tzinfo | None = None) -> str:
-    """The session record as a standalone, printable HTML page (A4, header repeated on every page)."""
+                integrity: str | None = None, zone: tzinfo | None = None,
+                photos: Mapping[str, bytes] | None = None) -> str:
+    """The session record as a standalone, printable HTML page (A4, header repeated on every page). With
+    `photos` (bytes by sha256), each photograph is embedded downscaled, with its capture time and hash."""
     from aesthetic_protocols.report.templating import render
 
-    return render("record.html.j2", record=session_record(events, logged, anonymise, integrity, zone))
+    record = session_record(events, logged, anonymise, integrity, zone)
+    if photos is not None:
+        record.photographs = figures(events, photos, anonymise)
+    return render("record.html.j2", record=record)
 
 
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
@@ -455,6 +495,6 @@ def record_json(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | 
         if isinstance(event, NoteEvent):
             item["text"] = REMOVED
         if isinstance(event, AnswerEvent) and withheld(event, protocol):
-            item.update({key: REMOVED for key in ("answer", "value") if key in item})
+            item.update({key: REMOVED for key in ("answer", "value", "photo_captured") if key in item})
         cleaned.append(item)
     return json.dumps(cleaned, indent=2, ensure_ascii=False)

@@ -6,6 +6,7 @@ import json
 import re
 from collections import deque
 
+from aesthetic_protocols.clinic import fill_contacts
 from aesthetic_protocols.model import (
     ActionNode,
     AnyNode,
@@ -153,25 +154,34 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
             limit = f", up to {d.variable} = {d.max_input}; beyond: {t(d.beyond_text)}" if d.max_input else ""
             out.append(f"- `{{{name}}}` = {d.variable} x {d.times} {t(d.unit)}{limit}")
         out.append("")
+    if protocol.contacts:
+        out += ["## Contacts", ""]
+        out += [f"- `{{contact:{key}}}`: {t(words)}" for key, words in protocol.contacts.items()]
+        out.append("")
+
+    def w(text: str) -> str:
+        return fill_contacts(text, protocol.contacts)
+
     out += ["## Steps", ""]
     disagreements: list[str] = []
     for number, nid in enumerate(node_order(protocol), start=1):
         node = protocol.nodes[nid]
         detail = node_detail(node)
-        out += [f"### {number}. {t(node.title)}", "",
+        out += [f"### {number}. {t(w(node.title))}", "",
                 f"`{nid}` - {node.kind}" + (f" ({t(detail)})" if detail else ""), ""]
         if node.headline:
-            out += [f"**Headline:** {t(node.headline)}", ""]
+            out += [f"**Headline:** {t(w(node.headline))}", ""]
         if node.text:
-            out += [_paragraph(node.text), ""]
+            out += [_paragraph(w(node.text)), ""]
         if isinstance(node, QuestionNode):
             for option in node.options:
                 extra = f" - {_paragraph(option.detail)}" if option.detail else ""
                 refs = f" [{', '.join(option.refs)}]" if option.refs else ""
-                out.append(f"- **[{option.key}]** {t(option.label)}{extra}{refs} -> {_anchor(protocol, option.next)}")
+                target = _anchor(protocol, option.next)
+                out.append(f"- **[{option.key}]** {t(w(option.label))}{extra}{refs} -> {target}")
             out.append("")
         if isinstance(node, ActionNode | WaitNode | OutcomeNode) and node.steps:
-            out += [f"- [ ] {t(step)}" for step in node.steps]
+            out += [f"- [ ] {t(w(step))}" for step in node.steps]
             out.append("")
         if isinstance(node, RecordNode):
             out += [f"- Record `{f.id}`: {t(field_text(f))}" for f in node.fields]
