@@ -51,10 +51,14 @@ from aesthetic_protocols.journal import (
     read_events,
     resolve_log_dir,
     short_id,
+    witness_contradicts,
 )
 
 if TYPE_CHECKING:
     from aesthetic_protocols.source import Loaded
+
+# Events after which a session is over for good: its outcome, and a handover to another team (when logged).
+_ENDED = frozenset({OUTCOME, "handover"})
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
@@ -332,8 +336,11 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     events, _ = read_events(path)
     if not events or events[0].get("event") != START:
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
-    if any(event.get("event") == OUTCOME for event in events):
+    if any(event.get("event") in _ENDED for event in events):
         raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
+    if witness is not None and (contradiction := witness_contradicts(path, events, witness)) is not None:
+        raise LogError(f"{path}: not resumed: {contradiction}; the witness saw this session further on "
+                       "(ended or rewritten), so it cannot be walked again")
     first = events[0]
     loaded, _ = load_valid(resolve_id(str(first.get("protocol")), dirs).path, today or clock().date())
     changed = loaded.source.sha256 != first.get("sha256")
