@@ -133,7 +133,7 @@ def test_a_back_step_withdraws_its_answer_and_red_flags_and_notes_are_items(tmp_
     adjuncts = [item["item"][0]["answer"][0]["valueCoding"]["code"] for item in items if item["linkId"] == "adjuncts"]
     assert adjuncts == ["n"]  # the aspirin answer was stepped back over
     notes = [item["item"][0]["answer"][0]["valueString"] for item in items if item["linkId"] == "walk.notes"]
-    assert notes == [NASTY_NOTE]
+    assert notes == [NASTY_NOTE.replace("\x1b", "\u241b")]  # the note as typed, its escape shown as a symbol
     flags = fhir_bundle(flagged)["entry"][1]["resource"]["item"]
     assert flags[-1]["linkId"] == "walk.red-flags" and flags[-1]["item"][0]["answer"][0]["valueCoding"]["code"] == "v"
     assert fhir_bundle(flagged)["entry"][1]["resource"]["status"] == "in-progress"

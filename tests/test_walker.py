@@ -309,3 +309,23 @@ def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path
     walk.stdin.close()
     assert walk.wait(timeout=20) == 141
     assert events_of(only_log(tmp_path))[-1]["reason"] == "output closed"
+
+
+# --- issue 16: bytes that are no text refused at the prompt, the walk goes on -----------------------------
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8"])  # the locale's decoder, and a strict one forced
+def test_undecodable_bytes_at_a_prompt_are_refused_and_the_walk_goes_on(tmp_path: Path, encoding: str | None) -> None:
+    env = env_for(tmp_path) | ({"PYTHONIOENCODING": encoding} if encoding else {})
+    typed = (b"note: caf\xe9\n"  # a note in Latin-1
+             b"Restyl\xe9ne\n"  # a product name in Latin-1 at a record field
+             b"Restylane\n\n0.5\n\n\n2\n\nl\n1500\n")
+    done = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "records", "--plain"], input=typed,
+                          capture_output=True, env=env, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr
+    out = done.stdout.decode("utf-8").splitlines()
+    assert out.count("not valid text: type it again") == 2
+    assert "Outcome: Resolved (resolved)" in out
+    events = events_of(only_log(tmp_path))
+    assert not [e for e in events if e["event"] == "note"]  # nothing was written for the refused lines
+    assert [e["value"] for e in events if e.get("field") == "product"] == ["Restylane"]

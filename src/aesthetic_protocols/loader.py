@@ -344,8 +344,8 @@ def _rule_and_message(source: Source, loc: Sequence[str | int], error: Any) -> t
     if kind == "string_pattern_mismatch" and isinstance(value, str) and not (loc and loc[-1] == "[key]"):
         steering = STEERING_RE.search(value)
         if steering is not None:  # the code point only: it is no patient data, and the character itself is unsafe
-            return "text-control", (f"{_field_name(source, loc)}: holds a control character or a bidirectional "
-                                    f"override (U+{ord(steering.group()):04X}), which could change what a "
+            return "text-control", (f"{_field_name(source, loc)}: holds a control, invisible or direction "
+                                    f"character (U+{ord(steering.group()):04X}), which could change what a "
                                     f"terminal shows")
         if "\n" in value or "\t" in value:
             return "text-control", f"{_field_name(source, loc)}: a one-line field holds a line break or a tab"

@@ -29,6 +29,7 @@ from aesthetic_protocols.model import (
 from aesthetic_protocols.recorded import ending, outcome_event, standing
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
+from aesthetic_protocols.report.templating import visible
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
 BASE = "https://aesthetic-protocols.invalid/fhir"
@@ -186,7 +187,7 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
         return {"valueTime": f"{text}:00"}
     if (kind == "date" or kind is None) and DATE_RE.fullmatch(text):
         return {"valueDate": text}
-    return {"valueString": text}
+    return {"valueString": visible(text)}  # typed text from a log: invisible characters shown, never hidden
 
 
 class _Responder:
@@ -277,7 +278,7 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
     items += flags
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
-            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}
+            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": visible(e.get("text", ""))}]}]}
                   for e in events if e.get("event") == "note"]
     outcome = outcome_event(events)
     if outcome is not None:
