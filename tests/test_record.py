@@ -23,6 +23,7 @@ from aesthetic_protocols.recorded import standing
 from aesthetic_protocols.report.listing import session_list
 from aesthetic_protocols.report.record import (
     record_html,
+    record_json,
     record_markdown,
     session_record,
     session_summary,
@@ -443,3 +444,23 @@ def test_every_renderer_shows_invisible_characters_that_slipped_into_an_old_log(
         assert UNSEEN.search(text.replace("\n", "").replace("\t", "")) is None, name
         shown = text.replace("&lt;", "<").replace("&gt;", ">").replace("\\<", "<").replace("\\>", ">")
         assert "<U+202E>0005<U+202C>" in shown, name
+
+
+# No absolute time or date in an anonymised export: a clock time (08:02, 8:02:30), a date (2026-11-28) or an ISO
+# moment; elapsed times (+0:02:00) and durations ("60 min") are what is left.
+ABSOLUTE = re.compile(r"\d{4}-\d{2}-\d{2}|(?<![+\d:])\d{1,2}:\d{2}(?::\d{2})?|T\d{2}:\d{2}|\b20\d\d\b")
+
+
+@pytest.mark.parametrize("walk", [sarah, record_fields])
+def test_no_absolute_time_or_date_anywhere_in_an_anonymised_export(tmp_path: Path, walk: Any) -> None:
+    from aesthetic_protocols.report.fhir import record_fhir
+
+    events = events_of(tmp_path, walk())
+    logged = found(events)
+    for name, render in [("md", record_markdown), ("html", record_html), ("json", record_json),
+                         ("fhir", record_fhir)]:
+        text = render(events, True, logged)
+        assert ABSOLUTE.search(text) is None, (name, ABSOLUTE.search(text))
+        assert ABSOLUTE.search(render(events, False, logged)) is not None, name  # the regex does find them
+    due = [e for e in json.loads(record_json(events, True, logged)) if e["event"] == "wait-started"]
+    assert [e.get("due_elapsed_s") for e in due] == ([3990] if walk is sarah else [])

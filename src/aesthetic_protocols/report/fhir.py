@@ -333,8 +333,10 @@ def _provenance(events: Sequence[dict[str, Any]], start: dict[str, Any], check: 
 
 def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None = None, anonymise: bool = False,
                 now: datetime | None = None) -> dict[str, Any]:
-    """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes
-    or session times (`now`, the export's time, defaults to the clock)."""
+    """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes,
+    and no absolute time or date at all (no session times, no review dates, and no Provenance, whose
+    `recorded` instant R4 requires); elapsed times only. `now` (the Provenance's `recorded` when a session
+    has no times) defaults to the clock."""
     start = events[0] if events and events[0].get("event") == "start" else {}
     protocol = logged.protocol if logged else None
     check = logged.check if logged else "the protocol file was not looked up"
@@ -343,6 +345,8 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
     session, patient = str(start.get("session", "")), start.get("patient")
     urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
+    if anonymise:  # no absolute date at all: even the protocol's review dates bound the day of treatment
+        form = {key: value for key, value in form.items() if key not in ("approvalDate", "lastReviewDate")}
     end = ending(events)
     ended = end.get("event") if end is not None else None
     response: dict[str, Any] = {
@@ -360,10 +364,11 @@ def fhir_bundle(events: Sequence[dict[str, Any]], logged: LoggedProtocol | None 
                                    "display": f"patient {patient}"}
         if start.get("practitioner"):
             response["author"] = {"display": str(start["practitioner"])}
-    provenance = _provenance(events, start, check, head, urls, anonymise, now or datetime.now(UTC))
     bundle["entry"] = [{"fullUrl": urls["questionnaire"], "resource": form},
-                       {"fullUrl": urls["response"], "resource": response},
-                       {"fullUrl": urls["provenance"], "resource": provenance}]
+                       {"fullUrl": urls["response"], "resource": response}]
+    if not anonymise:  # R4 requires Provenance.recorded, an instant: an anonymised bundle carries no time at all
+        provenance = _provenance(events, start, check, head, urls, anonymise, now or datetime.now(UTC))
+        bundle["entry"].append({"fullUrl": urls["provenance"], "resource": provenance})
     return bundle
 
 

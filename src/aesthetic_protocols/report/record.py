@@ -11,6 +11,7 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -398,12 +399,14 @@ def record_html(events: Sequence[dict[str, Any]], anonymise: bool = False, logge
     return render("record.html.j2", record=session_record(events, logged, anonymise, integrity, zone))
 
 
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T")  # how the log writes a moment (ts, due)
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
 
 
 def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
     """The events as JSON; anonymised drops identities, clock times, note text and the values of time, date
-    and free-text record fields (keeps elapsed)."""
+    and free-text record fields, and gives every other moment (a wait's `due`) as `<key>_elapsed_s`, seconds
+    from the start: no absolute time or date is left."""
     if not anonymise:
         return json.dumps(events, indent=2, ensure_ascii=False)
     protocol = logged.protocol if logged else None
@@ -414,6 +417,12 @@ def record_json(events: list[dict[str, Any]], anonymise: bool = False, logged: L
         item = {k: v for k, v in event.items() if k not in _PERSONAL_FIELDS}
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
+        for key, value in list(item.items()):  # any other instant (a wait's `due`) as seconds from the start
+            when = parse_ts(value) if isinstance(value, str) and _INSTANT.match(value) else None
+            if when is not None:
+                del item[key]
+                if first is not None:
+                    item[f"{key}_elapsed_s"] = int((when - first).total_seconds())
         if item.get("event") == "note":
             item["text"] = REMOVED
         if item.get("event") == "answer" and withheld(event, protocol):
