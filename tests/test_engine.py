@@ -365,7 +365,7 @@ def test_the_engine_imports_no_log_io() -> None:
     """The state machine is pure: importing it loads neither the journal nor its durable-write layer."""
     code = ("import sys, aesthetic_protocols.engine; "
             "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('journal', 'durable')))")
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
     assert shown == "[]\n"
 
 

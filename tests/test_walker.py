@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,17 +220,47 @@ def _spawn_plain(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _answer(proc: subprocess.Popen[str], line: str, until: str) -> None:
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None
     proc.stdin.write(line + "\n")
     proc.stdin.flush()
-    while until not in proc.stdout.readline():
-        pass
+    _wait_for(proc, until)
+
+
+_READ_SECONDS = 20  # a prompt that never comes (its words changed) fails here, naming it, instead of hanging
+_LINES: dict[int, queue.Queue[str]] = {}  # pid -> the child's output lines, read by a thread of its own
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    if proc.pid not in _LINES:
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = proc.stdout
+        assert stdout is not None
+
+        def pump() -> None:
+            for line in iter(stdout.readline, ""):
+                lines.put(line)
+            lines.put("")  # end of output
+
+        threading.Thread(target=pump, daemon=True).start()
+        _LINES[proc.pid] = lines
+    return _LINES[proc.pid]
 
 
 def _wait_for(proc: subprocess.Popen[str], text: str) -> None:
-    assert proc.stdout is not None
-    while text not in proc.stdout.readline():
-        pass
+    """Read the child's lines until one holds `text`; fail after _READ_SECONDS or at its end of output."""
+    lines = _lines(proc)
+    deadline = time.monotonic() + _READ_SECONDS
+    seen: list[str] = []
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no line with {text!r} within {_READ_SECONDS} s; read: {seen[-5:]}") from None
+        if line == "":
+            raise AssertionError(f"output ended before a line with {text!r}; read: {seen[-5:]}")
+        seen.append(line)
+        if text in line:
+            return
 
 
 def test_sigkill_mid_session_then_resume_keeps_every_answered_step(tmp_path: Path) -> None:
@@ -249,7 +281,7 @@ def test_sigkill_mid_session_then_resume_keeps_every_answered_step(tmp_path: Pat
         ("start", None), ("answer", ""), ("answer", "y"), ("answer", "3"), ("resumed", None),
         ("answer", ""), ("wait-started", None), ("answer", ""), ("answer", "y"), ("outcome", None)]
     assert subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "verify", str(log)],
-                          env=env_for(tmp_path), capture_output=True).returncode == 0
+                          env=env_for(tmp_path), capture_output=True, timeout=120).returncode == 0
 
 
 _KILL_BEFORE_OUTCOME = """
@@ -273,7 +305,7 @@ def test_kill_9_between_the_last_answer_and_the_outcome_then_resume_records_the_
     log = only_log(tmp_path)
     assert [e["event"] for e in events_of(log)] == ["start", "answer", "answer"]
     listed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "list"], env=env_for(tmp_path),
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=120)
     assert " open" in listed.stdout
     resumed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "resume", log.stem.rsplit("-", 1)[1],
                               "--plain"], env=env_for(tmp_path), input="", capture_output=True, text=True, timeout=30)
@@ -281,7 +313,7 @@ def test_kill_9_between_the_last_answer_and_the_outcome_then_resume_records_the_
     assert "Outcome: Resolved (resolved)" in resumed.stdout
     assert [e["event"] for e in events_of(log)] == ["start", "answer", "answer", "resumed", "outcome"]
     listed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "list"], env=env_for(tmp_path),
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=120)
     assert "  Resolved (resolved)" in listed.stdout  # the outcome by its title
 
 
@@ -299,7 +331,7 @@ def test_sigterm_interrupts_records_and_exits_3(tmp_path: Path) -> None:
 
 def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path) -> None:
     shown = subprocess.run(f"{sys.executable} -m aesthetic_protocols show every-kind | head -1", shell=True,
-                           env=env_for(tmp_path), capture_output=True, text=True, executable="/bin/bash")
+                           env=env_for(tmp_path), capture_output=True, text=True, executable="/bin/bash", timeout=120)
     assert (shown.stdout, shown.stderr) == ("every-kind 1.0.0 (draft) - Example tree using every node kind\n", "")
     walk = _spawn_plain(tmp_path, "every-kind")
     assert walk.stdout is not None and walk.stdin is not None
