@@ -345,6 +345,21 @@ def press(child: pexpect.spawn, screen_text: str, key: str) -> None:
     child.send(key)
 
 
+def test_bytes_that_are_no_text_typed_in_a_real_terminal_are_refused_and_the_walk_goes_on(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", ":")
+    os.write(child.child_fd, b"note: caf\xe9\r")  # Latin-1, as an old terminal or a paste sends it
+    child.expect("not valid text: type it again")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send("\r")  # the walk goes on: Enter = done
+    press(child, "What do you see", "n")
+    press(child, "Outcome: Resolved", "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [e["event"] for e in events_of(tmp_path)] == ["start", "answer", "answer", "outcome"]  # no note
+
+
 def test_a_walk_in_a_real_terminal_with_an_upper_case_answer_reaches_the_outcome(tmp_path: Path) -> None:
     child = spawn(tmp_path, "every-kind")
     press(child, "Enter done", "\r")
