@@ -58,6 +58,19 @@ def _value(kind: Any, data: object) -> Any:
             raise NotRebuilt("not a mapping")
         _, item = typing.get_args(kind)
         return {str(name): _value(item, value) for name, value in data.items()}
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise NotRebuilt("not a list")
+        items = typing.get_args(kind)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(_value(items[0], value) for value in data)
+        if len(items) != len(data):
+            raise NotRebuilt("a tuple of another length")
+        return tuple(_value(item, value) for item, value in zip(items, data, strict=True))
+    if origin is not None:
+        raise NotRebuilt(f"a type this rebuild does not know ({origin!r}): a miss, never a guess")
+    if kind is Any:
+        return data
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         return _model(kind, data)
     if isinstance(kind, type) and issubclass(kind, Enum):
