@@ -717,6 +717,17 @@ def test_problems_are_capped_at_100_per_file_with_the_count_of_the_rest(tmp_path
     assert problems[-1].message == "50 more problem(s) not shown: fix the first 100 and validate again"
 
 
+def test_a_long_list_of_unknown_names_or_repeats_is_one_line_or_capped(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE.replace("requires: [areas]", "requires: [areas" + ", areas" * 300 + "]"))
+    (problem,) = validate_path(path, TODAY, "demo.yaml")
+    assert problem.message == "this node is required twice (300 repeats in this list)"
+    path.write_text(BASE.replace("requires: [areas]", "requires: [areas" + ", nowhere" * 300 + "]"))
+    problems = validate_path(path, TODAY, "demo.yaml")
+    assert len(problems) == 101 and {p.rule for p in problems} == {"unknown-requirement"}
+    assert problems[-1].message == "200 more problem(s) not shown: fix the first 100 and validate again"
+
+
 def test_a_file_of_many_flags_to_one_target_searches_the_graph_once(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     searches: list[object] = []

@@ -102,10 +102,28 @@ class _Finder:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        # Per rule and list (a `refs:` or `requires:` of 100,000 items): past MAX_PROBLEMS, only counted. They
+        # stand after that list's first MAX_PROBLEMS in the file, so they could never be among those shown.
+        self.per_list: dict[tuple[str, PathKey], int] = {}
+        self.hidden = 0
 
     def add(self, rule: str, where: PathKey, message: str) -> None:
+        key = (rule, where[:-1])
+        seen = self.per_list.get(key, 0)
+        self.per_list[key] = seen + 1
+        if seen >= MAX_PROBLEMS:
+            self.hidden += 1
+            return
         line, column = self.source.where(where)
         self.problems.append(Problem(self.source.path, line, column, RULES[rule].severity, rule, message))
+
+    def sorted(self) -> list[Problem]:
+        """Every problem in file order; past MAX_PROBLEMS, one line with the count of the rest."""
+        found = sorted(self.problems, key=lambda p: (p.line, p.column, p.rule))
+        if not self.hidden:
+            return found
+        shown = found[:MAX_PROBLEMS]
+        return [*shown, more_problems(shown[-1].path, shown[-1], len(found) + self.hidden - len(shown))]
 
 
 def _reach(starts: Iterable[str], edges: Callable[[str], Iterable[str]],
@@ -367,12 +385,16 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
             find.add("missing-citation", ("nodes", nid), f"{kind} node cites no reference (add refs:)")
         here: PathKey = ("nodes", nid)
         required_seen: set[str] = set()
+        repeated: list[int] = []  # reported once per list, at the first repeat: a list of 100,000 repeats is one line
         for index, required in enumerate(node.requires):
             if required not in nodes:
                 find.add("unknown-requirement", (*here, "requires", index), "requires names no node")
             elif required in required_seen:
-                find.add("duplicate-requirement", (*here, "requires", index), "this node is required twice")
+                repeated.append(index)
             required_seen.add(required)
+        if repeated:
+            more = f" ({len(repeated)} repeats in this list)" if len(repeated) > 1 else ""
+            find.add("duplicate-requirement", (*here, "requires", repeated[0]), f"this node is required twice{more}")
         for where, text in _texts(node):
             if "{" not in text:
                 continue
@@ -464,12 +486,15 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                 find.add("requires-before", ("nodes", nid, "requires", index),
                          f"can be reached without passing '{required}' first")
 
-    return sorted(find.problems, key=lambda p: (p.line, p.column, p.rule))
+    return find.sorted()
+
+
+_MORE = f"fix the first {MAX_PROBLEMS} and validate again"
 
 
 def capped(problems: list[Problem]) -> list[Problem]:
     """The first MAX_PROBLEMS problems, then one line saying how many more there are."""
-    if len(problems) <= MAX_PROBLEMS + 1:
+    if len(problems) <= MAX_PROBLEMS + 1 or problems[-1].message.endswith(_MORE):
         return problems
     shown = problems[:MAX_PROBLEMS]
     return [*shown, more_problems(shown[-1].path, shown[-1], len(problems) - MAX_PROBLEMS)]
