@@ -77,7 +77,9 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
         if isinstance(reading, Quit):
             return fail(f"answer {index} quits the walk")
         try:
-            session.apply(reading, _SCENARIO_NOW)
+            # A scenario's Enter at a wait is the wait run to its time (not an early continue to confirm).
+            due = session.due()
+            session.apply(reading, max(_SCENARIO_NOW, due) if due is not None else _SCENARIO_NOW)
         except WalkError as exc:
             return fail(f"answer {index} at '{session.current}': {exc}")
     if not session.finished:

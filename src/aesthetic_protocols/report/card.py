@@ -23,8 +23,8 @@ from aesthetic_protocols.model import (
     RecordField,
     RecordNode,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import successors
 
 SHORT_SHA = 12
 # Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two

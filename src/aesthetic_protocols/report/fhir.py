@@ -24,8 +24,8 @@ from aesthetic_protocols.model import (
     RecordField,
     RecordNode,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import successors
 from aesthetic_protocols.recorded import ending, outcome_event, standing
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order

@@ -13,7 +13,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from aesthetic_protocols.model import STEERING_RE, OutcomeNode, Protocol, QuestionNode, successors
+from aesthetic_protocols.model import STEERING_RE, OutcomeNode, Protocol, QuestionNode
+from aesthetic_protocols.nodes import successors
 from aesthetic_protocols.report.review import node_detail, node_order
 
 RED_FLAGS = "red-flags"  # the kind of the one "any step" node the red-flag edges leave from

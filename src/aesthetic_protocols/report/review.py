@@ -16,11 +16,11 @@ from aesthetic_protocols.model import (
     RecordField,
     RecordNode,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import successors
 from aesthetic_protocols.report.templating import md_escape, visible
 
-# What `treatment: true` means to a reader (rule `resolved-without-recheck`).
+# What `treatment: true` means to a reader (rule `resolved-needs-due-wait`).
 TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
 
 
