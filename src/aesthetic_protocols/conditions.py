@@ -261,3 +261,23 @@ def comparison_problem(part: Condition, facts: Mapping[str, Fact]) -> tuple[str,
         wanted = f"one of {', '.join(fact.choices)}" if fact.type == "choice" and fact.choices else f"a {fact.type}"
         return "condition-type", f"`{form}` needs {wanted}, as the fact is typed"
     return None
+
+
+def condition_text(condition: Condition) -> str:
+    """A condition in words for outlines and reviews: `expiry before today`, `all of (a is true; b known)`."""
+    if condition.fact is None:
+        if condition.not_ is not None:
+            return f"not ({condition_text(condition.not_)})"
+        name = "all" if condition.all is not None else "any"
+        return f"{name} of ({'; '.join(condition_text(part) for part in condition.part(name))})"
+    form = condition.form
+    value = condition.part(form)
+    if form in ("before", "after"):
+        words = date_form_text(value)
+    elif form == "in":
+        words = "[" + ", ".join(shown(item) if isinstance(item, bool) else str(item) for item in value) + "]"
+    elif isinstance(value, bool):
+        words = "true" if value else "false"
+    else:
+        words = str(value)
+    return f"{condition.fact} {form} {words}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, assert_never
 
+from aesthetic_protocols.conditions import condition_text
 from aesthetic_protocols.model import (
     ActionNode,
     AnyNode,
@@ -41,13 +42,13 @@ def successors(node: AnyNode) -> list[str]:
 
 
 def edge_labels(node: AnyNode) -> list[tuple[str, str, bool]]:
-    """Each edge as (target, label, dashed): options by label, decide rules by their `because`, a wait's
-    early edge dashed."""
+    """Each edge as (target, label, dashed), as a graph draws it: options by key and label, decide rules by
+    their `because`, a wait's early edge dashed; a step's `next` and a wait's due edge unlabelled."""
     match node:
         case QuestionNode():
-            return [(option.next, option.label, False) for option in node.options]
+            return [(option.next, f"{option.key}: {option.label}", False) for option in node.options]
         case WaitNode():
-            due = [(node.next, f"after {node.minutes} min", False)]
+            due = [(node.next, "", False)]
             return due if node.early is None else [*due, (node.early, "early, confirmed", True)]
         case DecideNode():
             return [*((rule.next, rule.because, False) for rule in node.rules), (node.otherwise, "otherwise", False)]
@@ -116,23 +117,47 @@ def answer_words(node: AnyNode, value: str) -> dict[str, Any]:
             assert_never(node)
 
 
-def kind_text(node: AnyNode) -> str:
-    """What the node asks or does, in a few words, for outlines and reviews."""
+def detail(node: AnyNode) -> str:
+    """The node's figures in a few words beside its kind, for outlines, reviews and graphs ("" when none)."""
     match node:
-        case QuestionNode():
-            return f"question, {len(node.options)} options"
-        case ActionNode():
-            return "action"
         case InputNode():
-            return f"input {node.variable}, {node.min}-{node.max}" + (f" {node.unit}" if node.unit else "")
+            unit = f" {node.unit}" if node.unit else ""
+            return f"{node.variable}: {node.min}..{node.max}{unit}"
         case WaitNode():
-            return f"wait {node.minutes} min" + (f", early -> {node.early}" if node.early else "")
-        case RecordNode():
-            return f"record, {len(node.fields)} fields"
-        case DecideNode():
-            return f"decide, {len(node.rules)} rules"
+            return f"{node.minutes} min"
         case OutcomeNode():
-            return f"outcome, {node.severity}"
+            return str(node.severity)
+        case RecordNode():
+            return f"{len(node.fields)} field(s)"
+        case DecideNode():
+            return f"{len(node.rules)} rule(s), no prompt"
+        case QuestionNode() | ActionNode():
+            return ""
+        case _:
+            assert_never(node)
+
+
+def then(node: AnyNode) -> str | None:
+    """The one node a step leads to, for an outline's `-> next` (None when it branches or ends)."""
+    match node:
+        case ActionNode() | InputNode() | WaitNode() | RecordNode():
+            return node.next
+        case QuestionNode() | DecideNode() | OutcomeNode():
+            return None
+        case _:
+            assert_never(node)
+
+
+def branches(node: AnyNode) -> list[tuple[str, str]]:
+    """The node's branches beyond its options, in words: a decide's rules and `otherwise`, a wait's `early`."""
+    match node:
+        case DecideNode():
+            return [*((f"if {condition_text(rule.when)} ({rule.because})", rule.next) for rule in node.rules),
+                    ("otherwise", node.otherwise)]
+        case WaitNode():
+            return [] if node.early is None else [("early, once confirmed", node.early)]
+        case QuestionNode() | ActionNode() | InputNode() | RecordNode() | OutcomeNode():
+            return []
         case _:
             assert_never(node)
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from aesthetic_protocols.engine import Taken
-from aesthetic_protocols.events import ANSWER, BACK, INTERRUPTED, OUTCOME, RED_FLAG
+from aesthetic_protocols.events import ANSWER, BACK, DECIDED, INTERRUPTED, OUTCOME, RED_FLAG
 
 E = TypeVar("E", bound=Mapping[str, Any])
 
@@ -25,6 +25,22 @@ def standing(events: Sequence[E]) -> list[E]:
         elif kind == BACK and steps:
             steps.pop()
     return steps
+
+
+def decisions(events: Sequence[E]) -> list[E]:
+    """The `decided` events that stand at the end: a `back` from the screen after a decision withdraws the
+    decision(s) with the answer before them, as the engine does."""
+    steps: list[E] = []
+    for event in events:
+        kind = event.get("event")
+        if kind in (ANSWER, RED_FLAG, DECIDED):
+            steps.append(event)
+        elif kind == BACK:
+            while steps and steps[-1].get("event") == DECIDED:
+                steps.pop()
+            if steps:
+                steps.pop()
+    return [step for step in steps if step.get("event") == DECIDED]
 
 
 def taken(event: Mapping[str, Any]) -> Taken:

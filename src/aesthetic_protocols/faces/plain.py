@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aesthetic_protocols.engine import Reading, Session
-from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
+from aesthetic_protocols.faces import (
+    because_line,
+    elapsed,
+    interrupted_lines,
+    prompt_hint,
+    red_flags_line,
+    status_banner,
+)
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
@@ -71,6 +78,8 @@ class PlainFace:
         node = session.node
         self._out()
         self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
+        if session.because:
+            self._out(because_line(session.because))
         if node.headline:
             self._out(session.render(node.headline))
         if node.text:
@@ -100,7 +109,7 @@ class PlainFace:
         line = self.stdin.readline()
         if line == "":
             raise EOFError
-        return session.interpret(line)
+        return session.interpret(line, now)
 
     def say(self, message: str) -> None:
         """A message on a line of its own."""

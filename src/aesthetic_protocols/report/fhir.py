@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.events import DecidedEvent, from_record
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     Protocol,
@@ -26,7 +28,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.nodes import successors
-from aesthetic_protocols.recorded import ending, outcome_event, standing
+from aesthetic_protocols.recorded import decisions, ending, outcome_event, standing
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
@@ -123,6 +125,9 @@ def _answer_item(protocol: Protocol, node_id: str, node: AnyNode) -> list[dict[s
         return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
     if isinstance(node, RecordNode):
         return [_field_item(protocol, node_id, item) for item in node.fields]
+    if isinstance(node, DecideNode):  # not a question: the protocol's decision, and why, read only
+        return [{"linkId": f"{node_id}.decision", "text": "Decided by the protocol (not asked)", "type": "string",
+                 "readOnly": True}]
     return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
 
 
@@ -275,6 +280,12 @@ def response_items(events: Sequence[dict[str, Any]], protocol: Protocol | None,
             items.append(responder.group(str(event.get("node")), event.get("title"), [responder.answer(event)]))
         previous = event
     items += flags
+    for decided in decisions(events):  # a decide is not a question: its result and why, as text
+        typed = from_record(decided)
+        if isinstance(typed, DecidedEvent):
+            items.append(responder.group(str(typed.node), typed.title, [{
+                "linkId": f"{typed.node}.decision", "text": "Decided by the protocol (not asked)",
+                "answer": [{"valueString": typed.because or "no rule held (otherwise)"}]}]))
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": str(e.get("text", ""))}]}]}

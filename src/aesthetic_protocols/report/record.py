@@ -11,12 +11,13 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
 from aesthetic_protocols.engine import Session, WalkError
+from aesthetic_protocols.events import DecidedEvent, EarlyCancelledEvent, Event, from_record
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
@@ -260,6 +261,16 @@ def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reade
                    "(resumed with --force)", f"sha256 {event.get('sha256', '?')}")
     if kind == "torn-tail-recovered":
         return row(f"A torn last line ({event.get('bytes', '?')} bytes) was set aside on resume")
+    return _decision_row(from_record(event), row)
+
+
+def _decision_row(typed: Event | None, row: Callable[..., Row]) -> Row | None:
+    """A decide node's routing (why, and the facts it read) or an early continue asked and not confirmed."""
+    if isinstance(typed, DecidedEvent):
+        read = "; ".join(f"{name} = {value}" for name, value in typed.facts.items())
+        return row(f"Decided: {typed.because or 'no rule held (otherwise)'}", read, style="answer")
+    if isinstance(typed, EarlyCancelledEvent):
+        return row("Continue early asked, not confirmed: kept waiting", style="wait")
     return None
 
 
