@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from aesthetic_protocols import model
 from aesthetic_protocols.checks import RULES, validate_path
+from aesthetic_protocols.conditions import Fact
 from aesthetic_protocols.loader import load_file, node_kinds
 from aesthetic_protocols.scenarios import Scenario, ScenarioFile, run_scenario
 
@@ -25,7 +26,7 @@ GATE_RULES = ["file-size", "read", "encoding", "yaml-syntax", "yaml-empty", "yam
 MODELS: list[type[BaseModel]] = [model.Protocol, model.Review, model.Reference, model.Derived, model.RedFlag,
                                  model.Option, model.NodeBase, model.QuestionNode, model.ActionNode, model.InputNode,
                                  model.WaitNode, model.RecordNode, model.RecordField, model.Choice, model.OutcomeNode,
-                                 ScenarioFile, Scenario]
+                                 model.DecideNode, model.Rule, Fact, ScenarioFile, Scenario]
 
 
 def _table_names() -> set[str]:
@@ -81,3 +82,16 @@ def test_the_log_page_says_what_verify_cannot_tell() -> None:
 def test_the_readme_points_to_the_docs() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docs/protocol-format.md" in readme and "docs/log.md" in readme
+
+
+def test_the_examples_of_decide_facts_early_and_bounds_validate() -> None:
+    node = TypeAdapter(model.Node)
+    for after in ("### `decide`:", "### `wait`:"):
+        for item in yaml.safe_load(_example("yaml", after)).values():
+            node.validate_python(item)
+    for fact in yaml.safe_load(_example("yaml", "### Facts and decisions")).values():
+        assert {name: Fact.model_validate(value) for name, value in fact.items()}
+    fields = yaml.safe_load(_example("yaml", "### `record`:"))["fields"]
+    assert [model.RecordField.model_validate(field).max_ahead_minutes for field in fields] == [30, None]
+    form = next(line for line in FORMAT.splitlines() if line.startswith("| `{fact: F, before: D}`"))
+    assert "`{days_ago: N}`" in form and "`today`" in form

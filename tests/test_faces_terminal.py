@@ -524,3 +524,30 @@ def test_a_choice_field_is_one_keystroke_in_either_case_and_the_key_bar_says_so(
     assert face._field(session, "x") == Invalid("answer with one of s, l (or 1-2)")
     lines = screen(session, (80, 24))
     assert lines[-1].startswith("s/l choose · v red flag")
+
+
+@pytest.fixture(scope="module")
+def decide() -> Protocol:
+    return load_file(VALID / "decide.yaml").protocol
+
+
+def test_a_decisions_because_line_is_under_the_title(decide: Protocol) -> None:
+    check = decide.nodes["check"]
+    assert check.kind == "decide"
+    to_treat = check.rules[1].model_copy(update={"next": "treat"})
+    routed = check.model_copy(update={"rules": [check.rules[0], to_treat]})
+    protocol = decide.model_copy(update={"nodes": {**decide.nodes, "check": routed}})
+    lines = screen(walked(protocol, ["t", "y", "2030-01-01", "", ""]), (80, 24))
+    title = next(index for index, line in enumerate(lines) if line.strip() == "Treat")
+    assert lines[title + 1].strip() == "Decided: Toxin is planned for a patient who is pregnant or breastfeeding."
+
+
+def test_an_early_continue_is_asked_with_one_key(decide: Protocol) -> None:
+    session = walked(decide, ["f", "n", "2030-01-01", "", "", ""])
+    session.apply(Answer(""), NOW)  # before the 30 minutes are up
+    lines = screen(session, (100, 24))
+    assert any(line.startswith("Continue before the recheck is due?  y = yes, continue early   any other key = "
+                               "keep waiting") for line in lines)
+    face = TerminalFace(clock=lambda: NOW, interactive=False)
+    assert face._key(session, session.node, "y") == Answer("y")
+    assert face._key(session, session.node, "\r") == Answer("n")

@@ -121,6 +121,8 @@ class PlainFace:
         self._out()
         if isinstance(node, OutcomeNode):
             self._out(f"Outcome: {node.title} ({node.severity})")
+            if session.because:
+                self._out(because_line(session.because))
             if node.headline:
                 self._out(session.render(node.headline))
             if node.text:

@@ -535,6 +535,8 @@ class TerminalFace:
         protocol = session.protocol
         self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
                                 style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
+        if session.because:
+            self.console.print(Text(because_line(session.because), style="italic"))
         if node.headline:
             self.console.print(Text(session.render(node.headline), style="bold"))
         banner = status_banner(session)

@@ -11,12 +11,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.events import DecidedEvent, from_record
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
+    ActionNode,
     AnyNode,
     DecideNode,
     InputNode,
@@ -109,26 +110,33 @@ def _field_item(protocol: Protocol, node_id: str, item: RecordField) -> dict[str
 
 
 def _answer_item(protocol: Protocol, node_id: str, node: AnyNode) -> list[dict[str, Any]]:
-    """The question(s) inside a node's group."""
-    if isinstance(node, QuestionNode):
-        return [{"linkId": f"{node_id}.answer", "text": node.title, "type": "choice", "required": True,
-                 "answerOption": [{"valueCoding": {"system": _options_system(protocol.id, node_id), "code": o.key,
-                                                   "display": o.label}} for o in node.options]}]
-    if isinstance(node, InputNode):
-        item: dict[str, Any] = {"linkId": f"{node_id}.answer", "text": node.title, "type": "integer",
-                                "required": True, "extension": [{"url": MIN_EXTENSION, "valueInteger": node.min},
-                                                                {"url": MAX_EXTENSION, "valueInteger": node.max}]}
-        if node.unit:
-            item["extension"].append({"url": UNIT_EXTENSION, "valueCoding": {"display": node.unit}})
-        return [item]
-    if isinstance(node, WaitNode):
-        return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
-    if isinstance(node, RecordNode):
-        return [_field_item(protocol, node_id, item) for item in node.fields]
-    if isinstance(node, DecideNode):  # not a question: the protocol's decision, and why, read only
-        return [{"linkId": f"{node_id}.decision", "text": "Decided by the protocol (not asked)", "type": "string",
-                 "readOnly": True}]
-    return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
+    """The question(s) inside a node's group (a decide: its decision, read only; an outcome: none)."""
+    match node:
+        case QuestionNode():
+            return [{"linkId": f"{node_id}.answer", "text": node.title, "type": "choice", "required": True,
+                     "answerOption": [{"valueCoding": {"system": _options_system(protocol.id, node_id),
+                                                       "code": o.key, "display": o.label}} for o in node.options]}]
+        case InputNode():
+            item: dict[str, Any] = {"linkId": f"{node_id}.answer", "text": node.title, "type": "integer",
+                                    "required": True,
+                                    "extension": [{"url": MIN_EXTENSION, "valueInteger": node.min},
+                                                  {"url": MAX_EXTENSION, "valueInteger": node.max}]}
+            if node.unit:
+                item["extension"].append({"url": UNIT_EXTENSION, "valueCoding": {"display": node.unit}})
+            return [item]
+        case WaitNode():
+            return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
+        case RecordNode():
+            return [_field_item(protocol, node_id, item) for item in node.fields]
+        case DecideNode():  # not a question: the protocol's decision, and why, read only
+            return [{"linkId": f"{node_id}.decision", "text": "Decided by the protocol (not asked)",
+                     "type": "string", "readOnly": True}]
+        case ActionNode():
+            return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
+        case OutcomeNode():
+            return []
+        case _:
+            assert_never(node)
 
 
 def questionnaire(protocol: Protocol | None, start: dict[str, Any], check: str) -> dict[str, Any]:
