@@ -22,7 +22,6 @@ from aesthetic_protocols.model import (
     HEADLINE_MAX,
     NOT_ENTERED,
     PLACEHOLDER_RE,
-    ActionNode,
     AnyNode,
     InputNode,
     OutcomeNode,
@@ -34,7 +33,7 @@ from aesthetic_protocols.model import (
     Status,
     WaitNode,
 )
-from aesthetic_protocols.nodes import successors, targets
+from aesthetic_protocols.nodes import steps, successors, targets
 from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
 from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
 
@@ -134,9 +133,8 @@ def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
         yield ("headline",), node.headline
     if node.text:
         yield ("text",), node.text
-    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
-        for index, step in enumerate(node.steps):
-            yield ("steps", index), step
+    for index, step in enumerate(steps(node)):
+        yield ("steps", index), step
     if isinstance(node, QuestionNode):
         for index, option in enumerate(node.options):
             yield ("options", index, "label"), option.label

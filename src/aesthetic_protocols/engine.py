@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from aesthetic_protocols.conditions import Known, date_form_text, holds, read_facts, resolve_date
 from aesthetic_protocols.conditions import shown as fact_text
@@ -36,6 +36,7 @@ from aesthetic_protocols.events import (
 from aesthetic_protocols.model import (
     NOT_ENTERED,
     PLACEHOLDER_RE,
+    ActionNode,
     AnyNode,
     DecideNode,
     InputNode,
@@ -47,7 +48,7 @@ from aesthetic_protocols.model import (
     RedFlag,
     WaitNode,
 )
-from aesthetic_protocols.nodes import answer_words
+from aesthetic_protocols.nodes import answer_words, steps
 
 # --- commands: what a practitioner can say at a prompt ---------------------------------------------
 
@@ -265,7 +266,7 @@ class Session:
     def shown(self, node: AnyNode | None = None) -> dict[str, str]:
         """The derived values a node's screen shows (name -> text as shown), e.g. {"dose": "1000 U"}."""
         node = node or self.node
-        texts = [node.title, node.headline or "", node.text or "", *getattr(node, "steps", [])]
+        texts = [node.title, node.headline or "", node.text or "", *steps(node)]
         names = {name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived}
         record_field = self.field if node is self.node else None
         if record_field is not None and record_field.default in self.protocol.derived:
@@ -501,30 +502,35 @@ class Session:
         return OutcomeEvent(self.current, title=node.title, severity=str(node.severity))
 
     def _target(self, value: str, now: datetime) -> str:
+        """Where an answer at the current node leads (WalkError when it is no answer there)."""
         node = self.node
-        if isinstance(node, QuestionNode):
-            for option in node.options:
-                if option.key == value:
-                    return option.next
-            raise WalkError("no such option")
-        if isinstance(node, InputNode):
-            if not _NUMBER_RE.match(value) or not node.min <= int(value) <= node.max:
-                raise WalkError("input out of range")
-            return node.next
-        if isinstance(node, OutcomeNode | DecideNode):
-            raise WalkError("this step takes no answer")
-        if isinstance(node, RecordNode):
-            record_field = self.field
-            assert record_field is not None
-            if value and (field_problem(record_field, value) or bound_problem(record_field, value, now)) is not None:
-                raise WalkError("value does not fit the field")
-            if not value and record_field.required:
-                raise WalkError("this field is required")
-            last = self._fields_done() % len(node.fields) == len(node.fields) - 1
-            return node.next if last else self.current
-        if value != "":
-            raise WalkError("this step takes an empty answer")
-        return node.next
+        match node:
+            case QuestionNode():
+                for option in node.options:
+                    if option.key == value:
+                        return option.next
+                raise WalkError("no such option")
+            case InputNode():
+                if not _NUMBER_RE.match(value) or not node.min <= int(value) <= node.max:
+                    raise WalkError("input out of range")
+                return node.next
+            case RecordNode():
+                record_field = self.field
+                assert record_field is not None
+                if value and (field_problem(record_field, value) or bound_problem(record_field, value, now)):
+                    raise WalkError("value does not fit the field")
+                if not value and record_field.required:
+                    raise WalkError("this field is required")
+                last = self._fields_done() % len(node.fields) == len(node.fields) - 1
+                return node.next if last else self.current
+            case ActionNode() | WaitNode():
+                if value != "":
+                    raise WalkError("this step takes an empty answer")
+                return node.next
+            case OutcomeNode() | DecideNode():
+                raise WalkError("this step takes no answer")
+            case _:
+                assert_never(node)
 
     # --- resume --------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import prompts, successors
+from aesthetic_protocols.nodes import fact_edges, prompts, successors
 
 Where = tuple[str | int, ...]
 Add = Callable[[str, Where, str], None]
@@ -85,15 +85,7 @@ def walk_edges(protocol: Protocol) -> dict[str, list[Edge]]:
     flags = [flag.goto for flag in protocol.red_flags if flag.goto in protocol.nodes]
     graph: dict[str, list[Edge]] = {}
     for nid, node in protocol.nodes.items():
-        out: list[Edge]
-        if isinstance(node, QuestionNode):
-            out = [(o.next, frozenset(o.set)) for o in node.options]
-        elif isinstance(node, InputNode):
-            out = [(node.next, frozenset({node.variable}))]
-        elif isinstance(node, RecordNode):
-            out = [(node.next, frozenset(f.id for f in node.fields if f.required))]
-        else:
-            out = [(target, frozenset()) for target in successors(node)]
+        out = fact_edges(node)
         if prompts(node):
             out += [(goto, frozenset()) for goto in flags]
         graph[nid] = [(target, sets) for target, sets in out if target in protocol.nodes]

@@ -165,6 +165,22 @@ def branches(node: AnyNode) -> list[tuple[str, str]]:
 Where = tuple[str | int, ...]
 
 
+def fact_edges(node: AnyNode) -> list[tuple[str, frozenset[str]]]:
+    """Each edge with the facts known to be set along it: an option's `set:`, an input's variable, a record's
+    required fields (an optional one may be left empty)."""
+    match node:
+        case QuestionNode():
+            return [(option.next, frozenset(option.set)) for option in node.options]
+        case InputNode():
+            return [(node.next, frozenset({node.variable}))]
+        case RecordNode():
+            return [(node.next, frozenset(f.id for f in node.fields if f.required))]
+        case ActionNode() | WaitNode() | DecideNode() | OutcomeNode():
+            return [(target, frozenset()) for target in successors(node)]
+        case _:
+            assert_never(node)
+
+
 def targets(node: AnyNode) -> list[tuple[Where, str]]:
     """Each node id the node names, with the path of the key that names it (below the node)."""
     match node:

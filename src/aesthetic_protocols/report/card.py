@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
+    ActionNode,
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     Protocol,
@@ -157,12 +160,16 @@ def _field_text(item: RecordField) -> str:
 
 def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
     """What a step says when it has no headline: its checklist, what to enter, or what to record."""
-    if isinstance(node, InputNode):
-        unit = f" {node.unit}" if node.unit else ""
-        return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
-    if isinstance(node, RecordNode):
-        return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
-    return [_fill(protocol, step) for step in node_steps(node)]
+    match node:
+        case InputNode():
+            unit = f" {node.unit}" if node.unit else ""
+            return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
+        case RecordNode():
+            return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
+        case ActionNode() | WaitNode() | OutcomeNode() | QuestionNode() | DecideNode():
+            return [_fill(protocol, step) for step in node_steps(node)]
+        case _:
+            assert_never(node)
 
 
 def _sentences(lines: list[str]) -> str:
