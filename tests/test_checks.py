@@ -316,6 +316,10 @@ POSITIVE: dict[str, Case] = {
         Expect("{fact: expiry, before", "expiry", "fact-field-unique",
                "this record field id is used by more than one field; a fact read by a decide is one field"),
     ], base=DECIDE),
+    "fact-conflict": Case([("  pregnant: {type: boolean", "  expiry: {type: text}\n  pregnant: {type: boolean")], [
+        Expect("{id: expiry", "id", "fact-conflict", "this name is already a text fact; one name, one type"),
+        Expect("{fact: expiry, before", "expiry", "condition-type", "`before` compares dates, and this fact is a text"),
+    ], base=DECIDE),
     "record-field-now": Case([("type: date}", "type: date, max_ahead_minutes: 5}")], [
         Expect("max_ahead_minutes: 5", None, "record-field-now", "max_ahead_minutes bounds a time field"),
     ], base=DECIDE),
@@ -423,6 +427,8 @@ NEGATIVE: dict[str, Case] = {
                        [], base=DECIDE),
     "decide-loop": Case([], [], base=DECIDE),
     "fact-field-unique": Case([], [], base=DECIDE),
+    "fact-conflict": Case([("  pregnant: {type: boolean", "  expiry: {type: date}\n  pregnant: {type: boolean")], [],
+                          base=DECIDE),
     "record-field-now": Case([("type: date}", "type: date, not_after: today, not_before: {days_ago: 90}}")], [],
                              base=DECIDE),
     # Every path to `treat` passes `ask`.

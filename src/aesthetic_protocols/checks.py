@@ -72,6 +72,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("fact-unset", Severity.ERROR, "a fact a decide reads is not set on every path reaching it"),
     Rule("decide-loop", Severity.ERROR, "a decide node routes back to itself with no prompt between"),
     Rule("fact-field-unique", Severity.ERROR, "a record field id read by a condition is used by two fields"),
+    Rule("fact-conflict", Severity.ERROR,
+         "a declared fact, an input variable or a record field share a name, not a type"),
     Rule("record-field-now", Severity.ERROR, "a bound against now on a field of another type"),
     Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),

@@ -66,6 +66,25 @@ def check_conditions(protocol: Protocol, add: Add) -> None:
                 "this record field id is used by more than one field; a fact read by a decide is one field")
 
 
+def check_fact_names(protocol: Protocol, add: Add) -> None:
+    """fact-conflict: one name, one type: a declared fact, an input variable and record fields sharing a name
+    agree on its type."""
+    typed: dict[str, str] = {name: fact.type for name, fact in protocol.facts.items()}
+    for nid, node in protocol.nodes.items():
+        named: list[tuple[str, str, Where]] = []
+        if isinstance(node, InputNode):
+            named = [(node.variable, "number", ("nodes", nid, "variable"))]
+        elif isinstance(node, RecordNode):
+            named = [(f.id, f.type, ("nodes", nid, "fields", i, "id")) for i, f in enumerate(node.fields)]
+        here: set[str] = set()  # a name twice in one record node is rule record-field-duplicate
+        for name, kind, where in named:
+            if name in here:
+                continue
+            here.add(name)
+            if typed.setdefault(name, kind) != kind:
+                add("fact-conflict", where, f"this name is already a {typed[name]} fact; one name, one type")
+
+
 def check_sets(protocol: Protocol, add: Add) -> None:
     """set-fact: an option sets only declared facts, with values of their type."""
     for nid, node in protocol.nodes.items():
@@ -224,5 +243,5 @@ def check_record_bounds(protocol: Protocol, add: Add) -> None:
                         add("record-field-now", (*where, name), f"{name} bounds a date field")
 
 
-FACT_RULES = (check_conditions, check_sets, check_definite, check_decide_loops, check_due_waits,
+FACT_RULES = (check_fact_names, check_conditions, check_sets, check_definite, check_decide_loops, check_due_waits,
               check_record_bounds)
