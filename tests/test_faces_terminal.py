@@ -551,3 +551,20 @@ def test_an_early_continue_is_asked_with_one_key(decide: Protocol) -> None:
     face = TerminalFace(clock=lambda: NOW, interactive=False)
     assert face._key(session, session.node, "y") == Answer("y")
     assert face._key(session, session.node, "\r") == Answer("n")
+
+
+def test_a_value_refused_against_now_stays_on_the_line_with_the_reason(decide: Protocol,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(decide, ["f", "n", "2030-01-01"])  # at "Massage until", at most 30 minutes ahead
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    typed = iter(["10:00", "09:20"])
+    offered: list[tuple[str, str]] = []
+
+    def read_line(prompt: str, first: str) -> str:
+        offered.append((first, face.status))
+        return next(typed)
+
+    monkeypatch.setattr(face, "_read_line", read_line)
+    assert face._field(session, "1") == Answer("09:20")
+    assert offered == [("1", ""), ("10:00", "at most 30 minutes after now")]
