@@ -424,6 +424,13 @@ class Protocol(Strict):
 AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | DecideNode | OutcomeNode
 
 
+def successors(node: AnyNode) -> list[str]:
+    """The node ids a node leads to: kept for callers of the old place; each kind's answer is in `nodes`."""
+    from aesthetic_protocols.nodes import successors as of_kind  # nodes builds on this module
+
+    return of_kind(node)
+
+
 SCHEMA_ID = "https://aesthetic-protocols.invalid/protocol.schema.json"
 
 
