@@ -75,6 +75,7 @@ def test_each_form_holds_as_documented(data: dict[str, Any], expected: bool) -> 
     {"all": [{"fact": "a", "known": True}], "any": [{"fact": "a", "known": True}]},
     {"is": True},
     {"fact": "a", "is": "x", "eval": "1"},
+    {"fact": "a", "is_": True},  # the Python names are no YAML keys
 ])
 def test_a_condition_is_exactly_one_form(data: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
@@ -165,3 +166,10 @@ def test_all_and_any_follow_de_morgan(parts: list[dict[str, Any]], facts: dict[s
 def test_an_unknown_fact_makes_every_form_false_except_known_false(data: dict[str, Any]) -> None:
     unknown = {**data, "fact": "missing"}
     assert holds(cond(unknown), {}, TODAY) is (unknown.get("known") is False)
+
+
+def test_a_condition_is_dumped_as_written_and_read_back() -> None:
+    written = {"all": [{"fact": "pregnant", "is": True}, {"not": {"fact": "expiry", "before": {"days_ago": 3}}}]}
+    dumped = cond(written).model_dump(mode="json", by_alias=True)
+    assert dumped == written
+    assert cond(dumped) == cond(written)

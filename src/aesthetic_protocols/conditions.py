@@ -17,7 +17,18 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 FACT_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -34,7 +45,7 @@ _FORMS = ("is", "in", "known", "lt", "le", "gt", "ge", "before", "after")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Fact(_Strict):
@@ -127,6 +138,11 @@ class Condition(_Strict):
             return self
         raise PydanticCustomError("condition_form", "a condition is exactly one form: {fact: F, is: V} (or in, "
                                   "known, lt, le, gt, ge, before, after), {all: [...]}, {any: [...]} or {not: C}")
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumped as written: its one form, without the empty others (`protocol show --format json`)."""
+        return {key: value for key, value in handler(self).items() if value is not None}
 
     def part(self, name: str) -> Any:
         """The value of one form's key by its YAML name (`is`, `in`, `not` included)."""

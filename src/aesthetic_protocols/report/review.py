@@ -44,7 +44,7 @@ def node_order(protocol: Protocol) -> list[str]:
 
 def protocol_json(protocol: Protocol) -> str:
     """The validated model with defaults filled in (`show --format json`)."""
-    return json.dumps(protocol.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return json.dumps(protocol.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
 
 
 def node_detail(node: AnyNode) -> str:
