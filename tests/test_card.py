@@ -143,3 +143,12 @@ def test_each_red_flag_reads_as_sentences() -> None:
     assert ("- **[s] Stroke: face fallen on one side, arm weakness, slurred speech, sudden confusion or severe "
             "headache** → **STROKE SIGNS: call an ambulance**: Call an ambulance now: suspected stroke. "
             "Then: Emergency: suspected stroke (emergency).") in lines
+
+
+def test_a_decide_lists_its_rules_and_a_wait_its_early_edge() -> None:
+    protocol = load_file(Path(__file__).parent / "fixtures" / "valid" / "decide.yaml").protocol
+    card = card_markdown(protocol, "0" * 64)
+    assert ("4. **Is it safe to go ahead?**\n"
+            "    - if expiry before today (The expiry date has passed.) → step 5\n") in card
+    assert "    - otherwise → step 7\n" in card
+    assert "    - Wait 30 min, then reassess.\n    - early, once confirmed → step 10\n    - → step 9\n" in card

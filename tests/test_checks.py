@@ -177,6 +177,72 @@ def expected(text: str, items: list[Expect], name: str = "demo.yaml") -> list[st
 
 
 UNREACHED = "node cannot be reached from start or a red flag"
+LOOPS = "routes back to itself with no prompt between:"
+NEEDS_EARLY = ("this wait can reach a resolved outcome: declare `early:` (where continuing before the time is up "
+               "leads)")
+
+# Facts and a decide node (docs/protocol-format.md, "Facts and decisions").
+DECIDE = """\
+id: demo
+title: Demo tree
+version: 1.0.0
+status: draft
+references:
+  R1: {citation: "Source one."}
+facts:
+  pregnant: {type: boolean, label: "Pregnant"}
+start: ask
+nodes:
+  ask:
+    kind: question
+    title: Pregnant?
+    options:
+      - {key: y, label: "Yes", next: rec, set: {pregnant: true}}
+      - {key: n, label: "No", next: rec, set: {pregnant: false}}
+  rec:
+    kind: record
+    title: Product
+    fields:
+      - {id: expiry, label: "Expiry", type: date}
+    next: check
+  check:
+    kind: decide
+    title: Check
+    rules:
+      - when: {fact: expiry, before: today}
+        next: stop
+        because: "The expiry date has passed."
+      - when: {fact: pregnant, is: true}
+        next: stop
+        because: "Pregnant."
+    otherwise: go
+  stop:
+    kind: outcome
+    title: Stop
+    severity: refer
+    refs: [R1]
+  go:
+    kind: outcome
+    title: Go
+    severity: follow-up
+    refs: [R1]
+"""
+AGAIN = """\
+  again:
+    kind: decide
+    title: Again
+    rules:
+      - {when: {fact: pregnant, known: false}, next: go, because: "Not asked."}
+    otherwise: check
+"""
+REC2 = """\
+  rec2:
+    kind: record
+    title: Product again
+    fields:
+      - {id: expiry, label: "Expiry", type: date}
+    next: check
+"""
 
 
 @dataclass(frozen=True)
@@ -227,11 +293,41 @@ POSITIVE: dict[str, Case] = {
         Expect("goto: ask}", "goto", "red-flag-target", "red flag can lead to outcome 'fine' of severity resolved; "
                "only emergency outcomes are allowed (a flag that needs only a referral says `severity: refer`)"),
     ]),
-    "resolved-without-recheck": Case([("    title: Begin\n    refs: [R1]\n", "    title: Begin\n    refs: [R1]\n"
-                                                                       "    treatment: true\n")], [
-        Expect("severity: resolved", None, "resolved-without-recheck",
-               "reachable from treatment step 'begin' without passing a wait (an observation and recheck) first"),
+    "resolved-needs-due-wait": Case([("    title: Begin\n    refs: [R1]\n", "    title: Begin\n    refs: [R1]\n"
+                                                                      "    treatment: true\n")], [
+        Expect("    refs: [R1]\n    next: fine\n", "next", "resolved-needs-due-wait", NEEDS_EARLY),
+        Expect("severity: resolved", None, "resolved-needs-due-wait",
+               "reachable from treatment step 'begin' without a wait's full time (its `next`) first"),
     ]),
+    "unknown-fact": Case([("{fact: expiry, before", "{fact: expirey, before")], [
+        Expect("{fact: expirey", "expirey", "unknown-fact",
+               "names no fact: declare it under `facts:`, or use an input variable or a record field id"),
+    ], base=DECIDE),
+    "condition-type": Case([("{fact: expiry, before: today}", "{fact: expiry, lt: 3}")], [
+        Expect("{fact: expiry, lt", "expiry", "condition-type", "`lt` compares numbers, and this fact is a date"),
+    ], base=DECIDE),
+    "set-fact": Case([("set: {pregnant: false}", "set: {pregnant: maybe}")], [
+        Expect("set: {pregnant: maybe}", "maybe", "set-fact", "sets a value that is not a boolean of this fact"),
+    ], base=DECIDE),
+    "fact-unset": Case([('label: "No", next: rec,', 'label: "No", next: check,')], [
+        Expect("{fact: expiry, before", "expiry", "fact-unset",
+               "may be unset here: not set on the path ask -> check (set it on every path, or ask `known` first)"),
+    ], base=DECIDE),
+    "decide-loop": Case([("    otherwise: go\n", "    otherwise: again\n"), appended(AGAIN)], [
+        Expect("  check:", "check", "decide-loop", f"{LOOPS} check -> again -> check"),
+        Expect("  again:", "again", "decide-loop", f"{LOOPS} again -> check -> again"),
+    ], base=DECIDE),
+    "fact-field-unique": Case([('label: "Yes", next: rec,', 'label: "Yes", next: rec2,'), appended(REC2)], [
+        Expect("{fact: expiry, before", "expiry", "fact-field-unique",
+               "this record field id is used by more than one field; a fact read by a decide is one field"),
+    ], base=DECIDE),
+    "fact-conflict": Case([("  pregnant: {type: boolean", "  expiry: {type: text}\n  pregnant: {type: boolean")], [
+        Expect("{id: expiry", "id", "fact-conflict", "this name is already a text fact; one name, one type"),
+        Expect("{fact: expiry, before", "expiry", "condition-type", "`before` compares dates, and this fact is a text"),
+    ], base=DECIDE),
+    "record-field-now": Case([("type: date}", "type: date, max_ahead_minutes: 5}")], [
+        Expect("max_ahead_minutes: 5", None, "record-field-now", "max_ahead_minutes bounds a time field"),
+    ], base=DECIDE),
     "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
         Expect("refs: [R9]", "R9", "unknown-reference", "this reference is not defined under references"),
     ]),
@@ -331,7 +427,25 @@ NEGATIVE: dict[str, Case] = {
     "missing-citation": Case([("    kind: question\n    title: Blanching?\n",
                                "    kind: question\n    title: Blanching?\n    text: No refs needed here.\n")], []),
     # The treatment step is followed by the wait before the resolved outcome.
-    "resolved-without-recheck": Case([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n")], []),
+    "resolved-needs-due-wait": Case([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n"),
+                                     ("    refs: [R1]\n    next: fine\n",
+                                      "    refs: [R1]\n    next: fine\n    early: areas\n")],
+                                    []),
+    "unknown-fact": Case([], [], base=DECIDE),
+    "condition-type": Case([("{fact: expiry, before: today}", "{fact: expiry, after: {days_ago: 30}}")], [],
+                           base=DECIDE),
+    "set-fact": Case([], [], base=DECIDE),
+    # The fact is read only after the rule asks whether it is known.
+    "fact-unset": Case([('label: "No", next: rec,', 'label: "No", next: check,'),
+                        ("{fact: expiry, before: today}",
+                         "{all: [{fact: expiry, known: true}, {fact: expiry, before: today}]}")],
+                       [], base=DECIDE),
+    "decide-loop": Case([], [], base=DECIDE),
+    "fact-field-unique": Case([], [], base=DECIDE),
+    "fact-conflict": Case([("  pregnant: {type: boolean", "  expiry: {type: date}\n  pregnant: {type: boolean")], [],
+                          base=DECIDE),
+    "record-field-now": Case([("type: date}", "type: date, not_after: today, not_before: {days_ago: 90}}")], [],
+                             base=DECIDE),
     # Every path to `treat` passes `ask`.
     "requires-before": Case([("requires: [areas]", "requires: [ask, areas]")], []),
     "unknown-variable": Case([("    title: Wait\n", "    title: Wait\n    text: \"{dose} for {areas}; {x\"\n")], []),
@@ -443,15 +557,16 @@ def test_a_red_flag_key_may_not_be_a_record_choice_key(tmp_path: Path) -> None:
     ])
 
 
-def test_resolved_without_recheck_follows_loops_and_record_nodes(tmp_path: Path) -> None:
+def test_resolved_needs_due_wait_follows_loops_and_record_nodes(tmp_path: Path) -> None:
     # After the wait the walk may loop back to treat; a treatment on a record node counts the same.
     text = edited([*WITH_RECORD, ("    title: Record\n", "    title: Record\n    treatment: true\n")])
     assert run_checks(tmp_path, text) == expected(text, [
-        Expect("severity: resolved", None, "resolved-without-recheck",
-               "reachable from treatment step 'rec' without passing a wait (an observation and recheck) first"),
+        Expect("    refs: [R1]\n    next: fine\n", "next", "resolved-needs-due-wait", NEEDS_EARLY),
+        Expect("severity: resolved", None, "resolved-needs-due-wait",
+               "reachable from treatment step 'rec' without a wait's full time (its `next`) first"),
     ])
     looped = edited([("    requires: [areas]\n", "    requires: [areas]\n    treatment: true\n"),
-                     ("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: ask\n")])
+                     ("    refs: [R1]\n    next: fine\n", "    refs: [R1]\n    next: ask\n    early: areas\n")])
     assert run_checks(tmp_path, looped) == []
 
 

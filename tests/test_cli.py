@@ -238,15 +238,15 @@ def test_back_and_time_are_logged(runner: CliRunner, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["no-such-tree"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
-                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
+    (["no-such-tree"], 2, "protocol: no protocol with that id on the search path (protocols: decide, every-kind, "
+                          "nodules, pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["../etc/passwd"], 2, "protocol: a protocol id is a slug such as vascular-occlusion (lower-case letters, "
                            "digits, '-'), not a path; see 'protocol list'\n"),
     (["every-kind", "--patient", "Jane Doe"], 2,
      "protocol: --patient takes a pseudonymous reference (letters, digits, '.', '_', '-', no spaces, at most 40), "
      "never a name\n"),
-    (["show", "nope"], 2, "protocol: no protocol with that id on the search path (protocols: every-kind, nodules, "
-                          "pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
+    (["show", "nope"], 2, "protocol: no protocol with that id on the search path (protocols: decide, every-kind, "
+                          "nodules, pre-treatment-check, ptosis, records, vascular-occlusion)\n"),
     (["validate", "missing.yaml"], 2, "protocol: no such file or folder: missing.yaml\n"),
     (["log", "verify", "nope"], 2, None),
     (["show", "every-kind", "--format", "pdf"], 2, None),
@@ -679,3 +679,55 @@ def test_flags_say_they_take_no_value_and_every_run_option_has_help(runner: CliR
 def test_shell_completion_is_offered(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--show-completion", "bash"], env={"SHELL": "/bin/bash"})
     assert result.exit_code == 0 and "COMPLETE=complete_bash" in result.stdout
+
+
+# --- issue 14: decide, facts and gated waits at the command line ------------------------------------------
+
+DECIDE = Path(__file__).parent / "fixtures" / "valid" / "decide.yaml"
+
+
+@pytest.mark.parametrize(("old", "new", "line"), [
+    ("{fact: expiry, before: today}", "{fact: expirey, before: today}",
+     "demo.yaml:40:22: error[unknown-fact]: names no fact: declare it under `facts:`, or use an input variable or "
+     "a record field id"),
+    ("{fact: expiry, before: today}", "{fact: expiry, gt: 3}",
+     "demo.yaml:40:22: error[condition-type]: `gt` compares numbers, and this fact is a date"),
+    ("set: {pregnant: true}", "set: {pregant: true}",
+     "demo.yaml:25:62: error[set-fact]: sets a fact not declared under `facts:`"),
+    ("    otherwise: treat\n", "",
+     "demo.yaml:36:3: error[schema]: missing required field 'otherwise'"),
+    ("{fact: expiry, before: today}", "{fact: expiry, before: today, is: 3}",
+     "demo.yaml:40:9: error[schema]: nodes.check.rules[0].when: a condition is exactly one form: {fact: F, "
+     "is: V} (or in, known, lt, le, gt, ge, before, after), {all: [...]}, {any: [...]} or {not: C}"),
+])
+def test_a_bad_decision_is_one_located_line_and_exit_1(runner: CliRunner, tmp_path: Path, old: str, new: str,
+                                                        line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = DECIDE.read_text().replace("id: decide", "id: demo")
+    assert text.count(old) == 1
+    (tmp_path / "demo.yaml").write_text(text.replace(old, new))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "demo.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == line
+    assert "Traceback" not in result.output
+
+
+def test_the_graph_draws_a_decide_as_a_diamond_and_an_early_edge_dashed(runner: CliRunner) -> None:
+    dot = runner.invoke(app, ["graph", "decide", "--format", "dot", "--protocols", str(DECIDE.parent)]).stdout
+    assert ('    "check" [label="Is it safe to go ahead?\\n(2 rule(s), no prompt)", shape=diamond, '
+            'peripheries=2];') in dot
+    assert '    "recheck" -> "refer" [label="early, confirmed", style=dashed];' in dot
+    assert '    "check" -> "treat" [label="otherwise"];' in dot
+    mermaid = runner.invoke(app, ["graph", "decide", "--protocols", str(DECIDE.parent)]).stdout
+    assert '    n3{"Is it safe to go ahead? (2 rule(s), no prompt)"}' in mermaid
+    assert '    n7 -.->|"early, confirmed"| n9' in mermaid
+
+
+def test_show_outlines_facts_decisions_and_early_edges(runner: CliRunner) -> None:
+    shown = runner.invoke(app, ["show", "decide", "--protocols", str(DECIDE.parent)]).stdout.splitlines()
+    assert "fact treatment: choice (toxin, filler)" in shown
+    assert "  [t] Toxin -> pregnancy  (sets treatment = toxin)" in shown
+    assert "  * treated_on: Treatment date (date, not before 90 days ago, not after today; optional)" in shown
+    assert "  if expiry before today (The expiry date has passed.) -> do-not-use" in shown
+    assert "  otherwise -> treat" in shown
+    assert "  early, once confirmed -> refer" in shown

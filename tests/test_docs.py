@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from aesthetic_protocols import model
 from aesthetic_protocols.checks import RULES, validate_path
+from aesthetic_protocols.conditions import Fact
 from aesthetic_protocols.loader import load_file, node_kinds
 from aesthetic_protocols.scenarios import Scenario, ScenarioFile, run_scenario
 from aesthetic_protocols.transcripts import render_file
@@ -26,7 +27,7 @@ GATE_RULES = ["file-size", "read", "encoding", "yaml-syntax", "yaml-empty", "yam
 MODELS: list[type[BaseModel]] = [model.Protocol, model.Review, model.Reference, model.Derived, model.RedFlag,
                                  model.Option, model.NodeBase, model.QuestionNode, model.ActionNode, model.InputNode,
                                  model.WaitNode, model.RecordNode, model.RecordField, model.Choice, model.OutcomeNode,
-                                 ScenarioFile, Scenario, model.WaitAnswer]
+                                 model.DecideNode, model.Rule, Fact, ScenarioFile, Scenario, model.WaitAnswer]
 
 
 def _table_names() -> set[str]:
@@ -135,3 +136,16 @@ def test_a_log_is_verified_from_the_documented_rules_alone_without_the_tool(tmp_
     assert run() == "line 2: hash does not match its content\n"
     log.write_bytes(raw.replace(b'"count":-12', b'"count": -12'))
     assert run() == "line 2: not canonical JSON\n"
+
+
+def test_the_examples_of_decide_facts_early_and_bounds_validate() -> None:
+    node = TypeAdapter(model.Node)
+    for after in ("### `decide`:", "### `wait`:"):
+        for item in yaml.safe_load(_example("yaml", after)).values():
+            node.validate_python(item)
+    for fact in yaml.safe_load(_example("yaml", "### Facts and decisions")).values():
+        assert {name: Fact.model_validate(value) for name, value in fact.items()}
+    fields = yaml.safe_load(_example("yaml", "### `record`:"))["fields"]
+    assert [model.RecordField.model_validate(field).max_ahead_minutes for field in fields] == [30, None]
+    form = next(line for line in FORMAT.splitlines() if line.startswith("| `{fact: F, before: D}`"))
+    assert "`{days_ago: N}`" in form and "`today`" in form

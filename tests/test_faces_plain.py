@@ -65,3 +65,25 @@ def test_back_into_a_record_from_the_next_step_shows_the_record_again(tmp_path: 
     again = [i for i, line in enumerate(lines) if line == "[mm:ss] Record the product (record)"][1]
     assert lines[again + 1:again + 3] == ["Red flags: v = Vision change",
                                           "Date of treatment: date YYYY-MM-DD; optional (Enter = skip)"]
+
+
+def test_a_decision_shows_its_because_line_on_the_next_screen(tmp_path: Path) -> None:
+    lines = walk("decide", "t\ny\n2030-01-01\n\n\n", tmp_path)
+    outcome = lines.index("Outcome: Toxin deferred (follow-up)")
+    assert lines[outcome + 1] == "Decided: Toxin is planned for a patient who is pregnant or breastfeeding."
+    assert "Is it safe to go ahead?" not in "\n".join(lines[:outcome])  # a decide asks nothing
+
+
+def test_an_early_continue_is_confirmed_or_kept_waiting(tmp_path: Path) -> None:
+    lines = walk("decide", "f\nn\n2030-01-01\n\n\n\n\nno\n\ny\n", tmp_path)
+    treat = lines.index("[mm:ss] Treat (action)")
+    assert lines[treat + 1] == "Source: R1"  # `otherwise` gives no because line
+    wait = lines.index("[mm:ss] Recheck at 30 minutes (wait)")
+    asked = "Continue before the recheck is due? y = yes, continue early; any other line = keep waiting"
+    assert lines[wait + 4:wait + 10] == [
+        "Enter to continue when reassessed (you may continue early)", asked,
+        "Enter to continue when reassessed (you may continue early)", asked,
+        "", "Outcome: Continued early, refer (refer)"]
+    assert [line.split("  ")[-1].strip() for line in lines if "Recheck at 30 minutes  " in line][1:] == [
+        "Continue early asked, not confirmed: kept waiting",
+        "continued early, confirmed (continued before the wait was due)"]

@@ -578,3 +578,47 @@ def test_a_choice_field_is_one_keystroke_in_either_case_and_the_key_bar_says_so(
     assert face._field(session, "x") == Invalid("answer with one of s, l (or 1-2)")
     lines = screen(session, (80, 24))
     assert lines[-1].startswith("s/l choose · v red flag")
+
+
+@pytest.fixture(scope="module")
+def decide() -> Protocol:
+    return load_file(VALID / "decide.yaml").protocol
+
+
+def test_a_decisions_because_line_is_under_the_title(decide: Protocol) -> None:
+    check = decide.nodes["check"]
+    assert check.kind == "decide"
+    to_treat = check.rules[1].model_copy(update={"next": "treat"})
+    routed = check.model_copy(update={"rules": [check.rules[0], to_treat]})
+    protocol = decide.model_copy(update={"nodes": {**decide.nodes, "check": routed}})
+    lines = screen(walked(protocol, ["t", "y", "2030-01-01", "", ""]), (80, 24))
+    title = next(index for index, line in enumerate(lines) if line.strip() == "Treat")
+    assert lines[title + 1].strip() == "Decided: Toxin is planned for a patient who is pregnant or breastfeeding."
+
+
+def test_an_early_continue_is_asked_with_one_key(decide: Protocol) -> None:
+    session = walked(decide, ["f", "n", "2030-01-01", "", "", ""])
+    session.apply(Answer(""), NOW)  # before the 30 minutes are up
+    lines = screen(session, (100, 24))
+    assert any(line.startswith("Continue before the recheck is due?  y = yes, continue early   any other key = "
+                               "keep waiting") for line in lines)
+    face = TerminalFace(clock=lambda: NOW, interactive=False)
+    assert face._key(session, session.node, "y") == Answer("y")
+    assert face._key(session, session.node, "\r") == Answer("n")
+
+
+def test_a_value_refused_against_now_stays_on_the_line_with_the_reason(decide: Protocol,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(decide, ["f", "n", "2030-01-01"])  # at "Massage until", at most 30 minutes ahead
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    typed = iter(["10:00", "09:20"])
+    offered: list[tuple[str, str]] = []
+
+    def read_line(prompt: str, first: str) -> str:
+        offered.append((first, face.status))
+        return next(typed)
+
+    monkeypatch.setattr(face, "_read_line", read_line)
+    assert face._field(session, "1") == Answer("09:20")
+    assert offered == [("1", ""), ("10:00", "at most 30 minutes after now")]

@@ -18,10 +18,13 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
+from aesthetic_protocols.engine import Session
+from aesthetic_protocols.events import iso_utc
 from aesthetic_protocols.journal import read_events
+from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import Protocol
-from aesthetic_protocols.report.fhir import fhir_bundle
+from aesthetic_protocols.report.fhir import fhir_bundle, questionnaire, response_items
 from tests.sessions import EXPORT_DIR, NASTY_NOTE, random_walk, sarah, write_log
 from tests.strategies import protocol_data
 
@@ -204,3 +207,22 @@ def test_a_choice_field_is_coded_by_its_key_whether_the_log_keeps_the_key_or_the
     (group,) = validated(bundle)["QuestionnaireResponse"]["item"]
     assert group["item"][0]["answer"][0]["valueCoding"]["code"] == "s"
     assert group["item"][0]["answer"][0]["valueCoding"]["display"] == "Saline"
+
+
+def test_a_decision_is_no_question_and_its_result_is_in_the_response() -> None:
+    decide = load_file(Path(__file__).parent / "fixtures" / "valid" / "decide.yaml").protocol
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    session = Session(decide)
+    events: list[dict[str, Any]] = [{"event": "start", "ts": iso_utc(now), "protocol": "decide", "node": None}]
+    for line in ["t", "y", "2030-01-01", "", ""]:
+        events += [{"event": e.kind, "ts": iso_utc(now), **e.payload()}
+                   for e in session.apply(session.interpret(line), now)]  # type: ignore[arg-type]
+    (group,) = [item for item in questionnaire(decide, events[0], "ok")["item"] if item["linkId"] == "check"]
+    assert group["item"] == [{"linkId": "check.decision", "text": "Decided by the protocol (not asked)",
+                              "type": "string", "readOnly": True}]
+    (answered,) = [item for item in response_items(events, decide, False) if item["linkId"] == "check"]
+    assert answered["item"] == [{"linkId": "check.decision", "text": "Decided by the protocol (not asked)",
+                                 "answer": [{"valueString": "Toxin is planned for a patient who is pregnant or "
+                                                            "breastfeeding."}]}]
+    backed = [*events[:-2], {"event": "back", "ts": iso_utc(now), "node": "deferred", "to": "product"}]
+    assert [item for item in response_items(backed, decide, False) if item["linkId"] == "check"] == []

@@ -49,7 +49,7 @@ def test_the_cli_suggests_and_exits_2(runner: CliRunner) -> None:
     assert result.stderr.startswith("protocol: no protocol with that id on the search path; did you mean ptosis?")
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
-    assert result.stderr == ("protocol: which protocol? protocol run ID, with ID one of: every-kind, nodules, "
+    assert result.stderr == ("protocol: which protocol? protocol run ID, with ID one of: decide, every-kind, nodules, "
                              "pre-treatment-check, ptosis, records, vascular-occlusion\n")
 
 

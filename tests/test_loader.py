@@ -119,7 +119,7 @@ INVALID_CASES: dict[str, list[str]] = {
     "missing-field.yaml": ["9:3: error[schema]: missing required field 'severity'"],
     "unknown-kind.yaml": [
         "10:11: error[schema]: nodes.begin.kind: unknown node kind; "
-        "expected question, action, input, wait, record or outcome"
+        "expected question, action, input, wait, record, decide or outcome"
     ],
     "bad-slug-id.yaml": ["1:1: error[schema]: id: must be a slug: lower-case letters, digits and '-'"],
     "number-node-id.yaml": [

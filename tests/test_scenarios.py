@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from aesthetic_protocols import walker
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.loader import load_file
@@ -89,6 +92,10 @@ def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: 
     suite = load_scenarios(ROOT / "protocols" / "vascular-occlusion.scenarios.yaml")
     case = next(s for s in suite.scenarios if s.name == "intravascular-injection")
     monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path))
+    # The 60-minute wait is gated (`early:`): the clock runs an hour on at every reading, so each Enter there
+    # comes when the wait is due, as it does in the scenario.
+    moments = (datetime(2026, 12, 1, 8, 0, tzinfo=UTC) + timedelta(minutes=61 * n) for n in count())
+    monkeypatch.setattr(walker, "local_now", lambda: next(moments))
     runner = CliRunner()
     walked = runner.invoke(app, ["vascular-occlusion", "--patient", "CLINIC-0042", "--practitioner", "Dr Example"],
                            input="".join(f"{typed_line(answer)}\n" for answer in case.answers))

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
+from aesthetic_protocols.fact_checks import FACT_RULES
 from aesthetic_protocols.loader import MAX_PROBLEMS, build, build_model, more_problems, parse_source
 from aesthetic_protocols.model import (
     CONTACT_RE,
     HEADLINE_MAX,
     NOT_ENTERED,
     PLACEHOLDER_RE,
-    ActionNode,
     AnyNode,
     InputNode,
     OutcomeNode,
@@ -33,8 +33,8 @@ from aesthetic_protocols.model import (
     ScenarioFile,
     Status,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import steps, successors, targets
 from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
 from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
 
@@ -64,8 +64,18 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("duplicate-red-flag-key", Severity.ERROR, "two red flags share a key"),
     Rule("red-flag-key-collision", Severity.ERROR, "a red flag's key is also an option key or a record choice key"),
     Rule("red-flag-target", Severity.ERROR, "a red flag can lead to an outcome less urgent than its `severity`"),
-    Rule("resolved-without-recheck", Severity.ERROR,
-         "a `resolved` outcome can be reached from a `treatment: true` step without passing a `wait`"),
+    Rule("resolved-needs-due-wait", Severity.ERROR,
+         "a `resolved` outcome can be reached from a `treatment: true` step without some wait's full time "
+         "(its `next`), or a wait after a treatment step that can reach one has no `early`"),
+    Rule("unknown-fact", Severity.ERROR, "a condition names no fact (declared, input variable or record field)"),
+    Rule("condition-type", Severity.ERROR, "a condition's comparison does not fit its fact's type"),
+    Rule("set-fact", Severity.ERROR, "an option sets an undeclared fact, or a value not of the fact's type"),
+    Rule("fact-unset", Severity.ERROR, "a fact a decide reads is not set on every path reaching it"),
+    Rule("decide-loop", Severity.ERROR, "a decide node routes back to itself with no prompt between"),
+    Rule("fact-field-unique", Severity.ERROR, "a record field id read by a condition is used by two fields"),
+    Rule("fact-conflict", Severity.ERROR,
+         "a declared fact, an input variable or a record field share a name, not a type"),
+    Rule("record-field-now", Severity.ERROR, "a bound against now on a field of another type"),
     Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
     Rule("duplicate-requirement", Severity.ERROR, "a `requires` list names the same node twice"),
@@ -118,7 +128,7 @@ class _Finder:
         if seen >= MAX_PROBLEMS:
             self.hidden += 1
             return
-        line, column = self.source.where(where)
+        line, column = self.source.values.get(where) or self.source.where(where)
         self.problems.append(Problem(self.source.path, line, column, RULES[rule].severity, rule, message))
 
     def sorted(self) -> list[Problem]:
@@ -228,9 +238,8 @@ def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
         yield ("headline",), node.headline
     if node.text:
         yield ("text",), node.text
-    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
-        for index, step in enumerate(node.steps):
-            yield ("steps", index), step
+    for index, step in enumerate(steps(node)):
+        yield ("steps", index), step
     if isinstance(node, QuestionNode):
         for index, option in enumerate(node.options):
             yield ("options", index, "label"), option.label
@@ -372,8 +381,10 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                     if ref not in references:
                         find.add("unknown-reference", ("nodes", nid, "options", index, "refs", r_index),
                                  "this reference is not defined under references")
-        elif kind != "outcome" and node.next not in nodes:  # type: ignore[union-attr]
-            find.add("unknown-target", ("nodes", nid, "next"), "next names no node")
+        else:
+            for where, target in targets(node):
+                if target not in nodes:
+                    find.add("unknown-target", ("nodes", nid, *where), f"{where[-1]} names no node")
         if kind == "input" and node.min > node.max:  # type: ignore[union-attr]
             find.add("input-bounds", ("nodes", nid, "min"), "min is above max")
         if kind == "record":
@@ -443,28 +454,8 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                         "`severity: refer`)" if flag.severity == "emergency"
                         else "only refer or emergency outcomes are allowed"))
 
-    # A `resolved` outcome needs an observation and recheck after the last treatment: walking on from any
-    # treatment step, a wait must come before a resolved outcome can.
-    treatments = [nid for nid, node in nodes.items() if node.treatment]
-    if treatments:
-        after: dict[str, str] = {}  # node -> the treatment step it was first reached from without a wait
-        queue: deque[str] = deque()
-        for nid in treatments:
-            for target in edges(nid):
-                if target not in after and not isinstance(nodes[target], WaitNode):
-                    after[target] = nid
-                    queue.append(target)
-        while queue:
-            current = queue.popleft()
-            for target in edges(current):
-                if target not in after and not isinstance(nodes[target], WaitNode):
-                    after[target] = after[current]
-                    queue.append(target)
-        for nid, node in nodes.items():
-            if nid in after and isinstance(node, OutcomeNode) and node.severity is OutcomeSeverity.RESOLVED:
-                find.add("resolved-without-recheck", ("nodes", nid, "severity"),
-                         f"reachable from treatment step '{after[nid]}' without passing a wait (an observation "
-                         "and recheck) first")
+    for rule in FACT_RULES:  # facts, decisions, gated waits, record bounds against now
+        rule(protocol, find.add)
 
     # Reachability from the start (and from red flags, offered at every prompt).
     entries = [protocol.start] + [flag.goto for flag in protocol.red_flags]

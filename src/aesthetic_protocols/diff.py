@@ -242,7 +242,7 @@ def _compare_lists(where: str, old: list[Any], new: list[Any]) -> Iterator[Chang
 
 
 def _dump(protocol: Protocol) -> dict[str, Any]:
-    return protocol.model_dump(mode="json")
+    return protocol.model_dump(mode="json", by_alias=True)
 
 
 def _placeholders(node: Mapping[str, Any]) -> set[str]:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
+from aesthetic_protocols.conditions import Known, date_form_text, holds, read_facts, resolve_date
+from aesthetic_protocols.conditions import shown as fact_text
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
+    DecidedEvent,
+    EarlyCancelledEvent,
     Event,
     InterruptedEvent,
     Logged,
@@ -37,6 +41,7 @@ from aesthetic_protocols.model import (
     TYPED_STEERING_RE,
     ActionNode,
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     Protocol,
@@ -46,6 +51,7 @@ from aesthetic_protocols.model import (
     RedFlag,
     WaitNode,
 )
+from aesthetic_protocols.nodes import answer_words, steps
 
 # --- commands: what a practitioner can say at a prompt ---------------------------------------------
 
@@ -126,7 +132,8 @@ class WalkError(Exception):
 
 @dataclass(frozen=True)
 class Taken:
-    """One step of the trail: at `node`, `how` ('answer', 'field' or 'flag') with `value`, leading to `next`.
+    """One step of the trail: at `node`, `how` ('answer', 'field', 'flag' or 'decide') with `value`, leading to
+    `next`. A decide step's value is the index of the rule that held, or "otherwise".
 
     A record node's fields are one step each ('field'); its `next` stays on the node until the last field.
     `due` is the due time of the wait this step continued, so that Back into it keeps that time.
@@ -151,6 +158,9 @@ class Session:
     # red-flag detours and resume; only continuing it ends it (a later loop back to it starts a new one).
     waits: dict[str, datetime] = field(default_factory=dict)
     interruption: str | None = None  # why the walk was interrupted (`Quit.reason`), if it was
+    # At a wait with `early`, Enter before the due time asks to confirm: "y" continues early, anything else
+    # keeps waiting. The sub-prompt is the session's state until answered.
+    confirming_early: bool = False
 
     # --- reading the state ---------------------------------------------------------------------
 
@@ -182,6 +192,38 @@ class Session:
             if step.how == "answer" and isinstance(node, InputNode):
                 values[node.variable] = int(step.value)
         return values
+
+    @property
+    def facts(self) -> dict[str, Known]:
+        """Every fact known on the path: the latest value of each (options' `set:`, input variables, record
+        fields; an optional field left empty is not known). Back undoes the answer that set one."""
+        values: dict[str, Known] = {}
+        run = 0
+        for index, step in enumerate(self.trail):
+            node = self.protocol.nodes[step.node]
+            if step.how == "answer" and isinstance(node, QuestionNode):
+                option = next((o for o in node.options if o.key == step.value), None)
+                values.update(option.set if option is not None else {})
+            elif step.how == "answer" and isinstance(node, InputNode):
+                values[node.variable] = int(step.value)
+            elif step.how == "field" and isinstance(node, RecordNode):
+                before = self.trail[index - 1] if index else None
+                run = run + 1 if before is not None and before.how == "field" and before.node == step.node else 0
+                record_field = node.fields[run % len(node.fields)]
+                if step.value:
+                    values[record_field.id] = field_value(record_field, step.value)
+                else:
+                    values.pop(record_field.id, None)
+        return values
+
+    @property
+    def because(self) -> str | None:
+        """Why the walk is here, when a decide node led here: its rule's `because` (None otherwise)."""
+        last = self.trail[-1] if self.trail else None
+        if last is None or last.how != "decide" or last.value == "otherwise":
+            return None
+        node = self.protocol.nodes[last.node]
+        return node.rules[int(last.value)].because if isinstance(node, DecideNode) else None
 
     @property
     def field(self) -> RecordField | None:
@@ -238,7 +280,7 @@ class Session:
     def shown(self, node: AnyNode | None = None) -> dict[str, str]:
         """The derived values a node's screen shows (name -> text as shown), e.g. {"dose": "1000 U"}."""
         node = node or self.node
-        texts = [node.title, node.headline or "", node.text or "", *getattr(node, "steps", [])]
+        texts = [node.title, node.headline or "", node.text or "", *steps(node)]
         names = {name for text in texts for name in PLACEHOLDER_RE.findall(text) if name in self.protocol.derived}
         record_field = self.field if node is self.node else None
         if record_field is not None and record_field.default in self.protocol.derived:
@@ -266,13 +308,16 @@ class Session:
 
     # --- reading a plain-mode line -------------------------------------------------------------
 
-    def interpret(self, line: str) -> Reading:
-        """One plain-mode line -> a command for the current prompt (red flags first)."""
+    def interpret(self, line: str, now: datetime | None = None) -> Reading:
+        """One plain-mode line -> a command for the current prompt (red flags first). `now` bounds record
+        fields against the walk's clock (`max_ahead_minutes`, `not_after`, `not_before`)."""
+        text = line.strip()
+        word = text.lower()
+        if self.confirming_early:  # "y" continues early; anything else (but quit) keeps waiting
+            return Quit() if word == "quit" else Answer("y" if word in ("y", "yes") else "n")
         command = self.command(line)
         if command is not None:
             return command
-        text = line.strip()
-        word = text.lower()
         if self.red_flag(word) is not None:
             return FlagRaised(word)
         node = self.node
@@ -289,7 +334,7 @@ class Session:
             return Answer(str(number))
         record_field = self.field
         if record_field is not None:
-            return self._read_field(record_field, text)
+            return self._read_field(record_field, text, now)
         return Answer("")  # action, checklist, wait: any line means done / continue
 
     @staticmethod
@@ -320,7 +365,7 @@ class Session:
             return DoneAt(time(int(match.group(1)), int(match.group(2))))
         return None
 
-    def _read_field(self, record_field: RecordField, text: str) -> Reading:
+    def _read_field(self, record_field: RecordField, text: str, now: datetime | None = None) -> Reading:
         """One line typed at a record field -> its normalised value, or why not (never echoing the line)."""
         if record_field.type == "photo":
             return PhotoOffered(text)
@@ -332,7 +377,8 @@ class Session:
             if record_field.required:
                 return Invalid("this field is required")
             return Answer("")
-        problem = field_problem(record_field, text)
+        problem = field_problem(record_field, text) or (
+            None if now is None else bound_problem(record_field, normalise_field(record_field, text), now))
         if problem is not None:
             return Invalid(problem)
         return Answer(normalise_field(record_field, text))
@@ -358,9 +404,13 @@ class Session:
         if isinstance(command, DoneAt):
             self.pending_at = done_moment(command.at, now)
             return []  # kept for the next event at this step (answer or red flag), which carries both times
+        if self.confirming_early:
+            return self._confirm_early(command, now)
         if isinstance(command, Back):
             if not self.trail:
                 raise WalkError("already at the first step")
+            while self.trail[-1].how == "decide" and len(self.trail) > 1:  # back over decisions to the last prompt
+                self.trail.pop()
             left = self.trail.pop()
             if left.due is not None:
                 self.waits[left.node] = left.due  # back into a wait that was continued: its time is kept
@@ -376,11 +426,15 @@ class Session:
             self.trail.append(Taken(node_id, "flag", flag.key, flag.goto))
             event = RedFlagEvent(node_id, key=flag.key, label=flag.label, goto=flag.goto, done_at=done_at)
         else:
+            if (isinstance(node, WaitNode) and node.early is not None and command.value == ""
+                    and node_id in self.waits and now < self.waits[node_id]):
+                self.confirming_early = True  # before the due time: confirm first (nothing recorded yet)
+                return []
             record_field = self.field
-            target = self._target(command.value)
+            target = self._target(command.value, now)
             due = self.waits.pop(node_id, None) if isinstance(node, WaitNode) else None
             words = (self._field_in_words(record_field, command.value) if record_field is not None
-                     else self._in_words(node, command.value))
+                     else answer_words(node, command.value))
             photo = dict(command.photo or {}) if isinstance(command, Answer) and record_field is not None else {}
             event = AnswerEvent(node_id, answer=command.value, next=target, title=self.render(node.title),
                                 shown=self.shown(node), done_at=done_at, early=due is not None and now < due, **words,
@@ -390,17 +444,23 @@ class Session:
         self.pending_at = None
         return [event, *self._enter(now)]
 
-    def _in_words(self, node: AnyNode, value: str) -> dict[str, Any]:
-        """What an answer means, for the log: the option's label, or the value with its unit."""
-        if isinstance(node, QuestionNode):
-            return {"label": next((o.label for o in node.options if o.key == value), value)}
-        if isinstance(node, InputNode):
-            return {"label": f"{value} {node.unit}" if node.unit else value, "value": int(value), "unit": node.unit}
-        if isinstance(node, WaitNode):
-            return {"label": "continued"}
-        if isinstance(node, ActionNode):
-            return {"label": "done"}
-        return {}
+    def _confirm_early(self, command: Command, now: datetime) -> list[Event]:
+        """The answer to "continue before the recheck is due?": "y" goes to the wait's `early` node, recorded
+        with `early: true`; anything else keeps waiting (recorded as `early-cancelled`)."""
+        node_id, node = self.current, self.node
+        assert isinstance(node, WaitNode) and node.early is not None
+        self.confirming_early = False
+        if isinstance(command, Quit):
+            self.interruption = command.reason
+            return [InterruptedEvent(node_id, reason=command.reason)]
+        if not isinstance(command, Answer) or command.value != "y":
+            return [EarlyCancelledEvent(node_id)]
+        due = self.waits.pop(node_id, None)
+        event = AnswerEvent(node_id, answer="y", next=node.early, title=self.render(node.title), shown=self.shown(node),
+                            early=True, **answer_words(node, "y"))
+        self.trail.append(Taken(node_id, "answer", "y", node.early, due))
+        self.pending_at = None
+        return [event, *self._enter(now)]
 
     @staticmethod
     def _field_in_words(record_field: RecordField, value: str) -> dict[str, Any]:
@@ -425,6 +485,34 @@ class Session:
     def _enter(self, now: datetime) -> list[Event]:
         """Events for arriving at the current node: a wait begins (unless begun and not yet continued);
         an outcome is reached."""
+        decided: list[Event] = []
+        for _ in range(len(self.protocol.nodes) + 1):  # a decide loop without a prompt is refused by `check`
+            node = self.node
+            if not isinstance(node, DecideNode):
+                break
+            decided.append(self._decide(node, now))
+        else:
+            raise WalkError("decide nodes route in a loop without a prompt")
+        return [*decided, *self._arrive(now)]
+
+    def _decide(self, node: DecideNode, now: datetime) -> DecidedEvent:
+        """Route a decide node: the first rule whose `when` holds, else `otherwise`; `today` from `now`."""
+        facts, today = self.facts, now.date()
+        read: dict[str, str] = {}
+        rule: int | str = "otherwise"
+        target, because = node.otherwise, None
+        for index, candidate in enumerate(node.rules):
+            for name in read_facts(candidate.when):
+                read.setdefault(name, fact_text(facts.get(name)))
+            if holds(candidate.when, facts, today):
+                rule, target, because = index, candidate.next, candidate.because
+                break
+        node_id = self.current
+        self.trail.append(Taken(node_id, "decide", str(rule), target))
+        return DecidedEvent(node_id, rule=rule, next=target, facts=read, because=because,
+                            title=self.render(node.title))
+
+    def _arrive(self, now: datetime) -> list[Event]:
         node = self.node
         if isinstance(node, WaitNode) and self.current not in self.waits:
             due = now + timedelta(minutes=node.minutes)
@@ -440,31 +528,36 @@ class Session:
         assert isinstance(node, OutcomeNode)
         return OutcomeEvent(self.current, title=node.title, severity=str(node.severity))
 
-    def _target(self, value: str) -> str:
+    def _target(self, value: str, now: datetime) -> str:
+        """Where an answer at the current node leads (WalkError when it is no answer there)."""
         node = self.node
-        if isinstance(node, QuestionNode):
-            for option in node.options:
-                if option.key == value:
-                    return option.next
-            raise WalkError("no such option")
-        if isinstance(node, InputNode):
-            if not _NUMBER_RE.match(value) or not node.min <= int(value) <= node.max:
-                raise WalkError("input out of range")
-            return node.next
-        if isinstance(node, OutcomeNode):
-            raise WalkError("an outcome takes no answer")
-        if isinstance(node, RecordNode):
-            record_field = self.field
-            assert record_field is not None
-            if value and field_problem(record_field, value) is not None:
-                raise WalkError("value does not fit the field")
-            if not value and record_field.required:
-                raise WalkError("this field is required")
-            last = self._fields_done() % len(node.fields) == len(node.fields) - 1
-            return node.next if last else self.current
-        if value != "":
-            raise WalkError("this step takes an empty answer")
-        return node.next
+        match node:
+            case QuestionNode():
+                for option in node.options:
+                    if option.key == value:
+                        return option.next
+                raise WalkError("no such option")
+            case InputNode():
+                if not _NUMBER_RE.match(value) or not node.min <= int(value) <= node.max:
+                    raise WalkError("input out of range")
+                return node.next
+            case RecordNode():
+                record_field = self.field
+                assert record_field is not None
+                if value and (field_problem(record_field, value) or bound_problem(record_field, value, now)):
+                    raise WalkError("value does not fit the field")
+                if not value and record_field.required:
+                    raise WalkError("this field is required")
+                last = self._fields_done() % len(node.fields) == len(node.fields) - 1
+                return node.next if last else self.current
+            case ActionNode() | WaitNode():
+                if value != "":
+                    raise WalkError("this step takes an empty answer")
+                return node.next
+            case OutcomeNode() | DecideNode():
+                raise WalkError("this step takes no answer")
+            case _:
+                assert_never(node)
 
     # --- resume --------------------------------------------------------------------------------
 
@@ -472,16 +565,29 @@ class Session:
     def replay(cls, protocol: Protocol, records: Iterable[Logged | Mapping[str, Any]]) -> Session:
         """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun)."""
         session = cls(protocol)
+        decisions: list[str] = []  # where the replay's decide nodes led, checked against the logged `decided`
         for record in decode_all(records):
             event = record.event
-            ts = record.moment or datetime.min.replace(tzinfo=UTC)
+            # In local time, as the walker's clock gave it: a decide's `today` is the local day.
+            ts = record.moment.astimezone() if record.moment is not None else datetime.min.replace(tzinfo=UTC)
             if isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent) and event.node != session.current:
                 raise WalkError(f"event {record.seq} is at a different node than the replay")
             if isinstance(event, AnswerEvent | RedFlagEvent):
                 # Read as written: UTC `Z` now, a local offset in older logs.
                 session.pending_at = parse_ts(event.done_at)
                 command: Command = Answer(event.answer) if isinstance(event, AnswerEvent) else FlagRaised(event.key)
-                replayed = session.apply(command, ts)[0]
+                node = session.node
+                held = None
+                if isinstance(node, WaitNode) and isinstance(event, AnswerEvent):
+                    if event.answer == "y" and node.early is not None:
+                        session.confirming_early = True  # the confirmed early continue, as it was answered
+                    elif event.answer == "":
+                        held = session.waits.pop(session.current, None)  # continued to `next` (due, or no gate)
+                done = session.apply(command, ts)
+                if held is not None:
+                    session.trail[-1] = replace(session.trail[-1], due=held)
+                decisions += [e.next for e in done if isinstance(e, DecidedEvent)]
+                replayed = done[0]
                 # The walk must go where it went then: a protocol changed under `--force` may not.
                 logged = event.next if isinstance(event, AnswerEvent) else event.goto
                 taken = (replayed.next if isinstance(replayed, AnswerEvent)
@@ -493,7 +599,10 @@ class Session:
             elif isinstance(event, NoteEvent):
                 session.apply(Note(event.text), ts)
             elif isinstance(event, StartEvent):
-                session.begin(ts)
+                decisions += [e.next for e in session.begin(ts) if isinstance(e, DecidedEvent)]
+            elif isinstance(event, DecidedEvent):
+                if not decisions or decisions.pop(0) != event.next:
+                    raise WalkError(f"event {record.seq} decided otherwise than this protocol does")
             elif isinstance(event, WaitStartedEvent) and event.node == session.current:
                 # The due time as it was recorded (a log from before this event existed keeps the time
                 # computed from the answer that entered the wait).
@@ -555,6 +664,38 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
         except ValueError:
             pass
     return "give the date as YYYY-MM-DD"
+
+
+def field_value(record_field: RecordField, value: str) -> Known:
+    """A record field's normalised value as its fact: a number, a date, a time, or text (a choice's key)."""
+    match record_field.type:
+        case "number":
+            return Decimal(value)
+        case "date":
+            return date.fromisoformat(value)
+        case "time":
+            return time.fromisoformat(value)
+        case "choice" | "text" | "photo":  # a photograph's fact is its evidence file's name (known or not)
+            return value
+
+
+def bound_problem(record_field: RecordField, value: str, now: datetime) -> str | None:
+    """Why a valid field value is refused against now (a limit too far ahead, a date out of its window)."""
+    if record_field.type == "time" and record_field.max_ahead_minutes is not None:
+        at = datetime.combine(now.date(), time.fromisoformat(value), tzinfo=now.tzinfo)
+        if at + timedelta(hours=12) < now:
+            at += timedelta(days=1)  # 00:10 typed at 23:50 is tomorrow's
+        if at - now > timedelta(minutes=record_field.max_ahead_minutes):
+            return f"at most {record_field.max_ahead_minutes} minutes after now"
+        return None
+    if record_field.type == "date":
+        day, today = date.fromisoformat(value), now.date()
+        latest, earliest = record_field.not_after, record_field.not_before
+        if latest is not None and day > resolve_date(latest, today):
+            return f"must not be after {date_form_text(latest)}"
+        if earliest is not None and day < resolve_date(earliest, today):
+            return f"must not be before {date_form_text(earliest)}"
+    return None
 
 
 def _pick(keys: list[str], word: str) -> str | None:

@@ -34,6 +34,8 @@ OUTCOME = "outcome"
 RESUMED = "resumed"
 PROTOCOL_CHANGED = "protocol-changed"
 TORN_TAIL_RECOVERED = "torn-tail-recovered"
+DECIDED = "decided"
+EARLY_CANCELLED = "early-cancelled"
 
 Value = int | float | str
 
@@ -135,6 +137,26 @@ class NoteEvent(_Event):
 
 
 @dataclass(frozen=True)
+class DecidedEvent(_Event):
+    """A decide node routed the walk with no prompt: which rule held (its 0-based index, or "otherwise"),
+    the facts it read with their values in words, where it led, and why."""
+
+    kind: ClassVar[str] = DECIDED
+    rule: int | str = "otherwise"  # the index of the rule that held, or "otherwise"
+    next: str = ""
+    facts: dict[str, str] = dataclass_field(default_factory=dict)  # fact -> value in words ("not known" if unset)
+    because: str | None = None  # the rule's `because` (None for otherwise)
+    title: str | None = None  # the node's title
+
+
+@dataclass(frozen=True)
+class EarlyCancelledEvent(_Event):
+    """At a wait with `early`, continuing before the time was up was asked and then not confirmed."""
+
+    kind: ClassVar[str] = EARLY_CANCELLED
+
+
+@dataclass(frozen=True)
 class InterruptedEvent(_Event):
     """The walk ended before an outcome, and why (quit, Ctrl-C, SIGTERM, end of input, ...)."""
 
@@ -180,11 +202,11 @@ class TornTailEvent(_Event):
 
 
 Event = (StartEvent | AnswerEvent | WaitStartedEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
-         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent)
+         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent | DecidedEvent | EarlyCancelledEvent)
 
 _KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (
     StartEvent, AnswerEvent, WaitStartedEvent, RedFlagEvent, BackEvent, NoteEvent, InterruptedEvent,
-    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent)}
+    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent, DecidedEvent, EarlyCancelledEvent)}
 
 
 def from_record(record: Mapping[str, Any]) -> Event | None:

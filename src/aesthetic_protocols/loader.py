@@ -126,6 +126,7 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.plain: dict[str, tuple[str, Any]] = {}  # plain scalar text -> (tag, value); values are immutable
         self.kinds: dict[PathKey, Position] = {}
+        self.values: dict[PathKey, Position] = {}
 
     def reject(self, mark: Any, rule: str, message: str) -> _Reject:
         return _Reject(_problem(self.display, mark, rule, message))
@@ -238,6 +239,8 @@ class _Builder:
                 if here is not None:
                     if key == "kind":  # an unknown kind is reported at its value, not at the node
                         self.kinds[here] = (mark.line + 1, mark.column + 1)
+                    elif key == "fact" or here[-1:] == ("set",):  # a condition's fact, a set value: at the value
+                        self.values[(*here, key)] = (mark.line + 1, mark.column + 1)
                     if tag == "":  # only a collection needs its path: it will hold positions of its own
                         stack.append([value, (*here, key) if len(here) < _POSITION_DEPTH - 1 else None, _NO_KEY])
                 elif tag == "":
@@ -270,7 +273,7 @@ def parse_source(path: Path, display: str | None = None, max_bytes: int = MAX_BY
             raise _Reject(_problem(shown, None, "yaml-syntax", "malformed YAML")) from None
     except _Reject as reject:
         raise InvalidProtocol([reject.problem]) from None
-    return Source(shown, data, builder.positions, digest, builder.kinds)
+    return Source(shown, data, builder.positions, digest, builder.kinds, builder.values)
 
 
 def node_kinds() -> list[str]:

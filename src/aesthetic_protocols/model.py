@@ -29,6 +29,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from aesthetic_protocols.conditions import Condition, DateForm, Fact, FactName, FactValue
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
 # Option and red-flag keys are one lower-case letter: one keystroke, and never confused with the
@@ -199,6 +201,8 @@ class Option(Strict):
     """Shown beside the option, e.g. "weak evidence: case reports only"."""
     refs: list[RefKey] = Field(default_factory=list)
     """Keys under `references` supporting this option."""
+    set: dict[FactName, FactValue] = Field(default_factory=dict)
+    """Facts this answer sets, each declared under `facts:` (e.g. `{treatment: toxin}`); a later decide reads them."""
 
 
 class Derived(Strict):
@@ -241,7 +245,7 @@ class NodeBase(Strict):
     requires: list[Slug] = Field(default_factory=list)
     """Nodes every path from the start must pass before this one (rule requires-before)."""
     treatment: StrictBool = False
-    """A step that treats the patient (massage, a hyaluronidase pulse, drops): rule resolved-without-recheck
+    """A step that treats the patient (massage, a hyaluronidase pulse, drops): rule resolved-needs-due-wait
     proves a wait (the observation and recheck) lies between it and any `resolved` outcome."""
 
 
@@ -292,7 +296,10 @@ class WaitNode(NodeBase):
     steps: list[Line] = Field(default_factory=list)
     """What to do meanwhile, one line each."""
     next: Slug
-    """The node that follows when the time is up (or the practitioner continues early)."""
+    """The node that follows when the time is up (or, without `early`, when the practitioner continues early)."""
+    early: Slug | None = None
+    """Where "continue now" leads before the time is up, after the practitioner confirms it (rule
+    resolved-needs-due-wait: a wait that can reach a `resolved` outcome declares it)."""
 
 
 class OutcomeNode(NodeBase):
@@ -340,6 +347,12 @@ class RecordField(Strict):
     """choice: the choices offered (rule record-field-choices)."""
     default: Variable | None = None
     """An input variable or derived value offered as the default (e.g. the reported dose), shown as such."""
+    max_ahead_minutes: StrictInt | None = Field(default=None, ge=0, le=24 * 60)
+    """time: how far ahead of now the time may be, in minutes (a time limit "in 30 minutes", not 8 hours)."""
+    not_after: DateForm | None = None
+    """date: the latest accepted day: `today`, a date, `{days_ago: N}` or `{days_ahead: N}`."""
+    not_before: DateForm | None = None
+    """date: the earliest accepted day, in the same forms as `not_after`."""
 
     def bounds_text(self) -> str | None:
         """`0-10`, `at least 0` or `at most 10`: the bounds in words (None when there are none)."""
@@ -350,6 +363,28 @@ class RecordField(Strict):
         if self.min is None:
             return f"at most {self.max:g}"
         return f"{self.min:g}-{self.max:g}"
+
+
+class Rule(Strict):
+    """One rule of a decide node: where the walk goes when `when` holds, and why, in words."""
+
+    when: Condition
+    """The condition: exactly one form (fact is/in/known/lt/le/gt/ge/before/after, all, any, not)."""
+    next: Slug
+    """The node the walk goes to when the condition holds."""
+    because: Line
+    """Why, in words, shown on the next screen and in the record (e.g. "The expiry date has passed.")."""
+
+
+class DecideNode(NodeBase):
+    """A step the engine routes by itself, with no prompt: the first rule whose `when` holds, else `otherwise`."""
+
+    kind: Literal["decide"]
+    """A decision on what was recorded, made by the engine."""
+    rules: list[Rule] = Field(min_length=1, max_length=20)
+    """The rules, tried in order."""
+    otherwise: Slug
+    """The node the walk goes to when no rule holds."""
 
 
 class RecordNode(NodeBase):
@@ -364,7 +399,7 @@ class RecordNode(NodeBase):
 
 
 Node = Annotated[
-    QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode,
+    QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | DecideNode | OutcomeNode,
     Field(discriminator="kind"),
 ]
 
@@ -388,6 +423,8 @@ class Protocol(Strict):
     """Who approved it and when, and when it is next reviewed."""
     references: dict[RefKey, Reference] = Field(default_factory=dict)
     """The sources, by key (letters, digits, '.', '_', '-'); nodes cite them in `refs`."""
+    facts: dict[FactName, Fact] = Field(default_factory=dict)
+    """The facts options `set:`, by name, typed (input variables and record field ids are facts already)."""
     derived: dict[Variable, Derived] = Field(default_factory=dict)
     """Values computed from an input (e.g. a dose per area), by name, shown in text as `{name}`."""
     contacts: dict[Slug, Line] = Field(default_factory=dict)
@@ -401,16 +438,14 @@ class Protocol(Strict):
     """The steps, by node id (a slug)."""
 
 
-def successors(node: QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode) -> list[str]:
-    """The node ids a node leads to, in order (red-flag jumps are not edges of the node)."""
-    if isinstance(node, QuestionNode):
-        return [option.next for option in node.options]
-    if isinstance(node, OutcomeNode):
-        return []
-    return [node.next]
+AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | DecideNode | OutcomeNode
 
 
-AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | OutcomeNode
+def successors(node: AnyNode) -> list[str]:
+    """The node ids a node leads to: kept for callers of the old place; each kind's answer is in `nodes`."""
+    from aesthetic_protocols.nodes import successors as of_kind  # nodes builds on this module
+
+    return of_kind(node)
 
 
 SCHEMA_ID = "https://aesthetic-protocols.invalid/protocol.schema.json"

@@ -13,6 +13,7 @@ from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
+    DecidedEvent,
     InterruptedEvent,
     Logged,
     OutcomeEvent,
@@ -39,6 +40,22 @@ def standing(events: Lines) -> list[Logged]:
         elif isinstance(logged.event, BackEvent) and steps:
             steps.pop()
     return steps
+
+
+def decisions(events: Lines) -> list[DecidedEvent]:
+    """The `decided` events that stand at the end: a `back` from the screen after a decision withdraws the
+    decision(s) with the answer before them, as the engine does."""
+    steps: list[AnswerEvent | RedFlagEvent | DecidedEvent] = []
+    for logged in decode_all(events):
+        event = logged.event
+        if isinstance(event, AnswerEvent | RedFlagEvent | DecidedEvent):
+            steps.append(event)
+        elif isinstance(event, BackEvent):
+            while steps and isinstance(steps[-1], DecidedEvent):
+                steps.pop()
+            if steps:
+                steps.pop()
+    return [step for step in steps if isinstance(step, DecidedEvent)]
 
 
 def taken(event: AnswerEvent | RedFlagEvent) -> Taken:

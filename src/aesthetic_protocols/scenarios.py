@@ -71,7 +71,9 @@ def wait_commands(session: Session, how: WaitAnswer, now: datetime) -> tuple[lis
     due = session.due()
     if how.wait == "due":
         return [Answer("")], max(now, due) if due is not None else now
-    return [Answer("")], now  # a wait with `early:` asks to confirm: add Answer("y") here
+    node = session.node
+    confirm = [Answer("y")] if isinstance(node, WaitNode) and node.early is not None else []
+    return [Answer(""), *confirm], now  # a wait with `early:` asks to confirm, and the scenario does
 
 
 def typed_line(answer: str | int | WaitAnswer) -> str:
@@ -102,7 +104,7 @@ def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
                 return fail(f"answer {index} at '{session.current}': {{wait: {raw.wait}}} answers a wait only")
             commands, now = wait_commands(session, raw, now)
         else:
-            reading = session.interpret(str(raw))
+            reading = session.interpret(str(raw), now)
             if isinstance(reading, Invalid):
                 return fail(f"answer {index} at '{session.current}': {reading.reason}")
             if isinstance(reading, Quit):

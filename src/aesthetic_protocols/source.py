@@ -27,6 +27,8 @@ class Source:
     sha256: str = ""
     # Where each node's `kind:` VALUE stands (keyed by the node's path): an unknown kind is shown there.
     kinds: dict[PathKey, Position] = field(default_factory=dict)
+    # Where a condition's `fact:` value and each `set:` value stand: rules on facts point at the value.
+    values: dict[PathKey, Position] = field(default_factory=dict)
 
     def where(self, loc: Sequence[str | int]) -> Position:
         """The position of the deepest part of `loc` that exists in the file (pydantic loc -> mark)."""

@@ -28,6 +28,8 @@ from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
+    DecidedEvent,
+    EarlyCancelledEvent,
     Event,
     InterruptedEvent,
     NoteEvent,
@@ -42,6 +44,7 @@ from aesthetic_protocols.events import (
 from aesthetic_protocols.model import (
     ActionNode,
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     QuestionNode,
@@ -89,6 +92,8 @@ def prompt_words(session: Session) -> str:
             return words
         case OutcomeNode():
             return words
+        case DecideNode():
+            return words  # routed by the engine, never a prompt: its `decided` event has a line of its own
         case _:
             assert_never(node)
 
@@ -133,7 +138,13 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
             return "interrupted"
         case OutcomeEvent():
             return f"OUTCOME ({event.severity}) {_outcome_words(session)}"
-        # Decide nodes: a `decided` event gets its own line here, e.g. `decided: {because}`.
+        case DecidedEvent():  # the rule that held, the facts it read, and where it led
+            read = "; ".join(f"{name} = {value}" for name, value in event.facts.items())
+            why = event.because or "no rule held (otherwise)"
+            return (f"DECIDED {event.title or event.node}: {why}" + (f" ({read})" if read else "")
+                    + f"{ARROW}{_title(session, event.next)}")
+        case EarlyCancelledEvent():
+            return "continue early asked, not confirmed: kept waiting"
         case WaitStartedEvent():
             return None  # the wait's minutes are in its prompt line
         case StartEvent() | ResumedEvent() | ProtocolChangedEvent() | TornTailEvent():
@@ -161,6 +172,8 @@ def _answer_words(event: AnswerEvent, asked: AnyNode) -> str:
             return "done"
         case OutcomeNode():
             raise AssertionError("an outcome takes no answer")
+        case DecideNode():
+            raise AssertionError("a decide node takes no answer")
         case _:
             assert_never(asked)
 
@@ -184,7 +197,8 @@ def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Se
         words = event_words(event, asked, session)
         if words is None:
             continue
-        if not lines and isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent):
+        if not lines and isinstance(event, AnswerEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
+                                    | EarlyCancelledEvent):
             lines.append(prompt + ARROW + words)
         else:
             lines.append(words)

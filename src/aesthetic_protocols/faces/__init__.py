@@ -35,8 +35,18 @@ def red_flags_line(session: Session) -> str:
     return "; ".join(f"{flag.key} = {flag.label}" for flag in session.protocol.red_flags)
 
 
+EARLY_QUESTION = "Continue before the recheck is due?"
+
+
+def because_line(because: str) -> str:
+    """The line a decision leaves on the next screen: why the walk came here."""
+    return f"Decided: {because}"
+
+
 def prompt_hint(session: Session) -> str:
     """What the current prompt takes, in one line (plain mode's words)."""
+    if session.confirming_early:
+        return f"{EARLY_QUESTION} y = yes, continue early; any other line = keep waiting"
     node = session.node
     if isinstance(node, QuestionNode):
         keys = [o.key for o in node.options]

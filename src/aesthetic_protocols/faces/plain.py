@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from aesthetic_protocols.engine import NOT_TEXT, Invalid, Reading, Session
-from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
+from aesthetic_protocols.faces import (
+    because_line,
+    elapsed,
+    interrupted_lines,
+    prompt_hint,
+    red_flags_line,
+    status_banner,
+)
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
@@ -72,6 +79,8 @@ class PlainFace:
         node = session.node
         self._out()
         self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
+        if session.because:
+            self._out(because_line(session.because))
         if node.headline:
             self._out(session.render(node.headline))
         if node.text:
@@ -104,7 +113,7 @@ class PlainFace:
             return Invalid(NOT_TEXT)
         if line == "":
             raise EOFError
-        return session.interpret(line)  # bytes that were no text arrive as lone surrogates: refused there
+        return session.interpret(line, now)  # bytes that were no text arrive as lone surrogates: refused there
 
     def say(self, message: str) -> None:
         """A message on a line of its own."""
@@ -116,6 +125,8 @@ class PlainFace:
         self._out()
         if isinstance(node, OutcomeNode):
             self._out(f"Outcome: {node.title} ({node.severity})")
+            if session.because:
+                self._out(because_line(session.because))
             if node.headline:
                 self._out(session.render(node.headline))
             if node.text:

@@ -27,6 +27,8 @@ from rich.text import Text
 
 from aesthetic_protocols.engine import NOT_TEXT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import (
+    EARLY_QUESTION,
+    because_line,
     elapsed,
     field_prompt,
     interrupted_lines,
@@ -187,6 +189,8 @@ class TerminalFace:
             raise EOFError
         if _undecodable(key):
             return Invalid(NOT_TEXT)
+        if session.confirming_early:  # one key: y continues early, any other keeps waiting
+            return session.interpret("y" if key in ("y", "Y") else "n")
         if key in keys.PAGE_DOWN or key in keys.PAGE_UP:
             self._page(1 if key in keys.PAGE_DOWN else -1)
             return None
@@ -226,8 +230,7 @@ class TerminalFace:
             return Invalid("type a number, then Enter (`:back` goes back a step)")
         if first in keys.ENTER:
             return Invalid("type a number, then Enter")
-        line = self._read_line("> ", first)
-        return None if line is None else session.interpret(line)
+        return self._typed(session, first)
 
     def _field(self, session: Session, first: str) -> Reading | None:
         """A record field's value, typed on the prompt line (a line that is only a red flag's letter raises it,
@@ -242,8 +245,18 @@ class TerminalFace:
         if record_field is not None and record_field.type == "choice":
             # A choice is one keystroke, as a question's answer is (either case, or its number).
             return session.interpret(first) if first.isalnum() else Invalid("press the letter of a choice")
+        return self._typed(session, first)
+
+    def _typed(self, session: Session, first: str) -> Reading | None:
+        """A value typed on the prompt line; a refused one stays on the line, with the reason, to correct."""
         line = self._read_line("> ", first)
-        return None if line is None else session.interpret(line)
+        while line is not None:
+            reading = session.interpret(line, self.clock())
+            if not isinstance(reading, Invalid) or not line:
+                return reading
+            self.status = reading.reason
+            line = self._read_line("> ", line)
+        return None
 
     def _command_line(self, session: Session) -> Reading | None:
         """`:` then a plain-mode command: note: TEXT, time: HH:MM, back, quit."""
@@ -283,7 +296,8 @@ class TerminalFace:
 
         Backspace erases one character, Enter ends the line, Ctrl-D on an empty line is end of input.
         """
-        chars: list[str] = [first] if first and len(first) == 1 and first.isprintable() else []
+        # One key typed first, or a refused value kept to correct.
+        chars: list[str] = list(first) if first and first.isprintable() else []
         self.line = (prompt, _shown(chars))
         self._draw()
         try:
@@ -374,6 +388,8 @@ class TerminalFace:
     def _title(self, session: Session, now: datetime) -> list[Text]:
         node = session.node
         lines = [Text(session.render(node.title), style="bold underline")]
+        if session.because:  # a decision led here: why, under the title
+            lines.append(Text(because_line(session.because), style="italic"))
         if node.headline:
             lines.append(Text(session.render(node.headline), style="bold"))
         record_field = session.field
@@ -434,6 +450,9 @@ class TerminalFace:
         return [text]
 
     def _status_line(self) -> Text:
+        if self.session is not None and self.session.confirming_early:
+            return Text(f"{EARLY_QUESTION}  y = yes, continue early   any other key = keep waiting",
+                        style="bold black on yellow")
         if self.confirming:
             return Text("Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay",
                         style="bold black on yellow")
@@ -519,6 +538,8 @@ class TerminalFace:
         protocol = session.protocol
         self.console.print(Text(f" Outcome: {node.title} ({node.severity}) ",
                                 style=_SEVERITY_STYLE.get(str(node.severity), "bold")))
+        if session.because:
+            self.console.print(Text(because_line(session.because), style="italic"))
         if node.headline:
             self.console.print(Text(session.render(node.headline), style="bold"))
         banner = status_banner(session)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from aesthetic_protocols.clinic import fill_contacts
 from aesthetic_protocols.model import (
     PLACEHOLDER_RE,
     ActionNode,
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     Protocol,
@@ -24,8 +26,9 @@ from aesthetic_protocols.model import (
     RecordField,
     RecordNode,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import branches, successors, then
+from aesthetic_protocols.nodes import steps as node_steps
 
 SHORT_SHA = 12
 # Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two
@@ -158,14 +161,16 @@ def _field_text(item: RecordField) -> str:
 
 def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
     """What a step says when it has no headline: its checklist, what to enter, or what to record."""
-    if isinstance(node, InputNode):
-        unit = f" {node.unit}" if node.unit else ""
-        return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
-    if isinstance(node, RecordNode):
-        return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
-    if isinstance(node, ActionNode | WaitNode | OutcomeNode):
-        return [_fill(protocol, step) for step in node.steps]
-    return []
+    match node:
+        case InputNode():
+            unit = f" {node.unit}" if node.unit else ""
+            return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
+        case RecordNode():
+            return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
+        case ActionNode() | WaitNode() | OutcomeNode() | QuestionNode() | DecideNode():
+            return [_fill(protocol, step) for step in node_steps(node)]
+        case _:
+            assert_never(node)
 
 
 def _sentences(lines: list[str]) -> str:
@@ -174,8 +179,7 @@ def _sentences(lines: list[str]) -> str:
 
 
 def _uses(node: AnyNode, name: str) -> bool:
-    steps = node.steps if isinstance(node, ActionNode | WaitNode | OutcomeNode) else []
-    texts = [node.text or "", node.headline or "", *steps]
+    texts = [node.text or "", node.headline or "", *node_steps(node)]
     return any(f"{{{name}}}" in text for text in texts)
 
 
@@ -195,12 +199,13 @@ def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
         headline = _headline(protocol, node)
         choices = ([Choice(o.key, o.label, where(o.next)) for o in node.options]
                    if isinstance(node, QuestionNode) else [])
+        choices += [Choice("", words, where(target)) for words, target in branches(node)]  # decide rules, early
         lines = [] if headline and not isinstance(node, InputNode) else _lines(protocol, node)
         if isinstance(node, WaitNode):
             lines = [f"Wait {node.minutes} min, then reassess.", *lines]
-        nexts = successors(node)
-        then = where(nexts[0]) if nexts and not isinstance(node, QuestionNode) else ""
-        steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then,
+        following = then(node)
+        then_text = where(following) if following is not None else ""
+        steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then_text,
                           str(node.severity) if isinstance(node, OutcomeNode) else ""))
     return steps
 

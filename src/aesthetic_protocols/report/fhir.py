@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.events import (
@@ -28,7 +28,9 @@ from aesthetic_protocols.events import (
 )
 from aesthetic_protocols.logged_protocol import LoggedProtocol
 from aesthetic_protocols.model import (
+    ActionNode,
     AnyNode,
+    DecideNode,
     InputNode,
     OutcomeNode,
     Protocol,
@@ -36,10 +38,10 @@ from aesthetic_protocols.model import (
     RecordField,
     RecordNode,
     WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import successors
 from aesthetic_protocols.photo import photo_answers
-from aesthetic_protocols.recorded import Lines, ending, outcome_event, standing, start_event
+from aesthetic_protocols.recorded import Lines, decisions, ending, outcome_event, standing, start_event
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 from aesthetic_protocols.report.templating import visible
@@ -122,23 +124,33 @@ def _field_item(protocol: Protocol, node_id: str, item: RecordField) -> dict[str
 
 
 def _answer_item(protocol: Protocol, node_id: str, node: AnyNode) -> list[dict[str, Any]]:
-    """The question(s) inside a node's group."""
-    if isinstance(node, QuestionNode):
-        return [{"linkId": f"{node_id}.answer", "text": node.title, "type": "choice", "required": True,
-                 "answerOption": [{"valueCoding": {"system": _options_system(protocol.id, node_id), "code": o.key,
-                                                   "display": o.label}} for o in node.options]}]
-    if isinstance(node, InputNode):
-        item: dict[str, Any] = {"linkId": f"{node_id}.answer", "text": node.title, "type": "integer",
-                                "required": True, "extension": [{"url": MIN_EXTENSION, "valueInteger": node.min},
-                                                                {"url": MAX_EXTENSION, "valueInteger": node.max}]}
-        if node.unit:
-            item["extension"].append({"url": UNIT_EXTENSION, "valueCoding": {"display": node.unit}})
-        return [item]
-    if isinstance(node, WaitNode):
-        return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
-    if isinstance(node, RecordNode):
-        return [_field_item(protocol, node_id, item) for item in node.fields]
-    return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
+    """The question(s) inside a node's group (a decide: its decision, read only; an outcome: none)."""
+    match node:
+        case QuestionNode():
+            return [{"linkId": f"{node_id}.answer", "text": node.title, "type": "choice", "required": True,
+                     "answerOption": [{"valueCoding": {"system": _options_system(protocol.id, node_id),
+                                                       "code": o.key, "display": o.label}} for o in node.options]}]
+        case InputNode():
+            item: dict[str, Any] = {"linkId": f"{node_id}.answer", "text": node.title, "type": "integer",
+                                    "required": True,
+                                    "extension": [{"url": MIN_EXTENSION, "valueInteger": node.min},
+                                                  {"url": MAX_EXTENSION, "valueInteger": node.max}]}
+            if node.unit:
+                item["extension"].append({"url": UNIT_EXTENSION, "valueCoding": {"display": node.unit}})
+            return [item]
+        case WaitNode():
+            return [{"linkId": f"{node_id}.answer", "text": f"Reassessed after {node.minutes} min", "type": "boolean"}]
+        case RecordNode():
+            return [_field_item(protocol, node_id, item) for item in node.fields]
+        case DecideNode():  # not a question: the protocol's decision, and why, read only
+            return [{"linkId": f"{node_id}.decision", "text": "Decided by the protocol (not asked)",
+                     "type": "string", "readOnly": True}]
+        case ActionNode():
+            return [{"linkId": f"{node_id}.answer", "text": "Done", "type": "boolean"}]
+        case OutcomeNode():
+            return []
+        case _:
+            assert_never(node)
 
 
 def questionnaire(protocol: Protocol | None, start: StartEvent, check: str) -> dict[str, Any]:
@@ -302,6 +314,10 @@ def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool,
             items.append(responder.group(str(event.node), event.title, [responder.answer(event)]))
         previous = event
     items += flags
+    for decided in decisions(events):  # a decide is not a question: its result and why, as text
+        items.append(responder.group(str(decided.node), decided.title, [{
+            "linkId": f"{decided.node}.decision", "text": "Decided by the protocol (not asked)",
+            "answer": [{"valueString": decided.because or "no rule held (otherwise)"}]}]))
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": visible(e.event.text)}]}]}

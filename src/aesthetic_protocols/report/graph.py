@@ -13,7 +13,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from aesthetic_protocols.model import STEERING_RE, OutcomeNode, Protocol, QuestionNode, successors
+from aesthetic_protocols.model import STEERING_RE, OutcomeNode, Protocol
+from aesthetic_protocols.nodes import edge_labels
 from aesthetic_protocols.report.review import node_detail, node_order
 
 RED_FLAGS = "red-flags"  # the kind of the one "any step" node the red-flag edges leave from
@@ -38,6 +39,7 @@ class GraphEdge:
     target: str
     label: str
     red_flag: bool = False
+    early: bool = False  # a wait's `early` edge (drawn dashed)
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,8 @@ def flowchart(protocol: Protocol) -> Flowchart:
              for nid in order]
     edges: list[GraphEdge] = []
     for nid in order:
-        node = protocol.nodes[nid]
-        if isinstance(node, QuestionNode):
-            edges += [GraphEdge(nid, option.next, f"{option.key}: {option.label}") for option in node.options
-                      if option.next in protocol.nodes]
-        else:
-            edges += [GraphEdge(nid, target, "") for target in successors(node) if target in protocol.nodes]
+        edges += [GraphEdge(nid, target, label, early=dashed) for target, label, dashed
+                  in edge_labels(protocol.nodes[nid]) if target in protocol.nodes]
     flags = [GraphEdge(_ANY_STEP, flag.goto, f"{flag.key}: {flag.label}", red_flag=True)
              for flag in protocol.red_flags if flag.goto in protocol.nodes]
     if flags:
@@ -97,6 +95,7 @@ _MERMAID_SHAPES = {
     "input": ('[/"', '"/]'),
     "wait": ('(["', '"])'),
     "record": ('[("', '")]'),
+    "decide": ('{"', '"}'),
     RED_FLAGS: ('(("', '"))'),
 }
 _MERMAID_OUTCOMES = {"resolved": ('("', '")'), "follow-up": ('[["', '"]]'), "refer": ('{{"', '"}}'),
@@ -125,7 +124,7 @@ def render_mermaid(chart: Flowchart) -> str:
         lines.append(f"    {ids[node.id]}{left}{_mermaid_text(_label(node, ' '))}{right}")
     red_links: list[str] = []
     for index, edge in enumerate(chart.edges):
-        arrow = "-.->" if edge.red_flag else "-->"
+        arrow = "-.->" if edge.red_flag or edge.early else "-->"
         text = f'|"{_mermaid_text(edge.label)}"|' if edge.label else ""
         lines.append(f"    {ids[edge.source]} {arrow}{text} {ids[edge.target]}")
         if edge.red_flag:
@@ -146,7 +145,7 @@ def render_mermaid(chart: Flowchart) -> str:
 # --- Graphviz DOT -----------------------------------------------------------------------------------
 
 _DOT_SHAPES = {"question": "diamond", "action": "box", "input": "parallelogram", "wait": "ellipse",
-               "record": "cylinder", RED_FLAGS: "octagon"}
+               "record": "cylinder", "decide": "diamond, peripheries=2", RED_FLAGS: "octagon"}
 _DOT_OUTCOMES = {"resolved": 'shape=box, style="rounded,filled"', "follow-up": 'shape=note, style=filled',
                  "refer": 'shape=hexagon, style=filled', "emergency": 'shape=doubleoctagon, style=filled, penwidth=2'}
 
@@ -189,6 +188,8 @@ def render_dot(chart: Flowchart) -> str:
         attrs = [f"label={_dot_label(edge.label)}"] if edge.label else []
         if edge.red_flag:
             attrs += ["style=dashed", f'color="{_RED}"', f'fontcolor="{_RED}"']
+        elif edge.early:
+            attrs += ["style=dashed"]
         shown = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"    {_dot_text(edge.source)} -> {_dot_text(edge.target)}{shown};")
     lines.append("}")

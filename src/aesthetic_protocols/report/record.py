@@ -21,6 +21,8 @@ from aesthetic_protocols.engine import Session, WalkError
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
+    DecidedEvent,
+    EarlyCancelledEvent,
     InterruptedEvent,
     Logged,
     NoteEvent,
@@ -320,6 +322,11 @@ def _row(logged: Logged, before: Sequence[Logged], reader: _Reader, clock: Clock
                        "(resumed with --force)", f"sha256 {_or(event.sha256)}")
         case TornTailEvent():
             return row(f"A torn last line ({event.bytes} bytes) was set aside on resume")
+        case DecidedEvent():  # a decide node's routing: why, and the facts it read
+            read = "; ".join(f"{name} = {value}" for name, value in event.facts.items())
+            return row(f"Decided: {event.because or 'no rule held (otherwise)'}", read, style="answer")
+        case EarlyCancelledEvent():
+            return row("Continue early asked, not confirmed: kept waiting", style="wait")
         case UnknownEvent():  # a newer tool's event, or an edited line: shown, never dropped
             return row(f"Unknown event {event.name!r} (not read by this version)")
         case _:

@@ -5,23 +5,21 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
+from collections.abc import Mapping
 
 from aesthetic_protocols.clinic import fill_contacts
+from aesthetic_protocols.conditions import date_form_text
 from aesthetic_protocols.model import (
-    ActionNode,
     AnyNode,
-    InputNode,
-    OutcomeNode,
     Protocol,
     QuestionNode,
     RecordField,
     RecordNode,
-    WaitNode,
-    successors,
 )
+from aesthetic_protocols.nodes import branches, detail, steps, successors, then
 from aesthetic_protocols.report.templating import md_escape, visible
 
-# What `treatment: true` means to a reader (rule `resolved-without-recheck`).
+# What `treatment: true` means to a reader (rule `resolved-needs-due-wait`).
 TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
 
 
@@ -47,20 +45,18 @@ def node_order(protocol: Protocol) -> list[str]:
 
 def protocol_json(protocol: Protocol) -> str:
     """The validated model with defaults filled in (`show --format json`)."""
-    return json.dumps(protocol.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return json.dumps(protocol.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
 
 
 def node_detail(node: AnyNode) -> str:
-    if isinstance(node, InputNode):
-        unit = f" {node.unit}" if node.unit else ""
-        return f"{node.variable}: {node.min}..{node.max}{unit}"
-    if isinstance(node, WaitNode):
-        return f"{node.minutes} min"
-    if isinstance(node, OutcomeNode):
-        return str(node.severity)
-    if isinstance(node, RecordNode):
-        return f"{len(node.fields)} field(s)"
-    return ""
+    """The node's figures in a few words (see `nodes.detail`)."""
+    return detail(node)
+
+
+def sets_text(sets: Mapping[str, object]) -> str:
+    """An option's `set:` in words: `treatment = toxin, pregnant = true`."""
+    return ", ".join(f"{name} = {str(value).lower() if isinstance(value, bool) else value}"
+                     for name, value in sets.items())
 
 
 def field_text(record_field: RecordField) -> str:
@@ -74,6 +70,12 @@ def field_text(record_field: RecordField) -> str:
         parts.append(f"{record_field.decimals} decimal(s)")
     if record_field.choices:
         parts.append(" / ".join(f"{c.key}: {c.label}" for c in record_field.choices))
+    if record_field.max_ahead_minutes is not None:
+        parts.append(f"at most {record_field.max_ahead_minutes} min after now")
+    if record_field.not_before is not None:
+        parts.append(f"not before {date_form_text(record_field.not_before)}")
+    if record_field.not_after is not None:
+        parts.append(f"not after {date_form_text(record_field.not_after)}")
     extra = "required" if record_field.required else "optional"
     if record_field.default:
         extra += f"; default: {record_field.default}"
@@ -85,12 +87,14 @@ def outline(protocol: Protocol) -> str:
     lines = [f"{protocol.id} {protocol.version} ({protocol.status}) - {protocol.title}", f"start: {protocol.start}"]
     for flag in protocol.red_flags:
         lines.append(f"red flag [{flag.key}] {flag.label} -> {flag.goto}")
+    for name, fact in protocol.facts.items():
+        lines.append(f"fact {name}: {fact.type}" + (f" ({', '.join(fact.choices)})" if fact.choices else ""))
     for nid in node_order(protocol):
         node = protocol.nodes[nid]
         detail = node_detail(node)
         head = f"{nid}  {node.kind}  {node.title}" + (f"  ({detail})" if detail else "")
-        if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
-            head += f" -> {node.next}"
+        if (following := then(node)) is not None:
+            head += f" -> {following}"
         lines += ["", head]
         if node.headline:
             lines.append(f"  ! {node.headline}")
@@ -98,11 +102,11 @@ def outline(protocol: Protocol) -> str:
             lines.append(f"  {node.text}")
         if isinstance(node, QuestionNode):
             lines += [f"  [{o.key}] {o.label}" + (f" ({o.detail})" if o.detail else "") + f" -> {o.next}"
-                      for o in node.options]
-        if isinstance(node, ActionNode | WaitNode | OutcomeNode):
-            lines += [f"  - {step}" for step in node.steps]
+                      + (f"  (sets {sets_text(o.set)})" if o.set else "") for o in node.options]
+        lines += [f"  - {step}" for step in steps(node)]
         if isinstance(node, RecordNode):
             lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
+        lines += [f"  {words} -> {target}" for words, target in branches(node)]
         if node.requires:
             lines.append(f"  only after: {', '.join(node.requires)}")
         if node.treatment:
@@ -148,6 +152,11 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
         out += ["## Red flags (offered at every step)", ""]
         out += [f"- **[{f.key}]** {t(f.label)} -> {_anchor(protocol, f.goto)}" for f in protocol.red_flags]
         out.append("")
+    if protocol.facts:
+        out += ["## Facts", ""]
+        out += [f"- `{name}` ({fact.type}{': ' + ', '.join(fact.choices) if fact.choices else ''})"
+                + (f": {t(fact.label)}" if fact.label else "") for name, fact in protocol.facts.items()]
+        out.append("")
     if protocol.derived:
         out += ["## Derived values", ""]
         for name, d in protocol.derived.items():
@@ -177,17 +186,21 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
             for option in node.options:
                 extra = f" - {_paragraph(option.detail)}" if option.detail else ""
                 refs = f" [{', '.join(option.refs)}]" if option.refs else ""
-                target = _anchor(protocol, option.next)
-                out.append(f"- **[{option.key}]** {t(w(option.label))}{extra}{refs} -> {target}")
+                sets = f" (sets {t(sets_text(option.set))})" if option.set else ""
+                out.append(f"- **[{option.key}]** {t(w(option.label))}{extra}{refs} -> {_anchor(protocol, option.next)}"
+                           + sets)
             out.append("")
-        if isinstance(node, ActionNode | WaitNode | OutcomeNode) and node.steps:
-            out += [f"- [ ] {t(w(step))}" for step in node.steps]
+        if steps(node):
+            out += [f"- [ ] {t(w(step))}" for step in steps(node)]
             out.append("")
         if isinstance(node, RecordNode):
             out += [f"- Record `{f.id}`: {t(field_text(f))}" for f in node.fields]
             out.append("")
-        if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
-            out += [f"Next: {_anchor(protocol, node.next)}", ""]
+        if branches(node):
+            out += [f"- {t(words)} -> {_anchor(protocol, target)}" for words, target in branches(node)]
+            out.append("")
+        if (following := then(node)) is not None:
+            out += [f"Next: {_anchor(protocol, following)}", ""]
         if node.requires:
             out += [f"Only after: {', '.join(node.requires)}", ""]
         if node.treatment:

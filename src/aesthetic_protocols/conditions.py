@@ -1,0 +1,299 @@
+"""Facts and conditions (docs/protocol-format.md, "Facts and decisions"): their models, their evaluation and
+their static type checks.
+
+A condition is a mapping of exactly one form: `{fact: F, is: V}`, `{fact: F, in: [V, ...]}`,
+`{fact: F, known: true|false}`, `{fact: F, lt|le|gt|ge: N}`, `{fact: F, before|after: D}` (D is `today`, a
+date, `{days_ago: N}` or `{days_ahead: N}`), `{all: [...]}`, `{any: [...]}` or `{not: C}`. Evaluation reads
+typed values and compares them: no text is ever executed. A fact not known on the path makes every form false
+except `known: false`.
+
+Kept free of `model` (which builds on this module), so the models here carry their descriptions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+FACT_PATTERN = r"^[a-z][a-z0-9_]*$"
+FactName = Annotated[StrictStr, StringConstraints(pattern=FACT_PATTERN, max_length=40)]
+Word = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)]
+FactType = Literal["boolean", "choice", "number", "date", "time", "text"]
+# A value a condition compares with, or an option sets: typed as YAML writes it (an unquoted date is a date).
+FactValue = StrictBool | StrictInt | Annotated[float, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)] \
+    | date | Annotated[StrictStr, StringConstraints(max_length=120)]
+# A value the engine holds for a fact on the path.
+Known = bool | int | float | Decimal | date | time | str
+_MAX_DAYS = 36_600
+_FORMS = ("is", "in", "known", "lt", "le", "gt", "ge", "before", "after")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+
+
+class Fact(_Strict):
+    """A fact an option sets, declared once at the top of the file with its type."""
+
+    type: FactType = Field(description="boolean, choice, number, date, time or text.")
+    label: Annotated[StrictStr, StringConstraints(min_length=1, max_length=400, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")] \
+        | None = Field(default=None, description="The fact in words, for the record (e.g. \"Planned treatment\").")
+    choices: list[Word] = Field(default_factory=list, max_length=26,
+                                description="choice: the values it may take (e.g. [toxin, filler, both]).")
+
+
+class DaysAgo(_Strict):
+    """A date N days before today."""
+
+    days_ago: StrictInt = Field(ge=0, le=_MAX_DAYS, description="How many days before today.")
+
+
+class DaysAhead(_Strict):
+    """A date N days after today."""
+
+    days_ahead: StrictInt = Field(ge=0, le=_MAX_DAYS, description="How many days after today.")
+
+
+def _as_date(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_impossible", "is not a real date (YYYY-MM-DD)") from None
+    return value
+
+
+DateForm = Literal["today"] | date | DaysAgo | DaysAhead
+
+
+def resolve_date(form: DateForm, today: date) -> date:
+    """The day a date form names, seen from `today` (the walk's clock)."""
+    if form == "today":
+        return today
+    if isinstance(form, DaysAgo):
+        return today - timedelta(days=form.days_ago)
+    if isinstance(form, DaysAhead):
+        return today + timedelta(days=form.days_ahead)
+    assert isinstance(form, date)
+    return form
+
+
+def date_form_text(form: DateForm) -> str:
+    """A date form in words: `today`, `2026-01-01`, `30 days ago`, `7 days ahead`."""
+    if isinstance(form, DaysAgo):
+        return f"{form.days_ago} days ago"
+    if isinstance(form, DaysAhead):
+        return f"{form.days_ahead} days ahead"
+    return str(form)
+
+
+class Condition(_Strict):
+    """Exactly one form: a fact compared (`fact` with one of is, in, known, lt, le, gt, ge, before, after),
+    or all, any, not."""
+
+    fact: FactName | None = Field(default=None, description="The fact the condition reads.")
+    is_: FactValue | None = Field(default=None, alias="is", description="The fact equals this value.")
+    in_: list[FactValue] | None = Field(default=None, alias="in", min_length=1, max_length=26,
+                                        description="The fact equals one of these values.")
+    known: StrictBool | None = Field(default=None, description="true: the fact has a value on this path; false: not.")
+    lt: StrictInt | float | None = Field(default=None, description="number: the fact is below this.")
+    le: StrictInt | float | None = Field(default=None, description="number: the fact is at most this.")
+    gt: StrictInt | float | None = Field(default=None, description="number: the fact is above this.")
+    ge: StrictInt | float | None = Field(default=None, description="number: the fact is at least this.")
+    before: DateForm | None = Field(default=None, description="date: the fact is before this day.")
+    after: DateForm | None = Field(default=None, description="date: the fact is after this day.")
+    all: list[Condition] | None = Field(default=None, min_length=1, max_length=20, description="Every one holds.")
+    any: list[Condition] | None = Field(default=None, min_length=1, max_length=20, description="At least one holds.")
+    not_: Condition | None = Field(default=None, alias="not", description="It does not hold.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dates(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: _as_date(v) if k in ("before", "after", "is") else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        forms = [name for name in (*_FORMS, "all", "any", "not") if self.part(name) is not None]
+        if self.fact is not None and len(forms) == 1 and forms[0] in _FORMS:
+            return self
+        if self.fact is None and len(forms) == 1 and forms[0] not in _FORMS:
+            return self
+        raise PydanticCustomError("condition_form", "a condition is exactly one form: {fact: F, is: V} (or in, "
+                                  "known, lt, le, gt, ge, before, after), {all: [...]}, {any: [...]} or {not: C}")
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumped as written: its one form, without the empty others (`protocol show --format json`)."""
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+    def part(self, name: str) -> Any:
+        """The value of one form's key by its YAML name (`is`, `in`, `not` included)."""
+        return getattr(self, {"is": "is_", "in": "in_", "not": "not_"}.get(name, name))
+
+    @property
+    def form(self) -> str:
+        """The form's key: `is`, `lt`, `all`, ..."""
+        return next(name for name in (*_FORMS, "all", "any", "not") if self.part(name) is not None)
+
+
+Path = tuple[str | int, ...]
+
+
+def comparisons(condition: Condition, where: Path = ()) -> Iterator[tuple[Condition, Path]]:
+    """Every fact comparison inside a condition, with its path below the condition (for locating errors)."""
+    if condition.fact is not None:
+        yield condition, where
+        return
+    if condition.not_ is not None:
+        yield from comparisons(condition.not_, (*where, "not"))
+    for name in ("all", "any"):
+        for index, part in enumerate(condition.part(name) or []):
+            yield from comparisons(part, (*where, name, index))
+
+
+def holds(condition: Condition, facts: Mapping[str, Known], today: date) -> bool:
+    """Whether the condition holds for the facts known on the path, `today` by the walk's clock."""
+    if condition.all is not None:
+        return all(holds(part, facts, today) for part in condition.all)
+    if condition.any is not None:
+        return any(holds(part, facts, today) for part in condition.any)
+    if condition.not_ is not None:
+        return not holds(condition.not_, facts, today)
+    assert condition.fact is not None
+    value = facts.get(condition.fact)
+    form = condition.form
+    if form == "known":
+        return (value is not None) is condition.known
+    if value is None:
+        return False
+    if form == "is":
+        return _same(value, condition.is_)
+    if form == "in":
+        return any(_same(value, item) for item in condition.in_ or [])
+    if form in ("before", "after"):
+        if not isinstance(value, date):
+            return False
+        day = resolve_date(condition.part(form), today)
+        return value < day if form == "before" else value > day
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    bound = Decimal(str(condition.part(form)))
+    number = Decimal(str(value))
+    return {"lt": number < bound, "le": number <= bound, "gt": number > bound, "ge": number >= bound}[form]
+
+
+def _same(value: Known, wanted: Any) -> bool:
+    """Equality without YAML's or Python's coercions: true is no 1, a number compares by value."""
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return isinstance(value, bool) and isinstance(wanted, bool) and value is wanted
+    if isinstance(value, int | float | Decimal) and isinstance(wanted, int | float):
+        return Decimal(str(value)) == Decimal(str(wanted))
+    if isinstance(value, time):
+        return isinstance(wanted, str) and value.strftime("%H:%M") == wanted
+    return type(value) is type(wanted) and value == wanted
+
+
+def read_facts(condition: Condition) -> list[str]:
+    """The facts a condition reads, in order, once each."""
+    names: list[str] = []
+    for part, _ in comparisons(condition):
+        if part.fact is not None and part.fact not in names:
+            names.append(part.fact)
+    return names
+
+
+def shown(value: Known | None) -> str:
+    """A fact's value in words, for the log and the record."""
+    if value is None:
+        return "not known"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+# --- static type checks ------------------------------------------------------------------------------------
+
+
+def fits(fact: Fact, value: Any) -> bool:
+    """Whether a value written in the file is one of the fact's type."""
+    match fact.type:
+        case "boolean":
+            return isinstance(value, bool)
+        case "number":
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        case "date":
+            return isinstance(value, date)
+        case "choice":
+            return isinstance(value, str) and (not fact.choices or value in fact.choices)
+        case "time":
+            return isinstance(value, str) and len(value) == 5 and value[2] == ":" and _is_time(value)
+        case "text":
+            return isinstance(value, str)
+
+
+def _is_time(value: str) -> bool:
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def comparison_problem(part: Condition, facts: Mapping[str, Fact]) -> tuple[str, str] | None:
+    """(rule id, message) when a comparison names an unknown fact or does not fit its type; else None."""
+    assert part.fact is not None
+    fact = facts.get(part.fact)
+    if fact is None:
+        return "unknown-fact", "names no fact: declare it under `facts:`, or use an input variable or a record field id"
+    form = part.form
+    if form in ("lt", "le", "gt", "ge") and fact.type != "number":
+        return "condition-type", f"`{form}` compares numbers, and this fact is a {fact.type}"
+    if form in ("before", "after") and fact.type != "date":
+        return "condition-type", f"`{form}` compares dates, and this fact is a {fact.type}"
+    values = [part.is_] if form == "is" else part.in_ or [] if form == "in" else []
+    if any(not fits(fact, value) for value in values):
+        wanted = f"one of {', '.join(fact.choices)}" if fact.type == "choice" and fact.choices else f"a {fact.type}"
+        return "condition-type", f"`{form}` needs {wanted}, as the fact is typed"
+    return None
+
+
+def condition_text(condition: Condition) -> str:
+    """A condition in words for outlines and reviews: `expiry before today`, `all of (a is true; b known)`."""
+    if condition.fact is None:
+        if condition.not_ is not None:
+            return f"not ({condition_text(condition.not_)})"
+        name = "all" if condition.all is not None else "any"
+        return f"{name} of ({'; '.join(condition_text(part) for part in condition.part(name))})"
+    form = condition.form
+    value = condition.part(form)
+    if form in ("before", "after"):
+        words = date_form_text(value)
+    elif form == "in":
+        words = "[" + ", ".join(shown(item) if isinstance(item, bool) else str(item) for item in value) + "]"
+    elif isinstance(value, bool):
+        words = "true" if value else "false"
+    else:
+        words = str(value)
+    return f"{condition.fact} {form} {words}"
