@@ -542,6 +542,8 @@ class ExportFormat(StrEnum):
     html = "html"
     json = "json"
     fhir = "fhir"
+    handover = "handover"  # the one-page SBAR handover sheet (Markdown)
+    handover_html = "handover-html"  # the same sheet as a printable A4 HTML page
 
 
 def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verification: Any,
@@ -576,8 +578,14 @@ def log_export(
     log_dir: LogDir = None,
     protocols: ProtocolDirs = None,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON)."""
+    """The session as a Markdown, HTML or JSON record, a FHIR R4 Bundle (JSON), or the SBAR handover sheet."""
     events, verification = _events(session, log_dir)
+    if fmt in (ExportFormat.handover, ExportFormat.handover_html):  # read from the log alone
+        from aesthetic_protocols.report import handover
+
+        sheet = handover.handover_markdown if fmt is ExportFormat.handover else handover.handover_html
+        typer.echo(sheet(events, anonymise), nl=False)
+        return
     render = _record_renderer(fmt, events, verification, protocols)
     typer.echo(render(events, anonymise), nl=fmt is ExportFormat.json)
 

@@ -10,7 +10,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from aesthetic_protocols.engine import Taken
-from aesthetic_protocols.events import ANSWER, BACK, INTERRUPTED, OUTCOME, RED_FLAG
+from aesthetic_protocols.events import (
+    ANSWER,
+    BACK,
+    INTERRUPTED,
+    NOTE,
+    OUTCOME,
+    PROTOCOL_CHANGED,
+    RED_FLAG,
+    RESUMED,
+    TORN_TAIL_RECOVERED,
+    WAIT_STARTED,
+)
 
 E = TypeVar("E", bound=Mapping[str, Any])
 
@@ -49,3 +60,22 @@ def outcome_event(events: Sequence[E]) -> E | None:
     """The outcome event, if the session reached one."""
     end = ending(events)
     return end if end is not None and end.get("event") == OUTCOME else None
+
+
+# Events that are no step of the walk: between a red flag and the Back that withdraws it "at once", only
+# these may come (the flag's own outcome or wait, a note, a resume after a crash).
+_BETWEEN = frozenset({OUTCOME, WAIT_STARTED, NOTE, RESUMED, TORN_TAIL_RECOVERED, PROTOCOL_CHANGED})
+
+
+def withdrawn_flags(events: Sequence[E]) -> dict[int, E]:
+    """Red flags raised and then gone Back from at once (pressed by mistake): the red flag's seq -> the `back`
+    event that withdrew it. The one reading of "withdrawn" shared by log show, the record, FHIR and the
+    handover sheet, which all show such a flag struck through, with both times."""
+    withdrawn: dict[int, E] = {}
+    for index, event in enumerate(events):
+        if event.get("event") != RED_FLAG or type(event.get("seq")) is not int:
+            continue
+        after = next((e for e in events[index + 1:] if e.get("event") not in _BETWEEN), None)
+        if after is not None and after.get("event") == BACK:
+            withdrawn[int(event["seq"])] = after
+    return withdrawn

@@ -26,15 +26,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.engine import Command, DoneAt, Invalid, Note, Quit, Reading, Session, WalkError
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.events import (
-    OUTCOME,
     START,
     ProtocolChangedEvent,
     ResumedEvent,
@@ -42,6 +42,7 @@ from aesthetic_protocols.events import (
     TornTailEvent,
     parse_ts,
 )
+from aesthetic_protocols.handover import outcome_written, walk_over
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
     Journal,
@@ -54,6 +55,7 @@ from aesthetic_protocols.journal import (
 )
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.source import Loaded
 
 Clock = Callable[[], datetime]
@@ -85,6 +87,9 @@ class Face(Protocol):
     def read(self, session: Session, now: datetime) -> Reading: ...
     def say(self, message: str) -> None: ...
     def finish(self, session: Session, events: list[dict[str, Any]], log: str, resume_ref: str) -> None: ...
+    # The handover screen (see handover_loop): after an outcome with `until_handover`.
+    def show_handover(self, state: Handover, now: datetime) -> None: ...
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading: ...
 
 
 @dataclass(frozen=True)
@@ -150,12 +155,20 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
     signals = signals or _Signals()
     with signals.installed() if own else nullcontext():
         try:
-            return _step_loop(session, face, clock, record, signals)
+            result = _step_loop(session, face, clock, record, signals)
+            while session.open_outcome and not session.interrupted:  # an emergency goes on until handover
+                from aesthetic_protocols.handover_loop import handover_loop
+
+                handover_loop(session, journal, face, clock, recorded, lambda show, read: guarded(signals, show, read))
+                result = (_step_loop(session, face, clock, record, signals) if not session.finished
+                          else WalkResult(None, session.interruption) if session.interrupted
+                          else WalkResult(session.current))
+            return result
         except ProtocolsError:
             raise  # the log itself failed: nothing more can be recorded
         except Exception:
             # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
-            if not session.finished and not session.interrupted:
+            if (not session.finished or session.open_outcome) and not session.interrupted:
                 record(Quit("internal error"))
             raise
 
@@ -164,13 +177,7 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
                signals: _Signals) -> WalkResult:
     while not session.finished:
         now = clock()
-        try:
-            face.show(session, now)
-            with signals.reading_input():
-                reading = face.read(session, now)
-        except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
-            reading = Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
-                           else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
+        reading = guarded(signals, partial(face.show, session, now), partial(face.read, session, now))
         if isinstance(reading, Invalid):
             face.say(reading.reason)
             continue
@@ -190,6 +197,20 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         if session.interrupted:
             return WalkResult(None, session.interruption)
     return WalkResult(session.current)
+
+
+R = TypeVar("R")
+
+
+def guarded(signals: _Signals, show: Callable[[], None], read: Callable[[], R]) -> R | Quit:
+    """Show a prompt and read its answer; Ctrl-C, SIGTERM, end of input or a closed output read as Quit."""
+    try:
+        show()
+        with signals.reading_input():
+            return read()
+    except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
+        return Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                    else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
 
 
 def _day_and_time(moment: datetime, now: datetime) -> str:
@@ -332,7 +353,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     events, _ = read_events(path)
     if not events or events[0].get("event") != START:
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
-    if any(event.get("event") == OUTCOME for event in events):
+    if walk_over(events):
         raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
     first = events[0]
     loaded, _ = load_valid(resolve_id(str(first.get("protocol")), dirs).path, today or clock().date())
@@ -357,7 +378,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
                     None, old_version=_text(first.get("version")), old_sha256=_text(first.get("sha256")),
                     version=loaded.protocol.version, sha256=loaded.source.sha256)))
             recorded.append(journal.record(ResumedEvent(session.current, tool=__version__)))
-            if session.finished:  # the last answer reached the outcome, but its event was never written
+            if session.finished and not outcome_written(events, session.current):
+                # the last answer reached the outcome, but its event was never written
                 recorded.append(journal.record(session.outcome_event()))
         except BaseException:
             journal.close()
@@ -393,7 +415,7 @@ def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
             events, _ = read_events(path)
         except ProtocolsError:
             continue
-        if not events or events[0].get("event") != START or any(e.get("event") == OUTCOME for e in events):
+        if not events or events[0].get("event") != START or walk_over(events):
             continue
         last = next((e for e in reversed(events) if isinstance(e.get("node"), str)), events[0])
         found.append(OpenSession(str(events[0].get("session")), str(events[0].get("ts")),

@@ -12,6 +12,7 @@ from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, r
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.walker import Clock
 
 
@@ -101,6 +102,32 @@ class PlainFace:
         if line == "":
             raise EOFError
         return session.interpret(line)
+
+    def show_handover(self, state: Handover, now: datetime) -> None:
+        """The handover screen in lines: printed in full on arrival, then one line per timer change or prompt."""
+        from aesthetic_protocols.faces.handover import handover_lines, handover_prompt
+
+        if self.header is not None:
+            self._print_header(state.session, *self.header)
+        key = (state.node, -1 - len(state.session.trail))
+        if self.last_shown != key:
+            self.last_shown = key
+            self._out()
+            for line in handover_lines(state, now, self.started):
+                self._out(line)
+        elif state.asking is None:
+            from aesthetic_protocols.faces.handover import timer_lines
+
+            for line in timer_lines(state, now):
+                self._out(line)
+        self._out(handover_prompt(state))
+
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading:
+        """One line; end of input is EOFError (the walk ends as interrupted, resumable)."""
+        line = self.stdin.readline()
+        if line == "":
+            raise EOFError
+        return state.interpret(line, now)
 
     def say(self, message: str) -> None:
         """A message on a line of its own."""

@@ -11,7 +11,7 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -27,7 +27,7 @@ from aesthetic_protocols.model import (
     OutcomeNode,
     WaitNode,
 )
-from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing
+from aesthetic_protocols.recorded import ending, outcome_event, recorded_steps, standing, withdrawn_flags
 from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
@@ -98,7 +98,7 @@ class Row:
     chosen: str
     values: str
     notes: str
-    kind: str  # start | answer | flag | back | note | outcome | wait | event (for styling)
+    kind: str  # start | answer | flag | withdrawn | logged | withdrawn-entry | back | note | outcome | wait | event
     corrected: str = ""  # a time correction, in words
     is_field: bool = False  # a record field: `chosen` is its label, `values` its value
 
@@ -158,6 +158,8 @@ class _Reader:
         self.same = bool(logged and logged.same)
         self.anonymise = anonymise
         self.titles: dict[str, str] = {}  # titles the log gives a node (for its events that carry none)
+        self.withdrawn: dict[int, dict[str, Any]] = {}  # red flag's seq -> the back that withdrew it
+        self.withdrawn_entries: dict[int, dict[str, Any]] = {}  # log entry's seq -> the entry withdrawing it
 
     def shown(self, event: dict[str, Any], before: Sequence[dict[str, Any]]) -> list[str]:
         """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
@@ -242,7 +244,15 @@ def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reade
         return row(f"Wait started: {event.get('minutes', '?')} min", f"due at {when}" if when else "", style="wait")
     if kind == "red-flag":
         target = reader.title(event.get("goto"))
-        return row(f"RED FLAG [{event.get('key', '?')}] {event.get('label', '')}", f"went to: {target}", style="flag")
+        flag = f"RED FLAG [{event.get('key', '?')}] {event.get('label', '')}"
+        back = reader.withdrawn.get(event["seq"]) if type(event.get("seq")) is int else None
+        if back is not None:  # raised by mistake: struck through, with both times
+            gone = parse_ts(back.get("ts"))
+            when = clock.elapsed(gone) if anonymise else clock.time(gone)
+            return row(f"{flag} (withdrawn at {when})", f"went to: {target}", style="withdrawn")
+        return row(flag, f"went to: {target}", style="flag")
+    if kind in ("logged", "handover"):
+        return _handover_row(event, reader, clock, anonymise, row)
     if kind == "back":
         return row(f"Back to: {reader.title(event.get('to'))}", style="back")
     if kind == "note":
@@ -263,11 +273,33 @@ def _row(event: dict[str, Any], before: Sequence[dict[str, Any]], reader: _Reade
     return None
 
 
+def _handover_row(event: dict[str, Any], reader: _Reader, clock: Clock, anonymise: bool,
+                  row: Callable[..., Row]) -> Row:
+    """A log entry made until handover (struck through once withdrawn, with both times), or the handover."""
+    moment = parse_ts(event.get("time"))
+    when = clock.elapsed(moment) if anonymise else clock.time(moment)
+    if event.get("event") == "handover":
+        to = "" if anonymise or not event.get("to") else f" to {event.get('to')}"
+        return row(f"Handed over{to}", f"at {when}", style="outcome")
+    label = str(event.get("label", ""))
+    if type(event.get("withdraws")) is int:
+        return row(f"Log entry withdrawn: {label}", style="back")
+    gone = reader.withdrawn_entries.get(event["seq"]) if type(event.get("seq")) is int else None
+    if gone is not None:
+        moment = parse_ts(gone.get("ts"))
+        return row(f"Logged: {label} (withdrawn at {clock.elapsed(moment) if anonymise else clock.time(moment)})",
+                   f"at {when}", style="withdrawn-entry")
+    return row(f"Logged: {label}", f"at {when}", style="logged")
+
+
 def _rows(events: Sequence[dict[str, Any]], reader: _Reader, clock: Clock,
           anonymise: bool) -> list[tuple[dict[str, Any], Row]]:
     """Each event that makes a timeline row, with its row."""
     reader.titles = {str(e.get("node")): e["title"] for e in events
                      if e.get("event") == "answer" and isinstance(e.get("title"), str)}
+    reader.withdrawn = withdrawn_flags(events)
+    reader.withdrawn_entries = {e["withdraws"]: e for e in events
+                                if e.get("event") == "logged" and type(e.get("withdraws")) is int}
     rows = []
     for index, event in enumerate(events):
         row = _row(event, events[:index], reader, clock, anonymise)  # a dose is worked out from the steps before
@@ -377,7 +409,7 @@ def session_record(events: Sequence[dict[str, Any]], logged: LoggedProtocol | No
                  f"{start.get('version', '')}".strip(),
         header=_header(start, events, logged, integrity, clock, anonymise),
         times=times, rows=rows, captured=captured, ending=_ending(events, logged),
-        red_flags=[row for row in rows if row.kind == "flag"],
+        red_flags=[row for row in rows if row.kind in ("flag", "withdrawn")],
         corrections=[row for row in rows if row.kind == "back" or row.corrected],
         removed=removed)
 

@@ -1,0 +1,256 @@
+"""An emergency that goes on until handover: the log, timers, `h`, withdrawals, resume, kill -9, verify."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from aesthetic_protocols.engine import Session
+from aesthetic_protocols.faces.plain import PlainFace
+from aesthetic_protocols.handover import AskHandover, Handover, HandoverAt, LogIt, walk_over
+from aesthetic_protocols.journal import verify
+from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.model import OutcomeNode
+from aesthetic_protocols.walker import interrupted_sessions, resume_walk, start_walk
+
+FIXTURES = Path(__file__).parent / "fixtures" / "handover"
+TREE = FIXTURES / "emergency.yaml"
+AT = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
+# Stop injecting; the record's five fields; then the anaphylaxis red flag at the signs question.
+TO_SIGNS = ["", "Filler X", "Chin", "0.5", "13:40", "penicillin"]
+
+
+class StepClock:
+    """The walk's one clock, moved on by the face's input: each line is read `minutes` after the one before."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class TimedInput(io.StringIO):
+    """Plain-mode input whose lines each carry how many minutes pass before they are typed."""
+
+    def __init__(self, clock: StepClock, lines: list[tuple[float, str]]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.lines = list(lines)
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        if not self.lines:
+            return ""
+        minutes, text = self.lines.pop(0)
+        self.clock.now += timedelta(minutes=minutes)
+        return text + "\n"
+
+
+def walk(tmp_path: Path, lines: list[tuple[float, str]]) -> tuple[list[dict[str, Any]], list[str], Path]:
+    clock = StepClock(AT)
+    out = io.StringIO()
+    face = PlainFace(stdin=TimedInput(clock, lines), stdout=out)
+    outcome = start_walk(load_file(TREE), tmp_path, face=face, clock=clock)
+    return outcome.events, out.getvalue().splitlines(), outcome.log
+
+
+def test_an_emergency_until_handover_logs_entries_and_ends_at_h(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (1, "o"), (4, "d"), (2, "h"), (0, ""),
+                                                 (0, "Paramedic crew")]
+    events, said, log = walk(tmp_path, lines)
+    kinds = [e["event"] for e in events]
+    assert kinds[kinds.index("outcome"):] == ["outcome", "logged", "logged", "logged", "handover"]
+    outcome = next(e for e in events if e["event"] == "outcome")
+    assert outcome["until_handover"] is True and outcome["severity"] == "emergency"
+    logged = [(e["key"], e["time"]) for e in events if e["event"] == "logged"]
+    assert logged == [("d", "2026-12-06T14:01:00.000Z"), ("o", "2026-12-06T14:02:00.000Z"),
+                      ("d", "2026-12-06T14:06:00.000Z")]
+    handover = events[-1]
+    assert (handover["time"], handover["to"]) == ("2026-12-06T14:08:00.000Z", "Paramedic crew")
+    # The screen: headline, the timer from arrival, one line per key, the entry logged with its time.
+    assert "Adrenaline 500 micrograms IM now; call an ambulance" in said
+    assert "Timer: Repeat adrenaline if no better: 05:00 left (due 14:05, every 5 min)" in said
+    assert "logged at 14:01: Adrenaline 500 micrograms IM given" in said
+    assert "Timer: Repeat adrenaline if no better: 05:00 left (due 14:11, every 5 min)" in said
+    assert "log: d, o; h = handed over; back = withdraw the last entry" in said
+    # The log is closed (anchor written at the handover) and whole.
+    result = verify(log)
+    assert result.ok and result.note is None
+    assert json.loads(log.with_suffix(".head").read_text())["seq"] == handover["seq"]
+    assert walk_over(events)
+
+
+def test_keystrokes_from_the_red_flag_to_a_logged_second_dose(tmp_path: Path) -> None:
+    """The figure for the note: `a` (the red flag), `d` (first dose), `d` (second dose) = 3 keys."""
+    keys = ["a", "d", "d"]
+    events, _, _ = walk(tmp_path, [(0, line) for line in TO_SIGNS] + [(0, k) for k in keys])
+    assert [e["key"] for e in events if e["event"] == "logged"] == ["d", "d"]
+    assert len(keys) == 3
+
+
+def test_a_timer_counts_from_its_key_else_from_arrival_and_shows_overdue(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (7, "o")]
+    _, said, _ = walk(tmp_path, lines)
+    assert "Timer: Repeat adrenaline if no better: OVERDUE by 02:00 (due 14:05)" in said
+
+
+def test_back_withdraws_the_last_entry_and_the_record_strikes_it(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (0, "d"), (0, "back"), (1, "h"), (0, ""),
+                                                 (0, "")]
+    events, said, _log = walk(tmp_path, lines)
+    withdraw = next(e for e in events if e.get("withdraws") is not None)
+    second = [e for e in events if e["event"] == "logged"][1]
+    assert withdraw["withdraws"] == second["seq"] and withdraw["key"] == "d"
+    assert "log entry withdrawn (kept in the log, struck through in the record)" in said
+    assert events[-1]["event"] == "handover" and "to" not in events[-1]
+    from aesthetic_protocols.report.handover import handover_markdown
+
+    sheet = handover_markdown(events)
+    assert "- 14:01: Adrenaline 500 micrograms IM given\n" in sheet
+    assert "- ~~14:01: Adrenaline 500 micrograms IM given~~ (withdrawn at 14:01)\n" in sheet
+
+
+def test_a_red_flag_gone_back_from_at_once_is_withdrawn_everywhere(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "v"), (0.5, "back"), (0, "a"), (1, "d"), (0, "h"), (0, ""),
+                                                 (0, "")]
+    events, _, _log = walk(tmp_path, lines)
+    from aesthetic_protocols.recorded import withdrawn_flags
+    from aesthetic_protocols.report.handover import handover_markdown
+    from aesthetic_protocols.report.record import record_html, record_markdown, timeline_text
+
+    flags = [e for e in events if e["event"] == "red-flag"]
+    assert list(withdrawn_flags(events)) == [flags[0]["seq"]]
+    assert "~~14:00: RED FLAG \\[v\\] Eye: vision loss~~ (withdrawn at 14:00)" in handover_markdown(events)
+    assert "- 14:00:00: ~~RED FLAG \\[v\\] Eye: vision loss (withdrawn at 14:00:30)~~" in record_markdown(events)
+    assert "<s>RED FLAG [v] Eye: vision loss (withdrawn at 14:00:30)</s>" in record_html(events)
+    assert "RED FLAG [v] Eye: vision loss (withdrawn at 14:00:30) (went to: eye-emergency)" in timeline_text(events)
+    assert "<strong>RED FLAG [a]" in record_html(events)
+
+
+def test_a_handover_time_later_than_now_is_refused_with_the_reason(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "h"), (0, "14:30"), (0, "13:55"), (0, "crew")]
+    events, said, _ = walk(tmp_path, lines)
+    assert "that time is later than now: give the time the patient was handed over" in said
+    assert events[-1]["time"] == "2026-12-06T13:55:00.000Z"
+
+
+def test_time_before_a_key_dates_the_entry_and_keys_not_here_are_refused(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (3, "time: 14:01"), (0, "d"), (0, "p"), (0, "quit")]
+    events, said, _ = walk(tmp_path, lines)
+    assert [e["time"] for e in events if e["event"] == "logged"] == ["2026-12-06T14:01:00.000Z"]
+    assert "log with one of d, o; h = handed over" in said
+    assert events[-1]["event"] == "interrupted"
+
+
+def test_an_interrupted_handover_resumes_with_its_timers_at_their_times(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (2, "d")]  # then end of input: interrupted
+    events, _, log = walk(tmp_path, lines)
+    assert events[-1]["event"] == "interrupted" and not walk_over(events)
+    assert [s.path for s in interrupted_sessions(tmp_path)] == [log]
+    clock = StepClock(AT + timedelta(minutes=4))
+    out = io.StringIO()
+    face = PlainFace(stdin=TimedInput(clock, [(0, "d"), (0, "h"), (0, ""), (0, "")]), stdout=out)
+    outcome = resume_walk(str(log), tmp_path, [FIXTURES], face=face, clock=clock)
+    said = out.getvalue().splitlines()
+    # The timer counts from the dose logged before the interruption (14:02), not from the resume.
+    assert "Timer: Repeat adrenaline if no better: 03:00 left (due 14:07, every 5 min)" in said
+    assert outcome.result.finished
+    kinds = [e["event"] for e in outcome.events]
+    assert kinds.count("outcome") == 1 and kinds[-1] == "handover"
+    assert verify(log).ok
+
+
+def test_verify_accepts_events_after_an_emergency_outcome_only_until_the_handover(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "d"), (0, "h"), (0, ""), (0, "")]
+    _, _, log = walk(tmp_path, lines)
+    from aesthetic_protocols.journal import Journal
+
+    journal, _, _ = Journal.reopen(log, lambda: AT, expect_head=json.loads(log.read_text().splitlines()[-1])["hash"])
+    journal.append("logged", node="anaphylaxis", key="d", label="Adrenaline", time="2026-12-06T14:09:00.000Z")
+    journal._fd = None  # appended without closing, as a forger would: the anchor stays "open"
+    result = verify(log)
+    assert not result.ok and result.reason is not None and "an event after the handover (appended)" in result.reason
+
+
+def _handover_state(records: list[dict[str, Any]]) -> Handover:
+    protocol = load_file(TREE).protocol
+    session = Session.replay(protocol, records)
+    return Handover.replay(session, records)
+
+
+def test_a_handover_state_is_rebuilt_from_the_lines_alone() -> None:
+    arrive = {"seq": 3, "event": "outcome", "node": "anaphylaxis", "ts": "2026-12-06T14:00:00.000Z",
+              "until_handover": True, "severity": "emergency"}
+    start = {"seq": 0, "event": "start", "node": "stop-injecting", "ts": "2026-12-06T14:00:00.000Z"}
+    flag = {"seq": 1, "event": "red-flag", "node": "stop-injecting", "key": "a", "goto": "anaphylaxis",
+            "ts": "2026-12-06T14:00:00.000Z"}
+    dose = {"seq": 4, "event": "logged", "node": "anaphylaxis", "key": "d", "label": "A",
+            "time": "2026-12-06T14:03:00.000Z", "ts": "2026-12-06T14:03:10.000Z"}
+    state = _handover_state([start, flag, arrive, dose])
+    (view,) = state.timers(AT + timedelta(minutes=9))
+    assert (view.due, view.left, view.overdue) == (AT + timedelta(minutes=8), -60, True)
+    assert state.interpret("D", AT) == LogIt("d")
+    assert state.interpret("h", AT) == AskHandover()
+    state.apply(AskHandover(), AT)
+    assert state.interpret("", AT) == HandoverAt(None)
+
+
+def test_the_documented_example_validates(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "docs" / "protocol-format.md").read_text()
+    block = re.search(r"#### `until_handover`.*?```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    node = yaml.safe_load(block.group(1))["anaphylaxis"]
+    assert OutcomeNode.model_validate(node).until_handover is not None
+    tree = TREE.read_text()
+    start = tree.index("  anaphylaxis:\n")
+    path = tmp_path / "emergency.yaml"
+    path.write_text(tree[:start] + block.group(1))
+    from aesthetic_protocols.checks import validate_path
+
+    assert [str(p) for p in validate_path(path, AT.date(), path.name)] == []
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_kill_9_inside_the_handover_loop_loses_no_step(tmp_path: Path, trial: int) -> None:
+    env = {"AESTHETIC_PROTOCOLS_PATH": str(FIXTURES), "AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path / "logs"),
+           "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "-m", "aesthetic_protocols", "emergency", "--plain"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    sent = 0
+
+    def send(line: str, until: str) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        while until not in proc.stdout.readline():
+            pass
+
+    for line in TO_SIGNS:
+        proc.stdin.write(line + "\n")
+    send("a", "log: d, o")
+    for key in ["d", "o", "d"][: trial + 1]:
+        send(key, "log: d, o")  # the prompt comes back only once the entry is synced
+        sent += 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len([e for e in events if e["event"] == "logged"]) == sent  # steps lost: 0
+    resumed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "resume", str(log), "--plain"], env=env,
+                             input="d\nh\n\n\n", capture_output=True, text=True, timeout=30)
+    assert resumed.returncode == 0, resumed.stderr
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len([e for e in events if e["event"] == "logged"]) == sent + 1
+    assert events[-1]["event"] == "handover"
+    assert verify(log).ok
