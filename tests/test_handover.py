@@ -254,3 +254,75 @@ def test_kill_9_inside_the_handover_loop_loses_no_step(tmp_path: Path, trial: in
     assert len([e for e in events if e["event"] == "logged"]) == sent + 1
     assert events[-1]["event"] == "handover"
     assert verify(log).ok
+
+
+def test_fhir_carries_the_withdrawn_flag_the_log_and_the_handover(tmp_path: Path) -> None:
+    from aesthetic_protocols.logged_protocol import LoggedProtocol
+    from aesthetic_protocols.report.fhir import fhir_bundle
+
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "v"), (0.5, "back"), (0, "a"), (1, "d"), (0, "h"), (0, ""),
+                                                 (0, "crew")]
+    events, _, _ = walk(tmp_path, lines)
+    loaded = load_file(TREE)
+    bundle = fhir_bundle(events, LoggedProtocol(loaded.protocol, loaded.source.sha256, True, "matches"))
+    form, response = (entry["resource"] for entry in bundle["entry"][:2])
+    asked = {item["linkId"] for group in form["item"] for item in [group, *group.get("item", [])]}
+    answered = [(item["linkId"], item.get("answer")) for group in response["item"]
+                for item in [group, *group.get("item", [])]]
+    assert {link for link, _ in answered} <= asked
+    assert ("walk.red-flags.withdrawn", [{"valueBoolean": True}]) in answered
+    assert ("walk.red-flags.withdrawn-at", [{"valueDateTime": "2026-12-06T14:00:30.000Z"}]) in answered
+    assert ("walk.handover-log.what", [{"valueString": "Adrenaline 500 micrograms IM given"}]) in answered
+    assert ("walk.handover.to", [{"valueString": "crew"}]) in answered
+
+
+def test_the_drill_debrief_times_each_entry_and_says_whether_each_timer_was_met(tmp_path: Path) -> None:
+    from aesthetic_protocols.handover_debrief import handover_lines
+
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (4.5, "d"), (7, "o"), (1, "h"), (0, ""),
+                                                 (0, "")]
+    events, _, _ = walk(tmp_path, lines)
+    assert handover_lines(load_file(TREE).protocol, events) == [
+        "handover: EMERGENCY: anaphylaxis recognised; handed over 13 min 30 s later",
+        "logged: Adrenaline 500 micrograms IM given, 1 min 00 s after recognition",
+        "logged: Adrenaline 500 micrograms IM given, 5 min 30 s after recognition",
+        "logged: Oxygen started, 12 min 30 s after recognition",
+        "timer: Repeat adrenaline if no better (every 5 min): met 2 of 2 (1 min 00 s, 4 min 30 s); "
+        "ran out 1 time(s) before the next entry or the handover",
+    ]
+
+
+def test_a_drill_runs_the_handover_on_its_simulated_clock_and_debriefs_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aesthetic_protocols.cli import app
+
+    result = CliRunner().invoke(app, ["drill", "emergency", "--scenario", "anaphylaxis-at-signs", "--plain",
+                                      "--protocols", str(FIXTURES), "--log-dir", str(tmp_path)],
+                                input="\n".join([*TO_SIGNS, "a", "d", "h", "", "crew"]) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "timer: Repeat adrenaline if no better (every 5 min): met 1 of 1 (0 min 00 s)" in result.output
+    assert result.output.rstrip().endswith("debrief: met")
+
+
+# The longest handover walk: an eye emergency with hourly pulses and aspirin, a red flag raised by mistake and
+# withdrawn, anaphylaxis with four doses (one withdrawn), oxygen, notes, then the handover.
+LONGEST = ([(0, line) for line in TO_SIGNS] + [(0, "a"), (0.2, "back"), (0, "v"), (1, "p"), (1, "n")]
+           + [(60, "p")] * 4 + [(0, "note: pupils equal"), (2, "a"), (1, "d"), (1, "o"), (4, "d"), (0, "d"),
+                                (0, "back"), (5, "d"), (5, "d"), (3, "h"), (0, ""), (0, "Ambulance crew (paramedics)")])
+
+
+def test_the_handover_sheet_of_the_longest_walk_prints_on_one_a4_page(tmp_path: Path) -> None:
+    from aesthetic_protocols.report.handover import handover_html
+    from tests.test_browser import print_pdf, text_of
+
+    events, _, _ = walk(tmp_path, LONGEST)
+    reader = print_pdf(handover_html(events), tmp_path, "handover")
+    assert len(reader.pages) == 1
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)  # A4
+    text = text_of(reader)
+    for words in ("S: Situation", "B: Background", "A: Assessment", "Actions", "Handed over",
+                  "Product: Filler X", "Allergies: penicillin", "Hyaluronidase 1500 U pulse given",
+                  "Aspirin 300 mg given", "To Ambulance crew (paramedics)"):
+        assert words in text, words

@@ -137,7 +137,7 @@ class PlainFace:
         """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
         node = session.node
         self._out()
-        if isinstance(node, OutcomeNode):
+        if isinstance(node, OutcomeNode) and not session.interrupted:  # (interrupted until handover: resumable)
             self._out(f"Outcome: {node.title} ({node.severity})")
             if node.headline:
                 self._out(session.render(node.headline))
@@ -147,6 +147,11 @@ class PlainFace:
                 self._out(f"  - {session.render(step)}")
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
+            if session.handed_over:  # the handover sheet, on screen at `h`
+                from aesthetic_protocols.report.handover import handover_text
+
+                for line in handover_text(events):
+                    self._out(line)
         else:
             for line in interrupted_lines(session, resume_ref):
                 self._out(line)

@@ -449,20 +449,21 @@ class TerminalFace:
                 body.append(option.label)
                 if option.detail:
                     body.append(f"  ({option.detail})", style="dim")
+        if self._handover_open():  # the log first: it is used again and again, the steps are read once
+            assert self.handover is not None
+            for item in self.handover.block.log:
+                body.append(f" [{item.key}] ", style="bold cyan")
+                body.append(f"{item.label}\n")
+            body.append(" [h] ", style="bold cyan")
+            body.append("handed over (the time, then to whom)\n")
+            logged = log_lines(self.handover, self.clock())
+            body.append("Logged:" if logged else "Nothing logged yet.", style="bold")
+            for line in logged:
+                body.append(f"\n{line}", style="strike" if "(withdrawn at" in line else "")
+            body.append("\n")
         if isinstance(node, ActionNode | WaitNode | OutcomeNode):
             for step in node.steps:
                 body.append(f"\n [ ] {session.render(step)}")
-        if self._handover_open():
-            assert self.handover is not None
-            logged = log_lines(self.handover, self.clock())
-            body.append("\n\nLogged:" if logged else "\n\nNothing logged yet.", style="bold")
-            for line in logged:
-                body.append(f"\n{line}", style="strike" if "(withdrawn at" in line else "")
-            for item in self.handover.block.log:
-                body.append(f"\n [{item.key}] ", style="bold cyan")
-                body.append(item.label)
-            body.append("\n [h] ", style="bold cyan")
-            body.append("handed over (the time, then to whom)")
         if isinstance(node, InputNode):
             unit = f" {node.unit}" if node.unit else ""
             body.append(f"\nA whole number from {node.min} to {node.max}{unit}.", style="bold")
@@ -554,7 +555,7 @@ class TerminalFace:
             self.live.stop()
             self.live = None
         node = session.node
-        if not isinstance(node, OutcomeNode):
+        if not isinstance(node, OutcomeNode) or session.interrupted:  # (interrupted until handover: resumable)
             self._print_banner()
             for line in interrupted_lines(session, resume_ref):
                 self.console.print(line, style="bold")
@@ -567,6 +568,13 @@ class TerminalFace:
             if showing_timeline:
                 self._print_timeline(events)
                 self.console.print("t = back to the outcome   Enter = close", style="reverse")
+            elif session.handed_over:  # the handover sheet, on screen at `h`
+                from aesthetic_protocols.report.handover import handover_text
+
+                for line in handover_text(events):
+                    self.console.print(line, style="bold" if not line.startswith(" ") else "")
+                self.console.print(f"Log: {log}")
+                self.console.print("t = timeline   Enter = close", style="reverse")
             else:
                 self._print_outcome(session, node, log)
                 self.console.print("t = timeline   Enter = close", style="reverse")

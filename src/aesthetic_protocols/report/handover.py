@@ -44,8 +44,11 @@ class Sheet:
     protocol: str
     emergency: str
     recognised: str
-    headline: str
     background: list[tuple[str, str]]
+    emergencies: list[Item] = field(default_factory=list)  # each emergency reached (not withdrawn), in order
+    notes: list[Item] = field(default_factory=list)
+    patient: str = "not given"
+    date: str = ""
     signs: list[Item] = field(default_factory=list)
     red_flags: list[Item] = field(default_factory=list)
     decisions: list[Item] = field(default_factory=list)
@@ -65,18 +68,22 @@ def handover_sheet(events: Sequence[dict[str, Any]], anonymise: bool = False, zo
         moment = parse_ts(value)
         return clock.elapsed(moment) if anonymise else clock.time(moment, seconds=False)
 
-    emergencies = [e for e in events if e.get("event") == "outcome" and e.get("until_handover") is True]
+    flags = withdrawn_flags(events)
+    emergencies = [e for i, e in enumerate(events) if e.get("event") == "outcome" and e.get("until_handover") is True
+                   and not _by_withdrawn_flag(events, i, flags)]
     outcome = emergencies[-1] if emergencies else next((e for e in reversed(events) if e.get("event") == "outcome"), {})
     first = outcome  # the emergency that stands (one reached by a red flag withdrawn at once is no longer it)
-    flags = withdrawn_flags(events)
     raised = next((e for e in events if e.get("event") == "red-flag" and e.get("goto") == first.get("node")
                    and e.get("seq") not in flags), None)
     sheet = Sheet(protocol=f"{start.get('title') or start.get('protocol', '?')} ({start.get('protocol', '?')} "
                            f"{start.get('version', '?')})",
                   emergency=f"{outcome.get('title', 'no outcome reached')} ({outcome.get('severity', '-')})",
                   recognised=at((raised or first).get("ts")) if first else "",
-                  headline="", background=_background(events, anonymise), session=str(start.get("session", "")),
-                  anonymised=anonymise)
+                  background=_background(events, anonymise), session=str(start.get("session", "")),
+                  anonymised=anonymise,
+                  emergencies=[Item(at(e.get("ts")), str(e.get("title") or e.get("node"))) for e in emergencies],
+                  patient=REMOVED if anonymise and start.get("patient") else str(start.get("patient") or "not given"),
+                  date="" if anonymise or clock.start is None else clock.start.strftime("%Y-%m-%d"))
     for event in standing(events):
         if event.get("event") == "answer" and not event.get("field") and event.get("label") not in ("done", None):
             what = f"{event.get('title', event.get('node'))}: {event.get('label')}"
@@ -87,6 +94,8 @@ def handover_sheet(events: Sequence[dict[str, Any]], anonymise: bool = False, zo
             back = flags.get(event["seq"]) if type(event.get("seq")) is int else None
             sheet.red_flags.append(Item(at(event.get("ts")), f"[{event.get('key', '?')}] {event.get('label', '')}",
                                         at(back.get("ts")) if back is not None else ""))
+        elif kind == "note" and not anonymise:
+            sheet.notes.append(Item(at(event.get("ts")), str(event.get("text", ""))))
         elif kind == "decided":
             sheet.decisions.append(Item(at(event.get("ts")), str(event.get("because") or event.get("node"))))
         elif kind == "logged" and type(event.get("withdraws")) is not int:
@@ -99,6 +108,12 @@ def handover_sheet(events: Sequence[dict[str, Any]], anonymise: bool = False, zo
             to = event.get("to")
             sheet.handed_to = REMOVED if anonymise and to else str(to or "not recorded")
     return sheet
+
+
+def _by_withdrawn_flag(events: Sequence[dict[str, Any]], index: int, flags: dict[int, Any]) -> bool:
+    """Whether the outcome event at `index` was reached by a red flag withdrawn at once."""
+    before = next((e for e in reversed(events[:index]) if e.get("event") in ("answer", "red-flag", "back")), None)
+    return before is not None and before.get("event") == "red-flag" and before.get("seq") in flags
 
 
 def _background(events: Sequence[dict[str, Any]], anonymise: bool) -> list[tuple[str, str]]:
@@ -142,11 +157,15 @@ def handover_text(events: Sequence[dict[str, Any]], zone: tzinfo | None = None) 
         gone = f" (WITHDRAWN at {entry.withdrawn})" if entry.withdrawn else ""
         return f"  {entry.time}  {entry.text}{gone}"
 
-    lines = ["HANDOVER (SBAR)", f"S: {sheet.emergency}, recognised at {sheet.recognised}; protocol {sheet.protocol}"]
+    lines = ["HANDOVER (SBAR)", f"S: protocol {sheet.protocol}"]
+    lines += [f"  {e.time}  emergency recognised: {e.text}" for e in sheet.emergencies]
     lines.append("B: " + "; ".join(f"{name}: {value}" for name, value in sheet.background))
-    lines.append("A: signs, red flags and decisions:")
-    lines += [item(e) for e in [*sheet.signs, *sheet.red_flags, *sheet.decisions]]
-    lines.append("R/actions: every entry logged:")
+    lines.append("A: assessment (signs, red flags, decisions):")
+    lines += [item(e) for e in sheet.signs]
+    lines += [item(Item(e.time, f"RED FLAG {e.text}", e.withdrawn)) for e in sheet.red_flags]
+    lines += [item(Item(e.time, f"decided: {e.text}", e.withdrawn)) for e in sheet.decisions]
+    lines += [item(Item(e.time, f"note: {e.text}")) for e in sheet.notes]
+    lines.append("Actions (every drug and intervention logged):")
     lines += [item(e) for e in sheet.actions] or ["  none logged"]
     lines.append(f"Handed over to {sheet.handed_to} at {sheet.handed_at}")
     return lines
