@@ -340,3 +340,53 @@ def test_the_card_graph_and_review_show_each_timer_beside_its_step() -> None:
     assert 'n6>"EMERGENCY: anaphylaxis (emergency, until handover: every 5 min)"]' in mermaid(protocol)
     assert "  timer: Repeat adrenaline if no better, every 5 min from [d]" in outline(protocol).splitlines()
     assert "- timer: Next hyaluronidase pulse, every 60 min from \\[p\\]" in markdown(protocol, "0" * 64)
+
+
+def _terminal_screen(state: Handover, now: datetime, size: tuple[int, int] = (80, 24)) -> list[str]:
+    import pyte
+    from rich.console import Console
+
+    from aesthetic_protocols.faces.terminal import TerminalFace
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=size[0], height=size[1], force_terminal=True, color_system="standard",
+                      highlight=False, markup=False, emoji=False, legacy_windows=False)
+    face = TerminalFace(clock=lambda: now, console=console, interactive=False)
+    face.intro(state.session, "20261206T140000Z-emergency-9d5b", AT, False)
+    face.show_handover(state, now)
+    terminal = pyte.Screen(*size)
+    terminal.set_mode(pyte.modes.LNM)
+    pyte.Stream(terminal).feed(buffer.getvalue().rstrip("\n"))
+    return [line.rstrip() for line in terminal.display]
+
+
+def test_the_terminal_handover_screen_at_80x24_pins_the_headline_and_timer_and_lists_the_log(tmp_path: Path) -> None:
+    lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (0, "quit")]
+    _, _, log = walk(tmp_path, lines)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    session = Session.replay(load_file(TREE).protocol, records)
+    session.interruption = None  # drawn as the loop draws it, before the quit
+    state = Handover.replay(session, records)
+    shown = _terminal_screen(state, AT + timedelta(minutes=7))
+    assert shown[2:5] == ["EMERGENCY: anaphylaxis", "Adrenaline 500 micrograms IM now; call an ambulance",
+                          "⏱ Repeat adrenaline if no better: OVERDUE by 01:00 (due 14:06)"]
+    assert " [d] Adrenaline 500 micrograms IM given" in shown
+    assert "  14:01  Adrenaline 500 micrograms IM given" in shown
+    assert shown[-1].startswith("d/o log · h handed over · v/a red flag")
+
+
+def test_log_export_format_handover_prints_the_sheet_and_anonymises_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aesthetic_protocols.cli import app
+
+    walk(tmp_path, [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (0, "h"), (0, ""), (0, "crew")])
+    (log,) = tmp_path.glob("*.jsonl")
+    runner = CliRunner()
+    result = runner.invoke(app, ["log", "export", str(log), "--format", "handover"])
+    assert result.exit_code == 0
+    assert "- Allergies: penicillin\n" in result.output and "To crew at 14:01.\n" in result.output
+    hidden = runner.invoke(app, ["log", "export", str(log), "--format", "handover-html", "--anonymise"])
+    assert hidden.exit_code == 0
+    assert "penicillin" not in hidden.output and "crew" not in hidden.output
+    assert "<li>Volume: 0.5 mL</li>" in hidden.output and "<li>+0:01:00: Adrenaline" in hidden.output
