@@ -139,6 +139,8 @@ def test_a_red_flag_gone_back_from_at_once_is_withdrawn_everywhere(tmp_path: Pat
 
 def test_a_handover_time_later_than_now_is_refused_with_the_reason(tmp_path: Path) -> None:
     lines = [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "h"), (0, "14:30"), (0, "13:55"), (0, "crew")]
+    quitting = [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "h"), (0, ""), (0, "quit")]
+    assert walk(tmp_path / "q", quitting)[0][-1]["event"] == "interrupted"
     events, said, _ = walk(tmp_path, lines)
     assert "that time is later than now: give the time the patient was handed over" in said
     assert events[-1]["time"] == "2026-12-06T13:55:00.000Z"
@@ -390,3 +392,16 @@ def test_log_export_format_handover_prints_the_sheet_and_anonymises_it(tmp_path:
     assert hidden.exit_code == 0
     assert "penicillin" not in hidden.output and "crew" not in hidden.output
     assert "<li>Volume: 0.5 mL</li>" in hidden.output and "<li>+0:01:00: Adrenaline" in hidden.output
+
+
+def test_log_list_says_a_session_killed_inside_the_handover_loop_is_open_until_handover() -> None:
+    from aesthetic_protocols.report.record import session_summary
+
+    events: list[dict[str, Any]] = [
+        {"event": "start", "session": "S", "protocol": "emergency", "version": "1.0.0"},
+        {"event": "outcome", "node": "anaphylaxis", "title": "EMERGENCY: anaphylaxis", "severity": "emergency",
+         "until_handover": True},
+        {"event": "logged", "node": "anaphylaxis", "key": "d"}]
+    assert session_summary(events)["state"] == "EMERGENCY: anaphylaxis (emergency), open until handover"
+    events.append({"event": "handover", "node": "anaphylaxis", "time": "2026-12-06T14:00:00.000Z"})
+    assert session_summary(events)["state"] == "EMERGENCY: anaphylaxis (emergency)"

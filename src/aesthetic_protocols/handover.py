@@ -29,6 +29,7 @@ from aesthetic_protocols.engine import (
     DoneAt,
     FlagRaised,
     Invalid,
+    Quit,
     Session,
     WalkError,
     done_moment,
@@ -171,6 +172,8 @@ class Handover:
     def interpret(self, line: str, now: datetime) -> HandoverReading:
         """One plain-mode line (or a key) -> a command of the handover loop."""
         text = line.strip()
+        if self.asking is not None and text.lower() == "quit":
+            return Quit()  # never taken as a time or as whom the patient was handed to
         if self.asking == "time":
             if text.lower() == "back":
                 return CancelHandover()

@@ -41,6 +41,8 @@ def session_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
         state = "open"
     elif end.get("event") == "outcome":  # the outcome's title as the walker showed it (an old log: its id)
         state = f"{end.get('title') or end.get('node')} ({end.get('severity')})"
+        if end.get("until_handover") is True and not any(e.get("event") == "handover" for e in events):
+            state += ", open until handover"
     else:
         state = "interrupted"
     return {"session": start.get("session", events[0].get("session") if events else ""),
