@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aesthetic_protocols.engine import Session
+from aesthetic_protocols.engine import Invalid, Session, WalkError
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.handover import AskHandover, Handover, HandoverAt, LogIt, walk_over
 from aesthetic_protocols.journal import verify
@@ -405,3 +407,44 @@ def test_log_list_says_a_session_killed_inside_the_handover_loop_is_open_until_h
     assert session_summary(events)["state"] == "EMERGENCY: anaphylaxis (emergency), open until handover"
     events.append({"event": "handover", "node": "anaphylaxis", "time": "2026-12-06T14:00:00.000Z"})
     assert session_summary(events)["state"] == "EMERGENCY: anaphylaxis (emergency)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["d", "o", "back", "a", "v", "note: x", "time: 13:59", "p", "zz"]),
+                          st.integers(min_value=0, max_value=600)), max_size=25))
+def test_a_handover_rebuilt_from_its_lines_equals_the_live_one(steps: list[tuple[str, int]]) -> None:
+    """What resume relies on: the state read back from the lines alone is the state the walk had."""
+    from aesthetic_protocols.engine import FlagRaised
+    from aesthetic_protocols.events import iso_utc
+    from aesthetic_protocols.handover import HandoverReading
+
+    protocol = load_file(TREE).protocol
+    session = Session(protocol)
+    now = AT
+    lines: list[dict[str, Any]] = []
+
+    def write(events: list[Any]) -> list[dict[str, Any]]:
+        written = [{"seq": len(lines) + i, "ts": iso_utc(now), "event": e.kind, **e.payload()}
+                   for i, e in enumerate(events)]
+        lines.extend(written)
+        return written
+
+    write([])  # no start line needed: the engine's replay begins at `start` either way
+    write(session.apply(FlagRaised("a"), now))
+    live = Handover.replay(session, lines)
+    for word, seconds in steps:
+        if not live.open:  # handed over, or gone Back from the red flag: the loop has ended
+            break
+        now += timedelta(seconds=seconds)
+        reading: HandoverReading = live.interpret(word, now)
+        try:
+            written = write(live.apply(reading, now)) if not isinstance(reading, Invalid) else []
+        except WalkError:
+            continue
+        for line in written:
+            live.observe(line)
+    replayed = Handover.replay(Session.replay(protocol, lines), lines)
+    assert replayed.entries == live.entries and replayed.arrivals == live.arrivals
+    assert replayed.node == live.node and replayed.open == live.open
+    if live.open:
+        assert replayed.timers(now) == live.timers(now)
