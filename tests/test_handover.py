@@ -448,3 +448,35 @@ def test_a_handover_rebuilt_from_its_lines_equals_the_live_one(steps: list[tuple
     assert replayed.node == live.node and replayed.open == live.open
     if live.open:
         assert replayed.timers(now) == live.timers(now)
+
+
+def test_the_terminal_rings_once_when_a_timer_runs_out_and_not_for_one_already_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from aesthetic_protocols.faces import keys
+    from aesthetic_protocols.faces.terminal import TerminalFace
+
+    _, _, log = walk(tmp_path, [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "quit")])
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    session = Session.replay(load_file(TREE).protocol, records)
+    session.interruption = None
+    state = Handover.replay(session, records)
+    clock = StepClock(AT + timedelta(minutes=4, seconds=59))
+    face = TerminalFace(clock=clock, console=Console(file=io.StringIO(), width=80, height=24), interactive=False)
+    rings: list[int] = []
+    monkeypatch.setattr(face.console, "bell", lambda: rings.append(1))
+    ticks = iter([None, None, None, "d"])
+
+    def tick(timeout: float | None) -> str | None:
+        clock.now += timedelta(seconds=1)  # each tick one second later: the timer runs out at the first
+        return next(ticks)
+
+    monkeypatch.setattr(keys, "read_key", tick)
+    face.intro(session, "S", AT, False)
+    face.show_handover(state, clock.now)
+    assert face._next_key() == "d"
+    assert rings == [1]  # once, at zero; not again while it stays overdue
+    face.show_handover(state, clock.now)  # drawn again (after the key): still no second ring
+    monkeypatch.setattr(keys, "read_key", lambda timeout: "o")
+    assert face._next_key() == "o" and rings == [1]
