@@ -19,6 +19,7 @@ from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
     Event,
+    HandoverEvent,
     InterruptedEvent,
     Logged,
     NoteEvent,
@@ -148,6 +149,7 @@ class Session:
     # red-flag detours and resume; only continuing it ends it (a later loop back to it starts a new one).
     waits: dict[str, datetime] = field(default_factory=dict)
     interruption: str | None = None  # why the walk was interrupted (`Quit.reason`), if it was
+    handed_over: bool = False  # an outcome with `until_handover` stays open until this (see `handover`)
 
     # --- reading the state ---------------------------------------------------------------------
 
@@ -166,6 +168,13 @@ class Session:
     @property
     def finished(self) -> bool:
         return isinstance(self.node, OutcomeNode)
+
+    @property
+    def open_outcome(self) -> bool:
+        """At an outcome with `until_handover`, not yet handed over: red flags, notes and `time:` still apply,
+        and Back withdraws a red flag raised last (the log and `h` are the `handover` module's)."""
+        node = self.node
+        return isinstance(node, OutcomeNode) and node.until_handover is not None and not self.handed_over
 
     @property
     def visited(self) -> list[str]:
@@ -338,7 +347,8 @@ class Session:
 
     def apply(self, command: Command, now: datetime) -> list[Event]:
         """Apply a command; return the events to record (the last one ends the walk if it is `outcome`)."""
-        if self.finished or self.interrupted:
+        open_here = self.open_outcome and isinstance(command, FlagRaised | Note | DoneAt | Quit | Back)
+        if (self.finished and not open_here) or self.interrupted:
             raise WalkError("the walk has ended")
         node_id = self.current
         node = self.node
@@ -431,7 +441,8 @@ class Session:
         """The `outcome` event of the outcome the walk stands at."""
         node = self.node
         assert isinstance(node, OutcomeNode)
-        return OutcomeEvent(self.current, title=node.title, severity=str(node.severity))
+        return OutcomeEvent(self.current, title=node.title, severity=str(node.severity),
+                            until_handover=node.until_handover is not None)
 
     def _target(self, value: str) -> str:
         node = self.node
@@ -487,6 +498,8 @@ class Session:
                 session.apply(Note(event.text), ts)
             elif isinstance(event, StartEvent):
                 session.begin(ts)
+            elif isinstance(event, HandoverEvent):
+                session.handed_over = True
             elif isinstance(event, WaitStartedEvent) and event.node == session.current:
                 # The due time as it was recorded (a log from before this event existed keeps the time
                 # computed from the answer that entered the wait).

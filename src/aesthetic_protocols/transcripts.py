@@ -29,7 +29,9 @@ from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
     Event,
+    HandoverEvent,
     InterruptedEvent,
+    LoggedEvent,
     NoteEvent,
     OutcomeEvent,
     ProtocolChangedEvent,
@@ -132,7 +134,12 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
         case InterruptedEvent():
             return "interrupted"
         case OutcomeEvent():
-            return f"OUTCOME ({event.severity}) {_outcome_words(session)}"
+            open_until = " (goes on until handover)" if event.until_handover else ""
+            return f"OUTCOME ({event.severity}) {_outcome_words(session)}{open_until}"
+        case LoggedEvent():  # the handover loop's: a scenario walk stops at the outcome, but a log reads the same
+            return f"logged: {event.label}" if event.withdraws is None else f"log entry withdrawn: {event.label}"
+        case HandoverEvent():
+            return "handed over" + (f" to {event.to}" if event.to else "")
         # Decide nodes: a `decided` event gets its own line here, e.g. `decided: {because}`.
         case WaitStartedEvent():
             return None  # the wait's minutes are in its prompt line

@@ -40,6 +40,7 @@ from aesthetic_protocols.model import (
 )
 from aesthetic_protocols.photo import photo_answers
 from aesthetic_protocols.recorded import Lines, ending, outcome_event, standing, start_event
+from aesthetic_protocols.report import fhir_handover
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 
@@ -175,7 +176,9 @@ def questionnaire(protocol: Protocol | None, start: StartEvent, check: str) -> d
         items.append({"linkId": FLAGS_ID, "text": "Red flags raised", "type": "group", "repeats": True,
                       "item": [{"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "type": "choice", "answerOption": [
                           {"valueCoding": {"system": _options_system(protocol.id, FLAGS_ID), "code": f.key,
-                                           "display": f.label}} for f in protocol.red_flags]}]})
+                                           "display": f.label}} for f in protocol.red_flags]},
+                          *fhir_handover.flag_items()]})
+    items += fhir_handover.questionnaire_items(protocol)
     items.append({"linkId": NOTES_ID, "text": "Notes", "type": "group", "repeats": True,
                   "item": [{"linkId": f"{NOTES_ID}.text", "text": "Note", "type": "text"}]})
     items.append({"linkId": OUTCOME_ID, "text": "Outcome", "type": "choice", "answerOption": outcomes})
@@ -301,6 +304,8 @@ def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool,
             items.append(responder.group(str(event.node), event.title, [responder.answer(event)]))
         previous = event
     items += flags
+    items += fhir_handover.withdrawn_flag_groups(events, _options_system(responder.protocol_id, FLAGS_ID), anonymise)
+    items += fhir_handover.handover_groups(events, anonymise)
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": e.event.text}]}]}

@@ -57,10 +57,25 @@ def node_detail(node: AnyNode) -> str:
     if isinstance(node, WaitNode):
         return f"{node.minutes} min"
     if isinstance(node, OutcomeNode):
-        return str(node.severity)
+        block = node.until_handover
+        if block is None:
+            return str(node.severity)
+        timers = ", ".join(f"every {timer.every_minutes} min" for timer in block.timers)
+        return f"{node.severity}, until handover" + (f": {timers}" if timers else "")
     if isinstance(node, RecordNode):
         return f"{len(node.fields)} field(s)"
     return ""
+
+
+def handover_lines(node: AnyNode) -> list[str]:
+    """An outcome until handover, for review: each log key, each timer, then `h`."""
+    block = node.until_handover if isinstance(node, OutcomeNode) else None
+    if block is None:
+        return []
+    return ["Until handover (the walk stays open):",
+            *(f"log [{item.key}] {item.label}" for item in block.log),
+            *(f"timer: {timer.label}, every {timer.every_minutes} min from [{timer.from_}]" for timer in block.timers),
+            "[h] handed over: the clock time and to whom"]
 
 
 def field_text(record_field: RecordField) -> str:
@@ -103,6 +118,7 @@ def outline(protocol: Protocol) -> str:
             lines += [f"  - {step}" for step in node.steps]
         if isinstance(node, RecordNode):
             lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
+        lines += [f"  {line}" for line in handover_lines(node)]
         if node.requires:
             lines.append(f"  only after: {', '.join(node.requires)}")
         if node.treatment:
@@ -185,6 +201,9 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
             out.append("")
         if isinstance(node, RecordNode):
             out += [f"- Record `{f.id}`: {t(field_text(f))}" for f in node.fields]
+            out.append("")
+        if handover_lines(node):
+            out += [f"- {t(line)}" for line in handover_lines(node)]
             out.append("")
         if isinstance(node, ActionNode | InputNode | WaitNode | RecordNode):
             out += [f"Next: {_anchor(protocol, node.next)}", ""]
