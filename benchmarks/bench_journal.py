@@ -2,7 +2,9 @@
 
     python benchmarks/bench_journal.py [--events 2000] [--dir PATH]
 
---dir picks the filesystem to measure (default: the system temp folder). The target is p99 < 2 ms.
+The two are interleaved event by event (journal then bare, then bare then journal, alternating), on the
+same filesystem, so disk noise (another process's writes, a flush) falls on both alike rather than deciding
+the ratio. --dir picks the filesystem to measure (default: the system temp folder). The target is p99 < 2 ms.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ def _bare_sync(fd: int) -> None:
         os.fsync(fd)
 
 
-def _time(n: int, step: Callable[[int], object]) -> list[float]:
-    """Milliseconds per call of step(i), after a short warm-up."""
-    for i in range(WARMUP):
-        step(i)
-    samples = []
+def _interleaved(n: int, first: Callable[[], object], second: Callable[[], object]) -> tuple[list[float], list[float]]:
+    """Milliseconds per call of each, measured in turns (the order alternating), after a short warm-up."""
+    for _ in range(WARMUP):
+        first()
+        second()
+    times: tuple[list[float], list[float]] = ([], [])
+    steps = (first, second)
     for i in range(n):
-        start = time.perf_counter_ns()
-        step(i)
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    return samples
+        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+            start = time.perf_counter_ns()
+            steps[which]()
+            times[which].append((time.perf_counter_ns() - start) / 1e6)
+    return times
 
 
 def _row(name: str, samples: list[float]) -> tuple[str, float, float, float, float]:
@@ -56,25 +61,20 @@ def main() -> None:
         journal = Journal.create(folder / "sessions", "bench-session")
         fields = {"node": "assess-perfusion", "answer": "y", "note": "capillary refill over 3 s, mottling"}
 
-        def append(i: int) -> object:
-            return journal.append("answer", **fields)
-
-        journal_ms = _time(args.events, append)
         line_size = len(canonical(journal.append("answer", **fields))) + 1
-        journal.close()
-
         line = b"x" * (line_size - 1) + b"\n"
         fd = os.open(folder / "bare.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
 
-            def bare(i: int) -> object:
+            def bare() -> object:
                 os.write(fd, line)
                 _bare_sync(fd)
                 return None
 
-            bare_ms = _time(args.events, bare)
+            journal_ms, bare_ms = _interleaved(args.events, lambda: journal.append("answer", **fields), bare)
         finally:
             os.close(fd)
+            journal.close()
 
     rows = [_row("journal append", journal_ms), _row("bare write+sync", bare_ms)]
     print(f"{args.events} events of {line_size} bytes each, in {args.dir or tempfile.gettempdir()}")

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aesthetic_protocols import checks
@@ -209,6 +211,9 @@ POSITIVE: dict[str, Case] = {
     "unknown-requirement": Case([("requires: [areas]", "requires: [area]")], [
         Expect("requires: [area]", "area", "unknown-requirement", "requires names no node"),
     ]),
+    "duplicate-requirement": Case([("requires: [areas]", "requires: [areas, ask, areas]")], [
+        Expect("ask, areas]", "areas", "duplicate-requirement", "this node is required twice"),
+    ]),
     "unreachable": Case([appended(ORPHAN)], [Expect("  orphan:", "orphan", "unreachable", UNREACHED)]),
     "trap": Case([('label: "No", next: fine}', 'label: "No", next: loop-a}'), appended(LOOP)], [
         Expect("  loop-a:", "loop-a", "trap", "no outcome can be reached from this node"),
@@ -312,6 +317,7 @@ NEGATIVE: dict[str, Case] = {
     "unknown-start": Case([("start: begin", "start: first"), ("  begin:\n", "  first:\n")], []),
     "unknown-target": Case([('label: "No", next: fine}', 'label: "No", next: emergency}')], []),
     "unknown-requirement": Case([("requires: [areas]", "requires: [begin]")], []),
+    "duplicate-requirement": Case([("requires: [areas]", "requires: [areas, ask]")], []),
     # A node reached only through a red flag is reachable: the flag is offered at every prompt.
     "unreachable": Case([(SECOND_FLAG, SECOND_FLAG + '  - {key: w, label: "Pain", goto: orphan}\n'),
                          appended(ORPHAN)], []),
@@ -715,3 +721,57 @@ def test_the_rules_never_import_the_scenario_runner() -> None:
     tree = ast.parse(Path(checks.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "aesthetic_protocols.scenarios" not in imported
+
+
+# --- issue 16: the cost of a hostile file is bounded ------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(1, 12), data=st.data())
+def test_dominators_answer_as_one_search_per_blocked_node_would(size: int, data: st.DataObject) -> None:
+    names = [f"n{i}" for i in range(size)]
+    graph = {name: data.draw(st.lists(st.sampled_from(names), max_size=3), label=name) for name in names}
+    entries = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3), label="entries")
+    dominators = checks.Dominators(entries, graph.__getitem__)
+    for required in names:
+        reached = checks._reach(entries, graph.__getitem__, blocked=required)
+        for name in names:
+            assert dominators.dominates(required, name) is (name not in reached), (required, name)
+
+
+def test_problems_are_capped_at_100_per_file_with_the_count_of_the_rest(tmp_path: Path) -> None:
+    steps = ", ".join(str(n) for n in range(1000, 1250))
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE.replace("    title: Begin\n", f"    title: Begin\n    steps: [{steps}]\n"))
+    problems = validate_path(path, TODAY, "demo.yaml")
+    assert len(problems) == 101 and {p.rule for p in problems} == {"schema"}
+    assert problems[-1].message == "150 more problem(s) not shown: fix the first 100 and validate again"
+    many = BASE + "".join(f"  orphan-{i}:\n    kind: outcome\n    title: Orphan\n    severity: resolved\n"
+                          "    refs: [R1]\n" for i in range(150))
+    path.write_text(many)
+    problems = validate_path(path, TODAY, "demo.yaml")
+    assert len(problems) == 101 and problems[-1].rule == "unreachable"
+    assert problems[-1].message == "50 more problem(s) not shown: fix the first 100 and validate again"
+
+
+def test_a_long_list_of_unknown_names_or_repeats_is_one_line_or_capped(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE.replace("requires: [areas]", "requires: [areas" + ", areas" * 300 + "]"))
+    (problem,) = validate_path(path, TODAY, "demo.yaml")
+    assert problem.message == "this node is required twice (300 repeats in this list)"
+    path.write_text(BASE.replace("requires: [areas]", "requires: [areas" + ", nowhere" * 300 + "]"))
+    problems = validate_path(path, TODAY, "demo.yaml")
+    assert len(problems) == 101 and {p.rule for p in problems} == {"unknown-requirement"}
+    assert problems[-1].message == "200 more problem(s) not shown: fix the first 100 and validate again"
+
+
+def test_a_file_of_many_flags_to_one_target_searches_the_graph_once(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    searches: list[object] = []
+    reach = checks._reach
+    monkeypatch.setattr(checks, "_reach", lambda *a, **k: searches.append(a) or reach(*a, **k))
+    flags = "".join(f'  - {{key: {key}, label: "Flag", goto: emergency}}\n' for key in "wxy" * 30)
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE.replace(SECOND_FLAG, SECOND_FLAG + flags))
+    validate_path(path, TODAY, "demo.yaml")
+    assert sum(1 for args in searches if list(args[0]) == ["emergency"]) == 1

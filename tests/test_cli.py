@@ -472,11 +472,15 @@ def test_the_fast_start_walks_through_main(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(VALID))
     monkeypatch.setattr("sys.stdin", io.StringIO("\nn\n"))
-    typer_parsed = []
-    monkeypatch.setattr(cli.app, "__call__", lambda *a, **k: typer_parsed.append(a))
+    typer_parsed: list[object] = []
+    # On the class: Python looks special methods up on the type, so setting `__call__` on the app instance
+    # would never be called and the check below could not fail.
+    monkeypatch.setattr(type(cli.app), "__call__", lambda *a, **k: typer_parsed.append(a))
     with pytest.raises(SystemExit) as ended:
         cli.main(["every-kind", "--plain"])
     assert ended.value.code == 0 and typer_parsed == []
+    cli.main(["list"])  # a command that does go through typer: the same probe sees it
+    assert len(typer_parsed) == 1
     assert "Outcome: Resolved (resolved)" in capsys.readouterr().out
 
 
@@ -533,6 +537,65 @@ def test_a_walk_writes_the_witness_and_verify_checks_it(runner: CliRunner, tmp_p
         1, f"{log}:4: altered: the head hash the witness records is not in the log (truncated or rewritten)\n")
     given = runner.invoke(app, ["log", "verify", log.stem, "--head", head])
     assert given.exit_code == 1 and "the head hash given is not in the log" in given.stdout
+
+
+def _finish_then_cut_back(runner: CliRunner, tmp_path: Path, witness: Path) -> tuple[Path, str]:
+    """A witnessed walk to its outcome, then its last answer, its outcome and its .head deleted (the attack
+    of issue 16): the log alone now reads as an interrupted session. Returns (log, the witnessed head)."""
+    assert runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\nn\n").exit_code == 0
+    log = logs(tmp_path)[0]
+    head = events_of(log)[-1]["hash"]
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:2]))
+    log.with_suffix(".head").unlink()
+    return log, head
+
+
+def test_resume_of_a_session_the_witness_saw_end_is_refused(runner: CliRunner, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_WITNESS", raising=False)
+    witness = tmp_path / "witness.txt"
+    log, _ = _finish_then_cut_back(runner, tmp_path, witness)
+    before = log.read_bytes()
+    result = runner.invoke(app, ["resume", log.stem, "--witness", str(witness)], input="y\n")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"protocol: {log}: not resumed: the head hash the witness records is not in the log "
+                             "(truncated or rewritten); the witness saw this session further on (ended or "
+                             "rewritten), so it cannot be walked again\n")
+    assert log.read_bytes() == before and not log.with_suffix(".head").exists()
+
+
+def test_verify_checks_every_witness_line_of_the_session(runner: CliRunner, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_WITNESS", raising=False)
+    witness = tmp_path / "witness.txt"
+    log, _ = _finish_then_cut_back(runner, tmp_path, witness)
+    # Walked again without the witness, then its new head added to the witness (what a resume given the
+    # witness used to append): the newest witness line matches, the first no longer does.
+    assert runner.invoke(app, ["resume", log.stem], input="y\n").exit_code in (0, EXIT_INTERRUPTED)
+    with witness.open("a") as out:
+        out.write(f"{log.stem} {events_of(log)[-1]['hash']}\n")
+    bad = runner.invoke(app, ["log", "verify", log.stem, "--witness", str(witness)])
+    assert (bad.exit_code, bad.stdout) == (1, f"{log}:{len(events_of(log)) + 1}: altered: head hash 1 of 2 the "
+                                              "witness records is not in the log (truncated or rewritten)\n")
+
+
+def test_an_interrupted_witnessed_session_resumes_and_verifies(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AESTHETIC_PROTOCOLS_WITNESS", raising=False)
+    witness = tmp_path / "witness.txt"
+    assert runner.invoke(app, ["every-kind", "--witness", str(witness)], input="\n").exit_code == EXIT_INTERRUPTED
+    log = logs(tmp_path)[0]
+    assert runner.invoke(app, ["resume", log.stem, "--witness", str(witness)], input="n\n").exit_code == 0
+    assert len(witness.read_text().splitlines()) == 2
+    ok = runner.invoke(app, ["log", "verify", log.stem, "--witness", str(witness)])
+    assert (ok.exit_code, ok.stdout) == (0, f"{log}: intact, {len(events_of(log))} events\n")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_a_witness_that_is_a_device_is_refused_at_once(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["every-kind"], input="\nn\n").exit_code == 0
+    result = runner.invoke(app, ["log", "verify", logs(tmp_path)[0].stem, "--witness", "/dev/zero"])
+    assert (result.exit_code, result.stderr) == (1, "protocol: the witness /dev/zero is not a regular file\n")
 
 
 def test_verify_head_must_be_a_hash(runner: CliRunner, tmp_path: Path) -> None:

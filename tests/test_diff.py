@@ -275,3 +275,11 @@ def test_an_old_version_that_fails_a_newer_rule_is_still_compared_with_a_warning
         f"protocol: warning: {OLD / 'nodules.yaml'} fails 1 rule check(s) of this tool (first: red-flag-target); "
         "it is compared as written. See: protocol validate PATH"]
     assert result.stdout.startswith("nodules 0.1.0 -> 0.2.0: ")
+
+
+
+def test_the_text_diff_shows_invisible_characters_of_an_old_version_as_symbols() -> None:
+    old = protocol(tree("vascular-occlusion"))
+    # Built around validation: an old file, or another tool's, may hold what today's rules refuse.
+    text = diff_text(diff_protocols(old, old.model_copy(update={"title": "Dose 5\u202e00 U\u200b"})))
+    assert "Dose 5<U+202E>00 U<U+200B>" in text and "\u202e" not in text and "\u200b" not in text

@@ -102,3 +102,36 @@ def test_every_clinic_field_and_rule_is_documented() -> None:
         assert set(owner.model_fields) - named == set(), owner.__name__
     assert {"kit-missing", "kit-expired", "kit-expiring"} <= named
     assert "docs/clinic.md" in (ROOT / "README.md").read_text()
+
+
+def test_a_log_is_verified_from_the_documented_rules_alone_without_the_tool(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from aesthetic_protocols.journal import Journal, verify
+
+    block = re.search(r"### Checking a log without this tool.*?```python\n(.*?)```", LOG, re.S)
+    assert block is not None
+    checker = tmp_path / "check.py"
+    checker.write_text(block.group(1) + "assert not any(m.startswith('aesthetic_protocols') for m in sys.modules)\n")
+    journal = Journal.create(tmp_path / "logs", "20261127T090000Z-p-0000")
+    with journal:
+        journal.append("start", node="a", title="Café \u2028 \x1b[2J \"q\" \\ / \u00e9\U0001f600", tool="0.2.0")
+        journal.append("answer", node="a", value=0.5, whole=1.0, small=1e-07, large=1e16, count=-12,
+                       nested={"z": [1, None, True, False], "a": {"\u00e9": "x", "e": "\t\b\f\r\n\x00\x7f"}})
+        journal.append("note", node="a", text="dose 5\u202e00 U \ufeff")
+    log = journal.path
+    assert verify(log).ok
+
+    def run() -> str:
+        # -I -S: isolated, no site-packages: only the standard library can be imported, never this tool.
+        done = subprocess.run([sys.executable, "-I", "-S", str(checker), str(log)], capture_output=True, text=True,
+                              timeout=60, check=True)
+        return done.stdout
+
+    assert run() == "intact, 3 events\n"
+    raw = log.read_bytes()
+    log.write_bytes(raw.replace(b"0.5", b"0.6"))
+    assert run() == "line 2: hash does not match its content\n"
+    log.write_bytes(raw.replace(b'"count":-12', b'"count": -12'))
+    assert run() == "line 2: not canonical JSON\n"

@@ -365,5 +365,21 @@ def test_the_engine_imports_no_log_io() -> None:
     """The state machine is pure: importing it loads neither the journal nor its durable-write layer."""
     code = ("import sys, aesthetic_protocols.engine; "
             "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('journal', 'durable')))")
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
     assert shown == "[]\n"
+
+
+# --- issue 16: typed text held to the protocol files' rule; bytes that were no text refused ----------------
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\u202e", "\u200b", "\u200e", "\u061c", "\u2028", "\ufeff", "\U000e0041"])
+def test_a_note_with_a_control_invisible_or_direction_character_is_refused(protocol: Protocol, char: str) -> None:
+    session = Session(protocol)
+    assert session.interpret(f"note: dose 5{char}00 U") == Invalid(
+        "a note may not hold control, invisible or direction characters")
+    assert session.interpret("note: dose 500 U") == Note("dose 500 U")
+
+
+@pytest.mark.parametrize("line", ["note: caf\udce9", "\udcff", "y\udce9", "quit\udc80"])
+def test_a_line_holding_undecodable_bytes_is_not_valid_text_at_any_prompt(protocol: Protocol, line: str) -> None:
+    assert Session(protocol).interpret(line) == Invalid("not valid text: type it again")

@@ -47,7 +47,7 @@ def test_each_field_is_one_answer_event_and_the_node_moves_on_after_the_last(pro
 @pytest.mark.parametrize(("lines", "reason"), [
     ([""], "this field is required"),
     (["x" * 41], "at most 40 characters"),
-    (["a\x1b[2Jb"], "control characters are not allowed"),
+    (["a\x1b[2Jb"], "control, invisible or direction characters are not allowed"),
     (["Brand", "", "ten"], "enter a number with at most 1 decimal(s)"),
     (["Brand", "", "0.55"], "at most 1 decimal(s)"),
     (["Brand", "", "10.5"], "out of range: enter a number from 0 to 10"),

@@ -214,9 +214,33 @@ def test_plain_mode_is_wanted_when_asked_without_colour_or_without_a_terminal(
     from aesthetic_protocols import faces
 
     monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(faces, "can_draw", lambda term: True)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: terminal, raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert faces.wants_plain(plain) is wanted
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows consoles have no TERM")
+@pytest.mark.parametrize(("term", "draws", "said"), [
+    ("dumb", True, "this terminal (TERM=dumb) cannot draw the walker's screen"),
+    ("unknown", True, "this terminal (TERM=unknown) cannot draw the walker's screen"),
+    ("", True, "this terminal (TERM unset) cannot draw the walker's screen"),
+    ("emacs", False, "this terminal (TERM=emacs) is unknown or cannot move the cursor"),
+    ("\x1b[2J", False, "this terminal (TERM not a name) is unknown or cannot move the cursor"),
+])
+def test_a_terminal_that_cannot_draw_gets_the_plain_face_said_once(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], term: str, draws: bool, said: str) -> None:
+    from aesthetic_protocols import faces
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setattr(faces, "can_draw", lambda name: draws)
+    monkeypatch.setattr(faces, "_SAID", False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert faces.wants_plain(False) and faces.wants_plain(False)
+    assert capsys.readouterr().err == f"protocol: {said}: plain mode is used\n"
 
 
 # --- keys ------------------------------------------------------------------------------------------------
@@ -299,11 +323,41 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
                          dimensions=(24, 80), encoding="utf-8", timeout=20)
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Windows consoles have no TERM")
+def test_with_term_dumb_a_real_terminal_walks_in_plain_mode(tmp_path: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "aesthetic_protocols", "every-kind"],
+                          env=env_for(tmp_path) | {"TERM": "dumb"}, dimensions=(24, 80), encoding="utf-8", timeout=20)
+    child.expect("protocol: this terminal \\(TERM=dumb\\) cannot draw the walker's screen: plain mode is used")
+    child.expect("Enter when done")
+    child.sendline("")
+    child.expect("answer: y, n")
+    child.sendline("n")
+    child.expect("Outcome: Resolved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and events_of(tmp_path)[0]["face"] == "plain"
+
+
 def press(child: pexpect.spawn, screen_text: str, key: str) -> None:
     """Wait for a screen, then press a key as a person would (after the screen is there)."""
     child.expect(screen_text)
     time.sleep(KEY_GUARD_SECONDS + 0.1)
     child.send(key)
+
+
+def test_bytes_that_are_no_text_typed_in_a_real_terminal_are_refused_and_the_walk_goes_on(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "every-kind")
+    press(child, "Enter done", ":")
+    os.write(child.child_fd, b"note: caf\xe9\r")  # Latin-1, as an old terminal or a paste sends it
+    child.expect("not valid text: type it again")
+    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    child.send("\r")  # the walk goes on: Enter = done
+    press(child, "What do you see", "n")
+    press(child, "Outcome: Resolved", "\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [e["event"] for e in events_of(tmp_path)] == ["start", "answer", "answer", "outcome"]  # no note
 
 
 def test_a_walk_in_a_real_terminal_with_an_upper_case_answer_reaches_the_outcome(tmp_path: Path) -> None:

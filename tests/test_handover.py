@@ -481,3 +481,14 @@ def test_the_terminal_rings_once_when_a_timer_runs_out_and_not_for_one_already_o
     face.show_handover(state, clock.now)  # drawn again (after the key): still no second ring
     monkeypatch.setattr(keys, "read_key", lambda timeout: "o")
     assert face._next_key() == "o" and rings == [1]
+
+
+def test_to_whom_refuses_control_invisible_and_direction_characters_and_undecodable_bytes() -> None:
+    from aesthetic_protocols.handover import HandoverTo
+
+    state = Handover(Session(load_file(TREE).protocol))
+    state.asking = "to"
+    for bad in ("crew\x07", "crew\u200b", "crew\u202e", "crew\u2066"):
+        assert state.interpret(bad, AT) == Invalid("control, invisible or direction characters are not allowed")
+    assert state.interpret("crew\udcff", AT) == Invalid("not valid text: type it again")
+    assert state.interpret("Paramedic crew", AT) == HandoverTo("Paramedic crew")

@@ -888,8 +888,7 @@ def test_kill_9_keeps_every_acknowledged_event(log_dir: Path) -> None:
     assert child.stdout is not None
     acknowledged = [int(child.stdout.readline()) for _ in range(30)]
     os.kill(child.pid, signal.SIGKILL)
-    acknowledged += [int(line) for line in child.stdout.read().split()]
-    child.wait(timeout=10)
+    acknowledged += [int(line) for line in child.communicate(timeout=10)[0].split()]
     assert child.returncode == -signal.SIGKILL
 
     path = log_dir / f"{SID}.jsonl"

@@ -402,8 +402,9 @@ ID_RE = r"[a-z0-9][a-z0-9-]{0,11}"  # at most 12 characters: the planted MISSING
 MISSING = "zz-missing-target"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxy"  # the red flag uses z
 # Valid text: no placeholders' braces, and none of the characters that steer a terminal (rule text-control).
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
-                             exclude_characters="{}\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+# Cf holds the direction and zero-width characters, the BOM and the tags; Zl and Zp the separators.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp"),
+                             exclude_characters="{}\u180e"),
                min_size=1, max_size=30)
 REFS = st.lists(st.sampled_from(["R1", "R2", "R3"]), min_size=1, max_size=3, unique=True)
 

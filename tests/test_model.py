@@ -17,7 +17,7 @@ from aesthetic_protocols.checks import RULES, validate_path
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.loader import build, load_file, parse_source
-from aesthetic_protocols.model import Protocol, protocol_schema
+from aesthetic_protocols.model import STEERING_RE, Protocol, protocol_schema
 from aesthetic_protocols.search import protocol_files
 from aesthetic_protocols.source import Source
 
@@ -69,7 +69,10 @@ def test_text_fields_refuse_booleans_and_numbers(field: str) -> None:
 # --- issue 9: text that cannot steer a terminal, bounded numbers, a schema that agrees with the tool ---------
 
 VALID = ROOT / "tests" / "fixtures" / "valid"
-STEERING = ["\x1b", "\x07", "\x00", "\r", "\x7f", "\x9b", "\u202e", "\u2066", "\x08"]
+STEERING = ["\x1b", "\x07", "\x00", "\r", "\x7f", "\x9b", "\u202e", "\u2066", "\x08",
+            # invisible and direction characters (issue 16): zero-width, LRM/RLM/ALM, separators, BOM, tags
+            "\u200b", "\u200c", "\u200d", "\u2060", "\u200e", "\u200f", "\u061c", "\u2028", "\u2029",
+            "\ufeff", "\U000e0001", "\U000e0041", "\U000e007f", "\u180e", "\u206f"]
 # The fields that hold words for people (every other string field is an id, a key or a word from a list).
 TEXT_FIELDS = {"title", "text", "citation", "url", "approved_by", "label", "detail", "unit", "beyond_text",
                "disagreement", "headline", "summary", "changes", "steps"}
@@ -225,3 +228,21 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "every-kind.yaml"
     path.write_text(text)
     return path
+
+
+@pytest.mark.parametrize("char", STEERING)
+def test_the_committed_schema_refuses_each_invisible_or_steering_character_as_the_tool_does(char: str) -> None:
+    import jsonschema
+
+    committed = json.loads((ROOT / "protocols" / "protocol.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(committed)
+    data = _as_json("every-kind.yaml")
+    for field in ("title", "summary"):
+        planted = {**data, field: f"dose 5{char}00 U"}
+        assert any(error.path and error.path[-1] == field for error in validator.iter_errors(planted))
+    assert not list(validator.iter_errors({**data, "title": "café 5 mL, 1-2, 5 µL"}))
+
+
+def test_the_committed_schema_holds_no_invisible_character_itself() -> None:
+    text = (ROOT / "protocols" / "protocol.schema.json").read_text(encoding="utf-8")
+    assert STEERING_RE.search(text.replace("\n", "").replace("\t", "")) is None

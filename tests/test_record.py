@@ -25,6 +25,7 @@ from aesthetic_protocols.recorded import standing
 from aesthetic_protocols.report.listing import session_list
 from aesthetic_protocols.report.record import (
     record_html,
+    record_json,
     record_markdown,
     session_record,
     session_summary,
@@ -413,3 +414,56 @@ def test_a_time_correction_on_another_day_says_the_date(tmp_path: Path) -> None:
     events = events_of(tmp_path, walk)
     text = record_markdown(events, logged=found(events), zone=UTC)
     assert "Done (time corrected: done at 2026-11-27 08:02, recorded later)" in text
+
+
+# --- issue 16: invisible and direction characters from an old log are shown, never acted on -----------------
+
+SLIPPED = "dose \u202e0005\u202c U\u200b\u200e\u200f\u061c\u2028\u2029\ufeff\U000e0041\x1b[2J"
+UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+                    "\U000e0000-\U000e007f]")
+
+
+def test_every_renderer_shows_invisible_characters_that_slipped_into_an_old_log(tmp_path: Path) -> None:
+    from aesthetic_protocols.engine import Session
+    from aesthetic_protocols.faces.plain import PlainFace
+    from aesthetic_protocols.report.fhir import fhir_bundle
+
+    walk = sarah()
+    walk.insert(2, ("note", {"node": "assess", "text": SLIPPED}))
+    walk.insert(3, ("field", {"node": "assess", "field": "what", "value": SLIPPED}))
+    events = events_of(tmp_path, walk)
+    outputs = {"log show": timeline_text(events, logged=found(events)),
+               "md": record_markdown(events, logged=found(events), zone=UTC),
+               "html": record_html(events, logged=found(events), zone=UTC),
+               "fhir": json.dumps(fhir_bundle(events, found(events)), ensure_ascii=False)}
+    import io
+
+    face = PlainFace(stdin=io.StringIO(), stdout=io.StringIO())
+    protocol = found(events).protocol
+    assert protocol is not None
+    face.finish(Session(protocol), events, "LOG", "ref")
+    outputs["end of walk"] = face.stdout.getvalue()  # type: ignore[attr-defined]
+    for name, text in outputs.items():
+        assert UNSEEN.search(text.replace("\n", "").replace("\t", "")) is None, name
+        shown = text.replace("&lt;", "<").replace("&gt;", ">").replace("\\<", "<").replace("\\>", ">")
+        assert "<U+202E>0005<U+202C>" in shown, name
+
+
+# No absolute time or date in an anonymised export: a clock time (08:02, 8:02:30), a date (2026-11-28) or an ISO
+# moment; elapsed times (+0:02:00) and durations ("60 min") are what is left.
+ABSOLUTE = re.compile(r"\d{4}-\d{2}-\d{2}|(?<![+\d:])\d{1,2}:\d{2}(?::\d{2})?|T\d{2}:\d{2}|\b20\d\d\b")
+
+
+@pytest.mark.parametrize("walk", [sarah, record_fields])
+def test_no_absolute_time_or_date_anywhere_in_an_anonymised_export(tmp_path: Path, walk: Any) -> None:
+    from aesthetic_protocols.report.fhir import record_fhir
+
+    events = events_of(tmp_path, walk())
+    logged = found(events)
+    for name, render in [("md", record_markdown), ("html", record_html), ("json", record_json),
+                         ("fhir", record_fhir)]:
+        text = render(events, True, logged)
+        assert ABSOLUTE.search(text) is None, (name, ABSOLUTE.search(text))
+        assert ABSOLUTE.search(render(events, False, logged)) is not None, name  # the regex does find them
+    due = [e for e in json.loads(record_json(events, True, logged)) if e["event"] == "wait-started"]
+    assert [e.get("due_elapsed_s") for e in due] == ([3990] if walk is sarah else [])

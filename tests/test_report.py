@@ -151,7 +151,7 @@ def test_graphviz_keeps_edge_labels_of_the_bundled_trees_apart(tree: str) -> Non
     from aesthetic_protocols.search import bundled_dir
 
     source = report.dot(load_file(bundled_dir() / f"{tree}.yaml").protocol)
-    laid = subprocess.run(["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True)
+    laid = subprocess.run(["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True, timeout=120)
     gap = 4  # points of clear space around each label
     boxes = []
     for edge in json.loads(laid.stdout).get("edges", []):

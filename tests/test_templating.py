@@ -58,3 +58,15 @@ def _card(title: str) -> object:
     from aesthetic_protocols.report.card import Card
 
     return Card("x", title, "1.0.0", "draft", True, "0" * 64, "0" * 12, [], [], [], [])
+
+
+def test_visible_shows_every_character_the_protocol_files_refuse() -> None:
+    from aesthetic_protocols.model import STEERING_RE
+
+    refused = [chr(code) for code in [*range(0x3000), *range(0xFE00, 0x10000), *range(0xE0000, 0xE0080)]
+               if not 0xD800 <= code <= 0xDFFF and STEERING_RE.match(chr(code))]
+    assert len(refused) > 100
+    for char in refused:
+        shown = visible(f"a{char}b")
+        assert STEERING_RE.search(shown) is None, f"U+{ord(char):04X}"
+    assert visible("5\u202e00") == "5<U+202E>00" and visible("\U000e0041") == "<U+E0041>"

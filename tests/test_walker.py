@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,17 +221,47 @@ def _spawn_plain(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _answer(proc: subprocess.Popen[str], line: str, until: str) -> None:
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None
     proc.stdin.write(line + "\n")
     proc.stdin.flush()
-    while until not in proc.stdout.readline():
-        pass
+    _wait_for(proc, until)
+
+
+_READ_SECONDS = 20  # a prompt that never comes (its words changed) fails here, naming it, instead of hanging
+_LINES: dict[int, queue.Queue[str]] = {}  # pid -> the child's output lines, read by a thread of its own
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    if proc.pid not in _LINES:
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = proc.stdout
+        assert stdout is not None
+
+        def pump() -> None:
+            for line in iter(stdout.readline, ""):
+                lines.put(line)
+            lines.put("")  # end of output
+
+        threading.Thread(target=pump, daemon=True).start()
+        _LINES[proc.pid] = lines
+    return _LINES[proc.pid]
 
 
 def _wait_for(proc: subprocess.Popen[str], text: str) -> None:
-    assert proc.stdout is not None
-    while text not in proc.stdout.readline():
-        pass
+    """Read the child's lines until one holds `text`; fail after _READ_SECONDS or at its end of output."""
+    lines = _lines(proc)
+    deadline = time.monotonic() + _READ_SECONDS
+    seen: list[str] = []
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no line with {text!r} within {_READ_SECONDS} s; read: {seen[-5:]}") from None
+        if line == "":
+            raise AssertionError(f"output ended before a line with {text!r}; read: {seen[-5:]}")
+        seen.append(line)
+        if text in line:
+            return
 
 
 def test_sigkill_mid_session_then_resume_keeps_every_answered_step(tmp_path: Path) -> None:
@@ -250,7 +282,7 @@ def test_sigkill_mid_session_then_resume_keeps_every_answered_step(tmp_path: Pat
         ("start", None), ("answer", ""), ("answer", "y"), ("answer", "3"), ("resumed", None),
         ("answer", ""), ("wait-started", None), ("answer", ""), ("answer", "y"), ("outcome", None)]
     assert subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "verify", str(log)],
-                          env=env_for(tmp_path), capture_output=True).returncode == 0
+                          env=env_for(tmp_path), capture_output=True, timeout=120).returncode == 0
 
 
 _KILL_BEFORE_OUTCOME = """
@@ -274,7 +306,7 @@ def test_kill_9_between_the_last_answer_and_the_outcome_then_resume_records_the_
     log = only_log(tmp_path)
     assert [e["event"] for e in events_of(log)] == ["start", "answer", "answer"]
     listed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "list"], env=env_for(tmp_path),
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=120)
     assert " open" in listed.stdout
     resumed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "resume", log.stem.rsplit("-", 1)[1],
                               "--plain"], env=env_for(tmp_path), input="", capture_output=True, text=True, timeout=30)
@@ -282,7 +314,7 @@ def test_kill_9_between_the_last_answer_and_the_outcome_then_resume_records_the_
     assert "Outcome: Resolved (resolved)" in resumed.stdout
     assert [e["event"] for e in events_of(log)] == ["start", "answer", "answer", "resumed", "outcome"]
     listed = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "log", "list"], env=env_for(tmp_path),
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=120)
     assert "  Resolved (resolved)" in listed.stdout  # the outcome by its title
 
 
@@ -300,7 +332,7 @@ def test_sigterm_interrupts_records_and_exits_3(tmp_path: Path) -> None:
 
 def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path) -> None:
     shown = subprocess.run(f"{sys.executable} -m aesthetic_protocols show every-kind | head -1", shell=True,
-                           env=env_for(tmp_path), capture_output=True, text=True, executable="/bin/bash")
+                           env=env_for(tmp_path), capture_output=True, text=True, executable="/bin/bash", timeout=120)
     assert (shown.stdout, shown.stderr) == ("every-kind 1.0.0 (draft) - Example tree using every node kind\n", "")
     walk = _spawn_plain(tmp_path, "every-kind")
     assert walk.stdout is not None and walk.stdin is not None
@@ -310,3 +342,23 @@ def test_a_closed_output_pipe_stops_quietly_and_a_walk_records_it(tmp_path: Path
     walk.stdin.close()
     assert walk.wait(timeout=20) == 141
     assert events_of(only_log(tmp_path))[-1]["reason"] == "output closed"
+
+
+# --- issue 16: bytes that are no text refused at the prompt, the walk goes on -----------------------------
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8"])  # the locale's decoder, and a strict one forced
+def test_undecodable_bytes_at_a_prompt_are_refused_and_the_walk_goes_on(tmp_path: Path, encoding: str | None) -> None:
+    env = env_for(tmp_path) | ({"PYTHONIOENCODING": encoding} if encoding else {})
+    typed = (b"note: caf\xe9\n"  # a note in Latin-1
+             b"Restyl\xe9ne\n"  # a product name in Latin-1 at a record field
+             b"Restylane\n\n0.5\n\n\n2\n\nl\n1500\n")
+    done = subprocess.run([sys.executable, "-m", "aesthetic_protocols", "records", "--plain"], input=typed,
+                          capture_output=True, env=env, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr
+    out = done.stdout.decode("utf-8").splitlines()
+    assert out.count("not valid text: type it again") == 2
+    assert "Outcome: Resolved (resolved)" in out
+    events = events_of(only_log(tmp_path))
+    assert not [e for e in events if e["event"] == "note"]  # nothing was written for the refused lines
+    assert [e["value"] for e in events if e.get("field") == "product"] == ["Restylane"]

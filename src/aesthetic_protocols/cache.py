@@ -2,26 +2,34 @@
 
 The key is the sha256 of the protocol file's bytes together with the tool's own model and rule sources, the
 file name and today's date (a review can fall due overnight), so any change to any of them misses. Entries
-are pickles in a 0700 folder of the user's own; an entry not owned by the user, or writable by others, is
-ignored, and any failure to read or write the cache falls back to the full load. `load_valid` is the way in:
-it imports the parser and the rules only on a miss.
+are JSON (data only, never code: no pickle) read back by `rebuild` without running the validators. The
+folder must be the user's own with no access for group or others (0700, as it is made); an entry must be a
+regular file of the user's with no access for group or others, at most 8 MiB, carrying its own key and the
+file's sha256. Anything else (a folder or entry cloned from a repository, another user's file, a symlink,
+a corrupt entry) is ignored and rebuilt, never trusted; any failure to read or write the cache falls back
+to the full load. `load_valid` is the way in: it imports the parser and the rules only on a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import stat
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.durable import is_private, make_private_folder  # shared with the logs
-from aesthetic_protocols.errors import Problem
-from aesthetic_protocols.source import MAX_BYTES, Loaded
+from aesthetic_protocols.errors import Problem, Severity
+from aesthetic_protocols.source import MAX_BYTES, Loaded, Source
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
-_CODE = ("model.py", "checks.py", "loader.py", "source.py")
+FORMAT = "aesthetic-protocols-cache/2"
+SUFFIX = ".json"
+MAX_ENTRY = 8 * 1024 * 1024  # far beyond the dump of a 1 MiB protocol; a larger entry is not ours
+_CODE = ("model.py", "checks.py", "loader.py", "source.py", "rebuild.py", "cache.py")
 
 
 def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
@@ -34,7 +42,7 @@ def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loa
     except OSError:
         raw = b""
     entry = key(raw, display or str(path), today) if raw else None
-    hit = get(entry) if entry else None
+    hit = get(entry, hashlib.sha256(raw).hexdigest()) if entry else None
     if hit is not None:
         return hit
     from aesthetic_protocols.checks import load_checked  # only on a miss: the parser and the rules
@@ -68,22 +76,81 @@ def key(raw: bytes, name: str, today: date) -> str:
     return digest.hexdigest()
 
 
-def get(entry_key: str) -> tuple[Loaded, list[Problem]] | None:
-    """A cached (loaded protocol, warnings), or None."""
-    folder = cache_dir()
-    if folder is None or not is_private(folder):
-        return None
-    path = folder / f"{entry_key}.pickle"
-    if not is_private(path):
+def _closed(st: os.stat_result) -> bool:
+    """No access at all for group or others (where there are modes): a cloned 0755/0644 tree is not ours."""
+    return not hasattr(os, "getuid") or not st.st_mode & 0o077
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """The entry's bytes if it is a regular file of ours, closed to others and not too large; else None."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
         return None
     try:
-        with path.open("rb") as handle:
-            value = pickle.load(handle)
-    except Exception:  # a corrupt or stale entry is only a miss
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY or not _closed(st):
+            return None
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(MAX_ENTRY + 1)
+        return data if len(data) <= MAX_ENTRY else None
+    except OSError:
         return None
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Loaded):
-        return value[0], list(value[1])
-    return None
+    finally:
+        os.close(fd)
+
+
+def _trusted_folder(folder: Path) -> bool:
+    try:
+        return is_private(folder) and _closed(folder.stat())
+    except OSError:
+        return False
+
+
+def get(entry_key: str, sha256: str | None = None) -> tuple[Loaded, list[Problem]] | None:
+    """A cached (loaded protocol, warnings), or None (a miss, a corrupt or a foreign entry)."""
+    folder = cache_dir()
+    if folder is None or not _trusted_folder(folder):
+        return None
+    raw = _read_entry(folder / f"{entry_key}{SUFFIX}")
+    if raw is None:
+        return None
+    try:
+        return _decode(json.loads(raw), entry_key, sha256)
+    except (ValueError, TypeError, KeyError, RecursionError):  # corrupt or planted: only a miss
+        return None
+
+
+def _decode(entry: Any, entry_key: str, sha256: str | None) -> tuple[Loaded, list[Problem]] | None:
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != entry_key:
+        return None
+    if sha256 is not None and entry.get("sha256") != sha256:
+        return None
+    from aesthetic_protocols.model import Protocol
+    from aesthetic_protocols.rebuild import rebuild
+
+    protocol = rebuild(Protocol, entry["protocol"])
+    path, digest = entry["path"], entry["sha256"]
+    if not isinstance(path, str) or not isinstance(digest, str):
+        return None
+    warnings = [Problem(str(p), int(line), int(column), Severity(severity), str(rule), str(message))
+                for p, line, column, severity, rule, message in entry["warnings"]]
+    return Loaded(protocol, Source(path=path, data=None, sha256=digest)), warnings
+
+
+def _encode(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> bytes:
+    entry = {
+        "format": FORMAT,
+        "key": entry_key,
+        "path": loaded.source.path,
+        "sha256": loaded.source.sha256,
+        "protocol": loaded.protocol.model_dump(mode="json"),
+        "warnings": [[p.path, p.line, p.column, str(p.severity), p.rule, p.message] for p in warnings],
+    }
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
@@ -92,17 +159,17 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
     if folder is None:
         return
     try:
-        if folder.exists() and not is_private(folder):
-            return  # never leave pickles where someone else could swap them
+        if folder.exists() and not _trusted_folder(folder):
+            return  # never write where someone else could read or swap entries
         # Parents too, each 0700 whatever the umask (mkdir(parents=True) would leave them 0777 under 000).
         if not folder.exists() and make_private_folder(folder) is not None:
             return
+        data = _encode(entry_key, loaded, warnings)
         import tempfile  # only when writing: a warm start never does
 
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # 0600, ours
         with os.fdopen(handle, "wb") as out:
-            pickle.dump((loaded, warnings), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, folder / f"{entry_key}.pickle")
-    except OSError:
+            out.write(data)
+        os.replace(temporary, folder / f"{entry_key}{SUFFIX}")
+    except (OSError, ValueError):
         return
-

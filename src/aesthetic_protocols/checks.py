@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
-from aesthetic_protocols.loader import build, build_model, parse_source
+from aesthetic_protocols.loader import MAX_PROBLEMS, build, build_model, more_problems, parse_source
 from aesthetic_protocols.model import (
     CONTACT_RE,
     HEADLINE_MAX,
@@ -68,6 +68,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "a `resolved` outcome can be reached from a `treatment: true` step without passing a `wait`"),
     Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
+    Rule("duplicate-requirement", Severity.ERROR, "a `requires` list names the same node twice"),
     Rule("requires-before", Severity.ERROR, "a node can be reached without passing a node it `requires`"),
     Rule("unknown-variable", Severity.ERROR, "a `{name}` in text is neither an input variable nor derived"),
     Rule("unknown-contact", Severity.ERROR, "a `{contact:KEY}` in text has no default words under `contacts`"),
@@ -108,10 +109,28 @@ class _Finder:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        # Per rule and list (a `refs:` or `requires:` of 100,000 items): past MAX_PROBLEMS, only counted. They
+        # stand after that list's first MAX_PROBLEMS in the file, so they could never be among those shown.
+        self.per_list: dict[tuple[str, PathKey], int] = {}
+        self.hidden = 0
 
     def add(self, rule: str, where: PathKey, message: str) -> None:
+        key = (rule, where[:-1])
+        seen = self.per_list.get(key, 0)
+        self.per_list[key] = seen + 1
+        if seen >= MAX_PROBLEMS:
+            self.hidden += 1
+            return
         line, column = self.source.where(where)
         self.problems.append(Problem(self.source.path, line, column, RULES[rule].severity, rule, message))
+
+    def sorted(self) -> list[Problem]:
+        """Every problem in file order; past MAX_PROBLEMS, one line with the count of the rest."""
+        found = sorted(self.problems, key=lambda p: (p.line, p.column, p.rule))
+        if not self.hidden:
+            return found
+        shown = found[:MAX_PROBLEMS]
+        return [*shown, more_problems(shown[-1].path, shown[-1], len(found) + self.hidden - len(shown))]
 
 
 def _reach(starts: Iterable[str], edges: Callable[[str], Iterable[str]],
@@ -124,6 +143,86 @@ def _reach(starts: Iterable[str], edges: Callable[[str], Iterable[str]],
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
+
+
+class Dominators:
+    """Which nodes every path from the entries passes (Cooper, Harvey and Kennedy, "A Simple, Fast Dominance
+    Algorithm", 2001), numbered on the dominator tree so that each question is two comparisons.
+
+    A node no entry reaches is dominated by everything (no path reaches it without passing any node).
+    """
+
+    def __init__(self, entries: Iterable[str], edges: Callable[[str], Iterable[str]]) -> None:
+        root = ""  # a virtual root before every entry; node ids are non-empty slugs
+        order = self._reverse_postorder(root, lambda nid: dict.fromkeys(entries) if nid == root else edges(nid))
+        number = {nid: index for index, nid in enumerate(order)}
+        preds: dict[str, list[str]] = {nid: [] for nid in order}
+        for nid in order:
+            for target in (dict.fromkeys(entries) if nid == root else edges(nid)):
+                preds[target].append(nid)
+        idom: dict[str, str] = {root: root}
+        changed = True
+        while changed:
+            changed = False
+            for nid in order[1:]:
+                new: str | None = None
+                for pred in preds[nid]:
+                    if pred not in idom:
+                        continue
+                    if new is None:
+                        new = pred
+                        continue
+                    a, b = pred, new
+                    while a != b:
+                        while number[a] > number[b]:
+                            a = idom[a]
+                        while number[b] > number[a]:
+                            b = idom[b]
+                    new = a
+                if new is not None and idom.get(nid) != new:
+                    idom[nid] = new
+                    changed = True
+        children: dict[str, list[str]] = {nid: [] for nid in order}
+        for nid in order[1:]:
+            children[idom[nid]].append(nid)
+        self.enter: dict[str, int] = {}
+        self.leave: dict[str, int] = {}
+        clock = 0
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            nid, done = stack.pop()
+            if done:
+                self.leave[nid] = clock
+            else:
+                self.enter[nid] = clock
+                stack.append((nid, True))
+                stack.extend((child, False) for child in children[nid])
+            clock += 1
+
+    @staticmethod
+    def _reverse_postorder(root: str, edges: Callable[[str], Iterable[str]]) -> list[str]:
+        seen = {root}
+        post: list[str] = []
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(edges(root)))]
+        while stack:
+            nid, rest = stack[-1]
+            for target in rest:
+                if target not in seen:
+                    seen.add(target)
+                    stack.append((target, iter(edges(target))))
+                    break
+            else:
+                stack.pop()
+                post.append(nid)
+        return post[::-1]
+
+    def dominates(self, a: str, b: str) -> bool:
+        """Whether every path from an entry to `b` passes `a` (a node dominates itself)."""
+        if b not in self.enter:
+            return True  # unreachable: no path at all
+        if a not in self.enter:
+            return False
+        return self.enter[a] <= self.enter[b] and self.leave[b] <= self.leave[a]
 
 
 def _texts(node: AnyNode) -> Iterator[tuple[PathKey, str]]:
@@ -314,9 +413,17 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         if not node.refs and kind in ("action", "wait", "outcome"):
             find.add("missing-citation", ("nodes", nid), f"{kind} node cites no reference (add refs:)")
         here: PathKey = ("nodes", nid)
+        required_seen: set[str] = set()
+        repeated: list[int] = []  # reported once per list, at the first repeat: a list of 100,000 repeats is one line
         for index, required in enumerate(node.requires):
             if required not in nodes:
                 find.add("unknown-requirement", (*here, "requires", index), "requires names no node")
+            elif required in required_seen:
+                repeated.append(index)
+            required_seen.add(required)
+        if repeated:
+            more = f" ({len(repeated)} repeats in this list)" if len(repeated) > 1 else ""
+            find.add("duplicate-requirement", (*here, "requires", repeated[0]), f"this node is required twice{more}")
         for where, text in _texts(node):
             if "{" not in text:
                 continue
@@ -333,6 +440,7 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                              "a {contact:KEY} here has no default words under contacts")
 
     flag_keys: set[str] = set()
+    too_mild: dict[tuple[str, str], str | None] = {}  # (goto, severity) -> the first too mild outcome reached
     for index, flag in enumerate(protocol.red_flags):
         where = ("red_flags", index)
         if flag.key in flag_keys:
@@ -344,17 +452,21 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         if flag.goto not in nodes:
             find.add("unknown-target", (*where, "goto"), "goto names no node")
             continue
-        from_flag = _reach([flag.goto], edges)
-        least = URGENCY[OutcomeSeverity(flag.severity)]
-        for reached in (nid for nid in nodes if nid in from_flag):  # file order: the same message every run
-            reached_node = nodes[reached]
-            if isinstance(reached_node, OutcomeNode) and URGENCY[reached_node.severity] < least:
-                find.add("red-flag-target", (*where, "goto"),
-                         f"red flag can lead to outcome '{reached}' of severity {reached_node.severity}; "
-                         + ("only emergency outcomes are allowed (a flag that needs only a referral says "
-                            "`severity: refer`)" if flag.severity == "emergency"
-                            else "only refer or emergency outcomes are allowed"))
-                break
+        # One search per distinct (target, severity), however many flags share it.
+        ask = (flag.goto, flag.severity)
+        if ask not in too_mild:
+            from_flag = _reach([flag.goto], edges)
+            least = URGENCY[OutcomeSeverity(flag.severity)]
+            too_mild[ask] = next((nid for nid in nodes if nid in from_flag  # file order: the same every run
+                                  and isinstance(nodes[nid], OutcomeNode)
+                                  and URGENCY[nodes[nid].severity] < least), None)  # type: ignore[union-attr]
+        reached = too_mild[ask]
+        if reached is not None:
+            find.add("red-flag-target", (*where, "goto"),
+                     f"red flag can lead to outcome '{reached}' of severity {nodes[reached].severity}; "  # type: ignore[union-attr]
+                     + ("only emergency outcomes are allowed (a flag that needs only a referral says "
+                        "`severity: refer`)" if flag.severity == "emergency"
+                        else "only refer or emergency outcomes are allowed"))
 
     # A `resolved` outcome needs an observation and recheck after the last treatment: walking on from any
     # treatment step, a wait must come before a resolved outcome can.
@@ -403,16 +515,29 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
         if isinstance(node, OutcomeNode) and node.until_handover is not None:
             _check_handover(find, protocol, nid, node)
 
-    # `requires`: with the required node removed, the dependent one must be unreachable.
+    # `requires`: every path from an entry to the node passes the required node, i.e. the required node
+    # dominates it. One dominator tree answers every entry of every `requires` list in constant time.
     live_entries = [e for e in entries if e in nodes]
     _check_headlines(find, protocol, live_entries, edges)
+    dominates = Dominators(live_entries, edges).dominates
     for nid, node in nodes.items():
         for index, required in enumerate(node.requires):
-            if required in nodes and nid in _reach(live_entries, edges, blocked=required):
+            if required in nodes and not dominates(required, nid):
                 find.add("requires-before", ("nodes", nid, "requires", index),
                          f"can be reached without passing '{required}' first")
 
-    return sorted(find.problems, key=lambda p: (p.line, p.column, p.rule))
+    return find.sorted()
+
+
+_MORE = f"fix the first {MAX_PROBLEMS} and validate again"
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """The first MAX_PROBLEMS problems, then one line saying how many more there are."""
+    if len(problems) <= MAX_PROBLEMS + 1 or problems[-1].message.endswith(_MORE):
+        return problems
+    shown = problems[:MAX_PROBLEMS]
+    return [*shown, more_problems(shown[-1].path, shown[-1], len(problems) - MAX_PROBLEMS)]
 
 
 @contextmanager
@@ -438,7 +563,7 @@ def validate_path(path: Path, today: date, display: str | None = None, max_bytes
         protocol = build(source)
     except InvalidProtocol as exc:
         return exc.problems
-    return check(protocol, source, today, file_id(path))
+    return capped(check(protocol, source, today, file_id(path)))
 
 
 def _validate_scenarios(path: Path, display: str | None) -> list[Problem]:

@@ -341,9 +341,18 @@ def schema(
     if scenarios:
         from aesthetic_protocols.model import scenario_schema
 
-        typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+        typer.echo(_schema_text(scenario_schema()))
         return
-    typer.echo(json.dumps(protocol_schema(), indent=2, ensure_ascii=False))
+    typer.echo(_schema_text(protocol_schema()))
+
+
+def _schema_text(schema: dict[str, object]) -> str:
+    """The schema as JSON, every invisible character in it (the tag range of the text patterns) as its
+    \\u escape: the same JSON, readable in an editor."""
+    from aesthetic_protocols.model import STEERING_RE
+
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
+    return STEERING_RE.sub(lambda found: json.dumps(found.group())[1:-1], text)
 
 
 @clinic_app.command("check")

@@ -35,6 +35,7 @@ from aesthetic_protocols.model import (
     EVIDENCE_NAME_RE,
     NOT_ENTERED,
     PLACEHOLDER_RE,
+    TYPED_STEERING_RE,
     ActionNode,
     AnyNode,
     InputNode,
@@ -114,7 +115,9 @@ _TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$", re.ASCII)
 _NUMBER_RE = re.compile(r"^[0-9]{1,9}$", re.ASCII)
 _DECIMAL_RE = re.compile(r"^-?[0-9]{1,7}(\.[0-9]{1,3})?$", re.ASCII)
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_RE = TYPED_STEERING_RE  # controls, direction marks, invisible characters: the protocol files' rule
+_UNDECODABLE_RE = re.compile("[\ud800-\udfff]")  # bytes that were no UTF-8 (read with surrogateescape)
+NOT_TEXT = "not valid text: type it again"
 NOTE_LIMIT = 2000
 
 
@@ -302,6 +305,8 @@ class Session:
     def command(line: str) -> Quit | Back | Note | DoneAt | Invalid | None:
         """A line read as one of the words taken at any prompt (quit, back, note: TEXT, time: HH:MM);
         None when it is none of them (an answer, a red flag, or nothing)."""
+        if _UNDECODABLE_RE.search(line):
+            return Invalid(NOT_TEXT)  # at any prompt, before anything else reads the line
         text = line.strip()
         word = text.lower()
         if word == "quit":
@@ -314,6 +319,8 @@ class Session:
                 return Invalid("a note needs text after 'note:'")
             if len(note) > NOTE_LIMIT:
                 return Invalid(f"a note holds at most {NOTE_LIMIT} characters; split it into several")
+            if _CONTROL_RE.search(note):
+                return Invalid("a note may not hold control, invisible or direction characters")
             return Note(note)
         if word.startswith("time:"):
             match = _TIME_RE.match(word[5:].strip())
@@ -534,7 +541,7 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
         if len(text) > record_field.max_length:
             return f"at most {record_field.max_length} characters"
         if _CONTROL_RE.search(text):
-            return "control characters are not allowed"
+            return "control, invisible or direction characters are not allowed"
         return None
     if kind == "number":
         places = record_field.decimals

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from aesthetic_protocols.engine import (
+    NOT_TEXT,
     Back,
     Command,
     DoneAt,
@@ -46,7 +47,7 @@ from aesthetic_protocols.events import (
     iso_utc,
     parse_ts,
 )
-from aesthetic_protocols.model import LogKey, OutcomeNode, UntilHandover
+from aesthetic_protocols.model import TYPED_STEERING_RE, LogKey, OutcomeNode, UntilHandover
 from aesthetic_protocols.recorded import Lines
 
 HANDOVER_KEY = "h"
@@ -192,8 +193,10 @@ class Handover:
                 return CancelHandover()
             if len(text) > TO_LIMIT:
                 return Invalid(f"at most {TO_LIMIT} characters: a role or a team, never a patient's name")
-            if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in text):
-                return Invalid("control characters are not allowed")
+            if any("\ud800" <= c <= "\udfff" for c in text):  # bytes that were no UTF-8
+                return Invalid(NOT_TEXT)
+            if TYPED_STEERING_RE.search(text):  # the rule for every typed text (notes, record fields)
+                return Invalid("control, invisible or direction characters are not allowed")
             return HandoverTo(text or None)
         command = Session.command(text)
         if command is not None:

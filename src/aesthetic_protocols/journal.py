@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
 import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -434,20 +435,44 @@ def _anchor_problem(
 
 
 def _check_outside(
-    events: list[dict[str, Any]], known: list[str], what: str, may_continue: bool
+    events: list[dict[str, Any]], known: Iterable[str], what: str, may_continue: bool
 ) -> tuple[int | None, str] | None:
-    """The events against head hashes kept outside the log (the witness's, or one given): the newest must be
-    in the chain, and the log must end there unless a resumed walk may have gone on (`may_continue`)."""
-    if not known:
-        return None
+    """The events against head hashes kept outside the log (the witness's, or one given), oldest first: each
+    must still be in the chain (the hash chain makes the log up to it the very prefix that was witnessed),
+    in the order they were written, and the log must end at the newest unless a resumed walk may have gone
+    on (`may_continue`). A session rewritten from an earlier point (a resume after deleting its end) loses
+    the heads witnessed after that point. `known` is read once, as a stream (a witness may be large)."""
     where = {event["hash"]: index for index, event in enumerate(events)}
-    index = where.get(known[-1])
-    if index is None:
-        return (len(events) + 1 if events else None,
-                f"the head hash {what} is not in the log (truncated or rewritten)")
-    if index < len(events) - 1 and not may_continue:
-        return index + 2, f"line {index + 2}: {len(events) - 1 - index} event(s) after the head hash {what} (appended)"
+    last, count, missing = -1, 0, 0
+    for hashed in known:
+        count += 1
+        if missing:
+            continue  # only counted, for the message
+        index = where.get(hashed)
+        if index is None:
+            missing = count
+        elif index < last:
+            return index + 1, f"line {index + 1}: the head hashes {what} are out of order (rewritten)"
+        else:
+            last = index
+    if missing:
+        which = "the head hash" if count == 1 else f"head hash {missing} of {count}"
+        return (len(events) + 1 if events else None, f"{which} {what} is not in the log (truncated or rewritten)")
+    if count and last < len(events) - 1 and not may_continue:
+        return last + 2, f"line {last + 2}: {len(events) - 1 - last} event(s) after the head hash {what} (appended)"
     return None
+
+
+def witness_contradicts(path: Path, events: list[Logged], witness: Path) -> str | None:
+    """Why the witness contradicts these events (a witnessed head no longer in the chain: the session was cut
+    back and rewritten, e.g. its outcome deleted to walk it again), or None. LogError if it cannot be read."""
+    from aesthetic_protocols import witness as witnesses
+
+    if not os.path.lexists(witness):
+        return None  # a witness not yet written (its first close creates it) has seen nothing
+    lines = [{"hash": item.hash} for item in events]  # the chain's hashes are all the check reads
+    problem = _check_outside(lines, witnesses.iter_heads(witness, path.stem), "the witness records", True)
+    return None if problem is None else problem[1]
 
 
 def _verification(
@@ -463,10 +488,12 @@ def _verification(
     if problem is None and witness is not None:
         from aesthetic_protocols import witness as witnesses
 
-        known = witnesses.heads(witness, path.stem)
-        if not known and anchor is not None:
+        stream = witnesses.iter_heads(witness, path.stem)
+        first = next(stream, None)
+        known = itertools.chain([first], stream) if first is not None else ()
+        if first is None and anchor is not None:
             problem = None, f"the witness {witness} holds no entry for this session (closed without it?)"
-        elif known and anchor is None:
+        elif first is not None and anchor is None:
             # A close writes the anchor before the witness: a witnessed session without one lost it since.
             problem = None, "its close anchor is missing, yet the witness records a close (deleted)"
         else:

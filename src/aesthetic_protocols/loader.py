@@ -24,6 +24,8 @@ from aesthetic_protocols.model import MAGNITUDE, STEERING_RE, AnyNode, Protocol
 from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Position, Source, child_of
 
 MAX_DEPTH = 64
+# Problems shown per file: the first 100, then one line saying how many more (see `more_problems`).
+MAX_PROBLEMS = 100
 # A YAML 1.1 number or date longer than this is never a protocol value, and building one is where the time
 # goes: a base-60 integer (`59:59:...`) costs time quadratic in its length, a decimal one meets Python's
 # int-to-text limit. Such a scalar is kept as an `Unreadable` and reported at its field by the schema.
@@ -101,6 +103,10 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_BYTES) -> tuple[str
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+# A plain decimal integer without a leading zero (YAML 1.1 reads 012 as octal), separators or base-60: read
+# directly, as the resolver and SafeConstructor would, at a fraction of their cost (a list of 100,000s).
+_DECIMAL = re.compile(r"-?[1-9][0-9]{0,17}|0")
 
 
 class _Builder:
@@ -127,6 +133,9 @@ class _Builder:
     def scalar(self, event: Any) -> tuple[str, Any]:
         """Resolve and construct a plain scalar seen for the first time."""
         text = event.value
+        if event.implicit[0] and _DECIMAL.fullmatch(text):  # the commonest number, as YAML 1.1 builds it
+            self.plain[text] = (_INT_TAG, int(text))
+            return self.plain[text]
         tag: str = self.resolve(yaml.ScalarNode, text, event.implicit)
         value: Any = text
         if tag not in (_STR_TAG, _MERGE_TAG):  # a merge key is refused by the caller, never constructed
@@ -345,8 +354,8 @@ def _rule_and_message(source: Source, loc: Sequence[str | int], error: Any) -> t
     if kind == "string_pattern_mismatch" and isinstance(value, str) and not (loc and loc[-1] == "[key]"):
         steering = STEERING_RE.search(value)
         if steering is not None:  # the code point only: it is no patient data, and the character itself is unsafe
-            return "text-control", (f"{_field_name(source, loc)}: holds a control character or a bidirectional "
-                                    f"override (U+{ord(steering.group()):04X}), which could change what a "
+            return "text-control", (f"{_field_name(source, loc)}: holds a control, invisible or direction "
+                                    f"character (U+{ord(steering.group()):04X}), which could change what a "
                                     f"terminal shows")
         if "\n" in value or "\t" in value:
             return "text-control", f"{_field_name(source, loc)}: a one-line field holds a line break or a tab"
@@ -389,10 +398,15 @@ def _schema_message(source: Source, loc: Sequence[str | int], kind: str, msg: st
 
 
 def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
-    """pydantic errors -> located problems, without echoing input values."""
+    """pydantic errors -> located problems, without echoing input values; the first MAX_PROBLEMS, then one
+    line saying how many more there are (a 1 MiB list of numbers would otherwise print 100,000s of lines)."""
     problems: list[Problem] = []
     seen: set[tuple[int, int, str]] = set()
-    for error in exc.errors(include_input=False, include_url=False):
+    errors = exc.errors(include_input=False, include_url=False)
+    for done, error in enumerate(errors):
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(more_problems(source.path, problems[-1], len(errors) - done))
+            break
         loc = error["loc"]
         kind = error["type"]
         line, column = source.where(loc)
@@ -406,6 +420,12 @@ def schema_problems(source: Source, exc: ValidationError) -> list[Problem]:
             seen.add(key)
             problems.append(Problem(source.path, line, column, Severity.ERROR, rule, message))
     return problems
+
+
+def more_problems(path: str, last: Problem, count: int) -> Problem:
+    """The one line standing for `count` problems not shown, at the last one shown."""
+    return Problem(path, last.line, last.column, last.severity, last.rule,
+                   f"{count:,} more problem(s) not shown: fix the first {MAX_PROBLEMS} and validate again")
 
 
 def _pattern_hint(loc: Sequence[str | int]) -> str:

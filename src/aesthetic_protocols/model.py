@@ -2,8 +2,8 @@
 
 Every model forbids unknown fields (a typo like `nxt:` is an error, not silently dropped) and every
 text field is a strict string, so YAML 1.1 retyping (`label: no` -> False, `version: 1.10` -> 1.1)
-is refused instead of shown to a practitioner as "False". Text never carries control characters or
-bidirectional overrides (they could hide or rewrite what a terminal shows), and no number is beyond
+is refused instead of shown to a practitioner as "False". Text never carries control, invisible or
+direction characters (they could hide or rewrite what a terminal shows), and no number is beyond
 +-1,000,000. Each field's docstring is its description in the JSON Schema (editor hovers).
 """
 
@@ -44,15 +44,23 @@ EVIDENCE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$", re.ASCII)
 # `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
 CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
-# Characters that steer a terminal rather than show: C0 and C1 controls and DEL (ESC starts the sequences
-# that erase lines, switch screens or write the clipboard) and the bidirectional embeddings, overrides and
-# isolates (U+202A-U+202E, U+2066-U+2069) that make text read differently from how it is stored.
+# Characters that steer a terminal rather than show, or that change how text reads without being seen: C0 and
+# C1 controls and DEL (ESC starts the sequences that erase lines, switch screens or write the clipboard); the
+# bidirectional marks, embeddings, overrides and isolates (U+061C ALM, U+200E LRM, U+200F RLM, U+202A-U+202E,
+# U+2066-U+2069) that make "dose 0005 U" read "dose 5000 U"; the zero-width and invisible characters
+# (U+180E, U+200B-U+200D, U+2060-U+2064, U+206A-U+206F, U+FEFF, a BOM inside text); the line and paragraph
+# separators (U+2028, U+2029) that break a line where no newline shows; and the tag characters
+# (U+E0000-U+E007F) that hide text inside what looks like none.
 # A paragraph (Text) may hold newlines and tabs; a one-line field nothing of the kind. The same patterns
-# are in the JSON Schema, so editors and the tool agree.
-_STEERING = r"\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069"
+# are in the JSON Schema, so editors and the tool agree (the tag range is written as the characters
+# themselves: the one form Python, Rust and ECMAScript regular expressions all read the same).
+_STEERING = (r"\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F"
+             r"\uFEFF" + "\U000E0000-\U000E007F")
 TEXT_PATTERN = rf"^[^{_STEERING}]*$"
 LINE_PATTERN = rf"^[^\u0009\u000A{_STEERING}]*$"
 STEERING_RE = re.compile(rf"[{_STEERING}]")
+# What typed input (a note, a record field) may not hold: everything a one-line field refuses.
+TYPED_STEERING_RE = re.compile(rf"[\u0009\u000A{_STEERING}]")
 
 Slug = Annotated[StrictStr, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Key = Annotated[StrictStr, StringConstraints(pattern=KEY_PATTERN)]

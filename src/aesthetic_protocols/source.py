@@ -1,6 +1,6 @@
 """A parsed protocol file (`Source`) and a validated protocol with its source (`Loaded`).
 
-Kept apart from the parser so that a walk served from the cache of validated protocols (pickles of
+Kept apart from the parser so that a walk served from the cache of validated protocols (JSON entries of
 `Loaded`) imports neither yaml nor the rules.
 """
 

@@ -63,6 +63,7 @@ from aesthetic_protocols.journal import (
     read_events,
     resolve_log_dir,
     short_id,
+    witness_contradicts,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ if TYPE_CHECKING:
     from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.source import Loaded
+
+# Events after which a session is over for good: its outcome, and a handover to another team (when logged).
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
@@ -438,6 +441,9 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     start = first.event
     if walk_over(events):
         raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
+    if witness is not None and (contradiction := witness_contradicts(path, events, witness)) is not None:
+        raise LogError(f"{path}: not resumed: {contradiction}; the witness saw this session further on "
+                       "(ended or rewritten), so it cannot be walked again")
     loaded, _ = load_valid(resolve_id(start.protocol, dirs).path, today or clock().date())
     changed = loaded.source.sha256 != start.sha256
     if changed and not force:

@@ -7,6 +7,7 @@ by the terminal face, so plain mode starts without it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -121,8 +122,52 @@ def interrupted_lines(session: Session, resume_ref: str) -> list[str]:
 
 
 def wants_plain(plain: bool) -> bool:
-    """Plain mode: when asked, when NO_COLOR is set, or when stdin or stdout is not a terminal."""
-    return plain or bool(os.environ.get("NO_COLOR")) or not sys.stdin.isatty() or not sys.stdout.isatty()
+    """Plain mode: when asked, when NO_COLOR is set, when stdin or stdout is not a terminal, or when the
+    terminal cannot draw a screen (TERM unset, dumb, unknown or without cursor addressing: Emacs shell, some
+    IDE consoles), which is said once on stderr rather than walking blind on a blank screen."""
+    if plain or bool(os.environ.get("NO_COLOR")) or not sys.stdin.isatty() or not sys.stdout.isatty():
+        return True
+    problem = terminal_problem()
+    if problem is None:
+        return False
+    global _SAID
+    if not _SAID:
+        _SAID = True
+        sys.stderr.write(f"protocol: {problem}: plain mode is used\n")
+        sys.stderr.flush()
+    return True
+
+
+_SAID = False
+_TERM_NAME = re.compile(r"[A-Za-z0-9._+-]{1,40}")
+
+
+def terminal_problem() -> str | None:
+    """Why this terminal cannot draw the walker's screen, or None when it can (Windows consoles always can)."""
+    if os.name == "nt":
+        return None
+    term = os.environ.get("TERM", "")
+    shown = f"TERM={term}" if _TERM_NAME.fullmatch(term) else "TERM unset" if not term else "TERM not a name"
+    if not term or term in ("dumb", "unknown"):
+        return f"this terminal ({shown}) cannot draw the walker's screen"
+    if not can_draw(term):
+        return f"this terminal ({shown}) is unknown or cannot move the cursor"
+    return None
+
+
+def can_draw(term: str) -> bool:
+    """Whether the terminal description names cursor addressing and screen clearing (`cup`, `clear`).
+
+    Asked of curses once per process (curses reads one terminal description); without curses, yes."""
+    try:
+        import curses
+    except ImportError:
+        return True
+    try:
+        curses.setupterm(term, sys.stdout.fileno())
+        return curses.tigetstr("cup") is not None and curses.tigetstr("clear") is not None
+    except (curses.error, OSError, ValueError):
+        return False
 
 
 def choose_face(plain: bool, clock: Clock | None = None) -> Face:

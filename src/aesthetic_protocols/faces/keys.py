@@ -57,7 +57,7 @@ def read_key(timeout: float | None) -> str | None:
             _typed_ahead.insert(0, more)
             break
         data.append(more)
-    return data.decode("utf-8", "replace")
+    return data.decode("utf-8", "surrogateescape")  # no UTF-8: lone surrogates, refused as "not valid text"
 
 
 def drop_typed_ahead() -> None:

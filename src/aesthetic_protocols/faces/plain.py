@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from aesthetic_protocols.engine import Reading, Session
+from aesthetic_protocols.engine import NOT_TEXT, Invalid, Reading, Session
 from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
 from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
@@ -23,7 +23,7 @@ class PlainFace:
     name = "plain"
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None, clock: Clock | None = None) -> None:
-        self.stdin = stdin or sys.stdin
+        self.stdin = stdin or _lenient(sys.stdin)
         self.stdout = stdout or sys.stdout
         self.clock = clock
         self.started: datetime | None = None
@@ -99,10 +99,13 @@ class PlainFace:
 
     def read(self, session: Session, now: datetime) -> Reading:
         """One line; end of input is EOFError (the walk ends as interrupted)."""
-        line = self.stdin.readline()
+        try:
+            line = self.stdin.readline()
+        except UnicodeDecodeError:  # a stream that could not be made lenient: the line is lost, not the walk
+            return Invalid(NOT_TEXT)
         if line == "":
             raise EOFError
-        return session.interpret(line)
+        return session.interpret(line)  # bytes that were no text arrive as lone surrogates: refused there
 
     def show_handover(self, state: Handover, now: datetime) -> None:
         """The handover screen in lines: printed in full on arrival, then one line per timer change or prompt."""
@@ -157,12 +160,13 @@ class PlainFace:
             for line in interrupted_lines(session, resume_ref):
                 self._out(line)
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
+        from aesthetic_protocols.report.templating import visible  # a note from the log may hold anything
 
         self._out("Timeline (elapsed, step, what was recorded):")
         rows = timeline(events)
         width = max((len(row["node"]) for row in rows), default=0)
         for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
-            self._out(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
+            self._out(visible(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip()))
         self._out(f"Log: {log}")
 
 
@@ -170,3 +174,13 @@ def _next_field(session: Session) -> bool:
     """Whether the walk is at a later field of the record node it has just been answering."""
     last = session.trail[-1] if session.trail else None
     return last is not None and last.how == "field" and last.node == session.current and last.next == session.current
+
+
+def _lenient(stream: TextIO) -> TextIO:
+    """Standard input with undecodable bytes kept as lone surrogates (`surrogateescape`) instead of raising:
+    the engine refuses such a line ("not valid text: type it again") and the walk goes on."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with suppress(ValueError, OSError):
+            reconfigure(errors="surrogateescape")
+    return stream

@@ -25,7 +25,7 @@ from rich.layout import Layout
 from rich.table import Table
 from rich.text import Text
 
-from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
+from aesthetic_protocols.engine import NOT_TEXT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import (
     elapsed,
     field_prompt,
@@ -234,6 +234,8 @@ class TerminalFace:
             return self._confirm_quit("Ctrl-C" if key == keys.CTRL_C else "quit")
         if key == keys.CTRL_D:
             raise EOFError
+        if _undecodable(key):
+            return Invalid(NOT_TEXT)
         if key in keys.PAGE_DOWN or key in keys.PAGE_UP:
             self._page(1 if key in keys.PAGE_DOWN else -1)
             return None
@@ -331,7 +333,7 @@ class TerminalFace:
         Backspace erases one character, Enter ends the line, Ctrl-D on an empty line is end of input.
         """
         chars: list[str] = [first] if first and len(first) == 1 and first.isprintable() else []
-        self.line = (prompt, "".join(chars))
+        self.line = (prompt, _shown(chars))
         self._draw()
         try:
             while True:
@@ -348,11 +350,11 @@ class TerminalFace:
                 if key in keys.BACKSPACE:
                     if chars:
                         chars.pop()
-                elif len(key) == 1 and key.isprintable():
-                    chars.append(key)
+                elif (len(key) == 1 and key.isprintable()) or _undecodable(key):
+                    chars.append(key)  # bytes that were no text: shown as \ufffd, refused with the line
                 else:
                     continue  # other control keys and escape sequences (arrows) are not text
-                self.line = (prompt, "".join(chars))
+                self.line = (prompt, _shown(chars))
                 self._draw()
         finally:
             self.line = None
@@ -611,9 +613,20 @@ class TerminalFace:
 
     def _print_timeline(self, events: list[Logged]) -> None:
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
+        from aesthetic_protocols.report.templating import visible  # a note from the log may hold anything
 
         table = Table("local time", "elapsed", "step", "what was recorded")
-        for row in timeline(events):
-            table.add_row(row["time"][11:19], row["elapsed"], row["node"], row["what"])
+        for row in timeline(events):  # Text, not markup: a note's "[bold]" stays as typed
+            table.add_row(row["time"][11:19], row["elapsed"], Text(visible(row["node"])), Text(visible(row["what"])))
         self.console.print(table)
 
+
+def _undecodable(key: str) -> bool:
+    """A key read from bytes that were no UTF-8 (see `keys.read_key`)."""
+    return any("\ud800" <= char <= "\udfff" for char in key)
+
+
+def _shown(chars: list[str]) -> str:
+    """The line being typed as it can be drawn: an undecodable byte as U+FFFD (a lone surrogate cannot be
+    written to the terminal)."""
+    return "".join("\ufffd" if _undecodable(char) else char for char in chars)

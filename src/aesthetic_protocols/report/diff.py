@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aesthetic_protocols.diff import Change, NodeDiff, ProtocolDiff, Segment, word_diff
-from aesthetic_protocols.report.templating import md_escape
+from aesthetic_protocols.report.templating import md_escape, visible
 
 
 def _value(value: Any) -> str:
@@ -117,7 +117,7 @@ def diff_text(result: ProtocolDiff) -> str:
     for node in result.nodes:
         lines.append(_node_head(node))
         lines += [f"  {change_text(change)}" for change in node.changes]
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{visible(line)}\n" for line in lines)  # an old version may hold what today's refuses
 
 
 # --- Markdown ----------------------------------------------------------------------------------------

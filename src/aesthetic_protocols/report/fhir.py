@@ -43,6 +43,7 @@ from aesthetic_protocols.recorded import Lines, ending, outcome_event, standing,
 from aesthetic_protocols.report import fhir_handover
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
+from aesthetic_protocols.report.templating import visible
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
 BASE = "https://aesthetic-protocols.invalid/fhir"
@@ -203,7 +204,7 @@ def _typed(value: Any, kind: str | None) -> dict[str, Any] | None:
         return {"valueTime": f"{text}:00"}
     if (kind == "date" or kind is None) and DATE_RE.fullmatch(text):
         return {"valueDate": text}
-    return {"valueString": text}
+    return {"valueString": visible(text)}  # typed text from a log: invisible characters shown, never hidden
 
 
 class _Responder:
@@ -308,7 +309,7 @@ def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool,
     items += fhir_handover.handover_groups(events, anonymise)
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
-            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": e.event.text}]}]}
+            {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": visible(e.event.text)}]}]}
                   for e in events if isinstance(e.event, NoteEvent)]
     outcome = outcome_event(events)
     if outcome is not None:
@@ -393,9 +394,11 @@ def _media(events: Lines, photos: Mapping[str, bytes], anonymise: bool) -> list[
 
 def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: bool = False,
                 now: datetime | None = None, photos: Mapping[str, bytes] | None = None) -> dict[str, Any]:
-    """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes
-    or session times (`now`, the export's time, defaults to the clock). With `photos` (bytes by sha256), a
-    Media resource per photograph, referenced from its answer."""
+    """The session as a FHIR R4 `collection` Bundle. Anonymised: no subject, practitioner, session id, notes,
+    and no absolute time or date at all (no session times, no review dates, and no Provenance, whose
+    `recorded` instant R4 requires); elapsed times only. `now` (the Provenance's `recorded` when a session
+    has no times) defaults to the clock. With `photos` (bytes by sha256), a Media resource per photograph,
+    referenced from its answer."""
     events = decode_all(lines)
     start = start_event(events)
     protocol = logged.protocol if logged else None
@@ -406,6 +409,8 @@ def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: b
     patient = start.patient
     urls = {kind: _uuid(head, kind) for kind in ("questionnaire", "response", "provenance")}
     form = questionnaire(protocol, start, check)
+    if anonymise:  # no absolute date at all: even the protocol's review dates bound the day of treatment
+        form = {key: value for key, value in form.items() if key not in ("approvalDate", "lastReviewDate")}
     end = ending(events)
     status = "in-progress" if end is None else "completed" if isinstance(end, OutcomeEvent) else "stopped"
     response: dict[str, Any] = {
@@ -423,10 +428,11 @@ def fhir_bundle(lines: Lines, logged: LoggedProtocol | None = None, anonymise: b
                                    "display": f"patient {patient}"}
         if start.practitioner:
             response["author"] = {"display": start.practitioner}
-    provenance = _provenance(events, start, session, check, head, urls, anonymise, now or datetime.now(UTC))
     bundle["entry"] = [{"fullUrl": urls["questionnaire"], "resource": form},
-                       {"fullUrl": urls["response"], "resource": response},
-                       {"fullUrl": urls["provenance"], "resource": provenance}]
+                       {"fullUrl": urls["response"], "resource": response}]
+    if not anonymise:  # R4 requires Provenance.recorded, an instant: an anonymised bundle carries no time at all
+        provenance = _provenance(events, start, session, check, head, urls, anonymise, now or datetime.now(UTC))
+        bundle["entry"].append({"fullUrl": urls["provenance"], "resource": provenance})
     if photos is not None:
         bundle["entry"] += _media(events, photos, anonymise)
     return bundle

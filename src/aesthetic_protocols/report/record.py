@@ -11,6 +11,7 @@ protocol when the file found is the one walked, and otherwise shown as logged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -518,12 +519,14 @@ def record_html(events: Lines, anonymise: bool = False, logged: LoggedProtocol |
     return render("record.html.j2", record=record)
 
 
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T")  # how the log writes a moment (ts, due)
 _PERSONAL_FIELDS = ("patient", "practitioner", "session", "ts", "done_at", "prev", "hash")
 
 
 def record_json(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None) -> str:
     """The events as JSON, each line as written; anonymised drops identities, clock times, note text and the
-    values of time, date and free-text record fields (keeps elapsed)."""
+    values of time, date and free-text record fields, and gives every other moment (a wait's `due`) as
+    `<key>_elapsed_s`, seconds from the start: no absolute time or date is left."""
     events = decode_all(lines)
     if not anonymise:
         return json.dumps([encode(event) for event in events], indent=2, ensure_ascii=False)
@@ -535,6 +538,12 @@ def record_json(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | 
         item = {k: v for k, v in encode(logged_line).items() if k not in _PERSONAL_FIELDS}
         if first is not None and moment is not None:
             item["elapsed_s"] = int((moment - first).total_seconds())
+        for key, value in list(item.items()):  # any other instant (a wait's `due`) as seconds from the start
+            when = parse_ts(value) if isinstance(value, str) and _INSTANT.match(value) else None
+            if when is not None:
+                del item[key]
+                if first is not None:
+                    item[f"{key}_elapsed_s"] = int((when - first).total_seconds())
         if isinstance(event, NoteEvent):
             item["text"] = REMOVED
         if isinstance(event, AnswerEvent) and withheld(event, protocol):

@@ -14,6 +14,10 @@ from typing import Any
 # C0 and C1 control codes (tab and newline apart) become their visible Unicode "control pictures", so an
 # escape sequence written into a note shows as ␛[31m instead of acting on a terminal or a parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The invisible and direction characters the protocol files refuse (model.STEERING_RE: marks, overrides,
+# isolates, zero-width characters, separators, a BOM, tags) become `<U+202E>`, so a note from an old log that
+# holds one cannot make "dose 0005 U" read "dose 5000 U" or hide words.
+_INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]")
 _SPACES = re.compile(r"[\t\n]")
 # Characters with a meaning in CommonMark or GitHub tables; each is escaped with a backslash, which
 # CommonMark defines for every ASCII punctuation character.
@@ -30,9 +34,14 @@ def _picture(match: re.Match[str]) -> str:
     return "\u2421" if code == 0x7F else "\ufffd"
 
 
+def _code(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group(0)):04X}>"
+
+
 def visible(text: Any) -> str:
-    """Text with control codes shown as symbols and tabs or newlines as spaces (one line)."""
-    return _CONTROL.sub(_picture, _SPACES.sub(" ", str(text)))
+    """Text with control codes shown as symbols, invisible and direction characters as `<U+XXXX>` and tabs
+    or newlines as spaces (one line)."""
+    return _INVISIBLE.sub(_code, _CONTROL.sub(_picture, _SPACES.sub(" ", str(text))))
 
 
 def _leading(match: re.Match[str]) -> str:
