@@ -253,6 +253,18 @@ class Case:
     base: str = BASE
 
 
+# An `until_handover` block on the emergency outcome (the base file's last node).
+def handover_block(keys: tuple[str, str], from_: str) -> Edit:
+    return appended(f"""\
+    until_handover:
+      log:
+        - {{key: {keys[0]}, label: "Adrenaline given"}}
+        - {{key: {keys[1]}, label: "Oxygen started"}}
+      timers:
+        - {{label: "Repeat adrenaline", every_minutes: 5, from: {from_}}}
+""")
+
+
 POSITIVE: dict[str, Case] = {
     "unknown-start": Case([("start: begin", "start: nowhere")], [
         Expect("start: nowhere", None, "unknown-start", "start names no node"),
@@ -389,6 +401,12 @@ POSITIVE: dict[str, Case] = {
                "can render as 121 characters (at most 120) with each {name} at its longest (largest value, "
                "beyond_text, or not yet entered): shorten it"),
     ]),
+    "handover-log-key": Case([handover_block(("d", "v"), "d")], [
+        Expect("{key: v, label: \"Oxygen", "key", "handover-log-key", "log key is also a red flag's key"),
+    ]),
+    "handover-timer-from": Case([handover_block(("d", "o"), "x")], [
+        Expect("from: x}", "from", "handover-timer-from", "timer's `from` names none of this block's log keys"),
+    ]),
 }
 
 NEGATIVE: dict[str, Case] = {
@@ -472,6 +490,8 @@ NEGATIVE: dict[str, Case] = {
     # Exactly 120 with the beyond_text; and after the input `{areas}` is one digit, not "(not yet entered)".
     "headline-length": Case([BEYOND, headline_on("treat", padded(87) + "{dose}"),
                              headline_on("pause", padded(110) + "{areas}")], []),
+    "handover-log-key": Case([handover_block(("d", "o"), "d")], []),
+    "handover-timer-from": Case([handover_block(("d", "o"), "o")], []),
 }
 
 SCENARIO_RULES = {"scenario-protocol"}

@@ -200,3 +200,24 @@ def test_any_lines_read_back_as_written(tmp_path_factory: pytest.TempPathFactory
     path = tmp_path_factory.mktemp("t") / "demo.transcripts.yaml"
     path.write_text(render_file("demo", transcripts), encoding="utf-8")
     assert read_file(path) == transcripts
+
+
+def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words() -> None:
+    from aesthetic_protocols.engine import Session
+    from aesthetic_protocols.events import HandoverEvent, LoggedEvent
+    from aesthetic_protocols.transcripts import event_words
+
+    emergency = load_file(ROOT / "tests" / "fixtures" / "handover" / "emergency.yaml").protocol
+    passed, _, lines = walk(emergency, ["", "Filler X", "Chin", "0.5", "13:40", "penicillin", "a"], "anaphylaxis")
+    assert passed
+    assert lines[-1].startswith("OUTCOME (emergency) EMERGENCY: anaphylaxis")
+    assert lines[-1].endswith(" (goes on until handover)")
+    session = Session(emergency)
+    node = emergency.nodes["anaphylaxis"]
+    assert event_words(LoggedEvent("anaphylaxis", key="d", label="Adrenaline given"), node, session) == \
+        "logged: Adrenaline given"
+    assert event_words(LoggedEvent("anaphylaxis", key="d", label="Adrenaline given", withdraws=4), node,
+                       session) == "log entry withdrawn: Adrenaline given"
+    assert event_words(HandoverEvent("anaphylaxis", to="Paramedic crew"), node, session) == \
+        "handed over to Paramedic crew"
+    assert event_words(HandoverEvent("anaphylaxis"), node, session) == "handed over"

@@ -95,6 +95,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("record-field-bounds", Severity.ERROR, "a field's `min` is above its `max`"),
     Rule("record-field-choices", Severity.ERROR, "a choice field has no choices, or two choices share a key"),
     Rule("record-field-default", Severity.ERROR, "a field's `default` names no input variable or derived value"),
+    Rule("handover-log-key", Severity.ERROR,
+         "an `until_handover` log key is used twice, or is a red flag's key or `h` (handed over)"),
+    Rule("handover-timer-from", Severity.ERROR, "an `until_handover` timer's `from` names none of its log keys"),
     Rule("headline-length", Severity.ERROR,
          f"a headline can render longer than {HEADLINE_MAX} characters once its {{variables}} are filled"),
 )}
@@ -106,7 +109,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
 WALKABLE_RULES = frozenset({
     "unknown-start", "unknown-target", "unknown-variable", "unknown-contact", "input-bounds", "duplicate-option-key",
     "duplicate-red-flag-key", "red-flag-key-collision", "record-field-duplicate", "record-field-bounds",
-    "record-field-choices", "record-field-default",
+    "record-field-choices", "record-field-default", "handover-log-key", "handover-timer-from",
 })
 
 
@@ -269,6 +272,28 @@ def _check_record(find: _Finder, nid: str, node: RecordNode, known_names: set[st
         if record_field.default is not None and record_field.default not in known_names:
             find.add("record-field-default", (*here, "default"),
                      "default names neither an input variable nor a derived value")
+
+
+def _check_handover(find: _Finder, protocol: Protocol, nid: str, node: OutcomeNode) -> None:
+    """An outcome's `until_handover`: its log keys are one keystroke each, apart from the red flags and `h`
+    (the command words are longer than a key, so none can be one); each timer counts from one of them."""
+    block = node.until_handover
+    assert block is not None
+    flags = {flag.key for flag in protocol.red_flags}
+    seen: set[str] = set()
+    for index, item in enumerate(block.log):
+        where = ("nodes", nid, "until_handover", "log", index, "key")
+        if item.key in seen:
+            find.add("handover-log-key", where, "log key used twice in this handover block")
+        elif item.key in flags:
+            find.add("handover-log-key", where, "log key is also a red flag's key")
+        elif item.key == "h":
+            find.add("handover-log-key", where, "log key 'h' is taken: it means handed over")
+        seen.add(item.key)
+    for index, timer in enumerate(block.timers):
+        if timer.from_ not in seen:
+            find.add("handover-timer-from", ("nodes", nid, "until_handover", "timers", index, "from"),
+                     "timer's `from` names none of this block's log keys")
 
 
 def _longest_values(protocol: Protocol) -> dict[str, int]:
@@ -476,6 +501,10 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
                 find.add("wait-no-exit", ("nodes", nid), "this wait lies on no path that reaches an outcome")
             else:
                 find.add("trap", ("nodes", nid), "no outcome can be reached from this node")
+
+    for nid, node in nodes.items():
+        if isinstance(node, OutcomeNode) and node.until_handover is not None:
+            _check_handover(find, protocol, nid, node)
 
     # `requires`: every path from an entry to the node passes the required node, i.e. the required node
     # dominates it. One dominator tree answers every entry of every `requires` list in constant time.

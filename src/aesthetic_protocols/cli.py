@@ -651,6 +651,8 @@ class ExportFormat(StrEnum):
     html = "html"
     json = "json"
     fhir = "fhir"
+    handover = "handover"  # the one-page SBAR handover sheet (Markdown)
+    handover_html = "handover-html"  # the same sheet as a printable A4 HTML page
 
 
 def _record_renderer(fmt: ExportFormat, events: list[Logged], verification: Any,
@@ -703,9 +705,16 @@ def log_export(
     with_photos: Annotated[bool, typer.Option("--with-photos", metavar="",
                                               help="Keep the photographs in an anonymised record.")] = False,
 ) -> None:
-    """The session as a Markdown, HTML or JSON record, or a FHIR R4 Bundle (JSON). HTML embeds the photographs
-    (downscaled) and FHIR carries them as Media resources; --anonymise leaves them out unless --with-photos."""
+    """The session as a Markdown, HTML or JSON record, a FHIR R4 Bundle (JSON), or the SBAR handover sheet. HTML
+    embeds the photographs (downscaled) and FHIR carries them as Media resources; --anonymise leaves them out
+    unless --with-photos."""
     events, verification = _events(session, log_dir)
+    if fmt in (ExportFormat.handover, ExportFormat.handover_html):  # read from the log alone
+        from aesthetic_protocols.report import handover
+
+        sheet = handover.handover_markdown if fmt is ExportFormat.handover else handover.handover_html
+        typer.echo(sheet(events, anonymise), nl=False)
+        return
     render = _record_renderer(fmt, events, verification, protocols)
     if fmt in (ExportFormat.html, ExportFormat.fhir) and (with_photos or not anonymise):
         from aesthetic_protocols.journal import existing_log

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import AnswerEvent, Logged, OutcomeEvent, decode_all
+from aesthetic_protocols.handover_debrief import handover_lines
 from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
 from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps
@@ -103,6 +104,7 @@ class Debrief:
     flags_missed: tuple[str, ...]
     flags_extra: tuple[str, ...]
     targets: tuple[TargetCheck, ...]
+    handover: tuple[str, ...] = ()  # an emergency until handover: times to each entry, timers met (in words)
 
     @property
     def outcome_met(self) -> bool:
@@ -175,7 +177,8 @@ def debrief(protocol: Protocol, scenario: Scenario, lines: Lines) -> Debrief:
         flags_raised=tuple(k for k in dict.fromkeys(mine_flags) if k in theirs_flags),
         flags_missed=tuple(k for k in dict.fromkeys(theirs_flags) if k not in mine_flags),
         flags_extra=tuple(k for k in dict.fromkeys(mine_flags) if k not in theirs_flags),
-        targets=tuple(_check(target, events) for target in scenario.targets))
+        targets=tuple(_check(target, events) for target in scenario.targets),
+        handover=tuple(handover_lines(protocol, events)))
 
 
 # --- the drill itself --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from aesthetic_protocols.events import (
     DecidedEvent,
     EarlyCancelledEvent,
     Event,
+    HandoverEvent,
     InterruptedEvent,
     Logged,
     NoteEvent,
@@ -161,6 +162,7 @@ class Session:
     # At a wait with `early`, Enter before the due time asks to confirm: "y" continues early, anything else
     # keeps waiting. The sub-prompt is the session's state until answered.
     confirming_early: bool = False
+    handed_over: bool = False  # an outcome with `until_handover` stays open until this (see `handover`)
 
     # --- reading the state ---------------------------------------------------------------------
 
@@ -179,6 +181,13 @@ class Session:
     @property
     def finished(self) -> bool:
         return isinstance(self.node, OutcomeNode)
+
+    @property
+    def open_outcome(self) -> bool:
+        """At an outcome with `until_handover`, not yet handed over: red flags, notes and `time:` still apply,
+        and Back withdraws a red flag raised last (the log and `h` are the `handover` module's)."""
+        node = self.node
+        return isinstance(node, OutcomeNode) and node.until_handover is not None and not self.handed_over
 
     @property
     def visited(self) -> list[str]:
@@ -391,7 +400,8 @@ class Session:
 
     def apply(self, command: Command, now: datetime) -> list[Event]:
         """Apply a command; return the events to record (the last one ends the walk if it is `outcome`)."""
-        if self.finished or self.interrupted:
+        open_here = self.open_outcome and isinstance(command, FlagRaised | Note | DoneAt | Quit | Back)
+        if (self.finished and not open_here) or self.interrupted:
             raise WalkError("the walk has ended")
         node_id = self.current
         node = self.node
@@ -526,7 +536,8 @@ class Session:
         """The `outcome` event of the outcome the walk stands at."""
         node = self.node
         assert isinstance(node, OutcomeNode)
-        return OutcomeEvent(self.current, title=node.title, severity=str(node.severity))
+        return OutcomeEvent(self.current, title=node.title, severity=str(node.severity),
+                            until_handover=node.until_handover is not None)
 
     def _target(self, value: str, now: datetime) -> str:
         """Where an answer at the current node leads (WalkError when it is no answer there)."""
@@ -600,6 +611,8 @@ class Session:
                 session.apply(Note(event.text), ts)
             elif isinstance(event, StartEvent):
                 decisions += [e.next for e in session.begin(ts) if isinstance(e, DecidedEvent)]
+            elif isinstance(event, HandoverEvent):
+                session.handed_over = True
             elif isinstance(event, DecidedEvent):
                 if not decisions or decisions.pop(0) != event.next:
                     raise WalkError(f"event {record.seq} decided otherwise than this protocol does")

@@ -36,6 +36,8 @@ PROTOCOL_CHANGED = "protocol-changed"
 TORN_TAIL_RECOVERED = "torn-tail-recovered"
 DECIDED = "decided"
 EARLY_CANCELLED = "early-cancelled"
+LOGGED = "logged"
+HANDOVER = "handover"
 
 Value = int | float | str
 
@@ -171,6 +173,30 @@ class OutcomeEvent(_Event):
     kind: ClassVar[str] = OUTCOME
     title: str = ""
     severity: str = ""
+    until_handover: bool = False  # the walk stays open (log, timers) until a `handover` event
+
+
+@dataclass(frozen=True)
+class LoggedEvent(_Event):
+    """Something done while an emergency goes on until handover (a drug given...), with when it was done.
+
+    `withdraws` names the seq of an earlier entry this one withdraws (logged by mistake): nothing is erased.
+    """
+
+    kind: ClassVar[str] = LOGGED
+    key: str = ""
+    label: str = ""
+    time: str = ""  # UTC ISO-8601: when it was done (now, or `time: HH:MM` given before the key)
+    withdraws: int | None = None
+
+
+@dataclass(frozen=True)
+class HandoverEvent(_Event):
+    """The patient handed over: when, and to whom (optional). The session is over."""
+
+    kind: ClassVar[str] = HANDOVER
+    time: str = ""  # UTC ISO-8601
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,11 +228,13 @@ class TornTailEvent(_Event):
 
 
 Event = (StartEvent | AnswerEvent | WaitStartedEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
-         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent | DecidedEvent | EarlyCancelledEvent)
+         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent | DecidedEvent | EarlyCancelledEvent
+         | LoggedEvent | HandoverEvent)
 
 _KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (
     StartEvent, AnswerEvent, WaitStartedEvent, RedFlagEvent, BackEvent, NoteEvent, InterruptedEvent,
-    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent, DecidedEvent, EarlyCancelledEvent)}
+    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent, DecidedEvent, EarlyCancelledEvent,
+    LoggedEvent, HandoverEvent)}
 
 
 def from_record(record: Mapping[str, Any]) -> Event | None:

@@ -353,9 +353,11 @@ def _scan(data: bytes, name: str | None = None) -> _Scan:
             # A log copied in under another session's name (with its own .head) is whole but not this session.
             return _Scan(events, pos, lineno, f"line {lineno}: session differs from the file name", False,
                          tuple(warnings))
-        if events and events[-1]["event"] == "outcome":
-            # The outcome ends a walk: nothing is written after it, so a later line was added afterwards.
-            return _Scan(events, pos, lineno, f"line {lineno}: an event after the outcome (appended)", False,
+        if events and _ended(events[-1]):
+            # The outcome ends a walk (an emergency that goes on until handover: the handover does), so
+            # nothing is written after it: a later line was added afterwards.
+            what = "the handover" if events[-1]["event"] == "handover" else "the outcome"
+            return _Scan(events, pos, lineno, f"line {lineno}: an event after {what} (appended)", False,
                          tuple(warnings))
         if events and _TS_FORM.fullmatch(record["ts"]) and _TS_FORM.fullmatch(events[-1]["ts"]) \
                 and record["ts"] < events[-1]["ts"]:
@@ -364,6 +366,14 @@ def _scan(data: bytes, name: str | None = None) -> _Scan:
         prev, session = record["hash"], record["session"]
         pos = end + 1
     return _Scan(events, pos, None, None, False, tuple(warnings))
+
+
+def _ended(event: dict[str, Any]) -> bool:
+    """Whether a walk ends at this line: a handover, or an outcome that is not an emergency until handover."""
+    if event["event"] == "handover":
+        return True
+    return event["event"] == "outcome" and not (event.get("severity") == "emergency"
+                                                and event.get("until_handover") is True)
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def _field_docstrings(schema: dict[str, Any], model: type[BaseModel]) -> None:
                 described[field.target.id] = inspect.cleandoc(after.value.value)
     properties = schema.get("properties", {})
     for name, text in described.items():
-        entry = properties.get(name)
+        entry = properties.get(name, properties.get(name.rstrip("_")))  # `from_` is `from` in the file
         if entry is not None:  # before the title, as pydantic puts it (kept where it does not sort keys)
             title = entry.pop("title", None)
             entry["description"] = text
@@ -302,6 +302,38 @@ class WaitNode(NodeBase):
     resolved-needs-due-wait: a wait that can reach a `resolved` outcome declares it)."""
 
 
+class LogKey(Strict):
+    """One thing logged with its time while an emergency goes on until handover (a drug given...)."""
+
+    key: Key
+    """One lower-case letter that logs it (not a red flag's key, not `h`)."""
+    label: Line
+    """What was done, in words, with the dose (e.g. "Adrenaline 500 micrograms IM given")."""
+
+
+class HandoverTimer(Strict):
+    """A countdown shown until handover: from the last time `from` was logged, else from arrival."""
+
+    # `from` is a Python keyword: the field is `from_`, read and written as `from` (show --format json too).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True, populate_by_name=True,
+                              serialize_by_alias=True, json_schema_extra=_field_docstrings)
+    label: Line
+    """What to do when it runs out (e.g. "Repeat adrenaline if no better")."""
+    every_minutes: StrictInt = Field(ge=1, le=24 * 60)
+    """Minutes between the `from` entry and the next (1-1440)."""
+    from_: Key = Field(alias="from")
+    """The log key the timer counts from."""
+
+
+class UntilHandover(Strict):
+    """The walk stays open after an outcome until the patient is handed over: what is logged, what is timed."""
+
+    log: list[LogKey] = Field(default_factory=list, max_length=20)
+    """What can be logged, one key each; each entry is recorded with its time."""
+    timers: list[HandoverTimer] = Field(default_factory=list, max_length=10)
+    """Countdowns, each from the last time its `from` key was logged (else from arrival at the outcome)."""
+
+
 class OutcomeNode(NodeBase):
     """Where a walk ends, with how urgent that ending is."""
 
@@ -311,6 +343,8 @@ class OutcomeNode(NodeBase):
     """resolved, follow-up, refer or emergency."""
     steps: list[Line] = Field(default_factory=list)
     """What to do now, one line each (e.g. "Review tomorrow")."""
+    until_handover: UntilHandover | None = None
+    """The walk stays open here, with a log and timers, until the patient is handed over (`h`)."""
 
 
 class Choice(Strict):

@@ -126,7 +126,11 @@ def detail(node: AnyNode) -> str:
         case WaitNode():
             return f"{node.minutes} min"
         case OutcomeNode():
-            return str(node.severity)
+            block = node.until_handover
+            if block is None:
+                return str(node.severity)
+            timers = ", ".join(f"every {timer.every_minutes} min" for timer in block.timers)
+            return f"{node.severity}, until handover" + (f": {timers}" if timers else "")
         case RecordNode():
             return f"{len(node.fields)} field(s)"
         case DecideNode():

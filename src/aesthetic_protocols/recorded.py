@@ -16,9 +16,14 @@ from aesthetic_protocols.events import (
     DecidedEvent,
     InterruptedEvent,
     Logged,
+    NoteEvent,
     OutcomeEvent,
+    ProtocolChangedEvent,
     RedFlagEvent,
+    ResumedEvent,
     StartEvent,
+    TornTailEvent,
+    WaitStartedEvent,
     decode_all,
 )
 
@@ -87,3 +92,23 @@ def outcome_event(events: Lines) -> OutcomeEvent | None:
     """The outcome event, if the session reached one."""
     end = ending(events)
     return end if isinstance(end, OutcomeEvent) else None
+
+
+# Events that are no step of the walk: between a red flag and the Back that withdraws it "at once", only
+# these may come (the flag's own outcome or wait, a note, a resume after a crash).
+_BETWEEN = (OutcomeEvent, WaitStartedEvent, NoteEvent, ResumedEvent, TornTailEvent, ProtocolChangedEvent)
+
+
+def withdrawn_flags(events: Lines) -> dict[int, Logged]:
+    """Red flags raised and then gone Back from at once (pressed by mistake): the red flag's seq -> the `back`
+    line that withdrew it. The one reading of "withdrawn" shared by log show, the record, FHIR and the
+    handover sheet, which all show such a flag struck through, with both times."""
+    lines = decode_all(events)
+    withdrawn: dict[int, Logged] = {}
+    for index, logged in enumerate(lines):
+        if not isinstance(logged.event, RedFlagEvent) or logged.seq < 0:
+            continue
+        after = next((e for e in lines[index + 1:] if not isinstance(e.event, _BETWEEN)), None)
+        if after is not None and isinstance(after.event, BackEvent):
+            withdrawn[logged.seq] = after
+    return withdrawn

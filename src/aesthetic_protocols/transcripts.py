@@ -31,7 +31,9 @@ from aesthetic_protocols.events import (
     DecidedEvent,
     EarlyCancelledEvent,
     Event,
+    HandoverEvent,
     InterruptedEvent,
+    LoggedEvent,
     NoteEvent,
     OutcomeEvent,
     ProtocolChangedEvent,
@@ -137,7 +139,8 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
         case InterruptedEvent():
             return "interrupted"
         case OutcomeEvent():
-            return f"OUTCOME ({event.severity}) {_outcome_words(session)}"
+            open_until = " (goes on until handover)" if event.until_handover else ""
+            return f"OUTCOME ({event.severity}) {_outcome_words(session)}{open_until}"
         case DecidedEvent():  # the rule that held, the facts it read, and where it led
             read = "; ".join(f"{name} = {value}" for name, value in event.facts.items())
             why = event.because or "no rule held (otherwise)"
@@ -145,6 +148,10 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
                     + f"{ARROW}{_title(session, event.next)}")
         case EarlyCancelledEvent():
             return "continue early asked, not confirmed: kept waiting"
+        case LoggedEvent():  # the handover loop's: a scenario walk stops at the outcome, but a log reads the same
+            return f"logged: {event.label}" if event.withdraws is None else f"log entry withdrawn: {event.label}"
+        case HandoverEvent():
+            return "handed over" + (f" to {event.to}" if event.to else "")
         case WaitStartedEvent():
             return None  # the wait's minutes are in its prompt line
         case StartEvent() | ResumedEvent() | ProtocolChangedEvent() | TornTailEvent():

@@ -27,9 +27,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from aesthetic_protocols import __version__
 from aesthetic_protocols.engine import (
@@ -47,12 +48,12 @@ from aesthetic_protocols.engine import (
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.events import (
     Logged,
-    OutcomeEvent,
     ProtocolChangedEvent,
     ResumedEvent,
     StartEvent,
     TornTailEvent,
 )
+from aesthetic_protocols.handover import outcome_written, walk_over
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
     Journal,
@@ -67,6 +68,7 @@ from aesthetic_protocols.journal import (
 
 if TYPE_CHECKING:
     from aesthetic_protocols.clinic import LoadedClinic
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.source import Loaded
 
@@ -101,6 +103,9 @@ class Face(Protocol):
     def read(self, session: Session, now: datetime) -> Reading: ...
     def say(self, message: str) -> None: ...
     def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None: ...
+    # The handover screen (see handover_loop): after an outcome with `until_handover`.
+    def show_handover(self, state: Handover, now: datetime) -> None: ...
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading: ...
 
 
 @dataclass(frozen=True)
@@ -168,12 +173,21 @@ def walk(session: Session, journal: Journal, face: Face, clock: Clock = local_no
     signals = signals or _Signals()
     with signals.installed() if own else nullcontext():
         try:
-            return _step_loop(session, face, clock, record, signals, _PhotoDesk(journal.path, photos))
+            desk = _PhotoDesk(journal.path, photos)
+            result = _step_loop(session, face, clock, record, signals, desk)
+            while session.open_outcome and not session.interrupted:  # an emergency goes on until handover
+                from aesthetic_protocols.handover_loop import handover_loop
+
+                handover_loop(session, journal, face, clock, recorded, lambda show, read: guarded(signals, show, read))
+                result = (_step_loop(session, face, clock, record, signals, desk) if not session.finished
+                          else WalkResult(None, session.interruption) if session.interrupted
+                          else WalkResult(session.current))
+            return result
         except ProtocolsError:
             raise  # the log itself failed: nothing more can be recorded
         except Exception:
             # A bug must not leave the session looking open: record where it stopped, then let the CLI say so.
-            if not session.finished and not session.interrupted:
+            if (not session.finished or session.open_outcome) and not session.interrupted:
                 record(Quit("internal error"))
             raise
 
@@ -184,15 +198,13 @@ def _step_loop(session: Session, face: Face, clock: Clock, record: Callable[[Com
         now = clock()
         if desk is not None:
             desk.at(session)
-        try:
-            face.show(session, now)
-            with signals.reading_input():
-                reading = face.read(session, now)
-            if isinstance(reading, PhotoOffered):
-                reading = desk.take(reading, session, face) if desk is not None else Invalid("no photographs here")
-        except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
-            reading = Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
-                           else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
+
+        def take_photo(reading: Reading) -> Reading:
+            if isinstance(reading, PhotoOffered):  # taken outside the input read: a signal waits for the copy
+                return desk.take(reading, session, face) if desk is not None else Invalid("no photographs here")
+            return reading
+
+        reading = guarded(signals, partial(face.show, session, now), partial(face.read, session, now), take_photo)
         if isinstance(reading, Invalid):
             face.say(reading.reason)
             continue
@@ -253,6 +265,23 @@ class _PhotoDesk:
         shown = path.name if from_folder and path.name.isprintable() and len(path.name) <= 80 else "the file"
         face.say(f"photograph: {shown}, {photo.size_words(len(taken.data))}{captured}")
         return Answer(name, photo=taken.facts())
+
+
+R = TypeVar("R")
+
+
+def guarded(signals: _Signals, show: Callable[[], None], read: Callable[[], R],
+            then: Callable[[R], R] | None = None) -> R | Quit:
+    """Show a prompt and read its answer (then `then` it, once the input is read: a photograph is copied
+    with signals held); Ctrl-C, SIGTERM, end of input or a closed output read as Quit."""
+    try:
+        show()
+        with signals.reading_input():
+            reading = read()
+        return then(reading) if then is not None else reading
+    except (Stop, EOFError, KeyboardInterrupt, BrokenPipeError) as exc:
+        return Quit(exc.reason if isinstance(exc, Stop) else "end of input" if isinstance(exc, EOFError)
+                    else "output closed" if isinstance(exc, BrokenPipeError) else "Ctrl-C")
 
 
 def _day_and_time(moment: datetime, now: datetime) -> str:
@@ -410,7 +439,7 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
     if first is None or not isinstance(first.event, StartEvent):
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
     start = first.event
-    if any(isinstance(logged.event, OutcomeEvent) for logged in events):
+    if walk_over(events):
         raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
     if witness is not None and (contradiction := witness_contradicts(path, events, witness)) is not None:
         raise LogError(f"{path}: not resumed: {contradiction}; the witness saw this session further on "
@@ -437,7 +466,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
                     None, old_version=start.version or None, old_sha256=start.sha256 or None,
                     version=loaded.protocol.version, sha256=loaded.source.sha256)))
             recorded.append(journal.record(ResumedEvent(session.current, tool=__version__)))
-            if session.finished:  # the last answer reached the outcome, but its event was never written
+            if session.finished and not outcome_written(events, session.current):
+                # the last answer reached the outcome, but its event was never written
                 recorded.append(journal.record(session.outcome_event()))
         except BaseException:
             journal.close()
@@ -470,7 +500,7 @@ def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
         except ProtocolsError:
             continue
         start = events[0].event if events else None
-        if not isinstance(start, StartEvent) or any(isinstance(e.event, OutcomeEvent) for e in events):
+        if not isinstance(start, StartEvent) or walk_over(events):
             continue
         last = next((e.event for e in reversed(events) if e.event.node is not None), start)
         found.append(OpenSession(events[0].session, events[0].ts, start.protocol, str(last.node), path))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from aesthetic_protocols.drill import SimulatedClock
     from aesthetic_protocols.events import Logged
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.walker import Face
 
 MARK = "DRILL | "
@@ -103,6 +104,12 @@ class WaitsPass:
 
     def say(self, message: str) -> None:
         self.face.say(message)
+
+    def show_handover(self, state: Handover, now: datetime) -> None:
+        self.face.show_handover(state, now)
+
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading:
+        return self.face.read_handover(state, now)
 
     def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None:
         self.face.finish(session, events, log, resume_ref)

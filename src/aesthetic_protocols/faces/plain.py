@@ -20,6 +20,7 @@ from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, Wai
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.walker import Clock
 
 
@@ -115,6 +116,32 @@ class PlainFace:
             raise EOFError
         return session.interpret(line, now)  # bytes that were no text arrive as lone surrogates: refused there
 
+    def show_handover(self, state: Handover, now: datetime) -> None:
+        """The handover screen in lines: printed in full on arrival, then one line per timer change or prompt."""
+        from aesthetic_protocols.faces.handover import handover_lines, handover_prompt
+
+        if self.header is not None:
+            self._print_header(state.session, *self.header)
+        key = (state.node, -1 - len(state.session.trail))
+        if self.last_shown != key:
+            self.last_shown = key
+            self._out()
+            for line in handover_lines(state, now, self.started):
+                self._out(line)
+        elif state.asking is None:
+            from aesthetic_protocols.faces.handover import timer_lines
+
+            for line in timer_lines(state, now):
+                self._out(line)
+        self._out(handover_prompt(state))
+
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading:
+        """One line; end of input is EOFError (the walk ends as interrupted, resumable)."""
+        line = self.stdin.readline()
+        if line == "":
+            raise EOFError
+        return state.interpret(line, now)
+
     def say(self, message: str) -> None:
         """A message on a line of its own."""
         self._out(message)
@@ -123,7 +150,7 @@ class PlainFace:
         """The outcome (or where it stopped and how to resume), the timeline, and the log's path."""
         node = session.node
         self._out()
-        if isinstance(node, OutcomeNode):
+        if isinstance(node, OutcomeNode) and not session.interrupted:  # (interrupted until handover: resumable)
             self._out(f"Outcome: {node.title} ({node.severity})")
             if session.because:
                 self._out(because_line(session.because))
@@ -135,6 +162,11 @@ class PlainFace:
                 self._out(f"  - {session.render(step)}")
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
+            if session.handed_over:  # the handover sheet, on screen at `h`
+                from aesthetic_protocols.report.handover import handover_text
+
+                for line in handover_text(events):
+                    self._out(line)
         else:
             for line in interrupted_lines(session, resume_ref):
                 self._out(line)

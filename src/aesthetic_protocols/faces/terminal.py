@@ -37,11 +37,14 @@ from aesthetic_protocols.faces import (
     status_banner,
     wait_text,
 )
+from aesthetic_protocols.faces.handover import handover_prompt, log_lines, timer_text
+from aesthetic_protocols.handover import CancelHandover
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
+    from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.walker import Clock
 
 # A key arriving this soon after a new step's screen was drawn was meant for the screen before (a double
@@ -92,6 +95,8 @@ class TerminalFace:
         self.rang = False  # the current step's wait has rung
         self.live: Any = None
         self.banner = banner
+        self.handover: Handover | None = None  # the handover loop's state, while it runs (see handover_loop)
+        self.rung: set[tuple[str, int, datetime]] = set()  # the handover timers that have rung (each once)
 
     # --- the walk's frame ----------------------------------------------------------------------------
 
@@ -149,6 +154,38 @@ class TerminalFace:
         else:
             self._draw()
 
+    def show_handover(self, state: Handover, now: datetime) -> None:
+        """The handover screen: headline and timers pinned, steps and log below, the log keys and `h` in the
+        key bar. A timer already run out when the screen first shows (a resume) does not ring."""
+        self.handover = state
+        self.rung |= {(state.node, view.index, view.due) for view in state.timers(now) if view.overdue}
+        self.show(state.session, now)
+
+    def read_handover(self, state: Handover, now: datetime) -> HandoverReading:
+        """Keys until one makes a command of the handover loop; the handover's time and to whom are lines."""
+        if state.asking is not None:
+            line = self._read_line(handover_prompt(state) + " ", "")
+            return CancelHandover() if line is None else state.interpret(line, now)
+        while True:
+            key = self._guarded_key()
+            if key is None:
+                continue
+            if key in (keys.CTRL_C, keys.ESCAPE):
+                reading: HandoverReading | None = self._confirm_quit("Ctrl-C" if key == keys.CTRL_C else "quit")
+            elif key == keys.CTRL_D:
+                raise EOFError
+            elif key == ":":
+                line = self._read_line(":", "")
+                reading = state.interpret(line, now) if line and line.strip() else None
+            elif key in keys.BACKSPACE:
+                reading = state.interpret("back", now)
+            elif len(key) == 1 and key.isalpha():
+                reading = state.interpret(key, now)
+            else:
+                reading = None
+            if reading is not None:
+                return reading
+
     def say(self, message: str) -> None:
         """Keep `message` in the status line until the next message or the next step."""
         self.status = message
@@ -158,14 +195,19 @@ class TerminalFace:
         """Keys until one makes a command for the walk (paging, sources and cancelled dialogs do not)."""
         node = session.node
         while True:
-            key = self._next_key()
-            if monotonic_time.monotonic() - self.drawn_at < KEY_GUARD_SECONDS:
-                keys.drop_typed_ahead()
-                self.say("a key pressed as the screen changed was ignored: press it again")
-                continue
-            reading = self._key(session, node, key)
+            key = self._guarded_key()
+            reading = self._key(session, node, key) if key is not None else None
             if reading is not None:
                 return reading
+
+    def _guarded_key(self) -> str | None:
+        """The next key, or None when it came as the screen changed (dropped, with a message)."""
+        key = self._next_key()
+        if monotonic_time.monotonic() - self.drawn_at < KEY_GUARD_SECONDS:
+            keys.drop_typed_ahead()
+            self.say("a key pressed as the screen changed was ignored: press it again")
+            return None
+        return key
 
     def _next_key(self) -> str:
         """The next key; meanwhile the screen is redrawn every tick (the clock, the countdown, a resized window)
@@ -179,6 +221,13 @@ class TerminalFace:
             if due is not None and not self.rang and self.clock() >= due:
                 self.console.bell()
                 self.rang = True
+            if self._handover_open():  # each handover timer rings once when it runs out
+                assert self.handover is not None
+                views = self.handover.timers(self.clock())
+                ring = {(self.handover.node, v.index, v.due) for v in views if v.overdue} - self.rung
+                if ring:
+                    self.console.bell()
+                    self.rung |= ring
             self._draw()
 
     def _key(self, session: Session, node: Any, key: str) -> Reading | None:
@@ -361,6 +410,9 @@ class TerminalFace:
         screen.split_column(*parts)
         return screen
 
+    def _handover_open(self) -> bool:
+        return self.handover is not None and self.handover.open and self.handover.session is self.session
+
     def _height(self, part: Table | Text, width: int) -> int:
         options = self.console.options.update(width=width, height=None)
         return len(self.console.render_lines(part, options, pad=False))
@@ -395,6 +447,10 @@ class TerminalFace:
         record_field = session.field
         if record_field is not None:
             lines.append(Text(f"▶ {field_prompt(session, record_field)}", style="bold cyan"))
+        if self._handover_open():
+            assert self.handover is not None
+            for view in self.handover.timers(now):
+                lines.append(Text(f"⏱ {timer_text(view, now)}", style="bold white on red" if view.overdue else "bold"))
         waiting = wait_text(session, now)
         if waiting:
             urgent = not waiting.startswith("Reassess at")
@@ -412,7 +468,19 @@ class TerminalFace:
                 body.append(option.label)
                 if option.detail:
                     body.append(f"  ({option.detail})", style="dim")
-        if isinstance(node, ActionNode | WaitNode):
+        if self._handover_open():  # the log first: it is used again and again, the steps are read once
+            assert self.handover is not None
+            for item in self.handover.block.log:
+                body.append(f" [{item.key}] ", style="bold cyan")
+                body.append(f"{item.label}\n")
+            body.append(" [h] ", style="bold cyan")
+            body.append("handed over (the time, then to whom)\n")
+            logged = log_lines(self.handover, self.clock())
+            body.append("Logged:" if logged else "Nothing logged yet.", style="bold")
+            for line in logged:
+                body.append(f"\n{line}", style="strike" if "(withdrawn at" in line else "")
+            body.append("\n")
+        if isinstance(node, ActionNode | WaitNode | OutcomeNode):
             for step in node.steps:
                 body.append(f"\n [ ] {session.render(step)}")
         if isinstance(node, InputNode):
@@ -467,7 +535,10 @@ class TerminalFace:
             text.append("   Enter = done   Backspace = erase   Esc = cancel", style="dim")
             return text
         node = session.node
-        if isinstance(node, QuestionNode):
+        if self._handover_open():
+            assert self.handover is not None
+            keys_here = [f"{'/'.join(item.key for item in self.handover.block.log)} log", "h handed over"]
+        elif isinstance(node, QuestionNode):
             keys_here = [f"{'/'.join(o.key for o in node.options)} answer"]
         elif isinstance(node, InputNode):
             keys_here = ["number + Enter"]
@@ -482,7 +553,7 @@ class TerminalFace:
         flags = session.protocol.red_flags
         if flags:
             keys_here.append(f"{'/'.join(flag.key for flag in flags)} red flag")
-        if session.trail and not isinstance(node, InputNode | RecordNode):
+        if session.trail and not isinstance(node, InputNode | RecordNode | OutcomeNode):
             keys_here.append("Backspace back")
         if node.refs:
             keys_here.append("? sources")
@@ -506,7 +577,7 @@ class TerminalFace:
             self.live.stop()
             self.live = None
         node = session.node
-        if not isinstance(node, OutcomeNode):
+        if not isinstance(node, OutcomeNode) or session.interrupted:  # (interrupted until handover: resumable)
             self._print_banner()
             for line in interrupted_lines(session, resume_ref):
                 self.console.print(line, style="bold")
@@ -519,6 +590,13 @@ class TerminalFace:
             if showing_timeline:
                 self._print_timeline(events)
                 self.console.print("t = back to the outcome   Enter = close", style="reverse")
+            elif session.handed_over:  # the handover sheet, on screen at `h`
+                from aesthetic_protocols.report.handover import handover_text
+
+                for line in handover_text(events):
+                    self.console.print(line, style="bold" if not line.startswith(" ") else "")
+                self.console.print(f"Log: {log}")
+                self.console.print("t = timeline   Enter = close", style="reverse")
             else:
                 self._print_outcome(session, node, log)
                 self.console.print("t = timeline   Enter = close", style="reverse")

@@ -71,6 +71,7 @@ class FlagBox:
     headline: str
     lines: str  # the target's checklist as running text, when it has no headline
     ends: str
+    handover: str = ""  # an outcome until handover: its timers and what is logged, in one line
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,17 @@ def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
             assert_never(node)
 
 
+def _handover(node: AnyNode) -> str:
+    """An outcome until handover in one line: each timer beside the step it times, what to log, then `h`."""
+    block = node.until_handover if isinstance(node, OutcomeNode) else None
+    if block is None:
+        return ""
+    labels = {item.key: item.label for item in block.log}
+    timers = [f"{t.label}: every {t.every_minutes} min from {labels.get(t.from_, t.from_)}" for t in block.timers]
+    logs = ", ".join(f"[{item.key}] {item.label}" for item in block.log)
+    return "Until handover: " + "; ".join([*timers, *([f"log {logs}"] if logs else []), "[h] handed over"])
+
+
 def _sentences(lines: list[str]) -> str:
     """Checklist lines as running text: each ends with a full stop unless it has its own."""
     return " ".join(line if line.endswith((".", "!", "?")) else line + "." for line in lines)
@@ -203,6 +215,8 @@ def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
         lines = [] if headline and not isinstance(node, InputNode) else _lines(protocol, node)
         if isinstance(node, WaitNode):
             lines = [f"Wait {node.minutes} min, then reassess.", *lines]
+        if _handover(node):
+            lines = [*lines, _handover(node)]
         following = then(node)
         then_text = where(following) if following is not None else ""
         steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then_text,
@@ -235,7 +249,7 @@ def _flags(protocol: Protocol) -> list[FlagBox]:
         headline = _headline(protocol, target)
         flags.append(FlagBox(flag.key, flag.label, target.title, headline,
                              "" if headline else _sentences(_lines(protocol, target)),
-                             _ends(protocol, target, flag.goto)))
+                             _ends(protocol, target, flag.goto), _handover(target)))
     return flags
 
 

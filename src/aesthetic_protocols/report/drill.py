@@ -47,5 +47,6 @@ def debrief_text(result: Debrief) -> str:
                  f"raised but not in the scenario {', '.join(result.flags_extra)}" if result.flags_extra else ""]
         lines.append("red flags: " + "; ".join(p for p in parts if p))
     lines += [_target_line(target) for target in result.targets]
+    lines += list(result.handover)
     lines.append("debrief: met" if result.met else "debrief: NOT met")
     return "".join(visible(line) + "\n" for line in lines)

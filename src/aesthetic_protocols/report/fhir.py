@@ -42,6 +42,7 @@ from aesthetic_protocols.model import (
 from aesthetic_protocols.nodes import successors
 from aesthetic_protocols.photo import photo_answers
 from aesthetic_protocols.recorded import Lines, decisions, ending, outcome_event, standing, start_event
+from aesthetic_protocols.report import fhir_handover
 from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
 from aesthetic_protocols.report.review import node_order
 from aesthetic_protocols.report.templating import visible
@@ -188,7 +189,9 @@ def questionnaire(protocol: Protocol | None, start: StartEvent, check: str) -> d
         items.append({"linkId": FLAGS_ID, "text": "Red flags raised", "type": "group", "repeats": True,
                       "item": [{"linkId": f"{FLAGS_ID}.flag", "text": "Red flag", "type": "choice", "answerOption": [
                           {"valueCoding": {"system": _options_system(protocol.id, FLAGS_ID), "code": f.key,
-                                           "display": f.label}} for f in protocol.red_flags]}]})
+                                           "display": f.label}} for f in protocol.red_flags]},
+                          *fhir_handover.flag_items()]})
+    items += fhir_handover.questionnaire_items(protocol)
     items.append({"linkId": NOTES_ID, "text": "Notes", "type": "group", "repeats": True,
                   "item": [{"linkId": f"{NOTES_ID}.text", "text": "Note", "type": "text"}]})
     items.append({"linkId": OUTCOME_ID, "text": "Outcome", "type": "choice", "answerOption": outcomes})
@@ -318,6 +321,8 @@ def response_items(lines: Lines, protocol: Protocol | None, anonymise: bool,
         items.append(responder.group(str(decided.node), decided.title, [{
             "linkId": f"{decided.node}.decision", "text": "Decided by the protocol (not asked)",
             "answer": [{"valueString": decided.because or "no rule held (otherwise)"}]}]))
+    items += fhir_handover.withdrawn_flag_groups(events, _options_system(responder.protocol_id, FLAGS_ID), anonymise)
+    items += fhir_handover.handover_groups(events, anonymise)
     if not anonymise:
         items += [{"linkId": NOTES_ID, "text": "Notes", "item": [
             {"linkId": f"{NOTES_ID}.text", "text": "Note", "answer": [{"valueString": visible(e.event.text)}]}]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, assert_never
@@ -23,8 +23,10 @@ from aesthetic_protocols.events import (
     BackEvent,
     DecidedEvent,
     EarlyCancelledEvent,
+    HandoverEvent,
     InterruptedEvent,
     Logged,
+    LoggedEvent,
     NoteEvent,
     OutcomeEvent,
     ProtocolChangedEvent,
@@ -48,7 +50,15 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.photo import photo_answers
-from aesthetic_protocols.recorded import Lines, ending, outcome_event, recorded_steps, standing, start_event
+from aesthetic_protocols.recorded import (
+    Lines,
+    ending,
+    outcome_event,
+    recorded_steps,
+    standing,
+    start_event,
+    withdrawn_flags,
+)
 from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
@@ -73,6 +83,8 @@ def session_summary(lines: Lines) -> dict[str, Any]:
         state = "open"
     elif isinstance(end, OutcomeEvent):  # the outcome's title as the walker showed it (an old log: its id)
         state = f"{end.title or end.node} ({end.severity or None})"
+        if end.until_handover and not any(isinstance(e.event, HandoverEvent) for e in events):
+            state += ", open until handover"
     else:
         state = "interrupted"
     return {"session": first.session if first else events[0].session if events else "",
@@ -132,7 +144,7 @@ class Row:
     chosen: str
     values: str
     notes: str
-    kind: str  # start | answer | flag | back | note | outcome | wait | event (for styling)
+    kind: str  # start | answer | flag | withdrawn | logged | withdrawn-entry | back | note | outcome | wait | event
     corrected: str = ""  # a time correction, in words
     is_field: bool = False  # a record field: `chosen` is its label, `values` its value
 
@@ -220,6 +232,8 @@ class _Reader:
         self.same = bool(logged and logged.same)
         self.anonymise = anonymise
         self.titles: dict[str, str] = {}  # titles the log gives a node (for its events that carry none)
+        self.withdrawn: dict[int, Logged] = {}  # red flag's seq -> the back that withdrew it
+        self.withdrawn_entries: dict[int, Logged] = {}  # log entry's seq -> the entry withdrawing it
 
     def shown(self, logged: Logged, event: AnswerEvent, before: Sequence[Logged]) -> list[str]:
         """Derived values shown with an answer (a dose): as logged, or for an old log worked out again from
@@ -306,7 +320,15 @@ def _row(logged: Logged, before: Sequence[Logged], reader: _Reader, clock: Clock
             return row(f"Wait started: {event.minutes} min", f"due at {when}" if when else "", style="wait")
         case RedFlagEvent():
             target = reader.title(event.goto)
-            return row(f"RED FLAG [{_or(event.key)}] {event.label}", f"went to: {target}", style="flag")
+            flag = f"RED FLAG [{_or(event.key)}] {event.label}"
+            back = reader.withdrawn.get(logged.seq)
+            if back is not None:  # raised by mistake: struck through, with both times
+                gone = back.moment
+                when = clock.elapsed(gone) if anonymise else clock.time(gone)
+                return row(f"{flag} (withdrawn at {when})", f"went to: {target}", style="withdrawn")
+            return row(flag, f"went to: {target}", style="flag")
+        case LoggedEvent() | HandoverEvent():
+            return _handover_row(logged, event, reader, clock, anonymise, row)
         case BackEvent():
             return row(f"Back to: {reader.title(event.to)}", style="back")
         case NoteEvent():
@@ -333,11 +355,32 @@ def _row(logged: Logged, before: Sequence[Logged], reader: _Reader, clock: Clock
             assert_never(event)
 
 
+def _handover_row(logged: Logged, event: LoggedEvent | HandoverEvent, reader: _Reader, clock: Clock,
+                  anonymise: bool, row: Callable[..., Row]) -> Row:
+    """A log entry made until handover (struck through once withdrawn, with both times), or the handover."""
+    moment = parse_ts(event.time)
+    when = clock.elapsed(moment) if anonymise else clock.time(moment)
+    if isinstance(event, HandoverEvent):
+        to = "" if anonymise or not event.to else f" to {event.to}"
+        return row(f"Handed over{to}", f"at {when}", style="outcome")
+    if event.withdraws is not None:
+        return row(f"Log entry withdrawn: {event.label}", style="back")
+    gone = reader.withdrawn_entries.get(logged.seq)
+    if gone is not None:
+        at = gone.moment
+        return row(f"Logged: {event.label} (withdrawn at {clock.elapsed(at) if anonymise else clock.time(at)})",
+                   f"at {when}", style="withdrawn-entry")
+    return row(f"Logged: {event.label}", f"at {when}", style="logged")
+
+
 def _rows(events: Sequence[Logged], reader: _Reader, clock: Clock,
           anonymise: bool) -> list[tuple[Logged, Row]]:
     """Each event that makes a timeline row, with its row."""
     reader.titles = {str(e.event.node): e.event.title for e in events
                      if isinstance(e.event, AnswerEvent) and e.event.title is not None}
+    reader.withdrawn = withdrawn_flags(events)
+    reader.withdrawn_entries = {e.event.withdraws: e for e in events
+                                if isinstance(e.event, LoggedEvent) and e.event.withdraws is not None}
     rows = []
     for index, event in enumerate(events):
         row = _row(event, events[:index], reader, clock, anonymise)  # a dose is worked out from the steps before
@@ -457,7 +500,7 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
         protocol=f"{start.title or (protocol.title if protocol else _or(start.protocol))} {start.version}".strip(),
         header=_header(events, logged, integrity, clock, anonymise),
         times=times, rows=rows, captured=captured, ending=_ending(events, logged),
-        red_flags=[row for row in rows if row.kind == "flag"],
+        red_flags=[row for row in rows if row.kind in ("flag", "withdrawn")],
         corrections=[row for row in rows if row.kind == "back" or row.corrected],
         removed=removed)
 

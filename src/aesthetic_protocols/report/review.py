@@ -11,6 +11,7 @@ from aesthetic_protocols.clinic import fill_contacts
 from aesthetic_protocols.conditions import date_form_text
 from aesthetic_protocols.model import (
     AnyNode,
+    OutcomeNode,
     Protocol,
     QuestionNode,
     RecordField,
@@ -57,6 +58,17 @@ def sets_text(sets: Mapping[str, object]) -> str:
     """An option's `set:` in words: `treatment = toxin, pregnant = true`."""
     return ", ".join(f"{name} = {str(value).lower() if isinstance(value, bool) else value}"
                      for name, value in sets.items())
+
+
+def handover_lines(node: AnyNode) -> list[str]:
+    """An outcome until handover, for review: each log key, each timer, then `h`."""
+    block = node.until_handover if isinstance(node, OutcomeNode) else None
+    if block is None:
+        return []
+    return ["Until handover (the walk stays open):",
+            *(f"log [{item.key}] {item.label}" for item in block.log),
+            *(f"timer: {timer.label}, every {timer.every_minutes} min from [{timer.from_}]" for timer in block.timers),
+            "[h] handed over: the clock time and to whom"]
 
 
 def field_text(record_field: RecordField) -> str:
@@ -107,6 +119,7 @@ def outline(protocol: Protocol) -> str:
         if isinstance(node, RecordNode):
             lines += [f"  * {f.id}: {field_text(f)}" for f in node.fields]
         lines += [f"  {words} -> {target}" for words, target in branches(node)]
+        lines += [f"  {line}" for line in handover_lines(node)]
         if node.requires:
             lines.append(f"  only after: {', '.join(node.requires)}")
         if node.treatment:
@@ -198,6 +211,9 @@ def markdown(protocol: Protocol, sha256: str | None = None) -> str:
             out.append("")
         if branches(node):
             out += [f"- {t(words)} -> {_anchor(protocol, target)}" for words, target in branches(node)]
+            out.append("")
+        if handover_lines(node):
+            out += [f"- {t(line)}" for line in handover_lines(node)]
             out.append("")
         if (following := then(node)) is not None:
             out += [f"Next: {_anchor(protocol, following)}", ""]
