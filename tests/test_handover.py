@@ -492,3 +492,19 @@ def test_to_whom_refuses_control_invisible_and_direction_characters_and_undecoda
         assert state.interpret(bad, AT) == Invalid("control, invisible or direction characters are not allowed")
     assert state.interpret("crew\udcff", AT) == Invalid("not valid text: type it again")
     assert state.interpret("Paramedic crew", AT) == HandoverTo("Paramedic crew")
+
+
+def test_the_sheet_lists_the_decisions_that_stand_with_their_because() -> None:
+    from aesthetic_protocols.report.handover import handover_sheet
+
+    ts = "2026-12-06T10:00:00.000Z"
+    lines = [
+        {"seq": 0, "ts": ts, "event": "start", "node": None, "protocol": "p", "version": "1.0.0"},
+        {"seq": 1, "ts": ts, "event": "answer", "node": "a", "answer": "y", "next": "d", "label": "Yes"},
+        {"seq": 2, "ts": ts, "event": "decided", "node": "d", "rule": 0, "next": "x", "title": "Route",
+         "because": "The expiry date has passed."},
+        {"seq": 3, "ts": ts, "event": "back", "node": "x", "to": "a"},
+        {"seq": 4, "ts": ts, "event": "answer", "node": "a", "answer": "n", "next": "d", "label": "No"},
+        {"seq": 5, "ts": ts, "event": "decided", "node": "d", "rule": "otherwise", "next": "y", "title": "Route"},
+    ]
+    assert [item.text for item in handover_sheet(lines, anonymise=True).decisions] == ["Route: no rule held"]

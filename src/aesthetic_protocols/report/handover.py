@@ -2,8 +2,8 @@
 
 `protocol log export S --format handover` (md, or html with `--format handover-html`), and on screen at `h`.
 Read from the log alone, in its own words: the answers, the record fields (the background is found by
-field id or label), the red flags (withdrawn ones struck through, with both times), the decisions and
-their `because` (once an event records them), every entry logged until handover with its clock time, and
+field id or label), the red flags (withdrawn ones struck through, with both times), the decisions that
+stand and their `because`, every entry logged until handover with its clock time, and
 the handover itself.
 """
 
@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
+    DecidedEvent,
     HandoverEvent,
     Logged,
     LoggedEvent,
@@ -26,7 +27,7 @@ from aesthetic_protocols.events import (
     decode_all,
     parse_ts,
 )
-from aesthetic_protocols.recorded import Lines, standing, start_event, step_event, withdrawn_flags
+from aesthetic_protocols.recorded import Lines, decisions, standing, start_event, step_event, withdrawn_flags
 from aesthetic_protocols.report.answers import REMOVED
 from aesthetic_protocols.report.clock import Clock
 
@@ -63,7 +64,7 @@ class Sheet:
     date: str = ""
     signs: list[Item] = field(default_factory=list)
     red_flags: list[Item] = field(default_factory=list)
-    decisions: list[Item] = field(default_factory=list)  # none yet: no event of this version records a decision
+    decisions: list[Item] = field(default_factory=list)  # each decision that stands, with its `because`
     actions: list[Item] = field(default_factory=list)
     handed_to: str = "not recorded"
     handed_at: str = "not yet handed over"
@@ -106,8 +107,11 @@ def handover_sheet(lines: Lines, anonymise: bool = False, zone: tzinfo | None = 
             sheet.signs.append(Item(at(logged.moment), f"{answer.title or answer.node}: {answer.label}"))
     withdrawing = {e.event.withdraws: e for e in reversed(events)  # the first line withdrawing each entry
                    if isinstance(e.event, LoggedEvent) and e.event.withdraws is not None}
+    standing_decisions = {id(event) for event in decisions(events)}  # a Back withdraws a decision too
     for logged in events:
         match logged.event:
+            case DecidedEvent(because=because, title=title, node=node) if id(logged.event) in standing_decisions:
+                sheet.decisions.append(Item(at(logged.moment), f"{title or node}: {because or 'no rule held'}"))
             case RedFlagEvent(key=key, label=label):
                 back = flags.get(logged.seq)
                 sheet.red_flags.append(Item(at(logged.moment), f"[{key or '?'}] {label}",
