@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -81,12 +82,70 @@ def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_d
         assert "Patient R-0042" in page.extract_text()
 
 
+def _long_note() -> str:
+    """A 1,990-character note of numbered phrases, each findable on its own in the printed text."""
+    phrases = [f"observation {n}: refill slower over the left nasolabial fold, colour mottled" for n in range(1, 40)]
+    text = "; ".join(phrases)[:1990]
+    assert len(text) == 1990
+    return text
+
+
+def _lowest_body_text(page: Any) -> float:
+    """The height (points above the page's foot) of the lowest text on a page, the running footer apart."""
+    heights: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            heights.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=visit)
+    return min(height for height in heights if height > FOOTER_TOP)
+
+
+FOOTER_TOP = 30.0  # points: the running footer ("page X of Y") prints in the bottom margin, below this
+
+
+def _assert_paged_and_full(reader: PdfReader, who: str) -> None:
+    """Every page says "page X of Y" and whose record it is; no page but the last is mostly empty."""
+    pages = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        text = " ".join(page.extract_text().split())
+        assert f"page {number} of {pages}" in text
+        assert who in text
+        if number < pages:  # the body runs into the page's lowest quarter
+            assert _lowest_body_text(page) < float(page.mediabox.height) / 4, number
+
+
+def test_a_long_note_prints_in_full_across_the_page_on_numbered_pages(tmp_path: Path) -> None:
+    note = _long_note()
+    events = sarah()
+    events.insert(7, ("note", {"node": "first-line", "text": note}))
+    logged_events, _ = read_events(write_log(tmp_path / "logs", "S1", events))
+    logged = find_logged_protocol(logged_events, [EXPORT_DIR], date(2026, 11, 28))
+    reader = print_pdf(record_html(logged_events, logged=logged, integrity="intact"), tmp_path, "long-note")
+    text = text_of(reader)
+    for phrase in note.split("; ")[:-1]:  # the last is cut at 1,990 characters
+        assert phrase in text, phrase
+    assert len(reader.pages) <= 3
+    _assert_paged_and_full(reader, "Patient R-0042")
+
+
+def test_the_printed_record_strikes_through_what_was_corrected(tmp_path: Path) -> None:
+    events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
+    logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
+    reader = print_pdf(record_html(events, logged=logged, integrity="intact"), tmp_path, "record")
+    text = text_of(reader)
+    assert "Aspirin taken back: see correction" in text and "08:04:30 see correction" in text
+    _assert_paged_and_full(reader, "Patient R-0042")
+
+
 def test_the_printed_anonymised_record_names_nobody(tmp_path: Path) -> None:
     events, _ = read_events(write_log(tmp_path / "logs", "S1", sarah()))
     logged = find_logged_protocol(events, [EXPORT_DIR], date(2026, 11, 28))
     text = text_of(print_pdf(record_html(events, anonymise=True, logged=logged), tmp_path, "anonymised"))
     assert "R-0042" not in text and "Dr A Nurse" not in text and "flooded" not in text
     assert "Removed for anonymity" in text and "pulse dose: 1000 U" in text
+    _assert_paged_and_full(PdfReader(tmp_path / "anonymised.pdf"), "Session record (anonymised)")
 
 
 def test_without_a_browser_the_tests_skip_locally_and_fail_where_ci_requires_it(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any, assert_never
 
@@ -131,6 +131,7 @@ class Row:
     kind: str  # start | answer | flag | back | note | outcome | wait | event (for styling)
     corrected: str = ""  # a time correction, in words
     is_field: bool = False  # a record field: `chosen` is its label, `values` its value
+    withdrawn: bool = False  # taken back by a later Back: printed struck through, "see correction"
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ class Record:
     red_flags: list[Row]
     corrections: list[Row]
     removed: list[str] = field(default_factory=list)
+    footer: str = ""  # printed at the foot of every page, beside "page X of Y"
 
 
 # --- the record ---------------------------------------------------------------------------------------
@@ -309,6 +311,13 @@ def _rows(events: Sequence[Logged], reader: _Reader, clock: Clock,
     return rows
 
 
+def _printed(pairs: list[tuple[Logged, Row]], stands: Sequence[Logged]) -> list[tuple[Logged, Row]]:
+    """The record's rows, an answer a later Back took back marked withdrawn (printed struck through)."""
+    kept = {id(logged) for logged in stands}  # the same objects: `standing` passes read events through
+    return [(logged, replace(row, withdrawn=True) if isinstance(logged.event, AnswerEvent)
+             and id(logged) not in kept else row) for logged, row in pairs]
+
+
 def _ending(events: Sequence[Logged], logged: LoggedProtocol | None) -> Ending:
     outcome = outcome_event(events)
     if outcome is None:
@@ -379,8 +388,7 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
     start = start_event(events)
     clock = Clock(events, zone)
     reader = _Reader(logged, anonymise)
-    rows = []
-    rows = [row for _, row in _rows(events, reader, clock, anonymise)]
+    rows = [row for _, row in _printed(_rows(events, reader, clock, anonymise), standing(events))]
     captured = []
     for logged_step in standing(events):
         event = logged_step.event
@@ -416,7 +424,9 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
         times=times, rows=rows, captured=captured, ending=_ending(events, logged),
         red_flags=[row for row in rows if row.kind == "flag"],
         corrections=[row for row in rows if row.kind == "back" or row.corrected],
-        removed=removed)
+        removed=removed,
+        footer=" · ".join(part for part in (f"Patient {start.patient}" if start.patient and not anonymise else "",
+                                            "Session record" + (" (anonymised)" if anonymise else "")) if part))
 
 
 def record_markdown(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
