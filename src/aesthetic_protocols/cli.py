@@ -305,7 +305,8 @@ def card(
     fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
     protocols: ProtocolDirs = None,
 ) -> None:
-    """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
+    """A two-sided quick-reference card for the emergency kit: the wall side (red flags with their emergency
+    steps, the main path's headlines), the details overleaf (HTML: two A4 pages)."""
     from aesthetic_protocols.report.card import card_html, card_markdown
 
     loaded = _load(protocol_id, protocols)

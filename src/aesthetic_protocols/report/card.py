@@ -29,8 +29,8 @@ from aesthetic_protocols.model import (
 )
 
 SHORT_SHA = 12
-# Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two
-# columns (measured on the bundled trees' cards); the browser's fitting script then only fine-tunes.
+# The details side's type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4
+# page in two columns (measured on the bundled trees' cards); the browser's fitting script then fine-tunes.
 CARD_TEXT = 320_000
 LARGEST, SMALLEST = 14.0, 6.0
 
