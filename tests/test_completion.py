@@ -103,3 +103,13 @@ def test_completing_writes_nothing_and_imports_no_parser(tmp_path: Path) -> None
     assert not logs.exists()  # no log folder made, nothing written
     offered, stderr = _complete("protocol show pt", logs, command=[sys.executable, "-c", _PROBE])
     assert (offered, stderr) == (["ptosis"], "HEAVY\n")
+
+
+def test_a_completion_call_with_a_command_line_never_starts_a_walk(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    env = {"PATH": "/usr/bin:/bin", "_PROTOCOL_COMPLETE": "complete_bash", "COMP_WORDS": "protocol every-kind ",
+           "COMP_CWORD": "2", "AESTHETIC_PROTOCOLS_PATH": str(VALID), "AESTHETIC_PROTOCOLS_LOG_DIR": str(logs)}
+    done = subprocess.run([str(ENTRY), "every-kind", "--plain"], input="\n", capture_output=True, text=True,
+                          env=env, timeout=30)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert not logs.exists()
