@@ -4,10 +4,10 @@
 
 Prints each bundled tree's card (`protocol card ID`) and the HTML record of the longest bundled scenario
 (most answers), walked in plain mode through the CLI and exported with `protocol log export S --format
-html`, to PDF with headless Chromium, and reads the PDFs with pypdf: pages per card (target: 1 each),
-pages and bytes of the record. The time to print the record is compared with printing a one-line page
-(the browser's own cost, same run); RATIO record/one-line. Needs `chromium` on PATH; `--keep DIR` keeps
-the HTML and PDF files (view them with `pdftoppm -png -r 60`).
+html`, to PDF with headless Chromium, and reads the PDFs with pypdf: pages per card (target: 2 each, the
+wall side and the details), pages and bytes of the record. The time to print the record is compared with
+printing a one-line page (the browser's own cost, same run); RATIO record/one-line. Needs `chromium` on
+PATH; `--keep DIR` keeps the HTML and PDF files (view them with `pdftoppm -png -r 60`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.loader import load_file
+from aesthetic_protocols.report import card as card_module
 from aesthetic_protocols.report.card import card_data, card_html, card_markdown
 from aesthetic_protocols.search import bundled_dir, protocol_files
 from tests.sessions import VO_FILE
@@ -36,7 +38,8 @@ def test_the_markdown_card_of_the_records_tree_is_exact(runner: CliRunner) -> No
         "",
         "## Red flags: at any step",
         "",
-        "- **[v] Vision change** → **Emergency referral**: Call an ambulance now.",
+        "- **[v] Vision change**",
+        "    - Emergency referral: **Call an ambulance now**",
         "",
         "## Doses as this protocol states them",
         "",
@@ -82,8 +85,8 @@ def test_decisions_point_at_step_numbers_and_red_flag_paths_say_where_they_end()
 def test_protocol_text_comes_out_literally_in_the_markdown_card(runner: CliRunner) -> None:
     lines = runner.invoke(app, ["card", "nasty", "--format", "md"]).stdout.splitlines()
     assert lines[0] == "# Tree \\<script\\>alert(1)\\</script\\> \\& \\*stars\\* \\# hash: quick reference card"
-    assert "- **[v] Eye \\<img src=x onerror=alert(1)\\> \\| pipe** → **Stop \\& refer \\<now\\>**: Call \\*999\\* " \
-           "\\<tel\\>." in lines
+    flag = lines.index("- **[v] Eye \\<img src=x onerror=alert(1)\\> \\| pipe**")
+    assert lines[flag + 1:flag + 3] == ["    - Stop \\& refer \\<now\\>", "        - Call \\*999\\* \\<tel\\>"]
     assert "1. **Step \\`one\\` \\<i\\>**: **Give \\*\\*500 U\\*\\* \\& check \\# now \\[31mred**" in lines
     assert "    - [b] B \\_under\\_ \\[link\\](http://x.invalid) → step 3" in lines
 
@@ -114,9 +117,9 @@ def test_control_codes_from_an_old_or_foreign_file_are_shown_not_obeyed() -> Non
     first = protocol.nodes[protocol.start]
     steered = protocol.model_copy(update={"nodes": {**protocol.nodes, protocol.start: first.model_copy(
         update={"headline": "Give now \x1b[31mred \x1b]52;c;aGk=\x07"})}})
-    for text in (card_markdown(steered, "0" * 64), card_html(steered, "0" * 64)):
+    for text, sides in ((card_markdown(steered, "0" * 64), 1), (card_html(steered, "0" * 64), 2)):
         assert "\x1b" not in text and "\x07" not in text
-        assert text.count("\u241b") == 2  # each escape shown as the visible symbol for ESC
+        assert text.count("\u241b") == 2 * sides  # each escape shown as the visible symbol for ESC (on each side)
 
 
 def test_a_tree_cannot_take_the_id_card(runner: CliRunner, tmp_path: Path) -> None:
@@ -137,12 +140,27 @@ def test_a_short_tree_starts_in_larger_type_than_a_long_one() -> None:
     assert sizes["pre-treatment-check"] > sizes["vascular-occlusion"]
 
 
-def test_each_red_flag_reads_as_sentences() -> None:
+def test_each_red_flag_comes_with_its_whole_emergency_path() -> None:
     protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
     lines = card_markdown(protocol, "0" * 64).splitlines()
-    assert ("- **[s] Stroke: face fallen on one side, arm weakness, slurred speech, sudden confusion or severe "
-            "headache** → **STROKE SIGNS: call an ambulance**: Call an ambulance now: suspected stroke. "
-            "Then: Emergency: suspected stroke (emergency).") in lines
+    flag = lines.index("- **[a] Anaphylaxis: airway swelling, wheeze or breathing difficulty, faintness or low blood "
+                       "pressure**")
+    assert lines[flag + 1:flag + 9] == [
+        "    - EMERGENCY: anaphylaxis: **Adrenaline 500 micrograms IM (0.5 mL of 1 mg/mL) into the anterolateral thigh "
+        "now; call an ambulance**",
+        "        - Give intramuscular adrenaline 500 micrograms (0.5 mL of 1 mg/mL) into the anterolateral thigh now.",
+        "        - Stop giving hyaluronidase (judgement: the suspected trigger).",
+        "        - Call an ambulance now.",
+        "        - Lie the patient flat (semi-recumbent if that makes breathing easier).",
+        "        - Repeat the adrenaline after 5 minutes if not better.",
+        "        - If the kit holds an adult auto-injector, use it (judgement).",
+        "        - Hand over the times and doses of adrenaline and of any hyaluronidase (judgement).",
+    ]
+    # A step without a headline (what to record) goes on with the step before it, to the outcome.
+    stroke = card_data(protocol, "0" * 64).flags[1]
+    assert [action.title for action in stroke.actions] == ["STROKE SIGNS: call an ambulance",
+                                                          "Emergency: suspected stroke"]
+    assert stroke.actions[0].lines[-1].startswith("Record: Clock time the stroke signs began")
 
 
 def test_a_decide_lists_its_rules_and_a_wait_its_early_edge() -> None:
@@ -152,3 +170,26 @@ def test_a_decide_lists_its_rules_and_a_wait_its_early_edge() -> None:
             "    - if expiry before today (The expiry date has passed.) → step 5\n") in card
     assert "    - otherwise → step 7\n" in card
     assert "    - Wait 30 min, then reassess.\n    - early, once confirmed → step 10\n    - → step 9\n" in card
+
+
+
+def test_timers_kept_until_handover_are_printed_under_their_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
+    monkeypatch.setattr(card_module, "until_handover",
+                        lambda protocol, node: ["every hour: pulse"] if node.kind == "outcome" else [])
+    assert '<li class="timer">Until handover: every hour: pulse</li>' in card_html(protocol, "0" * 64)
+    assert "        - Until handover: every hour: pulse" in card_markdown(protocol, "0" * 64).splitlines()
+
+
+@pytest.mark.parametrize("path", list(protocol_files(bundled_dir())), ids=lambda p: p.stem)
+def test_no_placeholder_is_printed_as_written(path: Path) -> None:
+    protocol = load_file(path).protocol
+    for text in (card_html(protocol, "0" * 64), card_markdown(protocol, "0" * 64)):
+        # "[areas]" (Markdown: "\\[areas\\]") or "{areas}"; a key such as "[v]" is one letter.
+        assert not re.search(r"\[[a-z_]{2,}\\?\]|\{[a-z_]+\}", text.split("<script>")[0])
+
+
+def test_an_entered_count_is_said_in_words() -> None:
+    protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
+    dose = card_data(protocol, "0" * 64).doses[0].where[0]
+    assert "Areas affected: the number of areas. " in dose

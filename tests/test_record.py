@@ -58,33 +58,35 @@ def section(text: str, title: str) -> list[str]:
 def test_the_timeline_says_what_was_chosen_in_words_with_values_and_corrections(tmp_path: Path) -> None:
     events = events_of(tmp_path, sarah())
     text = record_markdown(events, logged=found(events), integrity="intact (17 events)", zone=PLUS_ONE)
+    # The note is a row of its own, across the row; the answer a Back took back and the time a
+    # correction replaced are struck through, pointing to the correction.
     assert section(text, "Timeline") == [
-        "| Time | Elapsed | Step | Chosen | Values | Notes |",
-        "|---|---|---|---|---|---|",
-        "| 09:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started | vascular-occlusion 0.1.0 "
-        "|  |",
-        "| 09:00:30 | +0:00:30 | Stop injecting | Done |  |  |",
-        "| 09:01:00 | +0:01:00 | Recognise and record before treating | Done |  |  |",
-        "| 09:01:30 | +0:01:30 | Signs of impaired blood supply? | Yes: one or more of these signs |  |  |",
-        "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |",
-        "| 09:02:30 | +0:02:30 | Bee or wasp venom allergy? | Note |  | site \\<flooded\\> \\& \\*bold\\* \\# \\| "
-        "\\`code\\` \u241b\\[31m |",
-        "| 09:03:00 | +0:03:00 | Bee or wasp venom allergy? | No |  |  |",
+        "| Time | Elapsed | Step | Chosen | Values |",
+        "|---|---|---|---|---|",
+        "| 09:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started | vascular-occlusion 0.1.0 |",
+        "| 09:00:30 | +0:00:30 | Stop injecting | Done |  |",
+        "| 09:01:00 | +0:01:00 | Recognise and record before treating | Done |  |",
+        "| 09:01:30 | +0:01:30 | Signs of impaired blood supply? | Yes: one or more of these signs |  |",
+        "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |",
+        "| 09:02:30 | +0:02:30 | **Note** at Bee or wasp venom allergy?: site \\<flooded\\> \\& \\*bold\\* \\# "
+        "\\| \\`code\\` \u241b\\[31m | | |",
+        "| 09:03:00 | +0:03:00 | Bee or wasp venom allergy? | No |  |",
         "| 09:03:30 | +0:03:30 | Massage and warmth first, or straight to hyaluronidase? | Straight to hyaluronidase "
-        "|  |  |",
-        "| 09:04:00 | +0:04:00 | How many areas are ischaemic? | 2 areas |  |  |",
-        "| 09:04:30 | +0:04:30 | Give a hyaluronidase pulse | Done (time corrected: done at 09:02, recorded later) "
-        "| pulse dose: 1000 U |  |",
-        "| 09:05:00 | +0:05:00 | Consider an adjunct? (optional, weak evidence) | Aspirin |  |  |",
+        "|  |",
+        "| 09:04:00 | +0:04:00 | How many areas are ischaemic? | 2 areas |  |",
+        "| ~~09:04:30~~ (see correction) | +0:04:30 | Give a hyaluronidase pulse | Done (time corrected: done at "
+        "09:02, recorded later) | pulse dose: 1000 U |",
+        "| 09:05:00 | +0:05:00 | Consider an adjunct? (optional, weak evidence) | ~~Aspirin~~ (taken back: see "
+        "correction) |  |",
         "| 09:05:30 | +0:05:30 | Adjunct: decide on aspirin | Back to: Consider an adjunct? (optional, weak evidence) "
-        "|  |  |",
+        "|  |",
         "| 09:06:00 | +0:06:00 | Consider an adjunct? (optional, weak evidence) | No adjunct (now): continue to the "
-        "60-minute reassessment |  |  |",
-        "| 09:06:30 | +0:06:30 | Reassess at 60 minutes | Wait started: 60 min | due at 10:06:30 |  |",
-        "| 09:07:00 | +0:07:00 | Reassess at 60 minutes | Continued (continued before the wait was due) |  |  |",
+        "60-minute reassessment |  |",
+        "| 09:06:30 | +0:06:30 | Reassess at 60 minutes | Wait started: 60 min | due at 10:06:30 |",
+        "| 09:07:00 | +0:07:00 | Reassess at 60 minutes | Continued (continued before the wait was due) |  |",
         "| 09:07:30 | +0:07:30 | Reassess refill, colour and pain | Resolved: normal refill, normal colour, no pain "
-        "|  |  |",
-        "| 09:08:00 | +0:08:00 | Resolved: follow-up plan | Outcome reached (resolved) |  |  |",
+        "|  |",
+        "| 09:08:00 | +0:08:00 | Resolved: follow-up plan | Outcome reached (resolved) |  |",
     ]
     assert "Times are local clock times, UTC+01:00; elapsed is since the session started." in text.splitlines()
     assert section(text, "Back steps and time corrections") == [
@@ -168,8 +170,8 @@ def test_anonymised_drops_identity_clock_columns_and_notes_and_says_so(tmp_path:
     assert section(text, "Timeline")[:3] == ["| Elapsed | Step | Chosen | Values |", "|---|---|---|---|",
                                              "| +0:00:00 | Vascular occlusion after dermal filler | Session started | "
                                              "vascular-occlusion 0.1.0 |"]
-    assert "| +0:04:30 | Give a hyaluronidase pulse | Done (time corrected: done 2 min before it was recorded) | " \
-           "pulse dose: 1000 U |" in text.splitlines()
+    assert "| ~~+0:04:30~~ (see correction) | Give a hyaluronidase pulse | Done (time corrected: done 2 min before " \
+           "it was recorded) | pulse dose: 1000 U |" in text.splitlines()
     html = record_html(events, anonymise=True, logged=found(events), zone=UTC)
     assert "<th>Time</th>" not in html and "<th>Notes</th>" not in html and "R-0042" not in html
     assert "flooded" not in html and "<th>Elapsed</th>" in html
@@ -180,10 +182,10 @@ def test_an_old_log_reads_in_words_from_the_protocol_it_ran_under(tmp_path: Path
     text = record_markdown(events, logged=found(events), zone=UTC)
     rows = section(text, "Timeline")
     assert rows[5] == ("| 08:01:30 | +0:01:30 | Signs of impaired blood supply? | Yes: one or more of these signs "
-                       "|  |  |")
-    assert rows[9] == "| 08:03:30 | +0:03:30 | How many areas are ischaemic? | 2 areas |  |  |"
-    assert rows[12] == "| 08:05:00 | +0:05:00 | Reassess at 60 minutes | Continued |  |  |"
-    assert rows[10] == "| 08:04:00 | +0:04:00 | Give a hyaluronidase pulse | Done | pulse dose: 1000 U |  |"
+                       "|  |")
+    assert rows[9] == "| 08:03:30 | +0:03:30 | How many areas are ischaemic? | 2 areas |  |"
+    assert rows[12] == "| 08:05:00 | +0:05:00 | Reassess at 60 minutes | Continued |  |"
+    assert rows[10] == "| 08:04:00 | +0:04:00 | Give a hyaluronidase pulse | Done | pulse dose: 1000 U |"
     assert section(text, "Outcome")[0] == "**Resolved: follow-up plan** (severity: resolved)"
 
 
@@ -192,7 +194,7 @@ def test_an_old_log_without_its_protocol_still_exports_what_it_holds(tmp_path: P
     text = record_markdown(events, logged=find_logged_protocol(events, [tmp_path / "none"], date(2026, 11, 28)),
                            zone=UTC)
     rows = section(text, "Timeline")
-    assert rows[5] == "| 08:01:30 | +0:01:30 | signs | answered y |  |  |"
+    assert rows[5] == "| 08:01:30 | +0:01:30 | signs | answered y |  |"
     assert section(text, "Outcome") == [
         "**resolved** (severity: resolved)",
         "_Instructions unavailable: protocol vascular-occlusion was not found on the search path (or is invalid): "
@@ -228,13 +230,14 @@ def test_an_interrupted_session_has_no_outcome_and_says_why(tmp_path: Path) -> N
     events = events_of(tmp_path, [*sarah()[:4], ("interrupted", {"node": "filler-type", "reason": "quit"})])
     text = record_markdown(events, logged=found(events), zone=UTC)
     assert section(text, "Outcome") == ["**No outcome reached**", "_The session was interrupted (quit); resumable._"]
-    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Interrupted (quit) |  |  |" in text.splitlines()
+    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Interrupted (quit) |  |" in text.splitlines()
 
 
 def test_notes_and_protocol_text_come_out_literally_in_html(tmp_path: Path) -> None:
     events = events_of(tmp_path, sarah(patient="R-<b>1</b>"))
     html = record_html(events, logged=found(events), zone=UTC)
-    assert "<td>site &lt;flooded&gt; &amp; *bold* # | `code` \u241b[31m</td>" in html
+    assert ('<td class="text" colspan="3"><span class="label">Note</span> at Bee or wasp venom allergy?: '
+            'site &lt;flooded&gt; &amp; *bold* # | `code` \u241b[31m</td>') in html
     assert "Patient R-&lt;b&gt;1&lt;/b&gt;" in html and "<b>1</b>" not in html
     assert "\x1b" not in html
 
@@ -266,7 +269,7 @@ def test_the_record_says_how_to_check_the_log_later_and_marks_a_drill(tmp_path: 
     assert f"- **Check the log later:** protocol log verify S1 --head {events[-1].hash}" in lines
     assert "> **TRAINING DRILL: not a patient record.**" in lines
     assert "| 08:00:00 | +0:00:00 | Vascular occlusion after dermal filler | Session started (training drill) | " \
-           "vascular-occlusion 0.1.0 |  |" in lines
+           "vascular-occlusion 0.1.0 |" in lines
     html = record_html(events, logged=found(events), zone=UTC)
     assert '<div class="banner">TRAINING DRILL: not a patient record</div>' in html
 
@@ -360,7 +363,7 @@ def test_log_show_reads_as_the_export_does_with_step_titles_and_field_labels(tmp
     assert "Give a hyaluronidase pulse                               Done (pulse dose: 1000 U) (time corrected: " \
            "done at 08:02, recorded later)" in steps
     exported = section(record_markdown(events, logged=found(events), zone=UTC), "Timeline")
-    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+    assert "| 08:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |" in exported
 
 
 def test_log_show_names_record_fields_by_label_and_a_skipped_one_as_left_empty(records_log: Path) -> None:
@@ -399,7 +402,7 @@ def test_log_show_log_list_and_the_export_give_one_local_clock_time_with_the_off
     assert shown[8].startswith("09:02:00   +0:02:00  Which filler was injected?  ")
     exported = record_markdown(events, logged=found(events))
     assert "- **Started:** 2026-11-28 09:00:00 UTC+01:00" in exported.splitlines()
-    assert "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |  |" in exported
+    assert "| 09:02:00 | +0:02:00 | Which filler was injected? | Hyaluronic acid (HA) |  |" in exported
     assert session_list([session_summary(events)]).splitlines() == [
         "started (times are local, UTC+01:00)",
         "2026-11-28 09:00  S1  vascular-occlusion 0.1.0  Resolved: follow-up plan (resolved)  patient R-0042"]
@@ -467,3 +470,21 @@ def test_no_absolute_time_or_date_anywhere_in_an_anonymised_export(tmp_path: Pat
         assert ABSOLUTE.search(render(events, False, logged)) is not None, name  # the regex does find them
     due = [e for e in json.loads(record_json(events, True, logged)) if e["event"] == "wait-started"]
     assert [e.get("due_elapsed_s") for e in due] == ([3990] if walk is sarah else [])
+
+
+def test_the_html_record_strikes_through_a_value_taken_back_and_a_corrected_time(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah())
+    html = record_html(events, logged=found(events), zone=UTC)
+    assert ('<td><s>Aspirin</s><span class="see">taken back: see correction</span></td>') in html
+    assert '<td class="clock"><s>08:04:30</s><span class="see">see correction</span></td>' in html
+    assert "<th>Notes</th>" not in html  # notes are rows of their own, not a narrow column
+
+
+def test_every_printed_page_names_the_patient_and_its_number_in_the_footer(tmp_path: Path) -> None:
+    events = events_of(tmp_path, sarah(patient='R-"1"</style>'))
+    html = record_html(events, logged=found(events), zone=UTC)
+    # A CSS escape is at most 6 hex digits: \\000022 then "1"; nothing typed can end the string or the style.
+    assert ('@bottom-left { content: "Patient R-\\0000221\\000022\\00003c\\00002fstyle\\00003e · Session record";'
+            ) in html
+    assert '@bottom-right { content: "page " counter(page) " of " counter(pages);' in html
+    assert "</style>" not in html.split("<style>")[1].split("</style>")[0]

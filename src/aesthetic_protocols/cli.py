@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.completion import complete_protocol_id, complete_session
 from aesthetic_protocols.errors import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -57,6 +58,21 @@ class ProtocolGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    # Completion: the first word may be a protocol id as well as a command (`protocol va<TAB>` offers both
+    # `validate` and `vascular-occlusion`), and after an id the words are `run`'s.
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        offered = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            return offered
+        from typer._click.shell_completion import CompletionItem
+
+        return offered + [CompletionItem(word) for word in complete_protocol_id(ctx, incomplete)]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if ctx.resilient_parsing and args and not args[0].startswith("-") and args[0] not in self.commands:
+            return "run", self.commands["run"], args  # completing after `protocol ID`
+        return super().resolve_command(ctx, args)
 
     # typer turns a broken pipe met inside its own try into exit 1 ("problems found"); raised under another
     # name it reaches `guarded`, which gives the contract's 141.
@@ -262,7 +278,7 @@ class ShowFormat(StrEnum):
 
 @app.command()
 def show(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_protocol_id)],
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.outline,
     protocols: ProtocolDirs = None,
     clinic: ClinicFile = None,
@@ -286,7 +302,7 @@ class GraphFormat(StrEnum):
 
 @app.command()
 def graph(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_protocol_id)],
     fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.mermaid,
     protocols: ProtocolDirs = None,
 ) -> None:
@@ -304,12 +320,13 @@ class CardFormat(StrEnum):
 
 @app.command()
 def card(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_protocol_id)],
     fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
     protocols: ProtocolDirs = None,
     clinic: ClinicFile = None,
 ) -> None:
-    """A one-page quick-reference card of the tree for the emergency kit (HTML prints on one A4 page)."""
+    """A two-sided quick-reference card for the emergency kit: the wall side (red flags with their emergency
+    steps, the main path's headlines), the details overleaf (HTML: two A4 pages)."""
     from aesthetic_protocols.report.card import card_html, card_markdown
 
     loaded = _load(protocol_id, protocols)
@@ -399,7 +416,8 @@ def clinic_init(
 
 @app.command()
 def scenarios(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Protocols to test; none = all.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[ID]...", autocompletion=complete_protocol_id, help="Protocols to test; none = all.")] = None,
     protocols: ProtocolDirs = None,
     update: Annotated[bool, typer.Option("--update", help="Rewrite the transcripts (<id>.transcripts.yaml) "
                                                           "from the walks instead of checking them.")] = False,
@@ -415,7 +433,7 @@ def scenarios(
 
 @app.command("drill")
 def drill_command(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_protocol_id)],
     scenario: Annotated[str | None, typer.Option("--scenario", metavar="NAME",
                                                  help="Debrief against this scenario of the protocol.")] = None,
     speed: Annotated[float, typer.Option("--speed", metavar="N",
@@ -454,8 +472,10 @@ class DiffFormat(StrEnum):
 
 @app.command("diff")
 def diff_command(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier version: a protocol id or a file path.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="The later version: a protocol id or a file path.")],
+    old: Annotated[str, typer.Argument(
+        metavar="OLD", autocompletion=complete_protocol_id, help="The earlier version: a protocol id or a file path.")],
+    new: Annotated[str, typer.Argument(
+        metavar="NEW", autocompletion=complete_protocol_id, help="The later version: a protocol id or a file path.")],
     fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
     protocols: ProtocolDirs = None,
 ) -> None:
@@ -511,7 +531,7 @@ def _log_dir(option: str | None) -> Path:
 
 @app.command()
 def run(
-    protocol_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
+    protocol_id: Annotated[str | None, typer.Argument(metavar="ID", autocompletion=complete_protocol_id)] = None,
     log_dir: LogDir = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
     practitioner: Annotated[str | None, typer.Option(
@@ -530,7 +550,8 @@ def run(
 @app.command()
 def resume(
     session: Annotated[str | None, typer.Argument(
-        metavar="SESSION", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
+        metavar="SESSION", autocompletion=complete_session,
+        help="Session id, a unique start of it, the short id on the screen, or the log's path; "
                                   "none = choose among the interrupted sessions.")] = None,
     log_dir: LogDir = None,
     force: Annotated[bool, typer.Option("--force", metavar="",
@@ -585,8 +606,8 @@ def log_list(log_dir: LogDir = None,
 
 
 @log_app.command("show")
-def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None,
-             protocols: ProtocolDirs = None) -> None:
+def log_show(session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=complete_session)],
+             log_dir: LogDir = None, protocols: ProtocolDirs = None) -> None:
     """The timeline of a session: clock time, elapsed, step, answer, notes."""
     from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report import timeline_text
@@ -603,7 +624,7 @@ def _log_warnings(verification: Any) -> None:
 
 @log_app.command("verify")
 def log_verify(
-    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=complete_session)],
     log_dir: LogDir = None,
     head: Annotated[str | None, typer.Option(
         "--head", metavar="HASH", help="The head hash kept elsewhere (printed on the record): the log must end there.")
@@ -696,7 +717,7 @@ def _with_logged_clinic(logged: Any, events: list[Logged]) -> Any:
 
 @log_app.command("export")
 def log_export(
-    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=complete_session)],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
     anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize", metavar="",
                                             help="Drop ids, names, clock times and note text.")] = False,
@@ -732,7 +753,8 @@ class ReplayFormat(StrEnum):
 
 @log_app.command("replay")
 def log_replay(
-    session: Annotated[str | None, typer.Argument(metavar="[SESSION]", help="Session id or log path.")] = None,
+    session: Annotated[str | None, typer.Argument(
+        metavar="[SESSION]", autocompletion=complete_session, help="Session id or log path.")] = None,
     against: Annotated[str, typer.Option("--against", metavar="ID|PATH",
                                          help="The version to replay on: a protocol id or a file path.")] = "",
     every: Annotated[bool, typer.Option("--all", help="Every session of that protocol in the log folder.")] = False,

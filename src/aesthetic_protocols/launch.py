@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from aesthetic_protocols.walker import Outcome
 
 _debug = {"on": False}
+COMPLETE_VAR = "_PROTOCOL_COMPLETE"  # set by the shell's completion script (typer's name for `protocol`)
 _collector = {"paused": False}
 
 
@@ -40,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point. `protocol ID` with plain options starts the walk without importing typer;
     everything else goes through typer."""
     args = prepare(list(sys.argv[1:] if argv is None else argv), SUBCOMMANDS)
-    fast = fast_run_options(args[1:]) if args[:1] == ["run"] else None
+    completing = COMPLETE_VAR in os.environ  # the shell asks for words: never start a walk, whatever the line
+    fast = fast_run_options(args[1:]) if args[:1] == ["run"] and not completing else None
     if fast is not None:
         options = fast
 

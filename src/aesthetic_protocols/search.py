@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aesthetic_protocols.errors import UsageError
-from aesthetic_protocols.model import SLUG_RE
 
 ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
 PROTOCOL_SUFFIX = ".yaml"
@@ -110,6 +109,8 @@ def discover(dirs: Sequence[Path]) -> dict[str, Found]:
 
 def resolve_id(protocol_id: str, dirs: Sequence[Path]) -> Found:
     """The file of a protocol id; a usage error for a path given as an id or an unknown id."""
+    from aesthetic_protocols.model import SLUG_RE  # here: listing ids (shell completion) needs no pydantic
+
     if not SLUG_RE.match(protocol_id) or len(protocol_id) > 64:
         raise UsageError("a protocol id is a slug such as vascular-occlusion (lower-case letters, digits, '-'), "
                          "not a path; see 'protocol list'")

@@ -1,9 +1,11 @@
-"""The protocol as a one-page quick-reference card for the emergency kit (`protocol card ID`).
+"""The protocol as a two-sided quick-reference card for the emergency kit (`protocol card ID`).
 
-Title, version, status and the file's sha256 (short) at the top; the red flags boxed with what to do;
-the doses as the tree states them, with their hedges; the main path as numbered steps, each step's
-headline first and decisions pointing at step numbers; the source keys at the foot. The HTML card
-shrinks its type until it fits one A4 page (a few lines of script, run by the browser that prints it).
+The wall side (page 1), readable pinned on a wall at a metre: title, version, status and the file's sha256
+(short); the red flags, each with its full emergency steps (and the timers kept until handover); the main
+path's headlines as numbered steps, decisions pointing at step numbers. The details side (page 2): the doses
+as the tree states them, with their hedges; every step with its checklist, what to enter and record; the
+source keys. The HTML card's type is fitted to its page by a few lines of script run by the printing browser:
+the wall side never below 10 pt (headings 14 pt), the details side as large as fits.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from aesthetic_protocols.nodes import branches, successors, then
 from aesthetic_protocols.nodes import steps as node_steps
 
 SHORT_SHA = 12
-# Type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4 page in two
-# columns (measured on the bundled trees' cards); the browser's fitting script then only fine-tunes.
+# The details side's type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4
+# page in two columns (measured on the bundled trees' cards); the browser's fitting script then fine-tunes.
 CARD_TEXT = 320_000
 LARGEST, SMALLEST = 14.0, 6.0
 
@@ -62,6 +64,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class FlagAction:
+    """One step of a red flag's emergency path: its title, headline, every line of its checklist (or what to
+    record), and the timers to keep until handover."""
+
+    title: str
+    headline: str
+    lines: list[str]
+    timers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FlagBox:
     """A red flag and what to do: its target's headline (or its steps), then where that path ends."""
 
@@ -71,7 +84,7 @@ class FlagBox:
     headline: str
     lines: str  # the target's checklist as running text, when it has no headline
     ends: str
-    handover: str = ""  # an outcome until handover: its timers and what is logged, in one line
+    actions: list[FlagAction] = field(default_factory=list)  # the whole emergency path, step by step
 
 
 @dataclass(frozen=True)
@@ -139,16 +152,27 @@ def _rule(protocol: Protocol, name: str) -> str:
     return text
 
 
+def _entered(protocol: Protocol, name: str) -> tuple[str, str]:
+    """A value entered during the walk in words ("the number of areas", "the weight entered"), and the stem
+    of the counted unit ("area") that may follow the placeholder in the text ("{areas} area(s)")."""
+    unit = next((node.unit or "" for node in protocol.nodes.values()
+                 if isinstance(node, InputNode) and node.variable == name), "")
+    if unit.isalpha() and len(unit) > 2:  # a counted thing (areas, syringes), not a measure (mL, U, kg)
+        return f"the number of {unit}", unit.removesuffix("s")
+    return f"the {name.replace('_', ' ')} entered", ""
+
+
 def _fill(protocol: Protocol, text: str) -> str:
-    """`{name}` placeholders as the card can state them: a derived value's rule, an input's name."""
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
+    """`{name}` placeholders as the card can state them, in words: a derived value's rule, an entered value
+    described ("the number of areas"; a counted unit right after it is then left out)."""
+    for name in dict.fromkeys(PLACEHOLDER_RE.findall(text)):
         if name in protocol.derived:
-            return _times(protocol, name)
-        return f"[{name.replace('_', ' ')}]"
-
-    return fill_contacts(PLACEHOLDER_RE.sub(one, text), protocol.contacts)
+            text = text.replace(f"{{{name}}}", _times(protocol, name))
+            continue
+        words, stem = _entered(protocol, name)
+        after = rf"(?:\s+{re.escape(stem)}\w*(?:\(s\))?)?" if stem else ""
+        text = re.sub(rf"\{{{re.escape(name)}\}}{after}", words.replace("\\", "\\\\"), text)
+    return fill_contacts(text, protocol.contacts)
 
 
 def _headline(protocol: Protocol, node: AnyNode) -> str:
@@ -215,8 +239,7 @@ def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
         lines = [] if headline and not isinstance(node, InputNode) else _lines(protocol, node)
         if isinstance(node, WaitNode):
             lines = [f"Wait {node.minutes} min, then reassess.", *lines]
-        if _handover(node):
-            lines = [*lines, _handover(node)]
+        lines += [f"Until handover: {line}" for line in until_handover(protocol, node)]
         following = then(node)
         then_text = where(following) if following is not None else ""
         steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then_text,
@@ -239,8 +262,39 @@ def _ends(protocol: Protocol, target: AnyNode, target_id: str) -> str:
     return ""
 
 
+def until_handover(protocol: Protocol, node: AnyNode) -> list[str]:
+    """What an outcome kept open until handover asks, in words: each timer with the entry it counts from
+    (e.g. "Repeat adrenaline if no better: every 5 min from Adrenaline given"), then what to log and `h`.
+    Both sides of the card print them under the step."""
+    line = _handover(node)
+    return [line.removeprefix("Until handover: ")] if line else []
+
+
+def _emergency_path(protocol: Protocol, goto: str) -> list[FlagAction]:
+    """A red flag's path step by step, from its target to the outcome or decision it runs on to: each step's
+    headline and its whole checklist (a record step: what to record)."""
+    actions: list[FlagAction] = []
+    seen: set[str] = set()
+    node = protocol.nodes.get(goto)
+    while node is not None and goto not in seen and not isinstance(node, QuestionNode):
+        seen.add(goto)
+        headline, lines, timers = _headline(protocol, node), _lines(protocol, node), until_handover(protocol, node)
+        if actions and not headline:  # a step without a headline (what to record) goes on with the one before
+            actions[-1].lines.extend(lines)
+            actions[-1].timers.extend(timers)
+        else:
+            actions.append(FlagAction(node.title, headline, lines, timers))
+        nexts = successors(node)
+        if isinstance(node, OutcomeNode) or not nexts:
+            break
+        goto = nexts[0]
+        node = protocol.nodes.get(goto)
+    return actions
+
+
 def _flags(protocol: Protocol) -> list[FlagBox]:
-    """Each red flag with what to do: its target's headline (or its checklist), and where that path ends."""
+    """Each red flag with what to do: its target's headline (or its checklist), where that path ends, and the
+    whole path step by step."""
     flags = []
     for flag in protocol.red_flags:
         target = protocol.nodes.get(flag.goto)
@@ -249,7 +303,7 @@ def _flags(protocol: Protocol) -> list[FlagBox]:
         headline = _headline(protocol, target)
         flags.append(FlagBox(flag.key, flag.label, target.title, headline,
                              "" if headline else _sentences(_lines(protocol, target)),
-                             _ends(protocol, target, flag.goto), _handover(target)))
+                             _ends(protocol, target, flag.goto), _emergency_path(protocol, flag.goto)))
     return flags
 
 
@@ -283,7 +337,7 @@ def card_markdown(protocol: Protocol, sha256: str) -> str:
 
 
 def card_html(protocol: Protocol, sha256: str) -> str:
-    """The card as a standalone HTML page that prints on one A4 page."""
+    """The card as a standalone HTML page that prints on two A4 pages: the wall side, then the details."""
     from aesthetic_protocols.report.templating import render
 
     return render("card.html.j2", card=card_data(protocol, sha256))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any, assert_never
 
@@ -147,6 +147,7 @@ class Row:
     kind: str  # start | answer | flag | withdrawn | logged | withdrawn-entry | back | note | outcome | wait | event
     corrected: str = ""  # a time correction, in words
     is_field: bool = False  # a record field: `chosen` is its label, `values` its value
+    withdrawn: bool = False  # taken back by a later Back: printed struck through, "see correction"
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ class Record:
     corrections: list[Row]
     removed: list[str] = field(default_factory=list)
     photographs: list[Figure] = field(default_factory=list)
+    footer: str = ""  # printed at the foot of every page, beside "page X of Y"
 
 
 @dataclass(frozen=True)
@@ -389,6 +391,13 @@ def _rows(events: Sequence[Logged], reader: _Reader, clock: Clock,
     return rows
 
 
+def _printed(pairs: list[tuple[Logged, Row]], stands: Sequence[Logged]) -> list[tuple[Logged, Row]]:
+    """The record's rows, an answer a later Back took back marked withdrawn (printed struck through)."""
+    kept = {id(logged) for logged in stands}  # the same objects: `standing` passes read events through
+    return [(logged, replace(row, withdrawn=True) if isinstance(logged.event, AnswerEvent)
+             and id(logged) not in kept else row) for logged, row in pairs]
+
+
 def _ending(events: Sequence[Logged], logged: LoggedProtocol | None) -> Ending:
     outcome = outcome_event(events)
     if outcome is None:
@@ -461,8 +470,7 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
     start = start_event(events)
     clock = Clock(events, zone)
     reader = _Reader(logged, anonymise)
-    rows = []
-    rows = [row for _, row in _rows(events, reader, clock, anonymise)]
+    rows = [row for _, row in _printed(_rows(events, reader, clock, anonymise), standing(events))]
     captured = []
     for logged_step in standing(events):
         event = logged_step.event
@@ -502,7 +510,9 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
         times=times, rows=rows, captured=captured, ending=_ending(events, logged),
         red_flags=[row for row in rows if row.kind in ("flag", "withdrawn")],
         corrections=[row for row in rows if row.kind == "back" or row.corrected],
-        removed=removed)
+        removed=removed,
+        footer=" · ".join(part for part in (f"Patient {start.patient}" if start.patient and not anonymise else "",
+                                            "Session record" + (" (anonymised)" if anonymise else "")) if part))
 
 
 def record_markdown(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,

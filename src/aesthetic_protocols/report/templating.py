@@ -68,14 +68,26 @@ def _html_text(value: Any) -> Any:
     return value if isinstance(value, Markup) else visible(value)
 
 
+def css_string(value: Any) -> Any:
+    """`value` as a quoted CSS string (for `content:` in a <style> block, where HTML escaping means nothing):
+    every character but letters, digits, space and `.-_·` is a hex escape, so no text can end the string or
+    the style element."""
+    from markupsafe import Markup
+
+    text = visible(value)
+    return Markup('"' + "".join(c if c.isalnum() or c in " .-_·" else f"\\{ord(c):06x}" for c in text) + '"')
+
+
 @cache
 def _environment(kind: str) -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     loader = PackageLoader("aesthetic_protocols.report", "templates")
     if kind == "html":
-        return Environment(loader=loader, autoescape=True, undefined=StrictUndefined, finalize=_html_text,
+        html = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, finalize=_html_text,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        html.filters["css_string"] = css_string
+        return html
     return Environment(loader=loader, autoescape=False, undefined=StrictUndefined, finalize=md_escape,
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
