@@ -103,6 +103,6 @@ def test_back_steps_back_one_field_and_replay_rebuilds_the_records(protocol: Pro
 
 
 def test_a_scenario_asserts_the_outcome_severity(protocol: Protocol) -> None:
-    scenario = Scenario(name="x", answers=["Brand X", "v"], outcome="emergency", severity="refer")
+    scenario = Scenario(name="x", answers=["Brand X", "!v"], outcome="emergency", severity="refer")
     result = run_scenario(protocol, scenario)
     assert (result.passed, result.reason) == (False, "reached 'emergency' of severity emergency, expected refer")

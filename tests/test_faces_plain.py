@@ -37,10 +37,10 @@ def test_a_record_is_asked_field_by_field_one_line_each(tmp_path: Path) -> None:
     start = lines.index("[mm:ss] Record the product (record)")
     assert lines[start:start + 8] == [
         "[mm:ss] Record the product (record)",
-        "Red flags: v = Vision change",
-        "Product name: text, at most 40 characters; required",
-        "Batch number: text, at most 120 characters; optional (Enter = skip)",
-        "Volume injected: number in mL, 0-10, up to 1 decimal(s); required",
+        "Red flags: !v = Vision change",
+        "Product name: text, at most 40 characters; required; red flag here: ! then its key (!v)",
+        "Batch number: text, at most 120 characters; optional (Enter = skip); red flag here: ! then its key (!v)",
+        "Volume injected: number in mL, 0-10, up to 1 decimal; required",
         "Time of injection: time HH:MM; optional (Enter = skip)",
         "give the time as HH:MM (24-hour)",
         "Time of injection: time HH:MM; optional (Enter = skip)",
@@ -65,3 +65,18 @@ def test_back_into_a_record_from_the_next_step_shows_the_record_again(tmp_path: 
     again = [i for i, line in enumerate(lines) if line == "[mm:ss] Record the product (record)"][1]
     assert lines[again + 1:again + 3] == ["Red flags: v = Vision change",
                                           "Date of treatment: date YYYY-MM-DD; optional (Enter = skip)"]
+
+
+def test_a_bare_letter_at_a_text_field_is_text_and_bang_raises_the_flag(tmp_path: Path) -> None:
+    # One red-flag rule in both faces: `v` at "Product name" is the product's name; `!v` raises the flag.
+    lines = walk("records", "v\n!v\n", tmp_path)
+    assert lines[lines.index("[mm:ss] Record the product (record)") + 3].startswith("Batch number: text")
+    assert "[mm:ss] Vision change: emergency (outcome)" in lines or any(
+        line.startswith("Outcome: ") for line in lines)
+    flagged = (tmp_path / next(p.name for p in tmp_path.glob("*.jsonl"))).read_text()
+    assert '"value":"v"' in flagged.replace(" ", "") and '"event":"red-flag"' in flagged.replace(" ", "")
+
+
+def test_the_header_states_the_red_flag_rule_when_a_tree_has_text_fields(tmp_path: Path) -> None:
+    lines = walk("records", "quit\n", tmp_path)
+    assert "At a text field a bare letter is text: a red flag there is ! then its key (!v)" in lines

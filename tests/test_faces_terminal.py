@@ -20,9 +20,9 @@ import pyte
 import pytest
 from rich.console import Console
 
-from aesthetic_protocols.engine import Answer, Back, DoneAt, Invalid, Note, Reading, Session
+from aesthetic_protocols.engine import Answer, Back, DoneAt, FlagRaised, Invalid, Note, Reading, Session
 from aesthetic_protocols.faces import keys
-from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
+from aesthetic_protocols.faces.terminal import ENTER_GUARD_SECONDS, KEY_GUARD_SECONDS, TerminalFace
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
 
@@ -302,7 +302,7 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
 def press(child: pexpect.spawn, screen_text: str, key: str) -> None:
     """Wait for a screen, then press a key as a person would (after the screen is there)."""
     child.expect(screen_text)
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep((ENTER_GUARD_SECONDS if key in keys.ENTER else KEY_GUARD_SECONDS) + 0.1)
     child.send(key)
 
 
@@ -359,7 +359,7 @@ def test_quit_asks_first_by_escape_and_by_ctrl_c(tmp_path: Path) -> None:
 def test_a_double_enter_does_not_skip_the_next_screen(tmp_path: Path) -> None:
     child = spawn(tmp_path, "every-kind")
     child.expect("Enter done")
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep(ENTER_GUARD_SECONDS + 0.1)
     child.send("\r\r")  # the second Enter arrives before or just as the next screen is drawn
     press(child, "What do you see", "\x1b")
     child.expect("Quit\\?")
@@ -524,3 +524,95 @@ def test_a_choice_field_is_one_keystroke_in_either_case_and_the_key_bar_says_so(
     assert face._field(session, "x") == Invalid("answer with one of s, l (or 1-2)")
     lines = screen(session, (80, 24))
     assert lines[-1].startswith("s/l choose · v red flag")
+
+
+# --- the key guards and the red-flag rule, on an injected clock and keyboard -------------------------
+
+
+class Keyboard:
+    """Keys pressed at given seconds after the screen was drawn; the face's monotonic clock follows them."""
+
+    def __init__(self, presses: list[tuple[float, str]]) -> None:
+        self.presses = list(presses)
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def read_key(self, timeout: float | None) -> str | None:
+        if not self.presses:
+            if timeout == 0:
+                return None
+            raise AssertionError("the face read more keys than were pressed")
+        at, key = self.presses[0]
+        if timeout == 0 and 100.0 + at > self.now:
+            return None  # not typed yet: nothing waiting
+        self.presses.pop(0)
+        self.now = max(self.now, 100.0 + at)
+        return key
+
+
+def keyed_face(session: Session, presses: list[tuple[float, str]]) -> tuple[TerminalFace, Keyboard]:
+    board = Keyboard(presses)
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False, monotonic=board.monotonic, read_key=board.read_key)
+    face.intro(session, SESSION, NOW, False)
+    face.show(session, NOW)
+    return face, board
+
+
+@pytest.mark.parametrize("gap", [0.2, 0.35, 0.5])
+def test_a_second_enter_within_the_guard_is_dropped_and_the_status_says_so(every_kind: Protocol,
+                                                                            gap: float) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(gap, "\r"), (gap + 1.0, "\r")])
+    assert face.read(session, NOW) == Answer("")  # the second, deliberate Enter
+    assert face.status == "Enter pressed as the screen changed was ignored: read this step, then press Enter again"
+    dropped, _ = keyed_face(session, [(gap, "\r")])
+    with pytest.raises(AssertionError, match="more keys"):  # the first Enter alone never answers
+        dropped.read(session, NOW)
+
+
+def test_an_enter_after_the_guard_is_taken(every_kind: Protocol) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(ENTER_GUARD_SECONDS + 0.05, "\r")])
+    assert face.read(session, NOW) == Answer("") and face.status == ""
+
+
+def test_at_a_text_field_a_letter_is_text_and_bang_raises_the_flag(records: Protocol) -> None:
+    session = walked(records, [])
+    assert session.at_text_field
+    face, _ = keyed_face(session, [(1, "v"), (1.1, "\r")])
+    assert face.read(session, NOW) == Answer("v")
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "V")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "x"), (1.2, "\r")])  # `!x` is text
+    assert face.read(session, NOW) == Answer("!x")
+    lines = screen(session, (80, 24))
+    assert any(line.startswith("RED FLAGS  [!V] Vision change") for line in lines)
+    assert "type the value + Enter · !v red flag · : note/time/back · Esc quit" in lines
+
+
+def test_elsewhere_a_flag_is_its_key_alone_or_bang_then_key(records: Protocol, every_kind: Protocol) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "v")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    face, _ = keyed_face(session, [(1, "V")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    at_number = walked(records, ["Brand X", ""])  # "Volume injected": a number field, where no letter is text
+    assert not at_number.at_text_field
+    face, _ = keyed_face(at_number, [(1, "v")])
+    assert face.read(at_number, NOW) == FlagRaised("v")
+
+
+def test_a_pasted_line_is_taken_whole_with_one_redraw(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    note = "word " * 399 + "end."  # 1,999 characters
+    presses = [(1.0, ":")] + [(1.0, key) for key in "note: " + note] + [(1.0, "\r")]
+    face, _ = keyed_face(session, presses)
+    drawn: list[int] = []
+    face._draw = lambda: drawn.append(1)  # type: ignore[method-assign]
+    began = time.perf_counter()
+    assert face.read(session, NOW) == Note(note)
+    assert time.perf_counter() - began < 0.5
+    assert len(drawn) < 10

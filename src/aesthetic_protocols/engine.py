@@ -214,6 +214,13 @@ class Session:
             return None
         return amount * derived.times
 
+    @property
+    def at_text_field(self) -> bool:
+        """Whether the prompt is a free-text record field: there a bare letter is text, and a red flag is `!`
+        then its key (`!v`); everywhere else a red flag is its key alone (`!v` works there too)."""
+        record_field = self.field
+        return record_field is not None and record_field.type == "text"
+
     def red_flag(self, key: str) -> RedFlag | None:
         return next((flag for flag in self.protocol.red_flags if flag.key == key), None)
 
@@ -254,7 +261,9 @@ class Session:
             return command
         text = line.strip()
         word = text.lower()
-        if self.red_flag(word) is not None:
+        if word.startswith("!") and self.red_flag(word[1:].strip()) is not None:
+            return FlagRaised(word[1:].strip())
+        if not self.at_text_field and self.red_flag(word) is not None:
             return FlagRaised(word)
         node = self.node
         if isinstance(node, QuestionNode):

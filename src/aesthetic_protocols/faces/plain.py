@@ -8,8 +8,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aesthetic_protocols.engine import Reading, Session
-from aesthetic_protocols.faces import elapsed, interrupted_lines, prompt_hint, red_flags_line, status_banner
-from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.faces import interrupted_lines
+from aesthetic_protocols.model import OutcomeNode
+from aesthetic_protocols.screen import (
+    TEXT_FIELD_RULE,
+    Screen,
+    build_screen,
+    elapsed,
+    has_text_fields,
+    prompt_hint,
+    red_flags_line,
+    status_banner,
+)
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
@@ -53,6 +63,8 @@ class PlainFace:
             self._out(banner)
         if protocol.red_flags:
             self._out(f"Red flags, at any prompt: {red_flags_line(session)}")
+            if has_text_fields(protocol):
+                self._out(TEXT_FIELD_RULE)
         self._out("At any prompt: back, note: TEXT, time: HH:MM, quit")
         self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
 
@@ -68,32 +80,27 @@ class PlainFace:
             self._out(prompt_hint(session))
             return
         self.last_shown = key
-        node = session.node
+        self.draw(build_screen(session, now), now)
+
+    def draw(self, screen: Screen, now: datetime) -> None:
+        """A screen as lines, in the screen model's order: what to do before why."""
         self._out()
-        self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
-        if node.headline:
-            self._out(session.render(node.headline))
-        if node.text:
-            self._out(session.render(node.text))
-        if isinstance(node, QuestionNode):
-            for number, option in enumerate(node.options, start=1):
-                detail = f" ({option.detail})" if option.detail else ""
-                self._out(f"  {option.key} / {number}: {option.label}{detail}")
-        if isinstance(node, ActionNode | WaitNode):
-            for step in node.steps:
-                self._out(f"  - {session.render(step)}")
-        if isinstance(node, WaitNode):
-            due = session.due()
-            if due is not None:
-                overdue = " (overdue)" if due <= now else ""
-                self._out(f"Wait {node.minutes} min: reassessment due at {due.astimezone(now.tzinfo):%H:%M}{overdue}")
-        if node.disagreement:
-            self._out(f"Sources disagree: {node.disagreement}")
-        if node.refs:
-            self._out(f"Source: {', '.join(node.refs)}")
-        if session.protocol.red_flags:  # on every step: a red flag must never be out of sight
-            self._out(f"Red flags: {red_flags_line(session)}")
-        self._out(prompt_hint(session))
+        self._out(f"[{elapsed(self.started, now)}] {screen.title} ({screen.kind})")
+        for line in (screen.headline, screen.because, *(timer.fixed for timer in screen.timers)):
+            if line:
+                self._out(line)
+        for number, option in enumerate(screen.options, start=1):
+            detail = f" ({option.detail})" if option.detail else ""
+            self._out(f"  {option.key} / {number}: {option.label}{detail}")
+        for action in screen.actions:
+            self._out(f"  - {action}")
+        for text in screen.evidence:
+            self._out(text)
+        if screen.refs:
+            self._out(f"Source: {', '.join(screen.refs)}")
+        if screen.flags:  # on every step: a red flag must never be out of sight
+            self._out(f"Red flags: {'; '.join(f'{flag.typed} = {flag.label}' for flag in screen.flags)}")
+        self._out(screen.hint)
 
     def read(self, session: Session, now: datetime) -> Reading:
         """One line; end of input is EOFError (the walk ends as interrupted)."""
