@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.loader import load_file
@@ -80,3 +83,18 @@ def test_a_bare_letter_at_a_text_field_is_text_and_bang_raises_the_flag(tmp_path
 def test_the_header_states_the_red_flag_rule_when_a_tree_has_text_fields(tmp_path: Path) -> None:
     lines = walk("records", "quit\n", tmp_path)
     assert "At a text field a bare letter is text: a red flag there is ! then its key (!v)" in lines
+
+
+def test_hints_name_the_command_that_works(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from aesthetic_protocols.faces import command_name, record_hint
+
+    started = tmp_path / ".venv" / "bin" / "protocol"
+    started.parent.mkdir(parents=True)
+    started.write_text("")
+    started.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(started)])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert command_name() == str(started)  # not on PATH: the path it was started by
+    assert record_hint("1f2e") == f"Record: {started} log export 1f2e --format html > record.html (then print it)"
+    monkeypatch.setenv("PATH", str(started.parent))
+    assert command_name() == "protocol"

@@ -502,7 +502,8 @@ def test_resume_without_an_id_picks_a_session_in_a_terminal(tmp_path: Path) -> N
     child.expect(pexpect.EOF)
     child.close()
     picker = spawn(tmp_path, "resume")
-    picker.expect(r" 1  \d{4}-\d\d-\d\d \d\d:\d\d UTC  every-kind  at assess  \(id [0-9a-f]{4}\)")
+    picker.expect(r" 1  \d{4}-\d\d-\d\d \d\d:\d\d UTC  no patient ref  every-kind  "
+                  r"at \"What do you see\?\"  \(id [0-9a-f]{4}\)")
     picker.expect(r"Resume which session \(1-1, Enter = 1\)\? ")
     picker.send("\r")
     press(picker, "What do you see", "n")

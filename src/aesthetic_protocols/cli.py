@@ -451,6 +451,22 @@ def resume(
     walk_resume(session, log_dir, force, plain, protocols, witness)
 
 
+@app.command()
+def abandon(
+    session: Annotated[str, typer.Argument(
+        metavar="SESSION", help="Session id, a unique start of it, the short id, or the log's path.")],
+    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why (recorded).")] = None,
+    log_dir: LogDir = None,
+) -> None:
+    """Close an interrupted session for good, without an outcome: records `abandoned` and closes its log,
+    which stays verifiable and leaves the resume list."""
+    from aesthetic_protocols.launch import log_dir_of
+    from aesthetic_protocols.sessions import abandon_session
+
+    path = abandon_session(session, log_dir_of(log_dir), (reason or "").strip())
+    typer.echo(f"abandoned; the log is closed: {path}")
+
+
 # --- session logs -----------------------------------------------------------------------------------
 
 

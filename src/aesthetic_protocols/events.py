@@ -27,6 +27,7 @@ OUTCOME = "outcome"
 RESUMED = "resumed"
 PROTOCOL_CHANGED = "protocol-changed"
 TORN_TAIL_RECOVERED = "torn-tail-recovered"
+ABANDONED = "abandoned"
 
 Value = int | float | str
 
@@ -165,12 +166,21 @@ class TornTailEvent(_Event):
     sha256: str = ""
 
 
+@dataclass(frozen=True)
+class AbandonedEvent(_Event):
+    """An interrupted session closed for good without an outcome (`protocol abandon`), and why. It is no
+    longer offered for resuming."""
+
+    kind: ClassVar[str] = ABANDONED
+    reason: str = ""
+
+
 Event = (StartEvent | AnswerEvent | WaitStartedEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
-         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent)
+         | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent | AbandonedEvent)
 
 _KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (
     StartEvent, AnswerEvent, WaitStartedEvent, RedFlagEvent, BackEvent, NoteEvent, InterruptedEvent,
-    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent)}
+    OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent, AbandonedEvent)}
 
 
 def from_record(record: Mapping[str, Any]) -> Event | None:

@@ -52,9 +52,12 @@ from aesthetic_protocols.journal import (
     resolve_log_dir,
     short_id,
 )
+from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
 
 if TYPE_CHECKING:
     from aesthetic_protocols.source import Loaded
+
+__all__ = ["OpenSession", "interrupted_sessions", "resume_walk", "start_walk"]
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
@@ -369,33 +372,3 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-# --- finding a session -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenSession:
-    """A session that has not reached its outcome: what `protocol resume` without an id offers."""
-
-    session_id: str
-    started: str  # UTC ISO, as logged
-    protocol: str
-    node: str  # where it stopped
-    path: Path
-
-
-def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
-    """The sessions in `log_dir` that can be resumed (no outcome yet), newest first."""
-    found = []
-    for path in log_dir.glob("*.jsonl") if log_dir.is_dir() else []:
-        try:
-            events, _ = read_events(path)
-        except ProtocolsError:
-            continue
-        if not events or events[0].get("event") != START or any(e.get("event") == OUTCOME for e in events):
-            continue
-        last = next((e for e in reversed(events) if isinstance(e.get("node"), str)), events[0])
-        found.append(OpenSession(str(events[0].get("session")), str(events[0].get("ts")),
-                                 str(events[0].get("protocol")), str(last.get("node")), path))
-    return sorted(found, key=lambda s: s.started, reverse=True)

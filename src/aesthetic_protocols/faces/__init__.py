@@ -7,6 +7,7 @@ by the terminal face, so plain mode starts without it.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -25,9 +26,27 @@ if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock, Face
 
 
+def command_name() -> str:
+    """How to call this tool so that it works from here: `protocol` when that name on PATH is this program
+    (or when run as `python -m`), else the path it was started by (`.venv/bin/protocol`)."""
+    started = sys.argv[0] if sys.argv else ""
+    if os.path.basename(started) != "protocol":
+        return "protocol"
+    found = shutil.which("protocol")
+    if found is not None and os.path.realpath(found) == os.path.realpath(started):
+        return "protocol"
+    return started
+
+
 def interrupted_lines(session: Session, resume_ref: str) -> list[str]:
     """Where an interrupted walk stopped, by the step's title as it was shown, and how to resume it."""
-    return [f"Interrupted at {session.render(session.node.title)}", f"Resume with: protocol resume {resume_ref}"]
+    return [f"Interrupted at {session.render(session.node.title)}",
+            f"Resume with: {command_name()} resume {resume_ref}"]
+
+
+def record_hint(resume_ref: str) -> str:
+    """After an outcome: how to get the printable record of the walk."""
+    return f"Record: {command_name()} log export {resume_ref} --format html > record.html (then print it)"
 
 
 def wants_plain(plain: bool) -> bool:
@@ -49,5 +68,5 @@ def choose_face(plain: bool, clock: Clock | None = None) -> Face:
     return TerminalFace(clock=clock)
 
 
-__all__ = ["choose_face", "elapsed", "field_prompt", "interrupted_lines", "prompt_hint", "red_flags_line",
-           "sources_lines", "status_banner", "wait_text", "wants_plain"]
+__all__ = ["choose_face", "command_name", "elapsed", "field_prompt", "interrupted_lines", "prompt_hint", "record_hint",
+           "red_flags_line", "sources_lines", "status_banner", "wait_text", "wants_plain"]

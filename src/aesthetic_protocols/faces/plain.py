@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aesthetic_protocols.engine import Reading, Session
-from aesthetic_protocols.faces import interrupted_lines
+from aesthetic_protocols.faces import interrupted_lines, record_hint
 from aesthetic_protocols.model import OutcomeNode
 from aesthetic_protocols.screen import (
     TEXT_FIELD_RULE,
@@ -121,10 +121,10 @@ class PlainFace:
             self._out(f"Outcome: {node.title} ({node.severity})")
             if node.headline:
                 self._out(session.render(node.headline))
+            for step in node.steps:  # what to do first, then why
+                self._out(f"  - {session.render(step)}")
             if node.text:
                 self._out(session.render(node.text))
-            for step in node.steps:
-                self._out(f"  - {session.render(step)}")
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
         else:
@@ -138,6 +138,8 @@ class PlainFace:
         for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
             self._out(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip())
         self._out(f"Log: {log}")
+        if isinstance(node, OutcomeNode):
+            self._out(record_hint(resume_ref))
 
 
 def _next_field(session: Session) -> bool:

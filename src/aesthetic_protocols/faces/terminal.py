@@ -24,7 +24,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
-from aesthetic_protocols.faces import interrupted_lines, keys
+from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
 from aesthetic_protocols.screen import Screen, build_screen, elapsed, status_banner
@@ -564,14 +564,15 @@ class TerminalFace:
         banner = status_banner(session)
         if banner:
             self.console.print(Text(banner, style="bold black on yellow"))
+        for step in node.steps:  # what to do first, then why
+            self.console.print(f" [ ] {session.render(step)}")
         if node.text:
             self.console.print(session.render(node.text))
-        for step in node.steps:
-            self.console.print(f" [ ] {session.render(step)}")
         if node.refs:
             self.console.print(Text(f"Source: {', '.join(node.refs)}", style="dim"))
         self.console.print(Text(f"{protocol.title} v{protocol.version}  session {self.session_id}", style="dim"))
         self.console.print(f"Log: {log}")
+        self.console.print(record_hint(short_id(self.session_id)))
 
     def _print_timeline(self, events: list[dict[str, Any]]) -> None:
         from rich.table import Table
