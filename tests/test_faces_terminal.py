@@ -617,3 +617,12 @@ def test_a_pasted_line_is_taken_whole_with_one_redraw(every_kind: Protocol) -> N
     assert face.read(session, NOW) == Note(note)
     assert time.perf_counter() - began < 0.5
     assert len(drawn) < 10
+
+
+def test_question_mark_shows_the_full_citations_at_once(vascular: Protocol) -> None:
+    session = walked(vascular, [*TO_PULSE, "V"])  # a long step: the citations are pages down
+    assert not any(line.startswith("  CMAC-VISION-2021:") for line in screen(session, (80, 24)))
+    lines = screen(session, (80, 24), before=lambda face: face._key(session, session.node, "?"))
+    assert any(line.startswith("  CMAC-VISION-2021:") or line.startswith("  WALKER-2018:") for line in lines)
+    assert "full citations below; ? hides them" in lines
+    assert lines[2] == "EYE EMERGENCY: call now"

@@ -35,6 +35,18 @@ from aesthetic_protocols.launch import (
 )
 
 
+def _complete_id(incomplete: str) -> list[str]:
+    from aesthetic_protocols.completion import protocol_ids
+
+    return protocol_ids(incomplete)
+
+
+def _complete_session(incomplete: str) -> list[str]:
+    from aesthetic_protocols.completion import session_ids
+
+    return session_ids(incomplete)
+
+
 class ProtocolGroup(TyperGroup):
     """`protocol ID` means `protocol run ID`; every error is one line on stderr with its exit code."""
 
@@ -53,6 +65,18 @@ class ProtocolGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """`protocol <TAB>`: the protocol ids first (`protocol va` -> vascular-occlusion: the chairside start is
+        `protocol ID`), the subcommands when no id starts so; options after a dash."""
+        import typer.core
+
+        item = typer.core.CompletionItem  # type: ignore[attr-defined]  # typer's own, as its callbacks make them
+        if not incomplete.startswith("-"):
+            ids = _complete_id(incomplete)
+            if ids:
+                return [item(name) for name in ids]
+        return list(super().shell_complete(ctx, incomplete))
 
     # typer turns a broken pipe met inside its own try into exit 1 ("problems found"); raised under another
     # name it reaches `guarded`, which gives the contract's 141.
@@ -241,7 +265,7 @@ class ShowFormat(StrEnum):
 
 @app.command()
 def show(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=_complete_id)],
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.outline,
     protocols: ProtocolDirs = None,
 ) -> None:
@@ -264,7 +288,7 @@ class GraphFormat(StrEnum):
 
 @app.command()
 def graph(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=_complete_id)],
     fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.mermaid,
     protocols: ProtocolDirs = None,
 ) -> None:
@@ -282,7 +306,7 @@ class CardFormat(StrEnum):
 
 @app.command()
 def card(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=_complete_id)],
     fmt: Annotated[CardFormat, typer.Option("--format")] = CardFormat.html,
     protocols: ProtocolDirs = None,
 ) -> None:
@@ -312,7 +336,8 @@ def schema(
 
 @app.command()
 def scenarios(
-    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...", help="Protocols to test; none = all.")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="[ID]...",
+            autocompletion=_complete_id, help="Protocols to test; none = all.")] = None,
     protocols: ProtocolDirs = None,
 ) -> None:
     """Run the scenario tests kept beside the protocols. Exit 0 all pass, 1 a failure."""
@@ -325,7 +350,7 @@ def scenarios(
 
 @app.command("drill")
 def drill_command(
-    protocol_id: Annotated[str, typer.Argument(metavar="ID")],
+    protocol_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=_complete_id)],
     scenario: Annotated[str | None, typer.Option("--scenario", metavar="NAME",
                                                  help="Debrief against this scenario of the protocol.")] = None,
     speed: Annotated[float, typer.Option("--speed", metavar="N",
@@ -421,7 +446,7 @@ def _log_dir(option: str | None) -> Path:
 
 @app.command()
 def run(
-    protocol_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
+    protocol_id: Annotated[str | None, typer.Argument(metavar="ID", autocompletion=_complete_id)] = None,
     log_dir: LogDir = None,
     patient: Annotated[str | None, typer.Option("--patient", help="Pseudonymous reference, never a name.")] = None,
     practitioner: Annotated[str | None, typer.Option(
@@ -438,8 +463,9 @@ def run(
 @app.command()
 def resume(
     session: Annotated[str | None, typer.Argument(
-        metavar="SESSION", help="Session id, a unique start of it, the short id on the screen, or the log's path; "
-                                  "none = choose among the interrupted sessions.")] = None,
+        metavar="SESSION", autocompletion=_complete_session,
+        help="Session id, a unique start of it, the short id on the screen, or the log's path; "
+             "none = choose among the interrupted sessions.")] = None,
     log_dir: LogDir = None,
     force: Annotated[bool, typer.Option("--force", metavar="",
                                         help="Continue although the protocol changed (recorded).")] = False,
@@ -454,7 +480,8 @@ def resume(
 @app.command()
 def abandon(
     session: Annotated[str, typer.Argument(
-        metavar="SESSION", help="Session id, a unique start of it, the short id, or the log's path.")],
+        metavar="SESSION", autocompletion=_complete_session,
+        help="Session id, a unique start of it, the short id, or the log's path.")],
     reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why (recorded).")] = None,
     log_dir: LogDir = None,
 ) -> None:
@@ -507,8 +534,8 @@ def log_list(log_dir: LogDir = None,
 
 
 @log_app.command("show")
-def log_show(session: Annotated[str, typer.Argument(metavar="SESSION")], log_dir: LogDir = None,
-             protocols: ProtocolDirs = None) -> None:
+def log_show(session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=_complete_session)],
+             log_dir: LogDir = None, protocols: ProtocolDirs = None) -> None:
     """The timeline of a session: clock time, elapsed, step, answer, notes."""
     from aesthetic_protocols.logged_protocol import find_logged_protocol
     from aesthetic_protocols.report import timeline_text
@@ -525,7 +552,7 @@ def _log_warnings(verification: Any) -> None:
 
 @log_app.command("verify")
 def log_verify(
-    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=_complete_session)],
     log_dir: LogDir = None,
     head: Annotated[str | None, typer.Option(
         "--head", metavar="HASH", help="The head hash kept elsewhere (printed on the record): the log must end there.")
@@ -585,7 +612,7 @@ def _record_renderer(fmt: ExportFormat, events: list[dict[str, Any]], verificati
 
 @log_app.command("export")
 def log_export(
-    session: Annotated[str, typer.Argument(metavar="SESSION")],
+    session: Annotated[str, typer.Argument(metavar="SESSION", autocompletion=_complete_session)],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.md,
     anonymise: Annotated[bool, typer.Option("--anonymise", "--anonymize", metavar="",
                                             help="Drop ids, names, clock times and note text.")] = False,
@@ -605,7 +632,8 @@ class ReplayFormat(StrEnum):
 
 @log_app.command("replay")
 def log_replay(
-    session: Annotated[str | None, typer.Argument(metavar="[SESSION]", help="Session id or log path.")] = None,
+    session: Annotated[str | None, typer.Argument(metavar="[SESSION]",
+            autocompletion=_complete_session, help="Session id or log path.")] = None,
     against: Annotated[str, typer.Option("--against", metavar="ID|PATH",
                                          help="The version to replay on: a protocol id or a file path.")] = "",
     every: Annotated[bool, typer.Option("--all", help="Every session of that protocol in the log folder.")] = False,

@@ -377,7 +377,7 @@ class Session:
         if isinstance(node, QuestionNode):
             return {"label": next((o.label for o in node.options if o.key == value), value)}
         if isinstance(node, InputNode):
-            return {"label": f"{value} {node.unit}" if node.unit else value, "value": int(value), "unit": node.unit}
+            return {"label": amount_text(value, node.unit), "value": int(value), "unit": node.unit}
         if isinstance(node, WaitNode):
             return {"label": "continued"}
         if isinstance(node, ActionNode):
@@ -502,6 +502,15 @@ def done_moment(at: time, now: datetime) -> datetime:
     raise WalkError("that time is later than now")
 
 
+def amount_text(value: str, unit: str | None) -> str:
+    """A number with its unit, the unit singular for 1 (`1 area`, `2 areas`)."""
+    if not unit:
+        return value
+    if value == "1" and unit.endswith("s") and not unit.endswith("ss") and len(unit) > 2:
+        unit = unit[:-1]
+    return f"{value} {unit}"
+
+
 def field_problem(record_field: RecordField, text: str) -> str | None:
     """Why `text` is not a value of this record field, or None. Never quotes the text."""
     kind = record_field.type
@@ -513,11 +522,14 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
         return None
     if kind == "number":
         places = record_field.decimals
+        most = f"at most {places} decimal{'' if places == 1 else 's'}"
+        if "," in text and _DECIMAL_RE.match(text.replace(",", ".", 1)):
+            return f"use a point for decimals, not a comma ({most})" if places else "enter a whole number"
         if not _DECIMAL_RE.match(text):
-            return f"enter a number with at most {places} decimal(s)" if places else "enter a whole number"
+            return f"enter a number with {most}" if places else "enter a whole number"
         number = Decimal(text)
         if -number.normalize().as_tuple().exponent > places:  # type: ignore[operator]
-            return f"at most {places} decimal(s)" if places else "enter a whole number"
+            return most if places else "enter a whole number"
         low, high = record_field.min, record_field.max
         if (low is not None and number < Decimal(str(low))) or (high is not None and number > Decimal(str(high))):
             return f"out of range: enter a number from {_bound(low)} to {_bound(high)}"

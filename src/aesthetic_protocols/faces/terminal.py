@@ -196,9 +196,10 @@ class TerminalFace:
         if key in keys.PAGE_DOWN or key in keys.PAGE_UP:
             self._page(1 if key in keys.PAGE_DOWN else -1)
             return None
-        if key == "?":
+        if key == "?":  # the full citations, at the end of the step: shown there at once
             self.show_sources = not self.show_sources
-            self._draw()
+            self.offset = 10**6 if self.show_sources else 0  # the layout stops at the last page
+            self.say("full citations below; ? hides them" if self.show_sources else "citations hidden")
             return None
         if key == ":":
             return self._command_line(session)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aesthetic_protocols.engine import amount_text
 from aesthetic_protocols.model import AnyNode, InputNode, Protocol, QuestionNode, RecordField, RecordNode, WaitNode
 
 REMOVED = "[removed]"
@@ -122,7 +123,7 @@ def said(event: dict[str, Any], protocol: Protocol | None = None) -> Said:
     if isinstance(node, InputNode) or (node is None and ("value" in event or raw.isdigit())):
         value = event.get("value", int(raw) if raw.isdigit() else raw)
         unit = str(event.get("unit") or (node.unit if isinstance(node, InputNode) else "") or "")
-        words = label or (f"{raw} {unit}" if unit else raw)
+        words = label or amount_text(raw, unit)
         return Said(title, str(words), "input", raw, value, unit, early=early)
     if isinstance(label, str) and label:
         words = label[:1].upper() + label[1:]  # the log's "done" as a row of its own reads "Done"
