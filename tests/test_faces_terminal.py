@@ -568,7 +568,7 @@ def test_a_second_enter_within_the_guard_is_dropped_and_the_status_says_so(every
     session = walked(every_kind, [])
     face, _ = keyed_face(session, [(gap, "\r"), (gap + 1.0, "\r")])
     assert face.read(session, NOW) == Answer("")  # the second, deliberate Enter
-    assert face.status == "Enter pressed as the screen changed was ignored: read this step, then press Enter again"
+    assert face.status == "Enter ignored: the screen had just changed. Read it, then press Enter again"
     dropped, _ = keyed_face(session, [(gap, "\r")])
     with pytest.raises(AssertionError, match="more keys"):  # the first Enter alone never answers
         dropped.read(session, NOW)
@@ -626,3 +626,14 @@ def test_question_mark_shows_the_full_citations_at_once(vascular: Protocol) -> N
     assert any(line.startswith("  CMAC-VISION-2021:") or line.startswith("  WALKER-2018:") for line in lines)
     assert "full citations below; ? hides them" in lines
     assert lines[2] == "EYE EMERGENCY: call now"
+
+
+def test_a_note_over_the_limit_stays_on_the_line_with_the_reason(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    note = "a" * 2100
+    presses = [(1.0, ":"), *[(1.0, key) for key in "note: " + note], (1.0, "\r"),
+               *[(2.0, "\x7f")] * 100, (2.0, "\r")]
+    face, _ = keyed_face(session, presses)
+    assert face.read(session, NOW) == Note("a" * 2000)
+    assert face.status == ("a note holds at most 2000 characters; split it into several (2,100 typed); "
+                           "the note is kept here: shorten it")

@@ -35,6 +35,13 @@ from aesthetic_protocols.launch import (
 )
 
 
+def _for_window(text: str) -> str:
+    """Text wrapped at word boundaries to the window's width (a pipe gets it as it is)."""
+    from aesthetic_protocols.report.wrapping import window_width, wrap_text
+
+    return wrap_text(text, window_width(sys.stdout))
+
+
 def _complete_id(incomplete: str) -> list[str]:
     from aesthetic_protocols.completion import protocol_ids
 
@@ -210,7 +217,7 @@ def list_protocols(
     if fmt is ListFormat.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        typer.echo(protocol_table(rows), nl=False)
+        typer.echo(_for_window(protocol_table(rows)), nl=False)
 
 
 class ValidateFormat(StrEnum):
@@ -526,7 +533,7 @@ def log_list(log_dir: LogDir = None,
         row = session_summary(listed.events)
         row["state"] += ("" if listed.intact else " [ALTERED]") + (" [DRILL]" if listed.drill else "")
         rows.append(row)
-    typer.echo(session_list(rows), nl=False)
+    typer.echo(_for_window(session_list(rows)), nl=False)
     if not rows:
         hidden = 0 if drills else drill_count(folder)
         typer.echo(f"no session logs in {folder}" + (f" ({hidden} drill logs: see --drills)" if hidden else ""),
@@ -542,7 +549,8 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION", autocompl
 
     events, _ = _events(session, log_dir)
     # The protocol walked, if found, words what an old log holds only as keys.
-    typer.echo(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today())), nl=False)
+    typer.echo(_for_window(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today()))),
+               nl=False)
 
 
 def _log_warnings(verification: Any) -> None:

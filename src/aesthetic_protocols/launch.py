@@ -268,7 +268,9 @@ def _choose_session(folder: Path, plain: bool, dirs: list[Path]) -> str:
     for number, item in enumerate(sessions, start=1):
         say(session_line(number, item))
     if plain:
-        raise UsageError("which session? protocol resume ID (the short id above, or the session id)")
+        from aesthetic_protocols.faces import command_name
+
+        raise UsageError(f"which session? {command_name()} resume ID (the short id above, or the session id)")
     try:
         answer = input(f"Resume which session (1-{len(sessions)}, Enter = 1)? ").strip() or "1"
     except EOFError:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aesthetic_protocols.engine import Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, record_hint
 from aesthetic_protocols.model import OutcomeNode
+from aesthetic_protocols.report.wrapping import window_width, wrap_text
 from aesthetic_protocols.screen import (
     TEXT_FIELD_RULE,
     Screen,
@@ -37,8 +38,11 @@ class PlainFace:
         self.started: datetime | None = None
         self.last_shown: tuple[str, int] | None = None
         self.header: tuple[str, bool] | None = None
+        self.width = window_width(self.stdout)
 
     def _out(self, line: str = "") -> None:
+        if self.width is not None:  # in a window: broken between words, never mid-word
+            line = wrap_text(line, self.width)
         self.stdout.write(line + "\n")
         self.stdout.flush()
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from aesthetic_protocols.engine import Back, FlagRaised, Invalid, Quit, Reading, Session
+from aesthetic_protocols.engine import NOTE_LIMIT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 KEY_GUARD_SECONDS = 0.3
 # Enter passes a screen without reading it: a second Enter this soon after a new screen is dropped too.
 ENTER_GUARD_SECONDS = 0.6
-ENTER_DROPPED = "Enter pressed as the screen changed was ignored: read this step, then press Enter again"
+ENTER_DROPPED = "Enter ignored: the screen had just changed. Read it, then press Enter again"
 QUIT_QUESTION = "Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay"
 KEY_DROPPED = "a key pressed as the screen changed was ignored: press it again"
 TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no key comes
@@ -275,6 +275,15 @@ class TerminalFace:
         if line is None or not line.strip():
             return None
         reading = session.command(line)  # only the words taken at any prompt: never an answer or a red flag
+        while isinstance(reading, Invalid) and line.strip().lower().startswith("note:") and \
+                len(line.strip()[5:].strip()) > NOTE_LIMIT:
+            # A note refused (too long): kept on the line, with the reason, to be shortened or split.
+            typed = len(line.strip()[5:].strip())
+            self.status = f"{reading.reason} ({typed:,} typed); the note is kept here: shorten it"
+            line = self._read_line(":", line)
+            if line is None or not line.strip():
+                return None
+            reading = session.command(line)
         if reading is None:
             return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         if isinstance(reading, Quit):
@@ -319,7 +328,7 @@ class TerminalFace:
 
         Backspace erases one character, Enter ends the line, Ctrl-D on an empty line is end of input.
         """
-        chars: list[str] = [first] if first and first.isprintable() else []
+        chars: list[str] = list(first) if first and first.isprintable() else []
         self.line = (prompt, "".join(chars))
         self._draw()
         try:
