@@ -637,3 +637,19 @@ def test_a_note_over_the_limit_stays_on_the_line_with_the_reason(every_kind: Pro
     assert face.read(session, NOW) == Note("a" * 2000)
     assert face.status == ("a note holds at most 2000 characters; split it into several (2,100 typed); "
                            "the note is kept here: shorten it")
+
+
+def test_a_tick_redraws_only_when_the_clock_or_countdown_changed(every_kind: Protocol) -> None:
+    session = walked(every_kind, ["", "y", "1", ""])  # at the wait: a countdown
+    moments = [NOW + timedelta(milliseconds=250 * i) for i in range(12)]
+    ticks = iter(moments)
+    board = Keyboard([])
+    quiet = iter([None] * 11 + ["\r"])
+    face = TerminalFace(clock=lambda: next(ticks, moments[-1]), console=Console(file=io.StringIO(), width=80,
+                        height=24), interactive=False, monotonic=board.monotonic,
+                        read_key=lambda timeout: next(quiet))
+    face.intro(session, SESSION, NOW, False)
+    drawn: list[int] = []
+    face._draw = lambda: drawn.append(1)  # type: ignore[method-assign]
+    assert face._next_key() == "\r"
+    assert 2 <= len(drawn) <= 4  # 11 ticks over ~3 s: one redraw a second, not one a tick

@@ -27,7 +27,7 @@ from aesthetic_protocols.engine import NOTE_LIMIT, Back, FlagRaised, Invalid, Qu
 from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
-from aesthetic_protocols.screen import Screen, build_screen, elapsed, status_banner
+from aesthetic_protocols.screen import Screen, build_screen, elapsed, status_banner, wait_text
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
@@ -71,6 +71,7 @@ class TerminalFace:
         terminal's unless a test gives its own."""
         self.monotonic = monotonic or monotonic_time.monotonic
         self.queued: list[str] = []  # keys read ahead while a paste was taken in, not yet used
+        self.ticked: tuple[str, str | None, tuple[int, int]] | None = None  # what the last tick showed
         self.read_key = read_key or keys.read_key
         # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
         self.console = console or Console(highlight=False, markup=False, emoji=False)
@@ -185,7 +186,17 @@ class TerminalFace:
             if due is not None and not self.rang and self.clock() >= due:
                 self.console.bell()
                 self.rang = True
-            self._draw()
+            ticked = self._ticking()
+            if ticked != self.ticked:  # a tick redraws only when what it shows has changed
+                self.ticked = ticked
+                self._draw()
+
+    def _ticking(self) -> tuple[str, str | None, tuple[int, int]]:
+        """What a tick may change: the elapsed clock, a wait's countdown, the window's size."""
+        now = self.clock()
+        session = self.session
+        return (elapsed(self.started, now), wait_text(session, now) if session is not None else None,
+                tuple(self.console.size))  # type: ignore[return-value]
 
     def _key(self, session: Session, node: Any, key: str) -> Reading | None:
         """What one key means at this prompt (None: handled here, keep reading)."""
