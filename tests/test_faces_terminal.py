@@ -653,3 +653,22 @@ def test_a_tick_redraws_only_when_the_clock_or_countdown_changed(every_kind: Pro
     face._draw = lambda: drawn.append(1)  # type: ignore[method-assign]
     assert face._next_key() == "\r"
     assert 2 <= len(drawn) <= 4  # 11 ticks over ~3 s: one redraw a second, not one a tick
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_every_option_and_an_emergency_s_first_action_are_above_the_fold(vascular: Protocol,
+                                                                          size: tuple[int, int]) -> None:
+    nodules = load_file(BUNDLED / "nodules.yaml").protocol
+    lines = screen(walked(nodules, ["n", "Brand", "", "2026-11-01", "", "e"]), size)
+    assert lines[2] == "What kind of lump is it?"
+    options = [line[:4] for line in lines if re.match(r" \[[a-z]\] ", line)]
+    assert options == [" [p]", " [e]", " [i]", " [n]", " [u]"]  # all of them, before the evidence
+    evidence = next(i for i, line in enumerate(lines) if line.startswith("Fluctuance is not the test"))
+    assert evidence > max(i for i, line in enumerate(lines) if line.startswith(" [u]"))
+    assert any(line.startswith("RED FLAGS  [S] Sepsis") for line in lines)
+    assert lines[-1].endswith("Esc quit")
+    eye = screen(walked(vascular, [*TO_PULSE, "V"]), size)
+    first = next(i for i, line in enumerate(eye) if line.startswith(" [ ] Call an ambulance or the emergency eye"))
+    assert first == (5 if size == (80, 24) else 4)  # under the title and headline, before any evidence
+    assert eye[first - 1].endswith("retinal artery occlusion") or eye[first - 1] == "occlusion"
+    assert not any("Sudden vision loss" in line for line in eye[:first])
