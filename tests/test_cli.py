@@ -64,9 +64,9 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "Enter when done",
         "",
         "[mm:ss] What do you see? (question)",
-        "Compare with the other side.",
         "  y / 1: Blanching",
         "  n / 2: Neither (weak evidence)",
+        "Compare with the other side.",
         "Red flags: v = Vision change",
         "answer: y, n (or 1-2)",
         "",
@@ -107,6 +107,7 @@ def test_plain_walk_prints_exact_lines_and_exits_0(runner: CliRunner, tmp_path: 
         "   +0:00:00  Resolved?                           Yes",
         "   +0:00:00  Resolved                            Outcome reached (resolved)",
         f"Log: {log.parent}/SESSION-every-kind.jsonl",
+        f"Record: protocol log export {log.stem.rsplit('-', 1)[1]} --format html > record.html (then print it)",
     ]
     events = events_of(log)
     assert [e["event"] for e in events] == ["start"] + ["answer"] * 4 + ["wait-started"] + ["answer"] * 2 + ["outcome"]
@@ -139,8 +140,8 @@ def test_eof_interrupts_with_exit_3_and_says_how_to_resume(runner: CliRunner, tm
     assert result.exit_code == EXIT_INTERRUPTED
     session = logs(tmp_path)[0].stem.rsplit("-", 1)[-1]  # the short id the screen showed
     assert f"Interrupted at What do you see?\nResume with: protocol resume {session}\n" in result.stdout
-    assert result.stderr == (f"protocol: session interrupted (end of input); the log is kept: "
-                             f"resume with 'protocol resume {session}'\n")
+    # Said once (on the screen), not again on stderr.
+    assert result.stderr == f"protocol: session interrupted (end of input); the log is kept (session {session})\n"
     assert events_of(logs(tmp_path)[0])[-1]["event"] == "interrupted"
 
 

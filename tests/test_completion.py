@@ -63,7 +63,7 @@ def test_log_subcommands_are_offered(logs: Path) -> None:
     assert _complete("protocol log ", logs)[0] == ["list", "show", "verify", "export", "replay"]
 
 
-@pytest.mark.parametrize("command", ["resume", "log show", "log verify", "log export", "log replay"])
+@pytest.mark.parametrize("command", ["resume", "abandon", "log show", "log verify", "log export", "log replay"])
 def test_session_commands_offer_the_session_ids_drills_included(logs: Path, command: str) -> None:
     assert _complete(f"protocol {command} ", logs)[0] == SESSIONS
 

@@ -48,8 +48,8 @@ def test_each_field_is_one_answer_event_and_the_node_moves_on_after_the_last(pro
     ([""], "this field is required"),
     (["x" * 41], "at most 40 characters"),
     (["a\x1b[2Jb"], "control, invisible or direction characters are not allowed"),
-    (["Brand", "", "ten"], "enter a number with at most 1 decimal(s)"),
-    (["Brand", "", "0.55"], "at most 1 decimal(s)"),
+    (["Brand", "", "ten"], "enter a number with at most 1 decimal"),
+    (["Brand", "", "0.55"], "at most 1 decimal"),
     (["Brand", "", "10.5"], "out of range: enter a number from 0 to 10"),
     (["Brand", "", "1", "25:00"], "give the time as HH:MM (24-hour)"),
     (["Brand", "", "1", "", "2026-02-30"], "give the date as YYYY-MM-DD"),
@@ -103,6 +103,20 @@ def test_back_steps_back_one_field_and_replay_rebuilds_the_records(protocol: Pro
 
 
 def test_a_scenario_asserts_the_outcome_severity(protocol: Protocol) -> None:
-    scenario = Scenario(name="x", answers=["Brand X", "v"], outcome="emergency", severity="refer")
+    scenario = Scenario(name="x", answers=["Brand X", "!v"], outcome="emergency", severity="refer")
     result = run_scenario(protocol, scenario)
     assert (result.passed, result.reason) == (False, "reached 'emergency' of severity emergency, expected refer")
+
+
+def test_a_comma_decimal_is_told_to_use_a_point_in_words_that_count() -> None:
+    from aesthetic_protocols.engine import field_problem
+    from aesthetic_protocols.model import RecordField
+    from aesthetic_protocols.nodes import amount_text
+
+    two = RecordField(id="v", label="Volume", type="number", decimals=2)
+    one = RecordField(id="v", label="Volume", type="number", decimals=1)
+    assert field_problem(two, "0,8") == "use a point for decimals, not a comma (at most 2 decimals)"
+    assert field_problem(one, "0.85") == "at most 1 decimal"
+    assert field_problem(one, "lots") == "enter a number with at most 1 decimal"
+    assert (amount_text("1", "areas"), amount_text("2", "areas"), amount_text("1", "mL")) == (
+        "1 area", "2 areas", "1 mL")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from aesthetic_protocols.faces.plain import PlainFace
 from aesthetic_protocols.loader import load_file
@@ -37,10 +40,10 @@ def test_a_record_is_asked_field_by_field_one_line_each(tmp_path: Path) -> None:
     start = lines.index("[mm:ss] Record the product (record)")
     assert lines[start:start + 8] == [
         "[mm:ss] Record the product (record)",
-        "Red flags: v = Vision change",
-        "Product name: text, at most 40 characters; required",
-        "Batch number: text, at most 120 characters; optional (Enter = skip)",
-        "Volume injected: number in mL, 0-10, up to 1 decimal(s); required",
+        "Red flags: !v = Vision change",
+        "Product name: text, at most 40 characters; required; red flag here: ! then its key (!v)",
+        "Batch number: text, at most 120 characters; optional (Enter = skip); red flag here: ! then its key (!v)",
+        "Volume injected: number in mL, 0-10, up to 1 decimal; required",
         "Time of injection: time HH:MM; optional (Enter = skip)",
         "give the time as HH:MM (24-hour)",
         "Time of injection: time HH:MM; optional (Enter = skip)",
@@ -87,3 +90,33 @@ def test_an_early_continue_is_confirmed_or_kept_waiting(tmp_path: Path) -> None:
     assert [line.split("  ")[-1].strip() for line in lines if "Recheck at 30 minutes  " in line][1:] == [
         "Continue early asked, not confirmed: kept waiting",
         "continued early, confirmed (continued before the wait was due)"]
+
+
+def test_a_bare_letter_at_a_text_field_is_text_and_bang_raises_the_flag(tmp_path: Path) -> None:
+    # One red-flag rule in both faces: `v` at "Product name" is the product's name; `!v` raises the flag.
+    lines = walk("records", "v\n!v\n", tmp_path)
+    assert lines[lines.index("[mm:ss] Record the product (record)") + 3].startswith("Batch number: text")
+    assert "[mm:ss] Vision change: emergency (outcome)" in lines or any(
+        line.startswith("Outcome: ") for line in lines)
+    flagged = (tmp_path / next(p.name for p in tmp_path.glob("*.jsonl"))).read_text()
+    assert '"value":"v"' in flagged.replace(" ", "") and '"event":"red-flag"' in flagged.replace(" ", "")
+
+
+def test_the_header_states_the_red_flag_rule_when_a_tree_has_text_fields(tmp_path: Path) -> None:
+    lines = walk("records", "quit\n", tmp_path)
+    assert "At a text field a bare letter is text: a red flag there is ! then its key (!v)" in lines
+
+
+def test_hints_name_the_command_that_works(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from aesthetic_protocols.faces import command_name, record_hint
+
+    started = tmp_path / ".venv" / "bin" / "protocol"
+    started.parent.mkdir(parents=True)
+    started.write_text("")
+    started.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(started)])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert command_name() == str(started)  # not on PATH: the path it was started by
+    assert record_hint("1f2e") == f"Record: {started} log export 1f2e --format html > record.html (then print it)"
+    monkeypatch.setenv("PATH", str(started.parent))
+    assert command_name() == "protocol"

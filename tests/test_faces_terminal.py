@@ -20,9 +20,9 @@ import pyte
 import pytest
 from rich.console import Console
 
-from aesthetic_protocols.engine import Answer, Back, DoneAt, Invalid, Note, Reading, Session
+from aesthetic_protocols.engine import Answer, Back, DoneAt, FlagRaised, Invalid, Note, Reading, Session
 from aesthetic_protocols.faces import keys
-from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS, TerminalFace
+from aesthetic_protocols.faces.terminal import ENTER_GUARD_SECONDS, KEY_GUARD_SECONDS, TerminalFace
 from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.model import Protocol
 
@@ -341,7 +341,7 @@ def test_with_term_dumb_a_real_terminal_walks_in_plain_mode(tmp_path: Path) -> N
 def press(child: pexpect.spawn, screen_text: str, key: str) -> None:
     """Wait for a screen, then press a key as a person would (after the screen is there)."""
     child.expect(screen_text)
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep((ENTER_GUARD_SECONDS if key in keys.ENTER else KEY_GUARD_SECONDS) + 0.1)
     child.send(key)
 
 
@@ -413,7 +413,7 @@ def test_quit_asks_first_by_escape_and_by_ctrl_c(tmp_path: Path) -> None:
 def test_a_double_enter_does_not_skip_the_next_screen(tmp_path: Path) -> None:
     child = spawn(tmp_path, "every-kind")
     child.expect("Enter done")
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep(ENTER_GUARD_SECONDS + 0.1)
     child.send("\r\r")  # the second Enter arrives before or just as the next screen is drawn
     press(child, "What do you see", "\x1b")
     child.expect("Quit\\?")
@@ -556,7 +556,8 @@ def test_resume_without_an_id_picks_a_session_in_a_terminal(tmp_path: Path) -> N
     child.expect(pexpect.EOF)
     child.close()
     picker = spawn(tmp_path, "resume")
-    picker.expect(r" 1  \d{4}-\d\d-\d\d \d\d:\d\d UTC  every-kind  at assess  \(id [0-9a-f]{4}\)")
+    picker.expect(r" 1  \d{4}-\d\d-\d\d \d\d:\d\d UTC  no patient ref  every-kind  "
+                  r"at \"What do you see\?\"  \(id [0-9a-f]{4}\)")
     picker.expect(r"Resume which session \(1-1, Enter = 1\)\? ")
     picker.send("\r")
     press(picker, "What do you see", "n")
@@ -602,6 +603,7 @@ def test_an_early_continue_is_asked_with_one_key(decide: Protocol) -> None:
     lines = screen(session, (100, 24))
     assert any(line.startswith("Continue before the recheck is due?  y = yes, continue early   any other key = "
                                "keep waiting") for line in lines)
+    assert lines[-1].rstrip() == "y continue early · any other key keep waiting · Esc quit"  # nothing else works
     face = TerminalFace(clock=lambda: NOW, interactive=False)
     assert face._key(session, session.node, "y") == Answer("y")
     assert face._key(session, session.node, "\r") == Answer("n")
@@ -622,3 +624,150 @@ def test_a_value_refused_against_now_stays_on_the_line_with_the_reason(decide: P
     monkeypatch.setattr(face, "_read_line", read_line)
     assert face._field(session, "1") == Answer("09:20")
     assert offered == [("1", ""), ("10:00", "at most 30 minutes after now")]
+
+
+# --- the key guards and the red-flag rule, on an injected clock and keyboard -------------------------
+
+
+class Keyboard:
+    """Keys pressed at given seconds after the screen was drawn; the face's monotonic clock follows them."""
+
+    def __init__(self, presses: list[tuple[float, str]]) -> None:
+        self.presses = list(presses)
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def read_key(self, timeout: float | None) -> str | None:
+        if not self.presses:
+            if timeout == 0:
+                return None
+            raise AssertionError("the face read more keys than were pressed")
+        at, key = self.presses[0]
+        if timeout == 0 and 100.0 + at > self.now:
+            return None  # not typed yet: nothing waiting
+        self.presses.pop(0)
+        self.now = max(self.now, 100.0 + at)
+        return key
+
+
+def keyed_face(session: Session, presses: list[tuple[float, str]]) -> tuple[TerminalFace, Keyboard]:
+    board = Keyboard(presses)
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False, monotonic=board.monotonic, read_key=board.read_key)
+    face.intro(session, SESSION, NOW, False)
+    face.show(session, NOW)
+    return face, board
+
+
+@pytest.mark.parametrize("gap", [0.2, 0.35, 0.5])
+def test_a_second_enter_within_the_guard_is_dropped_and_the_status_says_so(every_kind: Protocol,
+                                                                            gap: float) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(gap, "\r"), (gap + 1.0, "\r")])
+    assert face.read(session, NOW) == Answer("")  # the second, deliberate Enter
+    assert face.status == "Enter ignored: the screen had just changed. Read it, then press Enter again"
+    dropped, _ = keyed_face(session, [(gap, "\r")])
+    with pytest.raises(AssertionError, match="more keys"):  # the first Enter alone never answers
+        dropped.read(session, NOW)
+
+
+def test_an_enter_after_the_guard_is_taken(every_kind: Protocol) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(ENTER_GUARD_SECONDS + 0.05, "\r")])
+    assert face.read(session, NOW) == Answer("") and face.status == ""
+
+
+def test_at_a_text_field_a_letter_is_text_and_bang_raises_the_flag(records: Protocol) -> None:
+    session = walked(records, [])
+    assert session.at_text_field
+    face, _ = keyed_face(session, [(1, "v"), (1.1, "\r")])
+    assert face.read(session, NOW) == Answer("v")
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "V")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "x"), (1.2, "\r")])  # `!x` is text
+    assert face.read(session, NOW) == Answer("!x")
+    lines = screen(session, (80, 24))
+    assert any(line.startswith("RED FLAGS  [!V] Vision change") for line in lines)
+    assert "type the value + Enter · !v red flag · : note/time/back · Esc quit" in lines
+
+
+def test_elsewhere_a_flag_is_its_key_alone_or_bang_then_key(records: Protocol, every_kind: Protocol) -> None:
+    session = walked(every_kind, [])
+    face, _ = keyed_face(session, [(1, "!"), (1.1, "v")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    face, _ = keyed_face(session, [(1, "V")])
+    assert face.read(session, NOW) == FlagRaised("v")
+    at_number = walked(records, ["Brand X", ""])  # "Volume injected": a number field, where no letter is text
+    assert not at_number.at_text_field
+    face, _ = keyed_face(at_number, [(1, "v")])
+    assert face.read(at_number, NOW) == FlagRaised("v")
+
+
+def test_a_pasted_line_is_taken_whole_with_one_redraw(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    note = "word " * 399 + "end."  # 1,999 characters
+    presses = [(1.0, ":")] + [(1.0, key) for key in "note: " + note] + [(1.0, "\r")]
+    face, _ = keyed_face(session, presses)
+    drawn: list[int] = []
+    face._draw = lambda: drawn.append(1)  # type: ignore[method-assign]
+    began = time.perf_counter()
+    assert face.read(session, NOW) == Note(note)
+    assert time.perf_counter() - began < 0.5
+    assert len(drawn) < 10
+
+
+def test_question_mark_shows_the_full_citations_at_once(vascular: Protocol) -> None:
+    session = walked(vascular, [*TO_PULSE, "V"])  # a long step: the citations are pages down
+    assert not any(line.startswith("  CMAC-VISION-2021:") for line in screen(session, (80, 24)))
+    lines = screen(session, (80, 24), before=lambda face: face._key(session, session.node, "?"))
+    assert any(line.startswith("  CMAC-VISION-2021:") or line.startswith("  WALKER-2018:") for line in lines)
+    assert "full citations below; ? hides them" in lines
+    assert lines[2] == "EYE EMERGENCY: call now"
+
+
+def test_a_note_over_the_limit_stays_on_the_line_with_the_reason(every_kind: Protocol) -> None:
+    session = walked(every_kind, [""])
+    note = "a" * 2100
+    presses = [(1.0, ":"), *[(1.0, key) for key in "note: " + note], (1.0, "\r"),
+               *[(2.0, "\x7f")] * 100, (2.0, "\r")]
+    face, _ = keyed_face(session, presses)
+    assert face.read(session, NOW) == Note("a" * 2000)
+    assert face.status == ("a note holds at most 2000 characters; split it into several (2,100 typed); "
+                           "the note is kept here: shorten it")
+
+
+def test_a_tick_redraws_only_when_the_clock_or_countdown_changed(every_kind: Protocol) -> None:
+    session = walked(every_kind, ["", "y", "1", ""])  # at the wait: a countdown
+    moments = [NOW + timedelta(milliseconds=250 * i) for i in range(12)]
+    ticks = iter(moments)
+    board = Keyboard([])
+    quiet = iter([None] * 11 + ["\r"])
+    face = TerminalFace(clock=lambda: next(ticks, moments[-1]), console=Console(file=io.StringIO(), width=80,
+                        height=24), interactive=False, monotonic=board.monotonic,
+                        read_key=lambda timeout: next(quiet))
+    face.intro(session, SESSION, NOW, False)
+    drawn: list[int] = []
+    face._draw = lambda: drawn.append(1)  # type: ignore[method-assign]
+    assert face._next_key() == "\r"
+    assert 2 <= len(drawn) <= 4  # 11 ticks over ~3 s: one redraw a second, not one a tick
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_every_option_and_an_emergency_s_first_action_are_above_the_fold(vascular: Protocol,
+                                                                          size: tuple[int, int]) -> None:
+    nodules = load_file(BUNDLED / "nodules.yaml").protocol
+    lines = screen(walked(nodules, ["n", "Brand", "", "2026-11-01", "", "e"]), size)
+    assert lines[2] == "What kind of lump is it?"
+    options = [line[:4] for line in lines if re.match(r" \[[a-z]\] ", line)]
+    assert options == [" [p]", " [e]", " [i]", " [n]", " [u]"]  # all of them, before the evidence
+    evidence = next(i for i, line in enumerate(lines) if line.startswith("Fluctuance is not the test"))
+    assert evidence > max(i for i, line in enumerate(lines) if line.startswith(" [u]"))
+    assert any(line.startswith("RED FLAGS  [S] Sepsis") for line in lines)
+    assert lines[-1].endswith("Esc quit")
+    eye = screen(walked(vascular, [*TO_PULSE, "V"]), size)
+    first = next(i for i, line in enumerate(eye) if line.startswith(" [ ] Call an ambulance or the emergency eye"))
+    assert first == (5 if size == (80, 24) else 4)  # under the title and headline, before any evidence
+    assert eye[first - 1].endswith("retinal artery occlusion") or eye[first - 1] == "occlusion"
+    assert not any("Sudden vision loss" in line for line in eye[:first])

@@ -377,7 +377,7 @@ def test_the_terminal_handover_screen_at_80x24_pins_the_headline_and_timer_and_l
                           "⏱ Repeat adrenaline if no better: OVERDUE by 01:00 (due 14:06)"]
     assert " [d] Adrenaline 500 micrograms IM given" in shown
     assert "  14:01  Adrenaline 500 micrograms IM given" in shown
-    assert shown[-1].startswith("d/o log · h handed over · v/a red flag")
+    assert shown[-2].startswith("d/o log · h handed over · v/a red flag · Backspace withdraw last")  # key bar
 
 
 def test_log_export_format_handover_prints_the_sheet_and_anonymises_it(tmp_path: Path) -> None:
@@ -455,7 +455,6 @@ def test_the_terminal_rings_once_when_a_timer_runs_out_and_not_for_one_already_o
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from aesthetic_protocols.faces import keys
     from aesthetic_protocols.faces.terminal import TerminalFace
 
     _, _, log = walk(tmp_path, [(0, line) for line in TO_SIGNS] + [(0, "a"), (0, "quit")])
@@ -464,22 +463,22 @@ def test_the_terminal_rings_once_when_a_timer_runs_out_and_not_for_one_already_o
     session.interruption = None
     state = Handover.replay(session, records)
     clock = StepClock(AT + timedelta(minutes=4, seconds=59))
-    face = TerminalFace(clock=clock, console=Console(file=io.StringIO(), width=80, height=24), interactive=False)
-    rings: list[int] = []
-    monkeypatch.setattr(face.console, "bell", lambda: rings.append(1))
     ticks = iter([None, None, None, "d"])
 
     def tick(timeout: float | None) -> str | None:
         clock.now += timedelta(seconds=1)  # each tick one second later: the timer runs out at the first
         return next(ticks)
 
-    monkeypatch.setattr(keys, "read_key", tick)
+    face = TerminalFace(clock=clock, console=Console(file=io.StringIO(), width=80, height=24), interactive=False,
+                        read_key=tick)
+    rings: list[int] = []
+    monkeypatch.setattr(face.console, "bell", lambda: rings.append(1))
     face.intro(session, "S", AT, False)
     face.show_handover(state, clock.now)
     assert face._next_key() == "d"
     assert rings == [1]  # once, at zero; not again while it stays overdue
     face.show_handover(state, clock.now)  # drawn again (after the key): still no second ring
-    monkeypatch.setattr(keys, "read_key", lambda timeout: "o")
+    face.read_key = lambda timeout: "o"
     assert face._next_key() == "o" and rings == [1]
 
 
@@ -508,3 +507,20 @@ def test_the_sheet_lists_the_decisions_that_stand_with_their_because() -> None:
         {"seq": 5, "ts": ts, "event": "decided", "node": "d", "rule": "otherwise", "next": "y", "title": "Route"},
     ]
     assert [item.text for item in handover_sheet(lines, anonymise=True).decisions] == ["Route: no rule held"]
+
+
+def test_the_handover_screen_is_the_one_screen_model_with_timers_and_log_keys(tmp_path: Path) -> None:
+    from aesthetic_protocols.faces.handover import handover_screen
+    from aesthetic_protocols.screen import KeyHint, Option
+
+    _, _, log = walk(tmp_path, [(0, line) for line in TO_SIGNS] + [(0, "a"), (1, "d"), (0, "quit")])
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    session = Session.replay(load_file(TREE).protocol, records)
+    session.interruption = None
+    state = Handover.replay(session, records)
+    model = handover_screen(state, AT + timedelta(minutes=7))
+    assert [(timer.fixed, timer.urgent) for timer in model.timers] == [
+        ("Timer: Repeat adrenaline if no better: OVERDUE by 01:00 (due 14:06)", True)]
+    assert model.log_keys[-1] == Option("h", "handed over (the time, then to whom)")
+    assert model.logged == ("  14:01  Adrenaline 500 micrograms IM given",)
+    assert model.keys[:2] == (KeyHint("d/o", "log"), KeyHint("h", "handed over"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,13 +59,14 @@ def test_resume_without_an_id_lists_the_interrupted_sessions_newest_first(runner
                                                                           tmp_path: Path) -> None:
     runner.invoke(app, ["every-kind"], input="\nquit\n")
     runner.invoke(app, ["every-kind"], input="\nn\n")  # finished: not offered
-    runner.invoke(app, ["every-kind"], input="\ny\nquit\n")
+    runner.invoke(app, ["every-kind", "--patient", "P-17"], input="\ny\n2\nback\nquit\n")  # back at areas
     result = runner.invoke(app, ["resume"])
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith(" 1  ") and " UTC  every-kind  at areas  (id " in lines[0]
-    assert " UTC  every-kind  at assess  (id " in lines[1]
+    # Patient reference, protocol, the title of the step it stands at (after the Back), time, short id.
+    assert lines[0].startswith(" 1  ") and ' UTC  patient P-17  every-kind  at "Areas affected"  (id ' in lines[0]
+    assert ' UTC  no patient ref  every-kind  at "What do you see?"  (id ' in lines[1]
     assert lines[2] == "protocol: which session? protocol resume ID (the short id above, or the session id)"
     short = lines[0].rsplit("(id ", 1)[1].rstrip(")")
     resumed = runner.invoke(app, ["resume", short], input="2\n\n\ny\n")
@@ -144,3 +147,55 @@ def test_a_chairside_start_that_fails_leaves_the_collector_running(monkeypatch: 
         main(["no-such-protocol", "--plain"])
     assert exited.value.code == 2
     assert gc.isenabled()
+
+
+def test_a_session_open_in_another_walker_is_listed_as_open_elsewhere(runner: CliRunner, tmp_path: Path) -> None:
+    from aesthetic_protocols.durable import _lock
+    from aesthetic_protocols.journal import lock_held
+
+    runner.invoke(app, ["every-kind"], input="quit\n")
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    assert not lock_held(log)
+    fd = os.open(log, os.O_RDWR)
+    try:
+        _lock(fd)
+        assert lock_held(log)
+        lines = runner.invoke(app, ["resume"]).stderr.splitlines()
+        assert lines[0].endswith(")  OPEN ELSEWHERE")
+        refused = runner.invoke(app, ["abandon", log.stem])
+        assert refused.exit_code != 0 and "open in another walker" in refused.stderr
+    finally:
+        os.close(fd)
+
+
+def test_abandon_records_the_event_closes_the_log_and_hides_it(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(app, ["every-kind"], input="\nquit\n")
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    result = runner.invoke(app, ["abandon", log.stem[-4:], "--reason", "patient left; seen elsewhere"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"abandoned; the log is closed: {log}\n"
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert (last["event"], last["node"], last["reason"]) == ("abandoned", "assess", "patient left; seen elsewhere")
+    assert runner.invoke(app, ["log", "verify", log.stem]).exit_code == 0
+    assert runner.invoke(app, ["resume"]).stderr.startswith("protocol: no interrupted sessions in ")
+    again = runner.invoke(app, ["abandon", log.stem])
+    assert again.exit_code == 2 and "already abandoned" in again.stderr
+
+
+def test_an_abandoned_session_reads_as_abandoned_not_resumable(runner: CliRunner, tmp_path: Path) -> None:
+    from aesthetic_protocols.events import AbandonedEvent
+    from aesthetic_protocols.journal import read_events
+    from aesthetic_protocols.recorded import ending
+    from aesthetic_protocols.report.record import session_summary
+
+    runner.invoke(app, ["every-kind"], input="\nquit\n")
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    assert runner.invoke(app, ["abandon", log.stem, "--reason", "seen elsewhere"]).exit_code == 0
+    events, _ = read_events(log)
+    assert ending(events) == AbandonedEvent("assess", reason="seen elsewhere")
+    assert session_summary(events)["state"] == "abandoned"
+    record = runner.invoke(app, ["log", "export", log.stem, "--format", "html"]).stdout
+    assert "abandoned (seen elsewhere); closed without an outcome" in record
+    assert "resumable" not in record
+    resumed = runner.invoke(app, ["resume", log.stem, "--plain"])
+    assert resumed.exit_code == 2 and "this session was abandoned; nothing to resume" in resumed.stderr

@@ -347,7 +347,7 @@ def test_a_path_pasted_in_a_real_terminal_is_taken(tmp_path: Path) -> None:
 
     import pexpect
 
-    from aesthetic_protocols.faces.terminal import KEY_GUARD_SECONDS
+    from aesthetic_protocols.faces.terminal import ENTER_GUARD_SECONDS, KEY_GUARD_SECONDS
     from tests.test_faces_terminal import env_for
 
     source = tmp_path / "face.jpg"
@@ -360,10 +360,10 @@ def test_a_path_pasted_in_a_real_terminal_is_taken(tmp_path: Path) -> None:
     child.send(f"'{source}'")
     child.send("\r")
     child.expect("photograph: the file, 1 KB, taken 2026-12-06 14:02:11")
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep(ENTER_GUARD_SECONDS + 0.1)  # an Enter this soon after a new screen is dropped
     child.send("\r")  # the optional second photograph skipped
     child.expect("Outcome: Recorded")
-    time.sleep(KEY_GUARD_SECONDS + 0.1)
+    time.sleep(ENTER_GUARD_SECONDS + 0.1)  # an Enter this soon after a new screen is dropped
     child.send("\r")
     child.expect(pexpect.EOF)
     child.close()

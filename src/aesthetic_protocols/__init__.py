@@ -8,7 +8,7 @@ __version__ = "0.2.0"
 
 # The CLI's subcommands. A protocol may not take one of these ids, or `protocol ID` could not run it
 # (rule `reserved-id`); kept here so the CLI can route without importing the rules.
-SUBCOMMANDS = frozenset({"card", "clinic", "diff", "drill", "graph", "help", "list", "log", "resume", "run",
+SUBCOMMANDS = frozenset({"abandon", "card", "clinic", "diff", "drill", "graph", "help", "list", "log", "resume", "run",
                          "scenarios", "schema", "show", "validate", "version"})
 
 # pydantic looks up third-party plugins through package metadata on first use (about 10 ms at every start);

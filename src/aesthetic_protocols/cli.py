@@ -40,6 +40,13 @@ if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
 
 
+def _for_window(text: str) -> str:
+    """Text wrapped at word boundaries to the window's width (a pipe gets it as it is)."""
+    from aesthetic_protocols.report.wrapping import window_width, wrap_text
+
+    return wrap_text(text, window_width(sys.stdout))
+
+
 class ProtocolGroup(TyperGroup):
     """`protocol ID` means `protocol run ID`; every error is one line on stderr with its exit code."""
 
@@ -223,7 +230,7 @@ def list_protocols(
     if fmt is ListFormat.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        typer.echo(protocol_table(rows), nl=False)
+        typer.echo(_for_window(protocol_table(rows)), nl=False)
 
 
 class ValidateFormat(StrEnum):
@@ -566,6 +573,23 @@ def resume(
     walk_resume(session, log_dir, force, plain, protocols, witness, clinic, photos)
 
 
+@app.command()
+def abandon(
+    session: Annotated[str, typer.Argument(
+        metavar="SESSION", autocompletion=complete_session,
+        help="Session id, a unique start of it, the short id, or the log's path.")],
+    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why (recorded).")] = None,
+    log_dir: LogDir = None,
+) -> None:
+    """Close an interrupted session for good, without an outcome: records `abandoned` and closes its log,
+    which stays verifiable and leaves the resume list."""
+    from aesthetic_protocols.launch import log_dir_of
+    from aesthetic_protocols.sessions import abandon_session
+
+    path = abandon_session(session, log_dir_of(log_dir), (reason or "").strip())
+    typer.echo(f"abandoned; the log is closed: {path}")
+
+
 # --- session logs -----------------------------------------------------------------------------------
 
 
@@ -598,7 +622,7 @@ def log_list(log_dir: LogDir = None,
         row = session_summary(listed.events)
         row["state"] += ("" if listed.intact else " [ALTERED]") + (" [DRILL]" if listed.drill else "")
         rows.append(row)
-    typer.echo(session_list(rows), nl=False)
+    typer.echo(_for_window(session_list(rows)), nl=False)
     if not rows:
         hidden = 0 if drills else drill_count(folder)
         typer.echo(f"no session logs in {folder}" + (f" ({hidden} drill logs: see --drills)" if hidden else ""),
@@ -614,7 +638,8 @@ def log_show(session: Annotated[str, typer.Argument(metavar="SESSION", autocompl
 
     events, _ = _events(session, log_dir)
     # The protocol walked, if found, words what an old log holds only as keys.
-    typer.echo(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today())), nl=False)
+    typer.echo(_for_window(timeline_text(events, find_logged_protocol(events, _dirs(protocols), date.today()))),
+               nl=False)
 
 
 def _log_warnings(verification: Any) -> None:

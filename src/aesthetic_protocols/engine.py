@@ -279,6 +279,13 @@ class Session:
             return None
         return amount * derived.times
 
+    @property
+    def at_text_field(self) -> bool:
+        """Whether the prompt is a free-text record field (text, or a photograph's path): there a bare letter is
+        text, and a red flag is `!` then its key (`!v`); everywhere else its key alone (`!v` works there too)."""
+        record_field = self.field
+        return record_field is not None and record_field.type in ("text", "photo")
+
     def red_flag(self, key: str) -> RedFlag | None:
         return next((flag for flag in self.protocol.red_flags if flag.key == key), None)
 
@@ -327,7 +334,9 @@ class Session:
         command = self.command(line)
         if command is not None:
             return command
-        if self.red_flag(word) is not None:
+        if word.startswith("!") and self.red_flag(word[1:].strip()) is not None:
+            return FlagRaised(word[1:].strip())
+        if not self.at_text_field and self.red_flag(word) is not None:
             return FlagRaised(word)
         node = self.node
         if isinstance(node, QuestionNode):
@@ -654,11 +663,14 @@ def field_problem(record_field: RecordField, text: str) -> str | None:
         return None
     if kind == "number":
         places = record_field.decimals
+        most = f"at most {places} decimal{'' if places == 1 else 's'}"
+        if "," in text and _DECIMAL_RE.match(text.replace(",", ".", 1)):
+            return f"use a point for decimals, not a comma ({most})" if places else "enter a whole number"
         if not _DECIMAL_RE.match(text):
-            return f"enter a number with at most {places} decimal(s)" if places else "enter a whole number"
+            return f"enter a number with {most}" if places else "enter a whole number"
         number = Decimal(text)
         if -number.normalize().as_tuple().exponent > places:  # type: ignore[operator]
-            return f"at most {places} decimal(s)" if places else "enter a whole number"
+            return most if places else "enter a whole number"
         low, high = record_field.min, record_field.max
         if (low is not None and number < Decimal(str(low))) or (high is not None and number > Decimal(str(high))):
             return f"out of range: enter a number from {_bound(low)} to {_bound(high)}"

@@ -38,6 +38,7 @@ DECIDED = "decided"
 EARLY_CANCELLED = "early-cancelled"
 LOGGED = "logged"
 HANDOVER = "handover"
+ABANDONED = "abandoned"
 
 Value = int | float | str
 
@@ -227,14 +228,24 @@ class TornTailEvent(_Event):
     sha256: str = ""
 
 
+@dataclass(frozen=True)
+class AbandonedEvent(_Event):
+    """An interrupted session closed for good without an outcome (`protocol abandon`), and why. It is no
+    longer offered for resuming."""
+
+    kind: ClassVar[str] = ABANDONED
+    reason: str = ""
+
+
 Event = (StartEvent | AnswerEvent | WaitStartedEvent | RedFlagEvent | BackEvent | NoteEvent | InterruptedEvent
          | OutcomeEvent | ResumedEvent | ProtocolChangedEvent | TornTailEvent | DecidedEvent | EarlyCancelledEvent
-         | LoggedEvent | HandoverEvent)
+         | LoggedEvent | HandoverEvent
+         | AbandonedEvent)
 
 _KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (
     StartEvent, AnswerEvent, WaitStartedEvent, RedFlagEvent, BackEvent, NoteEvent, InterruptedEvent,
     OutcomeEvent, ResumedEvent, ProtocolChangedEvent, TornTailEvent, DecidedEvent, EarlyCancelledEvent,
-    LoggedEvent, HandoverEvent)}
+    LoggedEvent, HandoverEvent, AbandonedEvent)}
 
 
 def from_record(record: Mapping[str, Any]) -> Event | None:

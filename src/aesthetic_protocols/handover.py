@@ -35,6 +35,7 @@ from aesthetic_protocols.engine import (
     done_moment,
 )
 from aesthetic_protocols.events import (
+    AbandonedEvent,
     AnswerEvent,
     BackEvent,
     Event,
@@ -283,9 +284,10 @@ class Handover:
 
 
 def walk_over(events: Lines) -> bool:
-    """Whether a log's walk has ended for good: handed over, or its last outcome has no handover to wait for."""
+    """Whether a log's walk has ended for good: handed over, abandoned (`protocol abandon`), or its last
+    outcome has no handover to wait for."""
     for logged in reversed(decode_all(events)):
-        if isinstance(logged.event, HandoverEvent):
+        if isinstance(logged.event, HandoverEvent | AbandonedEvent):
             return True
         if isinstance(logged.event, OutcomeEvent):
             return not logged.event.until_handover

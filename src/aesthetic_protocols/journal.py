@@ -252,6 +252,24 @@ def drill_count(log_dir: Path) -> int:
     return len(_log_names(drill_folder(log_dir)))
 
 
+def lock_held(path: Path) -> bool:
+    """Whether a walker holds the log open now (its lock is taken): "open elsewhere". Never waits."""
+    try:
+        fd = _open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        _lock(fd)
+    except OSError as exc:
+        return sys.platform == "win32" or exc.errno in _LOCK_HELD
+    else:
+        with contextlib.suppress(OSError):
+            _unlock(fd)
+        return False
+    finally:
+        os.close(fd)
+
+
 def short_id(session_id: str) -> str:
     """The part of a session id the walker shows on its screen (the random tail); `find_log` accepts it."""
     return session_id.rsplit("-", 1)[-1]

@@ -29,6 +29,7 @@ from aesthetic_protocols.errors import (
 
 if TYPE_CHECKING:
     from aesthetic_protocols.clinic import LoadedClinic
+    from aesthetic_protocols.sessions import OpenSession
     from aesthetic_protocols.source import Loaded
     from aesthetic_protocols.walker import Outcome
 
@@ -284,25 +285,25 @@ def walk_resume(session: str | None, log_dir: str | None = None, force: bool = F
     clock = local_now
     face = choose_face(plain, clock)
     if session is None:
-        session = _choose_session(folder, face.name == "plain")
+        session = _choose_session(folder, face.name == "plain", search_dirs(protocols))
     ended(resume_walk(session, folder, search_dirs(protocols), face=face, clock=clock, force=force,
                       today=date.today(), witness=configured(witness), clinic=clinic_for_walk(clinic),
                       photos=photos_folder(photos)))
 
 
-def _choose_session(folder: Path, plain: bool) -> str:
+def _choose_session(folder: Path, plain: bool, dirs: list[Path]) -> str:
     """The interrupted sessions, newest first: picked by number in a terminal, listed (exit 2) in plain mode."""
-    from aesthetic_protocols.journal import short_id
     from aesthetic_protocols.walker import interrupted_sessions
 
-    sessions = interrupted_sessions(folder)
+    sessions = interrupted_sessions(folder, _title_finder(dirs))
     if not sessions:
         raise UsageError(f"no interrupted sessions in {folder}")
     for number, item in enumerate(sessions, start=1):
-        say(f"{number:>2}  {item.started[:16].replace('T', ' ')} UTC  {item.protocol}  at {item.node}  "
-            f"(id {short_id(item.session_id)})")
+        say(session_line(number, item))
     if plain:
-        raise UsageError("which session? protocol resume ID (the short id above, or the session id)")
+        from aesthetic_protocols.faces import command_name
+
+        raise UsageError(f"which session? {command_name()} resume ID (the short id above, or the session id)")
     try:
         answer = input(f"Resume which session (1-{len(sessions)}, Enter = 1)? ").strip() or "1"
     except EOFError:
@@ -312,8 +313,39 @@ def _choose_session(folder: Path, plain: bool) -> str:
     return sessions[int(answer) - 1].session_id
 
 
+def session_line(number: int, item: OpenSession) -> str:
+    """One interrupted session as the resume list shows it: patient, protocol, step, time, short id, and
+    whether a walker holds it open elsewhere."""
+    from aesthetic_protocols.journal import short_id
+
+    patient = f"patient {item.patient}" if item.patient else "no patient ref"
+    busy = "  OPEN ELSEWHERE" if item.open_elsewhere else ""
+    return (f"{number:>2}  {item.started[:16].replace('T', ' ')} UTC  {patient}  {item.protocol}  "
+            f"at \"{item.title or item.node}\"  (id {short_id(item.session_id)}){busy}")
+
+
+def _title_finder(dirs: list[Path]) -> Callable[[str, str], str | None]:
+    """(protocol id, node id) -> the node's title in the protocol on the search path (None if not found)."""
+    from aesthetic_protocols.cache import load_valid
+    from aesthetic_protocols.search import resolve_id
+
+    loaded: dict[str, Any] = {}
+
+    def title_of(protocol_id: str, node: str) -> str | None:
+        if protocol_id not in loaded:
+            try:
+                loaded[protocol_id] = load_valid(resolve_id(protocol_id, dirs).path, date.today())[0].protocol
+            except ProtocolsError:
+                loaded[protocol_id] = None
+        protocol = loaded[protocol_id]
+        found = protocol.nodes.get(node) if protocol is not None else None
+        return str(found.title) if found is not None else None
+
+    return title_of
+
+
 def ended(outcome: Outcome) -> None:
     """Exit 3 with the resume hint when the walk was interrupted."""
     if not outcome.result.finished:
-        raise Interrupted(f"session interrupted ({outcome.result.reason}); the log is kept: "
-                          f"resume with 'protocol resume {outcome.resume_ref}'")
+        raise Interrupted(f"session interrupted ({outcome.result.reason}); the log is kept "
+                          f"(session {outcome.resume_ref})")  # the face has said how to resume, once

@@ -97,6 +97,15 @@ def shape(node: AnyNode) -> Shape:
             assert_never(node)
 
 
+def amount_text(value: str, unit: str | None) -> str:
+    """A number with its unit, the unit singular for 1 (`1 area`, `2 areas`)."""
+    if not unit:
+        return value
+    if value == "1" and unit.endswith("s") and not unit.endswith("ss") and len(unit) > 2:
+        unit = unit[:-1]
+    return f"{value} {unit}"
+
+
 def answer_words(node: AnyNode, value: str) -> dict[str, Any]:
     """What an answer at a node means, for the log: the option's label, or the value with its unit.
 
@@ -106,7 +115,7 @@ def answer_words(node: AnyNode, value: str) -> dict[str, Any]:
         case QuestionNode():
             return {"label": next((o.label for o in node.options if o.key == value), value)}
         case InputNode():
-            return {"label": f"{value} {node.unit}" if node.unit else value, "value": int(value), "unit": node.unit}
+            return {"label": amount_text(value, node.unit), "value": int(value), "unit": node.unit}
         case WaitNode():
             return {"label": "continued early, confirmed" if value == "y" else "continued"}
         case ActionNode():

@@ -11,6 +11,7 @@ from typing import Any
 
 from aesthetic_protocols.engine import Taken
 from aesthetic_protocols.events import (
+    AbandonedEvent,
     AnswerEvent,
     BackEvent,
     DecidedEvent,
@@ -81,10 +82,11 @@ def recorded_steps(events: Lines) -> list[Taken]:
     return [taken(step_event(logged)) for logged in standing(events)]
 
 
-def ending(events: Lines) -> OutcomeEvent | InterruptedEvent | None:
-    """The event that ended the session: its last outcome or interruption (None: still open)."""
+def ending(events: Lines) -> OutcomeEvent | InterruptedEvent | AbandonedEvent | None:
+    """The event that ended the session: its last outcome, interruption or abandonment (None: still open).
+    An abandoned session (`protocol abandon`) is over for good: never "interrupted; resumable"."""
     found = [logged.event for logged in decode_all(events)
-             if isinstance(logged.event, OutcomeEvent | InterruptedEvent)]
+             if isinstance(logged.event, OutcomeEvent | InterruptedEvent | AbandonedEvent)]
     return found[-1] if found else None
 
 

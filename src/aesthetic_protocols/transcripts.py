@@ -26,6 +26,7 @@ from typing import assert_never
 from aesthetic_protocols.engine import Session
 from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.events import (
+    AbandonedEvent,
     AnswerEvent,
     BackEvent,
     DecidedEvent,
@@ -54,6 +55,7 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
+from aesthetic_protocols.nodes import amount_text
 from aesthetic_protocols.search import SCENARIO_SUFFIX, TRANSCRIPT_SUFFIX
 
 ARROW = " → "
@@ -138,6 +140,8 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
             return f"note: {event.text}"
         case InterruptedEvent():
             return "interrupted"
+        case AbandonedEvent():
+            return "abandoned" + (f": {event.reason}" if event.reason else "")
         case OutcomeEvent():
             open_until = " (goes on until handover)" if event.until_handover else ""
             return f"OUTCOME ({event.severity}) {_outcome_words(session)}{open_until}"
@@ -172,7 +176,7 @@ def _answer_words(event: AnswerEvent, asked: AnyNode) -> str:
                 return "(left empty)"
             if event.choice is not None:
                 return f"{event.value} {event.choice}"
-            return f"{event.value} {event.unit}" if event.unit else str(event.value)
+            return amount_text(str(event.value), event.unit)
         case WaitNode():
             return "continued early, before it was due" if event.early else "waited the full time"
         case ActionNode():

@@ -47,6 +47,7 @@ from aesthetic_protocols.engine import (
 )
 from aesthetic_protocols.errors import LogError, ProtocolsError, UsageError
 from aesthetic_protocols.events import (
+    AbandonedEvent,
     Logged,
     ProtocolChangedEvent,
     ResumedEvent,
@@ -65,6 +66,7 @@ from aesthetic_protocols.journal import (
     short_id,
     witness_contradicts,
 )
+from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
 
 if TYPE_CHECKING:
     from aesthetic_protocols.clinic import LoadedClinic
@@ -72,7 +74,7 @@ if TYPE_CHECKING:
     from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.source import Loaded
 
-# Events after which a session is over for good: its outcome, and a handover to another team (when logged).
+__all__ = ["OpenSession", "interrupted_sessions", "resume_walk", "start_walk"]
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
@@ -440,7 +442,9 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         raise LogError(f"{path}: not a session log (it does not begin with a start event)")
     start = first.event
     if walk_over(events):
-        raise UsageError(f"{path}: this session already reached its outcome; nothing to resume")
+        abandoned = any(isinstance(logged.event, AbandonedEvent) for logged in events)
+        raise UsageError(f"{path}: this session was abandoned; nothing to resume" if abandoned else
+                         f"{path}: this session already reached its outcome; nothing to resume")
     if witness is not None and (contradiction := witness_contradicts(path, events, witness)) is not None:
         raise LogError(f"{path}: not resumed: {contradiction}; the witness saw this session further on "
                        "(ended or rewritten), so it cannot be walked again")
@@ -475,33 +479,3 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         started = first.moment or clock()
         return _walk_to_end(session, journal, face, clock, recorded, signals, first.session,
                             started.astimezone(), resumed=True, photos=photos)
-
-
-# --- finding a session -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenSession:
-    """A session that has not reached its outcome: what `protocol resume` without an id offers."""
-
-    session_id: str
-    started: str  # UTC ISO, as logged
-    protocol: str
-    node: str  # where it stopped
-    path: Path
-
-
-def interrupted_sessions(log_dir: Path) -> list[OpenSession]:
-    """The sessions in `log_dir` that can be resumed (no outcome yet), newest first."""
-    found = []
-    for path in log_dir.glob("*.jsonl") if log_dir.is_dir() else []:
-        try:
-            events, _ = read_events(path)
-        except ProtocolsError:
-            continue
-        start = events[0].event if events else None
-        if not isinstance(start, StartEvent) or walk_over(events):
-            continue
-        last = next((e.event for e in reversed(events) if e.event.node is not None), start)
-        found.append(OpenSession(events[0].session, events[0].ts, start.protocol, str(last.node), path))
-    return sorted(found, key=lambda s: s.started, reverse=True)

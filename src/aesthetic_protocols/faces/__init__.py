@@ -1,6 +1,6 @@
 """The walker's faces: plain (lines, for pipes, screen readers and tests) and terminal (rich, single keys).
 
-This module holds what both faces say (the same words on both), and picks a face. rich is imported only
+Both draw the one screen model (`aesthetic_protocols.screen`); this module picks a face. rich is imported only
 by the terminal face, so plain mode starts without it.
 """
 
@@ -8,127 +8,48 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aesthetic_protocols.engine import Session
-from aesthetic_protocols.model import InputNode, QuestionNode, RecordField, Status, WaitNode
-from aesthetic_protocols.report.clock import clock_text
+from aesthetic_protocols.screen import (  # the words both faces say: decided in the screen model
+    EARLY_QUESTION,
+    because_line,
+    elapsed,
+    field_prompt,
+    prompt_hint,
+    red_flags_line,
+    sources_lines,
+    status_banner,
+    wait_text,
+)
 
 if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock, Face
 
 
-def status_banner(session: Session) -> str | None:
-    """The DRAFT / RETIRED warning the walker shows on every screen, or None when approved."""
-    protocol = session.protocol
-    if protocol.status is Status.APPROVED:
-        return None
-    if protocol.status is Status.RETIRED:
-        return "RETIRED protocol: do not use for care; check your current local protocol"
-    return "DRAFT reference content, not approved by a clinician: check against your local protocol"
-
-
-def red_flags_line(session: Session) -> str:
-    """The red flags as one line: `v = Vision change; ...` (empty when the protocol has none)."""
-    return "; ".join(f"{flag.key} = {flag.label}" for flag in session.protocol.red_flags)
-
-
-EARLY_QUESTION = "Continue before the recheck is due?"
-
-
-def because_line(because: str) -> str:
-    """The line a decision leaves on the next screen: why the walk came here."""
-    return f"Decided: {because}"
-
-
-def prompt_hint(session: Session) -> str:
-    """What the current prompt takes, in one line (plain mode's words)."""
-    if session.confirming_early:
-        return f"{EARLY_QUESTION} y = yes, continue early; any other line = keep waiting"
-    node = session.node
-    if isinstance(node, QuestionNode):
-        keys = [o.key for o in node.options]
-        return f"answer: {', '.join(keys)} (or 1-{len(keys)})"
-    if isinstance(node, InputNode):
-        unit = f" {node.unit}" if node.unit else ""
-        return f"enter a number from {node.min} to {node.max}{unit}"
-    if isinstance(node, WaitNode):
-        return "Enter to continue when reassessed (you may continue early)"
-    record_field = session.field
-    if record_field is not None:
-        return field_prompt(session, record_field)
-    return "Enter when done"
-
-
-def field_prompt(session: Session, record_field: RecordField) -> str:
-    """A record field in one line: its label, type, unit, bounds, whether required, and any default offered.
-
-    `Dose given: number in U, 0-3000; required; Enter = 1000 (dose, as shown)`.
-    """
-    kind = record_field.type
-    if kind == "number":
-        what = f"number in {record_field.unit}" if record_field.unit else "number"
-        bounds = record_field.bounds_text()
-        if bounds is not None:
-            what += f", {bounds}"
-        if record_field.decimals:
-            what += f", up to {record_field.decimals} decimal(s)"
-    elif kind == "choice":
-        choices = record_field.choices
-        what = "choice " + ", ".join(f"{c.key} = {c.label}" for c in choices) + f" (or 1-{len(choices)})"
-    elif kind == "time":
-        what = "time HH:MM"
-    elif kind == "date":
-        what = "date YYYY-MM-DD"
-    elif kind == "photo":
-        what = "photograph: paste or drag its file here (Enter = the newest in the --photos folder)"
-    else:
-        what = f"text, at most {record_field.max_length} characters"
-    default = session.value_of(record_field.default) if record_field.default else None
-    if default is not None:
-        unit = f" {record_field.unit}" if record_field.unit else ""
-        need = f"Enter = {default}{unit} ({record_field.default}, as shown)"
-    else:
-        need = "required" if record_field.required else "optional (Enter = skip)"
-    return f"{record_field.label}: {what}; {need}"
-
-
-def sources_lines(session: Session) -> list[str]:
-    """The full citations of the current step's sources."""
-    protocol = session.protocol
-    lines = []
-    for key in session.node.refs:
-        ref = protocol.references.get(key)
-        if ref is not None:
-            lines.append(f"{key}: {ref.citation}" + (f" {ref.url}" if ref.url else ""))
-    return lines
-
-
-def elapsed(since: datetime | None, now: datetime) -> str:
-    """Time since the session began, for the header of every step."""
-    return clock_text(max(0, int((now - since).total_seconds())) if since else 0)
-
-
-def wait_text(session: Session, now: datetime) -> str | None:
-    """Where the current wait stands: due time and time left, or how long it has been overdue."""
-    due = session.due()
-    node = session.node
-    if due is None or not isinstance(node, WaitNode):
-        return None
-    at = due.astimezone(now.tzinfo).strftime("%H:%M")
-    left = int((due - now).total_seconds())
-    if left > 0:
-        return f"Reassess at {at} ({node.minutes} min wait): {clock_text(left)} left"
-    if left > -60:
-        return f"REASSESS NOW: due at {at}"
-    return f"REASSESSMENT OVERDUE: due at {at}, {clock_text(-left)} ago"
+def command_name() -> str:
+    """How to call this tool so that it works from here: `protocol` when that name on PATH is this program
+    (or when run as `python -m`), else the path it was started by (`.venv/bin/protocol`)."""
+    started = sys.argv[0] if sys.argv else ""
+    if os.path.basename(started) != "protocol":
+        return "protocol"
+    found = shutil.which("protocol")
+    if found is not None and os.path.realpath(found) == os.path.realpath(started):
+        return "protocol"
+    return started
 
 
 def interrupted_lines(session: Session, resume_ref: str) -> list[str]:
     """Where an interrupted walk stopped, by the step's title as it was shown, and how to resume it."""
-    return [f"Interrupted at {session.render(session.node.title)}", f"Resume with: protocol resume {resume_ref}"]
+    return [f"Interrupted at {session.render(session.node.title)}",
+            f"Resume with: {command_name()} resume {resume_ref}"]
+
+
+def record_hint(resume_ref: str) -> str:
+    """After an outcome: how to get the printable record of the walk."""
+    return f"Record: {command_name()} log export {resume_ref} --format html > record.html (then print it)"
 
 
 def wants_plain(plain: bool) -> bool:
@@ -192,3 +113,8 @@ def choose_face(plain: bool, clock: Clock | None = None) -> Face:
     from aesthetic_protocols.faces.terminal import TerminalFace
 
     return TerminalFace(clock=clock)
+
+
+__all__ = ["EARLY_QUESTION", "because_line", "choose_face", "command_name", "elapsed", "field_prompt",
+           "interrupted_lines", "prompt_hint", "record_hint", "red_flags_line", "sources_lines", "status_banner",
+           "wait_text", "wants_plain"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from aesthetic_protocols.faces import elapsed, red_flags_line
 from aesthetic_protocols.handover import Handover, TimerView, keys_line
 from aesthetic_protocols.report.clock import clock_text
+from aesthetic_protocols.screen import KeyHint, Option, Screen, Timer, build_screen
 
 
 def timer_text(view: TimerView, now: datetime) -> str:
@@ -67,3 +69,19 @@ def handover_prompt(state: Handover) -> str:
         return "Handed over to: a role or team, never a name (Enter = not recorded; back = not yet)"
     keys = ", ".join(item.key for item in state.block.log)
     return f"log: {keys}; h = handed over; back = withdraw the last entry" if keys else "h = handed over"
+
+
+def handover_screen(state: Handover, now: datetime, status: str = "") -> Screen:
+    """The outcome's screen while care goes on until handover, in the one screen model: its timers under the
+    headline (each `urgent` once run out), the log keys and `h` pinned with them, what was logged so far, and
+    the key bar naming the log keys, `h` and Backspace (withdraw the last entry)."""
+    screen = build_screen(state.session, now, status)
+    timers = tuple(Timer(f"⏱ {timer_text(view, now)}", f"Timer: {timer_text(view, now)}", urgent=view.overdue)
+                   for view in state.timers(now))
+    log_keys = (*(Option(item.key, item.label) for item in state.block.log),
+                Option("h", "handed over (the time, then to whom)"))
+    bar = [KeyHint("/".join(item.key for item in state.block.log), "log")] if state.block.log else []
+    bar += [KeyHint("h", "handed over"), *(hint for hint in screen.keys if hint.does == "red flag"),
+            KeyHint("Backspace", "withdraw last"), *(hint for hint in screen.keys if hint.does == "sources")]
+    return replace(screen, timers=timers, log_keys=log_keys, logged=tuple(log_lines(state, now)), keys=tuple(bar),
+                   hint=handover_prompt(state))

@@ -8,15 +8,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from aesthetic_protocols.engine import NOT_TEXT, Invalid, Reading, Session
-from aesthetic_protocols.faces import (
+from aesthetic_protocols.faces import interrupted_lines, record_hint
+from aesthetic_protocols.model import OutcomeNode
+from aesthetic_protocols.report.wrapping import window_width, wrap_text
+from aesthetic_protocols.screen import (
+    TEXT_FIELD_RULE,
+    Screen,
     because_line,
+    build_screen,
     elapsed,
-    interrupted_lines,
+    has_text_fields,
     prompt_hint,
     red_flags_line,
     status_banner,
 )
-from aesthetic_protocols.model import ActionNode, OutcomeNode, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
@@ -36,8 +41,11 @@ class PlainFace:
         self.started: datetime | None = None
         self.last_shown: tuple[str, int] | None = None
         self.header: tuple[str, bool] | None = None
+        self.width = window_width(self.stdout)
 
     def _out(self, line: str = "") -> None:
+        if self.width is not None:  # in a window: broken between words, never mid-word
+            line = wrap_text(line, self.width)
         self.stdout.write(line + "\n")
         self.stdout.flush()
 
@@ -62,6 +70,8 @@ class PlainFace:
             self._out(banner)
         if protocol.red_flags:
             self._out(f"Red flags, at any prompt: {red_flags_line(session)}")
+            if has_text_fields(protocol):
+                self._out(TEXT_FIELD_RULE)
         self._out("At any prompt: back, note: TEXT, time: HH:MM, quit")
         self._out(f"Session {session_id}" + (" resumed" if resumed else ""))
 
@@ -77,34 +87,27 @@ class PlainFace:
             self._out(prompt_hint(session))
             return
         self.last_shown = key
-        node = session.node
+        self.draw(build_screen(session, now), now)
+
+    def draw(self, screen: Screen, now: datetime) -> None:
+        """A screen as lines, in the screen model's order: what to do before why."""
         self._out()
-        self._out(f"[{elapsed(self.started, now)}] {session.render(node.title)} ({node.kind})")
-        if session.because:
-            self._out(because_line(session.because))
-        if node.headline:
-            self._out(session.render(node.headline))
-        if node.text:
-            self._out(session.render(node.text))
-        if isinstance(node, QuestionNode):
-            for number, option in enumerate(node.options, start=1):
-                detail = f" ({option.detail})" if option.detail else ""
-                self._out(f"  {option.key} / {number}: {option.label}{detail}")
-        if isinstance(node, ActionNode | WaitNode):
-            for step in node.steps:
-                self._out(f"  - {session.render(step)}")
-        if isinstance(node, WaitNode):
-            due = session.due()
-            if due is not None:
-                overdue = " (overdue)" if due <= now else ""
-                self._out(f"Wait {node.minutes} min: reassessment due at {due.astimezone(now.tzinfo):%H:%M}{overdue}")
-        if node.disagreement:
-            self._out(f"Sources disagree: {node.disagreement}")
-        if node.refs:
-            self._out(f"Source: {', '.join(node.refs)}")
-        if session.protocol.red_flags:  # on every step: a red flag must never be out of sight
-            self._out(f"Red flags: {red_flags_line(session)}")
-        self._out(prompt_hint(session))
+        self._out(f"[{elapsed(self.started, now)}] {screen.title} ({screen.kind})")
+        for line in (screen.headline, screen.because, *(timer.fixed for timer in screen.timers)):
+            if line:
+                self._out(line)
+        for number, option in enumerate(screen.options, start=1):
+            detail = f" ({option.detail})" if option.detail else ""
+            self._out(f"  {option.key} / {number}: {option.label}{detail}")
+        for action in screen.actions:
+            self._out(f"  - {action}")
+        for text in screen.evidence:
+            self._out(text)
+        if screen.refs:
+            self._out(f"Source: {', '.join(screen.refs)}")
+        if screen.flags:  # on every step: a red flag must never be out of sight
+            self._out(f"Red flags: {'; '.join(f'{flag.typed} = {flag.label}' for flag in screen.flags)}")
+        self._out(screen.hint)
 
     def read(self, session: Session, now: datetime) -> Reading:
         """One line; end of input is EOFError (the walk ends as interrupted)."""
@@ -156,10 +159,10 @@ class PlainFace:
                 self._out(because_line(session.because))
             if node.headline:
                 self._out(session.render(node.headline))
+            for step in node.steps:  # what to do first, then why
+                self._out(f"  - {session.render(step)}")
             if node.text:
                 self._out(session.render(node.text))
-            for step in node.steps:
-                self._out(f"  - {session.render(step)}")
             if node.refs:
                 self._out(f"Source: {', '.join(node.refs)}")
             if session.handed_over:  # the handover sheet, on screen at `h`
@@ -179,6 +182,8 @@ class PlainFace:
         for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
             self._out(visible(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip()))
         self._out(f"Log: {log}")
+        if isinstance(node, OutcomeNode) and not session.interrupted:
+            self._out(record_hint(resume_ref))
 
 
 def _next_field(session: Session) -> bool:

@@ -15,32 +15,21 @@ quitting. Keys typed before a new step's screen was drawn, or within a moment of
 from __future__ import annotations
 
 import time as monotonic_time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.layout import Layout
-from rich.table import Table
 from rich.text import Text
 
-from aesthetic_protocols.engine import NOT_TEXT, Back, FlagRaised, Invalid, Quit, Reading, Session
-from aesthetic_protocols.faces import (
-    EARLY_QUESTION,
-    because_line,
-    elapsed,
-    field_prompt,
-    interrupted_lines,
-    keys,
-    sources_lines,
-    status_banner,
-    wait_text,
-)
-from aesthetic_protocols.faces.handover import handover_prompt, log_lines, timer_text
+from aesthetic_protocols.engine import NOT_TEXT, NOTE_LIMIT, Back, FlagRaised, Invalid, Quit, Reading, Session
+from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
+from aesthetic_protocols.faces.handover import handover_prompt, handover_screen
 from aesthetic_protocols.handover import CancelHandover
 from aesthetic_protocols.journal import short_id
-from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, RecordNode, WaitNode
+from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.screen import Screen, because_line, build_screen, elapsed, status_banner, wait_text
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
@@ -48,8 +37,13 @@ if TYPE_CHECKING:
     from aesthetic_protocols.walker import Clock
 
 # A key arriving this soon after a new step's screen was drawn was meant for the screen before (a double
-# Enter, a second tap): it is dropped, never taken as this step's answer.
+# Enter, a second tap): it is dropped, never taken as this step's answer, and the status line says so.
 KEY_GUARD_SECONDS = 0.3
+# Enter passes a screen without reading it: a second Enter this soon after a new screen is dropped too.
+ENTER_GUARD_SECONDS = 0.6
+ENTER_DROPPED = "Enter ignored: the screen had just changed. Read it, then press Enter again"
+QUIT_QUESTION = "Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay"
+KEY_DROPPED = "a key pressed as the screen changed was ignored: press it again"
 TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no key comes
 _SEVERITY_STYLE = {"emergency": "bold white on red", "refer": "bold black on yellow",
                    "follow-up": "bold black on cyan", "resolved": "bold black on green"}
@@ -64,7 +58,7 @@ class _Screen:
         self.face = face
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.face.layout(console.size.width, options.height or console.size.height)
+        yield self.face.layout(options.max_width, options.height or console.size.height)
 
 
 class TerminalFace:
@@ -73,8 +67,16 @@ class TerminalFace:
     name = "terminal"
 
     def __init__(self, clock: Clock | None = None, console: Console | None = None,
-                 interactive: bool | None = None, banner: str | None = None) -> None:
-        """`banner`: a bar pinned above the header and shown on every end screen (a drill's DRILL mark)."""
+                 interactive: bool | None = None, banner: str | None = None,
+                 monotonic: Callable[[], float] | None = None,
+                 read_key: Callable[[float | None], str | None] | None = None) -> None:
+        """`banner`: a bar pinned above the header and shown on every end screen (a drill's DRILL mark).
+        `monotonic` and `read_key` (the seconds clock of the key guards, and where keys come from) are the
+        terminal's unless a test gives its own."""
+        self.monotonic = monotonic or monotonic_time.monotonic
+        self.queued: list[str] = []  # keys read ahead while a paste was taken in, not yet used
+        self.ticked: tuple[str, str | None, tuple[int, int]] | None = None  # what the last tick showed
+        self.read_key = read_key or keys.read_key
         # Protocol text is shown as written: no [markup], :emoji: or highlighting may change what it says.
         self.console = console or Console(highlight=False, markup=False, emoji=False)
         self.clock = clock or (lambda: datetime.now().astimezone())
@@ -148,15 +150,17 @@ class TerminalFace:
             self.status = ""
             self.show_sources = False
             self._draw()
+            self.queued.clear()
             if self.interactive:
                 keys.drop_typed_ahead()
-            self.drawn_at = monotonic_time.monotonic()
+            self.drawn_at = self.monotonic()
         else:
             self._draw()
 
     def show_handover(self, state: Handover, now: datetime) -> None:
-        """The handover screen: headline and timers pinned, steps and log below, the log keys and `h` in the
-        key bar. A timer already run out when the screen first shows (a resume) does not ring."""
+        """The handover screen: headline and timers pinned, the log keys with them, the log and steps below,
+        the log keys and `h` in the key bar. A timer already run out when the screen first shows (a resume)
+        does not ring."""
         self.handover = state
         self.rung |= {(state.node, view.index, view.due) for view in state.timers(now) if view.overdue}
         self.show(state.session, now)
@@ -168,17 +172,25 @@ class TerminalFace:
             return CancelHandover() if line is None else state.interpret(line, now)
         while True:
             key = self._guarded_key()
-            if key is None:
+            if key is None or key in keys.PAGE_DOWN or key in keys.PAGE_UP or key == "?":
+                if key is not None:
+                    self._key(state.session, state.session.node, key)  # paging and sources, as at any step
                 continue
             if key in (keys.CTRL_C, keys.ESCAPE):
                 reading: HandoverReading | None = self._confirm_quit("Ctrl-C" if key == keys.CTRL_C else "quit")
             elif key == keys.CTRL_D:
                 raise EOFError
+            elif _undecodable(key):
+                self.say(NOT_TEXT)
+                reading = None
             elif key == ":":
                 line = self._read_line(":", "")
                 reading = state.interpret(line, now) if line and line.strip() else None
             elif key in keys.BACKSPACE:
                 reading = state.interpret("back", now)
+            elif key == "!":  # `!v` raises a red flag here too, as at every prompt
+                flag = self._next_key()
+                reading = state.interpret(flag.lower(), now) if len(flag) == 1 and flag.isalpha() else None
             elif len(key) == 1 and key.isalpha():
                 reading = state.interpret(key, now)
             else:
@@ -201,11 +213,15 @@ class TerminalFace:
                 return reading
 
     def _guarded_key(self) -> str | None:
-        """The next key, or None when it came as the screen changed (dropped, with a message)."""
+        """The next key, or None when it came as the screen changed (dropped, and the status line says so):
+        any key within KEY_GUARD_SECONDS, an Enter within ENTER_GUARD_SECONDS."""
         key = self._next_key()
-        if monotonic_time.monotonic() - self.drawn_at < KEY_GUARD_SECONDS:
-            keys.drop_typed_ahead()
-            self.say("a key pressed as the screen changed was ignored: press it again")
+        since = self.monotonic() - self.drawn_at
+        if since < KEY_GUARD_SECONDS or (key in keys.ENTER and since < ENTER_GUARD_SECONDS):
+            self.queued.clear()
+            if self.interactive:
+                keys.drop_typed_ahead()
+            self.say(ENTER_DROPPED if key in keys.ENTER else KEY_DROPPED)
             return None
         return key
 
@@ -213,7 +229,9 @@ class TerminalFace:
         """The next key; meanwhile the screen is redrawn every tick (the clock, the countdown, a resized window)
         and a wait rings once when it falls due."""
         while True:
-            key = keys.read_key(TICK_SECONDS)
+            if self.queued:
+                return self.queued.pop(0)
+            key = self.read_key(TICK_SECONDS)
             if key is not None:
                 return key
             session = self.session
@@ -228,7 +246,25 @@ class TerminalFace:
                 if ring:
                     self.console.bell()
                     self.rung |= ring
-            self._draw()
+            ticked = self._ticking()
+            if ticked != self.ticked:  # a tick redraws only when what it shows has changed
+                self.ticked = ticked
+                self._draw()
+
+    def _ticking(self) -> tuple[str, str | None, tuple[int, int]]:
+        """What a tick may change: the elapsed clock, a wait's countdown (or the handover's timers), the
+        window's size."""
+        now = self.clock()
+        session = self.session
+        if self._handover_open():
+            assert self.handover is not None
+            waiting: str | None = repr([(v.left, v.overdue) for v in self.handover.timers(now)])
+        else:
+            waiting = wait_text(session, now) if session is not None else None
+        return (elapsed(self.started, now), waiting, tuple(self.console.size))  # type: ignore[return-value]
+
+    def _handover_open(self) -> bool:
+        return self.handover is not None and self.handover.open and self.handover.session is self.session
 
     def _key(self, session: Session, node: Any, key: str) -> Reading | None:
         """What one key means at this prompt (None: handled here, keep reading)."""
@@ -243,12 +279,15 @@ class TerminalFace:
         if key in keys.PAGE_DOWN or key in keys.PAGE_UP:
             self._page(1 if key in keys.PAGE_DOWN else -1)
             return None
-        if key == "?":
+        if key == "?":  # the full citations, at the end of the step: shown there at once
             self.show_sources = not self.show_sources
-            self._draw()
+            self.offset = 10**6 if self.show_sources else 0  # the layout stops at the last page
+            self.say("full citations below; ? hides them" if self.show_sources else "citations hidden")
             return None
         if key == ":":
             return self._command_line(session)
+        if key == "!":
+            return self._bang(session)
         if isinstance(node, InputNode):
             return self._number(session, key)
         if session.field is not None:
@@ -281,6 +320,18 @@ class TerminalFace:
             return Invalid("type a number, then Enter")
         return self._typed(session, first)
 
+    def _bang(self, session: Session) -> Reading | None:
+        """`!` then a red flag's key raises it, at any prompt (at a text field the only way); at a text field
+        `!` then any other key is the start of the text."""
+        flags = "/".join(flag.key for flag in session.protocol.red_flags)
+        self.say(f"! then a red flag's key: {flags}" if flags else "this protocol has no red flags")
+        key = self._next_key()
+        if len(key) == 1 and session.red_flag(key.lower()) is not None:
+            return FlagRaised(key.lower())
+        if session.at_text_field and len(key) == 1 and key.isprintable():
+            return self._typed(session, "!" + key)
+        return Invalid(f"! then a red flag's key: {flags}" if flags else "this protocol has no red flags")
+
     def _field(self, session: Session, first: str) -> Reading | None:
         """A record field's value, typed on the prompt line (a line that is only a red flag's letter raises it,
         as in plain mode); Enter at once takes the default or skips an optional field."""
@@ -294,6 +345,8 @@ class TerminalFace:
         if record_field is not None and record_field.type == "choice":
             # A choice is one keystroke, as a question's answer is (either case, or its number).
             return session.interpret(first) if first.isalnum() else Invalid("press the letter of a choice")
+        if not session.at_text_field and session.red_flag(first.lower()) is not None:
+            return FlagRaised(first.lower())  # no number, time or date holds a letter: the flag's key alone
         return self._typed(session, first)
 
     def _typed(self, session: Session, first: str) -> Reading | None:
@@ -313,6 +366,15 @@ class TerminalFace:
         if line is None or not line.strip():
             return None
         reading = session.command(line)  # only the words taken at any prompt: never an answer or a red flag
+        while isinstance(reading, Invalid) and line.strip().lower().startswith("note:") and \
+                len(line.strip()[5:].strip()) > NOTE_LIMIT:
+            # A note refused (too long): kept on the line, with the reason, to be shortened or split.
+            typed = len(line.strip()[5:].strip())
+            self.status = f"{reading.reason} ({typed:,} typed); the note is kept here: shorten it"
+            line = self._read_line(":", line)
+            if line is None or not line.strip():
+                return None
+            reading = session.command(line)
         if reading is None:
             return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
         if isinstance(reading, Quit):
@@ -320,6 +382,18 @@ class TerminalFace:
         if isinstance(reading, Back) and not session.trail:
             return Invalid("this is the first step: there is nothing to go back to")
         return reading
+
+    def _typed_keys(self) -> list[str]:
+        """The keys already waiting (a paste), up to a line's worth, without waiting for more."""
+        waiting: list[str] = []
+        while len(waiting) < 4096:
+            key = self.read_key(0)
+            if key is None:
+                break
+            waiting.append(key)
+            if key in keys.ENTER:
+                break
+        return waiting
 
     def _confirm_quit(self, reason: str) -> Reading | None:
         """Quit only when confirmed: y (either case) or a second Ctrl-C; any other key stays."""
@@ -352,6 +426,8 @@ class TerminalFace:
         try:
             while True:
                 key = self._next_key()
+                if not self.queued:  # a paste arrives at once: take every key already typed before redrawing
+                    self.queued = self._typed_keys()
                 if key in keys.ENTER:
                     return "".join(chars)
                 if key in (keys.ESCAPE, keys.CTRL_C):
@@ -368,27 +444,41 @@ class TerminalFace:
                     chars.append(key)  # bytes that were no text: shown as \ufffd, refused with the line
                 else:
                     continue  # other control keys and escape sequences (arrows) are not text
-                self.line = (prompt, _shown(chars))
-                self._draw()
+                if not self.queued:  # shown once a paste is all in: the line is drawn, never rebuilt per key
+                    self.line = (prompt, _shown(chars))
+                    self._draw()
         finally:
             self.line = None
             self._draw()
 
     # --- the layout --------------------------------------------------------------------------------------
 
-    def layout(self, width: int, height: int) -> Layout:
-        """The whole screen at this size: pinned header, title and headline; paged body; pinned flags and keys."""
+    def layout(self, width: int, height: int) -> Text:
+        """The whole screen at this size, `height` rows: pinned header, title, headline and the decision (a
+        question's options, an emergency's first action); the rest paged; pinned flags, status and keys."""
         session = self.session
         assert session is not None
         now = self.clock()
-        top: list[Table | Text] = [*self._header(session, width, now), *self._title(session, now)]
-        body = self._body_lines(session, width)
+        if self._handover_open():
+            assert self.handover is not None
+            model = handover_screen(self.handover, now, self.status)
+        else:
+            model = build_screen(session, now, self.status)
+        top = [*self._header(session, model, width, now), *self._title(model, width)]
+        pinned = self._pinned(model, width)
+        body = self._body(model, width)
         self.body_total = len(body)
         self.body_rows = len(body)  # first as if it fits; the key bar offers paging only when it does not
+        room = 0
+        bottom: list[Text] = []
         for _ in range(2):
-            bottom: list[Table | Text] = [*self._flags(session), self._status_line(), self._key_bar(session, width)]
-            heights = [self._height(part, width) for part in (*top, *bottom)]
-            room = max(0, height - sum(heights))
+            bottom = [*self._flags(model, width), *self._status_line(model, width), *self._key_bar(model, width)]
+            room = height - len(top) - len(pinned) - len(bottom)
+            if room < 2 and pinned:  # a window too small for the decision as well: it pages with the rest
+                body, pinned = [*pinned, *body], []
+                self.body_total = len(body)
+                room = height - len(top) - len(bottom)
+            room = max(0, room)
             paged = len(body) > self.body_rows
             self.body_rows = room
             if paged == (len(body) > room):
@@ -403,163 +493,130 @@ class TerminalFace:
             shown = [*body[self.offset:self.offset + rows], marker]
         else:
             self.offset = 0
-        screen = Layout()
-        parts = [Layout(part, size=size) for part, size in zip(top, heights, strict=False)]
-        parts.append(Layout(Text("\n").join(shown) if shown else Text(" "), size=room))
-        parts += [Layout(part, size=size) for part, size in zip(bottom, heights[len(top):], strict=False)]
-        screen.split_column(*parts)
+        shown += [Text("")] * (room - len(shown))
+        screen = Text("\n").join([*top, *pinned, *shown, *bottom][:height])
+        screen.no_wrap = True
+        screen.overflow = "crop"
         return screen
 
-    def _handover_open(self) -> bool:
-        return self.handover is not None and self.handover.open and self.handover.session is self.session
-
-    def _height(self, part: Table | Text, width: int) -> int:
-        options = self.console.options.update(width=width, height=None)
-        return len(self.console.render_lines(part, options, pad=False))
+    def _wrap(self, text: Text, width: int) -> list[Text]:
+        """`text` as rows of the window's width, broken at word boundaries; a styled row fills its width."""
+        rows = list(text.wrap(self.console, width))
+        if text.style:
+            for row in rows:
+                row.align("left", width)
+        return rows
 
     def _print_banner(self) -> None:
         if self.banner:
             self.console.print(self.banner, style=BANNER_STYLE)
 
-    def _header(self, session: Session, width: int, now: datetime) -> list[Table | Text]:
-        protocol = session.protocol
-        bar = [Text(self.banner, style=BANNER_STYLE, no_wrap=True, overflow="ellipsis")] if self.banner else []
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
+    def _header(self, session: Session, model: Screen, width: int, now: datetime) -> list[Text]:
+        bar = [self._one_row(self.banner, BANNER_STYLE, width)] if self.banner else []
         right = f" {elapsed(self.started, now)} elapsed  session {short_id(self.session_id)}"
-        grid.add_row(Text(f"{protocol.title} v{protocol.version}", style="bold"), Text(right, style="bold"),
-                     style="reverse")
-        banner = status_banner(session)
-        if not banner:
-            return [*bar, grid]
+        left = model.heading
+        if len(left) + len(right) > width:
+            left = left[:max(0, width - len(right) - 1)] + "…"
+        header = Text(left.ljust(width - len(right)) + right, style="bold reverse")
+        if not model.banner:
+            return [*bar, header]
+        banner = model.banner
         if len(banner) > width:
-            banner = f"{str(protocol.status).upper()}: not approved for care; check your local protocol"
-        return [*bar, grid, Text(banner, style="bold black on yellow", no_wrap=True, overflow="ellipsis")]
+            banner = f"{str(session.protocol.status).upper()}: not approved for care; check your local protocol"
+        return [*bar, header, self._one_row(banner, "bold black on yellow", width)]
 
-    def _title(self, session: Session, now: datetime) -> list[Text]:
-        node = session.node
-        lines = [Text(session.render(node.title), style="bold underline")]
-        if session.because:  # a decision led here: why, under the title
-            lines.append(Text(because_line(session.because), style="italic"))
-        if node.headline:
-            lines.append(Text(session.render(node.headline), style="bold"))
-        record_field = session.field
-        if record_field is not None:
-            lines.append(Text(f"▶ {field_prompt(session, record_field)}", style="bold cyan"))
-        if self._handover_open():
-            assert self.handover is not None
-            for view in self.handover.timers(now):
-                lines.append(Text(f"⏱ {timer_text(view, now)}", style="bold white on red" if view.overdue else "bold"))
-        waiting = wait_text(session, now)
-        if waiting:
-            urgent = not waiting.startswith("Reassess at")
-            lines.append(Text(waiting, style="bold white on red" if urgent else "bold"))
-        return lines
+    @staticmethod
+    def _one_row(text: str, style: str, width: int) -> Text:
+        row = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+        row.truncate(width, overflow="ellipsis", pad=True)
+        return row
 
-    def _body_lines(self, session: Session, width: int) -> list[Text]:
-        node = session.node
-        body = Text()
-        if node.text:
-            body.append(session.render(node.text) + "\n")
-        if isinstance(node, QuestionNode):
-            for option in node.options:
-                body.append(f"\n [{option.key}] ", style="bold cyan")
-                body.append(option.label)
-                if option.detail:
-                    body.append(f"  ({option.detail})", style="dim")
-        if self._handover_open():  # the log first: it is used again and again, the steps are read once
-            assert self.handover is not None
-            for item in self.handover.block.log:
-                body.append(f" [{item.key}] ", style="bold cyan")
-                body.append(f"{item.label}\n")
-            body.append(" [h] ", style="bold cyan")
-            body.append("handed over (the time, then to whom)\n")
-            logged = log_lines(self.handover, self.clock())
-            body.append("Logged:" if logged else "Nothing logged yet.", style="bold")
-            for line in logged:
-                body.append(f"\n{line}", style="strike" if "(withdrawn at" in line else "")
-            body.append("\n")
-        if isinstance(node, ActionNode | WaitNode | OutcomeNode):
-            for step in node.steps:
-                body.append(f"\n [ ] {session.render(step)}")
-        if isinstance(node, InputNode):
-            unit = f" {node.unit}" if node.unit else ""
-            body.append(f"\nA whole number from {node.min} to {node.max}{unit}.", style="bold")
-        if isinstance(node, RecordNode):
-            current = session.field
-            done = session.records
-            for record_field in node.fields:
-                here = current is not None and record_field.id == current.id
-                value = done.get(record_field.id) if not here else None
-                mark = "▶" if here else "✓" if value is not None else " "
-                if value and record_field.type == "choice":
-                    value = next((c.label for c in record_field.choices if c.key == value), value)
-                unit = f" {record_field.unit}" if value and record_field.unit else ""
-                shown = f": {value}{unit}" if value else ": (skipped)" if value is not None else ""
-                body.append(f"\n {mark} {record_field.label}{shown}", style="bold" if here else "")
-        if node.disagreement:
-            body.append(f"\n\nSources disagree: {node.disagreement}", style="italic")
-        if node.refs:
-            body.append(f"\n\nSource: {', '.join(node.refs)}", style="dim")
+    def _title(self, model: Screen, width: int) -> list[Text]:
+        rows = self._wrap(Text(model.title, style="bold underline"), width)
+        for line, style in ((model.headline, "bold"), (model.because, "italic"),
+                            (f"▶ {model.asking}" if model.asking else None, "bold cyan")):
+            if line:
+                rows += self._wrap(Text(line, style=style), width)
+        for timer in model.timers:
+            rows += self._wrap(Text(timer.text, style="bold white on red" if timer.urgent else "bold"), width)
+        return rows
+
+    def _pinned(self, model: Screen, width: int) -> list[Text]:
+        """What is decided or done now: every option of a question, an emergency screen's first action."""
+        rows: list[Text] = []
+        for option in (*model.options, *model.log_keys):
+            label = Text(option.label)
+            if option.detail:
+                label.append(f"  ({option.detail})", style="dim")
+            rows += self._item(Text(f" [{option.key}] ", style="bold cyan"), label, width)
+        for action in model.pinned_actions:
+            rows += self._item(Text(" [ ] ", style="bold"), Text(action, style="bold"), width)
+        return rows
+
+    def _item(self, mark: Text, text: Text, width: int) -> list[Text]:
+        """A listed item: its mark, then its words wrapped with a hanging indent under the first word."""
+        indent = mark.cell_len
+        rows = list(text.wrap(self.console, max(10, width - indent)))
+        out = []
+        for number, row in enumerate(rows):
+            line = mark.copy() if number == 0 else Text(" " * indent)
+            line.append_text(row)
+            out.append(line)
+        return out
+
+    def _body(self, model: Screen, width: int) -> list[Text]:
+        """The rest, paged: further actions, the record's fields, then the evidence and its sources."""
+        rows: list[Text] = []
+        for action in model.actions[len(model.pinned_actions):]:
+            rows += self._item(Text(" [ ] "), Text(action), width)
+        if model.log_keys:  # until handover: what was logged, under the steps (the first one is pinned)
+            rows += [Text(""), Text("Logged:" if model.logged else "Nothing logged yet.", style="bold")]
+            for line in model.logged:
+                rows += self._wrap(Text(line, style="strike" if "(withdrawn at" in line else ""), width)
+        for row in model.fields:
+            mark = "▶" if row.here else "✓" if row.value is not None else " "
+            shown = f": {row.value}" if row.value is not None else ""
+            rows += self._item(Text(f" {mark} "), Text(f"{row.label}{shown}", style="bold" if row.here else ""), width)
+        for text in model.evidence:
+            if rows:
+                rows.append(Text(""))
+            rows += self._wrap(Text(text, style="italic" if text.startswith("Sources disagree:") else ""), width)
+        if model.refs:
+            if rows:
+                rows.append(Text(""))
+            rows += self._wrap(Text(f"Source: {', '.join(model.refs)}", style="dim"), width)
             if self.show_sources:
-                for line in sources_lines(session):
-                    body.append(f"\n  {line}", style="dim")
-        wrapped = body.wrap(self.console, width)
-        return list(wrapped)
+                for line in model.sources:
+                    rows += self._item(Text("  "), Text(line, style="dim"), width)
+        return rows
 
-    def _flags(self, session: Session) -> list[Text]:
-        flags = session.protocol.red_flags
-        if not flags:
+    def _flags(self, model: Screen, width: int) -> list[Text]:
+        if not model.flags:
             return []
         text = Text("RED FLAGS ", style=_FLAGS_STYLE)
-        for flag in flags:
-            text.append(f" [{flag.key.upper()}] {flag.label} ", style=_FLAGS_STYLE)
-        return [text]
+        for flag in model.flags:
+            text.append(f" [{flag.typed.upper()}] {flag.label} ", style=_FLAGS_STYLE)
+        return self._wrap(text, width)
 
-    def _status_line(self) -> Text:
-        if self.session is not None and self.session.confirming_early:
-            return Text(f"{EARLY_QUESTION}  y = yes, continue early   any other key = keep waiting",
-                        style="bold black on yellow")
+    def _status_line(self, model: Screen, width: int) -> list[Text]:
         if self.confirming:
-            return Text("Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay",
-                        style="bold black on yellow")
-        # Never an empty Text: rich's Layout shows a placeholder box for a renderable that is empty.
-        return Text(self.status or " ", style="bold", no_wrap=True, overflow="ellipsis")
+            return self._wrap(Text(QUIT_QUESTION, style="bold black on yellow"), width)
+        if model.confirm:
+            return self._wrap(Text(model.confirm, style="bold black on yellow"), width)
+        return [self._one_row(model.status or " ", "bold", width)]
 
-    def _key_bar(self, session: Session, width: int) -> Text:
+    def _key_bar(self, model: Screen, width: int) -> list[Text]:
         if self.line is not None:
             prompt, typed = self.line
-            text = Text(f"{prompt}{typed}", style="bold")
+            room = max(1, width - 52)
+            text = Text(f"{prompt}{typed[-room:]}", style="bold")  # the end of a long line: where typing goes
             text.append("_", style="blink")
             text.append("   Enter = done   Backspace = erase   Esc = cancel", style="dim")
-            return text
-        node = session.node
-        if self._handover_open():
-            assert self.handover is not None
-            keys_here = [f"{'/'.join(item.key for item in self.handover.block.log)} log", "h handed over"]
-        elif isinstance(node, QuestionNode):
-            keys_here = [f"{'/'.join(o.key for o in node.options)} answer"]
-        elif isinstance(node, InputNode):
-            keys_here = ["number + Enter"]
-        elif session.field is not None and session.field.type == "choice":
-            keys_here = [f"{'/'.join(c.key for c in session.field.choices)} choose"]
-        elif session.field is not None:
-            keys_here = ["type the value + Enter"]
-        elif isinstance(node, WaitNode):
-            keys_here = ["Enter continue"]
-        else:
-            keys_here = ["Enter done"]
-        flags = session.protocol.red_flags
-        if flags:
-            keys_here.append(f"{'/'.join(flag.key for flag in flags)} red flag")
-        if session.trail and not isinstance(node, InputNode | RecordNode | OutcomeNode):
-            keys_here.append("Backspace back")
-        if node.refs:
-            keys_here.append("? sources")
+            return self._wrap(text, width)
+        keys_here = [str(hint) for hint in model.keys]
         if self.body_total > self.body_rows:
             keys_here.append("Space/PgUp page")
-        keys_here += [": note/time/back", "Esc quit"]
+        keys_here += [*([] if model.confirm else [": note/time/back"]), "Esc quit"]  # a confirmation: one key
         lines = [""]
         for entry in keys_here:  # packed by whole entries: a key is never split from what it does
             joined = f"{lines[-1]} · {entry}" if lines[-1] else entry
@@ -567,7 +624,7 @@ class TerminalFace:
                 lines.append(entry)
             else:
                 lines[-1] = joined
-        return Text("\n".join(lines), style="reverse")
+        return [self._one_row(line, "reverse", width) for line in lines]
 
     # --- the end -------------------------------------------------------------------------------------------
 
@@ -596,13 +653,17 @@ class TerminalFace:
                 for line in handover_text(events):
                     self.console.print(line, style="bold" if not line.startswith(" ") else "")
                 self.console.print(f"Log: {log}")
+                self.console.print(record_hint(short_id(self.session_id)))
                 self.console.print("t = timeline   Enter = close", style="reverse")
             else:
                 self._print_outcome(session, node, log)
                 self.console.print("t = timeline   Enter = close", style="reverse")
             if not self.interactive:
                 return
-            key = keys.read_key(None)
+            drawn = self.monotonic()
+            key = self.read_key(None)
+            if key in keys.ENTER and self.monotonic() - drawn < ENTER_GUARD_SECONDS:
+                continue  # a double Enter never closes the outcome unseen
             if key is not None and key.lower() == "t":
                 showing_timeline = not showing_timeline
             elif key in (*keys.ENTER, keys.ESCAPE, keys.CTRL_C, keys.CTRL_D, "q", "Q"):
@@ -623,16 +684,19 @@ class TerminalFace:
         banner = status_banner(session)
         if banner:
             self.console.print(Text(banner, style="bold black on yellow"))
+        for step in node.steps:  # what to do first, then why
+            self.console.print(f" [ ] {session.render(step)}")
         if node.text:
             self.console.print(session.render(node.text))
-        for step in node.steps:
-            self.console.print(f" [ ] {session.render(step)}")
         if node.refs:
             self.console.print(Text(f"Source: {', '.join(node.refs)}", style="dim"))
         self.console.print(Text(f"{protocol.title} v{protocol.version}  session {self.session_id}", style="dim"))
         self.console.print(f"Log: {log}")
+        self.console.print(record_hint(short_id(self.session_id)))
 
     def _print_timeline(self, events: list[Logged]) -> None:
+        from rich.table import Table
+
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
         from aesthetic_protocols.report.templating import visible  # a note from the log may hold anything
 
@@ -651,3 +715,4 @@ def _shown(chars: list[str]) -> str:
     """The line being typed as it can be drawn: an undecodable byte as U+FFFD (a lone surrogate cannot be
     written to the terminal)."""
     return "".join("\ufffd" if _undecodable(char) else char for char in chars)
+

@@ -14,6 +14,7 @@ from typing import Any
 
 from aesthetic_protocols.events import AnswerEvent
 from aesthetic_protocols.model import AnyNode, InputNode, Protocol, QuestionNode, RecordField, RecordNode, WaitNode
+from aesthetic_protocols.nodes import amount_text
 
 REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
@@ -50,7 +51,7 @@ class Said:
         if self.value is None:
             return ""
         number = int(self.value) if isinstance(self.value, float) and self.value.is_integer() else self.value
-        return f"{number} {self.unit}" if self.unit else str(number)
+        return amount_text(str(number), self.unit)
 
 
 def record_field(node: AnyNode | None, field_id: Any) -> RecordField | None:
@@ -144,7 +145,7 @@ def said(event: AnswerEvent, protocol: Protocol | None = None) -> Said:
     if isinstance(node, InputNode) or (node is None and (event.value is not None or raw.isdigit())):
         value = event.value if event.value is not None else int(raw) if raw.isdigit() else raw
         unit = event.unit or (node.unit if isinstance(node, InputNode) else "") or ""
-        words = label or (f"{raw} {unit}" if unit else raw)
+        words = label or amount_text(raw, unit)
         return Said(title, str(words), "input", raw, value, unit, early=early)
     if label:
         words = label[:1].upper() + label[1:]  # the log's "done" as a row of its own reads "Done"

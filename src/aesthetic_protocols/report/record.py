@@ -19,6 +19,7 @@ from typing import Any, assert_never
 
 from aesthetic_protocols.engine import Session, WalkError
 from aesthetic_protocols.events import (
+    AbandonedEvent,
     AnswerEvent,
     BackEvent,
     DecidedEvent,
@@ -85,6 +86,8 @@ def session_summary(lines: Lines) -> dict[str, Any]:
         state = f"{end.title or end.node} ({end.severity or None})"
         if end.until_handover and not any(isinstance(e.event, HandoverEvent) for e in events):
             state += ", open until handover"
+    elif isinstance(end, AbandonedEvent):
+        state = "abandoned"
     else:
         state = "interrupted"
     return {"session": first.session if first else events[0].session if events else "",
@@ -339,6 +342,9 @@ def _row(logged: Logged, before: Sequence[Logged], reader: _Reader, clock: Clock
             return row(f"Outcome reached ({_or(event.severity)})", style="outcome")
         case InterruptedEvent():
             return row(f"Interrupted ({_or(event.reason)})")
+        case AbandonedEvent():  # `protocol abandon`: closed for good without an outcome (a reason is free text)
+            return row("Abandoned (closed without an outcome)", notes="" if anonymise else event.reason,
+                       style="outcome")
         case ResumedEvent():
             return row("Resumed")
         case ProtocolChangedEvent():
@@ -403,6 +409,7 @@ def _ending(events: Sequence[Logged], logged: LoggedProtocol | None) -> Ending:
     if outcome is None:
         stop = ending(events)
         why = (f"interrupted ({_or(stop.reason)}); resumable" if isinstance(stop, InterruptedEvent)
+               else f"abandoned ({_or(stop.reason)}); closed without an outcome" if isinstance(stop, AbandonedEvent)
                else "still open: no outcome recorded")
         return Ending("No outcome reached", "", "", "", [], f"The session was {why}.")
     protocol = logged.protocol if logged else None
