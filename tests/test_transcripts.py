@@ -221,3 +221,10 @@ def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words
     assert event_words(HandoverEvent("anaphylaxis", to="Paramedic crew"), node, session) == \
         "handed over to Paramedic crew"
     assert event_words(HandoverEvent("anaphylaxis"), node, session) == "handed over"
+
+
+@pytest.mark.parametrize("name", ["no", "yes", "off", "null", "y"])
+def test_a_scenario_named_like_a_yaml_boolean_reads_back_as_its_name(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "demo.transcripts.yaml"
+    path.write_text(render_file("demo", {name: []}), encoding="utf-8")
+    assert read_file(path) == {name: []}

@@ -219,11 +219,16 @@ def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Se
 # --- the file -----------------------------------------------------------------------------------------
 
 
+# Scenario names a YAML reader takes for a boolean or null unless quoted (YAML 1.1's words).
+_NOT_A_STRING = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+
+
 def render_file(protocol_id: str, transcripts: Mapping[str, Sequence[str]]) -> str:
     """The transcript file's text: stable, block style, one line per step."""
     out = [HEADER, f"protocol: {protocol_id}\n", "scenarios:\n" if transcripts else "scenarios: {}\n"]
     for name, lines in transcripts.items():
-        out.append(f"  {name}:\n" if lines else f"  {name}: []\n")
+        key = _quoted(name) if name.lower() in _NOT_A_STRING else name  # `no:` would read back as False
+        out.append(f"  {key}:\n" if lines else f"  {key}: []\n")
         out += [f"    - {_quoted(line)}\n" for line in lines]
     return "".join(out)
 
