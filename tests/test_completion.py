@@ -36,8 +36,9 @@ def logs(tmp_path: Path) -> Path:
     return folder
 
 
-def test_va_offers_the_protocol_id_not_only_the_command(logs: Path) -> None:
-    assert _complete("protocol va", logs) == (["validate", "vascular-occlusion"], "")
+def test_va_completes_to_the_protocol_id_and_val_to_the_command(logs: Path) -> None:
+    assert _complete("protocol va", logs) == (["vascular-occlusion"], "")
+    assert _complete("protocol val", logs) == (["validate"], "")
 
 
 def test_the_first_word_offers_every_command_and_every_protocol_id(logs: Path) -> None:

@@ -74,7 +74,11 @@ class ProtocolGroup(TyperGroup):
             return offered
         from typer._click.shell_completion import CompletionItem
 
-        return offered + [CompletionItem(word) for word in complete_protocol_id(ctx, incomplete)]
+        # The main job first: when a protocol id fits what is typed, TAB completes it (`protocol va<TAB>` is
+        # vascular-occlusion, not validate); a subcommand is offered when no id fits (`protocol val<TAB>`), and
+        # both when nothing is typed yet.
+        ids = [CompletionItem(word) for word in complete_protocol_id(ctx, incomplete)]
+        return ids if ids and incomplete else offered + ids
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if ctx.resilient_parsing and args and not args[0].startswith("-") and args[0] not in self.commands:
