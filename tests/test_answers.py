@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aesthetic_protocols.events import AnswerEvent, from_record
 from aesthetic_protocols.loader import load_file
@@ -82,3 +85,20 @@ def test_a_choice_field_reads_in_words_from_the_log_alone() -> None:
              "choice": "Lidocaine 1%", "label": "Diluent", "title": "Record what was given", "next": "fine"}
     words = said(event)  # no protocol found: the log's own words
     assert (words.label, words.value, words.key) == ("Diluent", "Lidocaine 1%", "l")
+
+
+_WORDS = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz ,;-"), max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_WORDS, st.times(), st.dates(), _WORDS, st.booleans())
+def test_a_clock_time_or_a_date_anywhere_in_a_text_looks_dated(before: str, moment: time, day: date,
+                                                                after: str, use_day: bool) -> None:
+    stamp = day.isoformat() if use_day else moment.strftime("%H:%M")
+    assert answers.looks_dated(f"{before}{stamp}{after}")
+
+
+@pytest.mark.parametrize("text", ["Juvederm Voluma", "Restylane Lyft 20 mg/mL", "left nasolabial fold",
+                                  "Teosyal RHA 4", "0.25 mL", "may recur", "upper lip, tear trough"])
+def test_a_product_a_site_or_a_volume_does_not_look_dated(text: str) -> None:
+    assert not answers.looks_dated(text)

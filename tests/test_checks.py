@@ -340,6 +340,10 @@ POSITIVE: dict[str, Case] = {
     "record-field-now": Case([("type: date}", "type: date, max_ahead_minutes: 5}")], [
         Expect("max_ahead_minutes: 5", None, "record-field-now", "max_ahead_minutes bounds a time field"),
     ], base=DECIDE),
+    "record-field-teaching": Case([("type: date}", "type: date, teaching: true}")], [
+        Expect("teaching: true", None, "record-field-teaching",
+               "only a text, number or choice field can be kept in an anonymised record"),
+    ], base=DECIDE),
     "unknown-reference": Case([("    title: Begin\n    refs: [R1]", "    title: Begin\n    refs: [R9]")], [
         Expect("refs: [R9]", "R9", "unknown-reference", "this reference is not defined under references"),
     ]),
@@ -464,6 +468,9 @@ NEGATIVE: dict[str, Case] = {
                           base=DECIDE),
     "record-field-now": Case([("type: date}", "type: date, not_after: today, not_before: {days_ago: 90}}")], [],
                              base=DECIDE),
+    "record-field-teaching": Case([("type: date}",
+                                    "type: date}\n      - {id: site, label: Site, type: text, teaching: true}")],
+                                  [], base=DECIDE),
     # Every path to `treat` passes `ask`.
     "requires-before": Case([("requires: [areas]", "requires: [ask, areas]")], []),
     "unknown-variable": Case([("    title: Wait\n", "    title: Wait\n    text: \"{dose} for {areas}; {x\"\n")], []),

@@ -149,3 +149,11 @@ def test_the_examples_of_decide_facts_early_and_bounds_validate() -> None:
     assert [model.RecordField.model_validate(field).max_ahead_minutes for field in fields] == [30, None]
     form = next(line for line in FORMAT.splitlines() if line.startswith("| `{fact: F, before: D}`"))
     assert "`{days_ago: N}`" in form and "`today`" in form
+
+
+def test_the_teaching_example_is_the_teaching_fixture_and_validates() -> None:
+    example = yaml.safe_load(_example("yaml", "A teaching record keeps"))["fields"]
+    fields = [model.RecordField.model_validate(item) for item in example]
+    assert [item.id for item in fields if item.teaching] == ["product", "site", "volume"]
+    fixture = yaml.safe_load((ROOT / "tests" / "fixtures" / "teaching" / "teaching.yaml").read_text())
+    assert fixture["nodes"]["product"]["fields"] == example

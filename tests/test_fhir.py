@@ -226,3 +226,23 @@ def test_a_decision_is_no_question_and_its_result_is_in_the_response() -> None:
                                                             "breastfeeding."}]}]
     backed = [*events[:-2], {"event": "back", "ts": iso_utc(now), "node": "deferred", "to": "product"}]
     assert [item for item in response_items(backed, decide, False) if item["linkId"] == "check"] == []
+
+
+def test_anonymised_keeps_the_teaching_fields_and_masks_the_others(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(Path(__file__).parent / "fixtures" / "teaching"))
+    walked = CliRunner().invoke(app, ["teaching", "--patient", "R-7"],
+                                input="Voluma\nleft nasolabial fold\n0.8\nBN-4471\n14:05\n\n")
+    assert walked.exit_code == 0, walked.output
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    bundle = export(log, "--anonymise")
+    _, response = validated(bundle).values()
+    items = {item["linkId"]: item for group in response["item"] for item in group.get("item", [group])}
+    assert items["product.product"]["answer"] == [{"valueString": "Voluma"}]
+    assert items["product.site"]["answer"] == [{"valueString": "left nasolabial fold"}]
+    assert items["product.volume"]["answer"] == [{"valueDecimal": 0.8}]
+    masked = [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]
+    for link in ("product.batch", "product.injected_at"):
+        assert "answer" not in items[link] and items[link]["extension"] == masked
+    assert "R-7" not in json.dumps(bundle) and "14:05" not in json.dumps(bundle)

@@ -19,9 +19,11 @@ from typer.testing import CliRunner
 from aesthetic_protocols.cli import app
 from aesthetic_protocols.events import AnswerEvent, Logged
 from aesthetic_protocols.journal import read_events
+from aesthetic_protocols.loader import load_file
 from aesthetic_protocols.logged_protocol import LoggedProtocol, find_logged_protocol
 from aesthetic_protocols.model import InputNode, Protocol
 from aesthetic_protocols.recorded import standing
+from aesthetic_protocols.report.answers import withheld
 from aesthetic_protocols.report.listing import session_list
 from aesthetic_protocols.report.record import (
     record_html,
@@ -488,3 +490,60 @@ def test_every_printed_page_names_the_patient_and_its_number_in_the_footer(tmp_p
             ) in html
     assert '@bottom-right { content: "page " counter(page) " of " counter(pages);' in html
     assert "</style>" not in html.split("<style>")[1].split("</style>")[0]
+
+
+TEACHING = Path(__file__).parent / "fixtures" / "teaching"
+
+
+def anonymised(log: Path, fmt: str = "md") -> str:
+    """`log export LOG --format FMT --anonymise`, which must succeed."""
+    result = CliRunner().invoke(app, ["log", "export", str(log), "--format", fmt, "--anonymise"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def teaching_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str) -> Path:
+    """The teaching fixture walked in plain mode: product, site, volume, batch, time of injection."""
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AESTHETIC_PROTOCOLS_PATH", str(TEACHING))
+    walked = CliRunner().invoke(app, ["teaching", "--patient", "R-7"],
+                                input=f"Voluma\n{site}\n0.8\nBN-4471\n14:05\n\n")
+    assert walked.exit_code == 0, walked.output
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    return log
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "fhir"])
+def test_anonymised_keeps_the_teaching_fields_and_drops_identity_batch_and_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    log = teaching_log(tmp_path, monkeypatch, "left nasolabial fold")
+    text = anonymised(log, fmt)
+    assert [kept for kept in ("Voluma", "left nasolabial fold", "0.8") if kept not in text] == []
+    assert [secret for secret in ("R-7", "BN-4471", "14:05", log.stem) if secret in text] == []
+    if fmt == "md":
+        assert {"| Record the product | Product | Voluma | +0:00:00 |",
+                "| Record the product | Injection site | left nasolabial fold | +0:00:00 |",
+                "| Record the product | Batch number | \\[removed\\] | +0:00:00 |",
+                "**Removed for anonymity:** patient reference, practitioner, session id, dates and clock times "
+                "(elapsed times kept), values of time, date and free-text record fields (2), except text fields "
+                "marked for teaching (kept: Product, Injection site), free-text notes (0)."} <= set(text.splitlines())
+
+
+@pytest.mark.parametrize("site", ["left cheek 14:02", "cheek, 9h30", "cheek 6/12", "cheek, 6 Dec", "cheek 2026"])
+def test_a_teaching_text_that_reads_like_a_date_or_time_is_withheld_anyway(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str) -> None:
+    log = teaching_log(tmp_path, monkeypatch, site)
+    for fmt in ("md", "json"):
+        text = anonymised(log, fmt)
+        assert site not in text and "cheek" not in text and "Voluma" in text
+    lines = anonymised(log).splitlines()
+    assert "| Record the product | Injection site | \\[removed\\] | +0:00:00 |" in lines
+    assert any("(3), except text fields marked for teaching (kept: Product)," in line for line in lines)
+
+
+def test_a_teaching_text_with_a_control_character_is_withheld() -> None:
+    protocol = load_file(TEACHING / "teaching.yaml").protocol
+    event = AnswerEvent(node="product", field="site", answer="cheek\x1b[2J", value="cheek\x1b[2J")
+    plain = AnswerEvent(node="product", field="site", answer="cheek", value="cheek")
+    assert withheld(event, protocol) and not withheld(plain, protocol)
+    assert withheld(plain, None)  # without the tree walked, nothing says the field is for teaching

@@ -76,6 +76,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("fact-conflict", Severity.ERROR,
          "a declared fact, an input variable or a record field share a name, not a type"),
     Rule("record-field-now", Severity.ERROR, "a bound against now on a field of another type"),
+    Rule("record-field-teaching", Severity.ERROR, "`teaching` on a time, date or photo field"),
     Rule("unknown-reference", Severity.ERROR, "a `refs` key is not defined under `references`"),
     Rule("missing-citation", Severity.ERROR, "an action, wait or outcome node cites no reference"),
     Rule("duplicate-requirement", Severity.ERROR, "a `requires` list names the same node twice"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 from aesthetic_protocols.conditions import Condition, Fact, comparison_problem, comparisons, fits
 from aesthetic_protocols.model import (
+    TEACHING_TYPES,
     DecideNode,
     InputNode,
     OutcomeNode,
@@ -232,7 +233,8 @@ def _reach_all(protocol: Protocol, starts: list[str]) -> set[str]:
 
 
 def check_record_bounds(protocol: Protocol, add: Add) -> None:
-    """record-field-now: `max_ahead_minutes` only on a time field, `not_after`/`not_before` only on a date."""
+    """record-field-now: `max_ahead_minutes` only on a time field, `not_after`/`not_before` only on a date;
+    record-field-teaching: `teaching` only on a text, number or choice field."""
     for nid, node in protocol.nodes.items():
         if isinstance(node, RecordNode):
             for index, record_field in enumerate(node.fields):
@@ -242,6 +244,9 @@ def check_record_bounds(protocol: Protocol, add: Add) -> None:
                 for name in ("not_after", "not_before"):
                     if getattr(record_field, name) is not None and record_field.type != "date":
                         add("record-field-now", (*where, name), f"{name} bounds a date field")
+                if record_field.teaching and record_field.type not in TEACHING_TYPES:
+                    add("record-field-teaching", (*where, "teaching"),
+                        "only a text, number or choice field can be kept in an anonymised record")
 
 
 FACT_RULES = (check_fact_names, check_conditions, check_sets, check_definite, check_decide_loops, check_due_waits,

@@ -43,6 +43,9 @@ REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 # A `photo` field's value as logged: its evidence file's name, the sha256 of its bytes and its type.
 EVIDENCE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$", re.ASCII)
+# The record-field types whose values an anonymised teaching record may keep (`teaching: true`): a time, date
+# or photograph dates the treatment.
+TEACHING_TYPES = frozenset({"text", "number", "choice"})
 # `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
 CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
 
@@ -387,6 +390,10 @@ class RecordField(Strict):
     """date: the latest accepted day: `today`, a date, `{days_ago: N}` or `{days_ahead: N}`."""
     not_before: DateForm | None = None
     """date: the earliest accepted day, in the same forms as `not_after`."""
+    teaching: StrictBool = False
+    """text, number or choice: the value is clinical, not identifying (a product, a site, a volume), so an
+    anonymised teaching record keeps it (rule record-field-teaching). A text value that reads like a date or a
+    clock time is withheld all the same."""
 
     def bounds_text(self) -> str | None:
         """`0-10`, `at least 0` or `at most 10`: the bounds in words (None when there are none)."""

@@ -13,16 +13,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from aesthetic_protocols.events import AnswerEvent
-from aesthetic_protocols.model import AnyNode, InputNode, Protocol, QuestionNode, RecordField, RecordNode, WaitNode
+from aesthetic_protocols.model import (
+    TEACHING_TYPES,
+    TYPED_STEERING_RE,
+    AnyNode,
+    InputNode,
+    Protocol,
+    QuestionNode,
+    RecordField,
+    RecordNode,
+    WaitNode,
+)
 from aesthetic_protocols.nodes import amount_text
 
 REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text
 # may hold anything (a name, a place), so it is treated like a note. Numbers and choices are kept.
 # A photograph's words hold its capture time; the photograph itself is left out unless --with-photos.
+# A text field the tree marks `teaching: true` (the product, the site) is kept, unless its value holds a
+# control character or reads like a date or a clock time (`looks_dated`): no absolute time is ever kept.
 WITHHELD_TYPES = frozenset({"time", "date", "text", "photo"})
 TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = (r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?"
+          r"|nov(ember)?|dec(ember)?)")
+# Anything like a clock time (14:02, 9h30, 2 pm, 14.02 h) or a date (2026-12-06, 6/12, 6/12/26, 6.12.2026, 6 Dec,
+# December 6, a year 1900-2099): read generously, since a wrong guess only withholds a teaching value.
+DATED_RE = re.compile(
+    r"\d{1,2}\s*[:h]\s*\d{2}|\d{1,2}([:.]\d{2})?\s*[ap]\.?m\b|\d{1,2}[.]\d{2}\s*h\b"
+    r"|\d{1,4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,4}|\d{4}\s*-\s*\d{1,2}|\d{1,2}\s*/\s*\d{1,2}\b"
+    rf"|\d{{1,2}}(st|nd|rd|th)?\s*(of\s+)?{_MONTH}\b|\b{_MONTH}\.?\s*\d{{1,4}}|\b(19|20)\d{{2}}\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,11 +108,27 @@ def field_type(event: AnswerEvent, protocol: Protocol | None) -> str | None:
     return "time" if TIME_RE.fullmatch(text) else "date" if DATE_RE.fullmatch(text) else "text"
 
 
+def looks_dated(text: str) -> bool:
+    """Whether a text reads like a date or a clock time anywhere in it (`Voluma, 14:02` does)."""
+    return DATED_RE.search(text) is not None
+
+
+def teaching(event: AnswerEvent, protocol: Protocol | None) -> bool:
+    """Whether the tree walked marks this answer's record field `teaching: true` (kept when anonymised)."""
+    item = record_field(_node(protocol, event.node), event.field) if event.field else None
+    return item is not None and item.teaching and item.type in TEACHING_TYPES
+
+
 def withheld(event: AnswerEvent, protocol: Protocol | None) -> bool:
     """Whether an anonymised export removes this answer's value (a time, date or free-text record field
-    that holds a value: one left empty has nothing to remove)."""
+    that holds a value: one left empty has nothing to remove). A text field marked `teaching` keeps a value
+    that holds no control character and reads like no date or clock time."""
     value = _logged_value(event)
-    return value not in ("", None) and field_type(event, protocol) in WITHHELD_TYPES
+    if value in ("", None) or field_type(event, protocol) not in WITHHELD_TYPES:
+        return False
+    text = str(value)
+    return not (field_type(event, protocol) == "text" and teaching(event, protocol)
+                and not TYPED_STEERING_RE.search(text) and not looks_dated(text))
 
 
 def in_words(name: str) -> str:

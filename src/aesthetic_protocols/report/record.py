@@ -48,6 +48,7 @@ from aesthetic_protocols.model import (
     AnyNode,
     InputNode,
     OutcomeNode,
+    Protocol,
     WaitNode,
 )
 from aesthetic_protocols.photo import photo_answers
@@ -60,7 +61,7 @@ from aesthetic_protocols.recorded import (
     start_event,
     withdrawn_flags,
 )
-from aesthetic_protocols.report.answers import REMOVED, Said, in_words, said, withheld
+from aesthetic_protocols.report.answers import REMOVED, Said, field_type, in_words, said, teaching, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
 
@@ -497,8 +498,11 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
         notes = sum(1 for e in events if isinstance(e.event, NoteEvent))
         hidden = sum(1 for e in events if isinstance(e.event, AnswerEvent) and withheld(e.event, protocol)
                      and not e.event.photo_sha256)
+        kept = _kept_for_teaching(events, protocol)
+        fields = f"values of time, date and free-text record fields ({hidden})" + (
+            f", except text fields marked for teaching (kept: {', '.join(kept)})" if kept else "")
         removed = ["patient reference", "practitioner", "session id", "dates and clock times (elapsed times kept)",
-                   f"values of time, date and free-text record fields ({hidden})", f"free-text notes ({notes})"]
+                   fields, f"free-text notes ({notes})"]
         photographs = len(photo_answers(standing(events)))
         if photographs:
             removed.append(f"photographs' capture times ({photographs})")
@@ -520,6 +524,18 @@ def session_record(lines: Lines, logged: LoggedProtocol | None = None,
         removed=removed,
         footer=" · ".join(part for part in (f"Patient {start.patient}" if start.patient and not anonymise else "",
                                             "Session record" + (" (anonymised)" if anonymise else "")) if part))
+
+
+def _kept_for_teaching(events: Sequence[Logged], protocol: Protocol | None) -> list[str]:
+    """The labels of the text fields an anonymised record keeps (marked `teaching`), each once, in order."""
+    labels: list[str] = []
+    for logged_line in events:
+        event = logged_line.event
+        if (isinstance(event, AnswerEvent) and field_type(event, protocol) == "text" and teaching(event, protocol)
+                and event.value not in ("", None) and not withheld(event, protocol)):
+            label = said(event, protocol).label
+            labels += [] if label in labels else [label]
+    return labels
 
 
 def record_markdown(events: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
