@@ -140,6 +140,7 @@ def test_eof_interrupts_with_exit_3_and_says_how_to_resume(runner: CliRunner, tm
     assert result.exit_code == EXIT_INTERRUPTED
     session = logs(tmp_path)[0].stem.rsplit("-", 1)[-1]  # the short id the screen showed
     assert f"Interrupted at What do you see?\nResume with: protocol resume {session}\n" in result.stdout
+    assert result.stdout.count("Resume with:") == 1  # said once (issue 17: it was printed twice)
     # Said once (on the screen), not again on stderr.
     assert result.stderr == f"protocol: session interrupted (end of input); the log is kept (session {session})\n"
     assert events_of(logs(tmp_path)[0])[-1]["event"] == "interrupted"

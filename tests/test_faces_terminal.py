@@ -152,7 +152,7 @@ def test_a_resumed_wait_that_is_overdue_says_so_at_the_top(every_kind: Protocol,
 def test_the_key_bar_shows_only_what_works_at_a_number_prompt(every_kind: Protocol) -> None:
     session = walked(every_kind, ["", "y"])
     lines = screen(session, (80, 24))
-    assert lines[-1] == "number + Enter · v red flag · : note/time/back · Esc quit"
+    assert lines[-1] == "number + Enter · v red flag · : note: / time: / back · Esc quit"
     typing = screen(session, (80, 24), before=lambda face: (setattr(face, "line", ("> ", "3")), face._draw()))
     assert typing[-1].startswith("> 3_   Enter = done   Backspace = erase   Esc = cancel")
 
@@ -182,6 +182,14 @@ def test_the_outcome_screen_shows_the_outcome_alone(every_kind: Protocol) -> Non
     assert "DRAFT reference content" in text and " [ ] Review tomorrow" in text
     assert "t = timeline   Enter = close" in text
     assert "elapsed" not in text  # the timeline is one key away, not on this screen
+    # How to get the record, said once the walk is over (issue 17: there was no hint), and how to resume
+    # an interrupted walk, said once.
+    assert "Record: protocol log export 1f2e --format html > record.html (then print it)" in text.splitlines()
+    session = walked(every_kind, [""])
+    buffer.seek(0)
+    buffer.truncate()
+    face.finish(session, [], "/logs/x.jsonl", "1f2e")
+    assert buffer.getvalue().splitlines().count("Resume with: protocol resume 1f2e") == 1
 
 
 BAR = "DRILL (60x time): training, not a real session"
@@ -301,6 +309,19 @@ def test_the_command_line_takes_only_commands(every_kind: Protocol, monkeypatch:
                         interactive=False)
     monkeypatch.setattr(face, "_read_line", lambda prompt, first: line)
     assert face._command_line(session) == reading
+
+
+def test_at_the_command_line_the_status_shows_each_command_exactly_as_typed(every_kind: Protocol,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(every_kind, [""])
+    assert screen(session, (80, 24))[-1] == \
+        "y/n answer · v red flag · Backspace back · : note: / time: / back · Esc quit"
+    face = TerminalFace(clock=lambda: NOW, console=Console(file=io.StringIO(), width=80, height=24),
+                        interactive=False)
+    seen: list[str] = []
+    monkeypatch.setattr(face, "_read_line", lambda prompt, first: seen.append(face.status) or "time: 8:15")
+    assert face._command_line(session) == DoneAt(time_of_day(8, 15))
+    assert seen == ["commands: note: TEXT, time: HH:MM, back, quit"] and face.status == ""  # gone once typed
 
 
 # --- the walker in a real terminal (pexpect) ----------------------------------------------------------
@@ -690,7 +711,7 @@ def test_at_a_text_field_a_letter_is_text_and_bang_raises_the_flag(records: Prot
     assert face.read(session, NOW) == Answer("!x")
     lines = screen(session, (80, 24))
     assert any(line.startswith("RED FLAGS  [!V] Vision change") for line in lines)
-    assert "type the value + Enter · !v red flag · : note/time/back · Esc quit" in lines
+    assert "type the value + Enter · !v red flag · : note: / time: / back · Esc quit" in lines
 
 
 def test_elsewhere_a_flag_is_its_key_alone_or_bang_then_key(records: Protocol, every_kind: Protocol) -> None:

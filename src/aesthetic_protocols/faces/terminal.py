@@ -42,6 +42,10 @@ KEY_GUARD_SECONDS = 0.3
 # Enter passes a screen without reading it: a second Enter this soon after a new screen is dropped too.
 ENTER_GUARD_SECONDS = 0.6
 ENTER_DROPPED = "Enter ignored: the screen had just changed. Read it, then press Enter again"
+# The key bar's word for `:` (the commands as typed after it, colons and all: `:time: 14:02`), and the status
+# line while the command is typed, each command in full.
+COMMANDS_KEY = ": note: / time: / back"
+COMMANDS_LINE = "commands: note: TEXT, time: HH:MM, back, quit"
 QUIT_QUESTION = "Quit? The log is kept and the walk can be resumed.  y = quit   any other key = stay"
 KEY_DROPPED = "a key pressed as the screen changed was ignored: press it again"
 TICK_SECONDS = 0.25  # how often the clock and countdown are redrawn while no key comes
@@ -362,7 +366,10 @@ class TerminalFace:
 
     def _command_line(self, session: Session) -> Reading | None:
         """`:` then a plain-mode command: note: TEXT, time: HH:MM, back, quit."""
+        self.status = COMMANDS_LINE  # each command exactly as typed, above the line being typed
         line = self._read_line(":", "")
+        if self.status == COMMANDS_LINE:
+            self.status = ""
         if line is None or not line.strip():
             return None
         reading = session.command(line)  # only the words taken at any prompt: never an answer or a red flag
@@ -376,7 +383,7 @@ class TerminalFace:
                 return None
             reading = session.command(line)
         if reading is None:
-            return Invalid("commands: note: TEXT, time: HH:MM, back, quit")
+            return Invalid(COMMANDS_LINE)
         if isinstance(reading, Quit):
             return self._confirm_quit("quit")
         if isinstance(reading, Back) and not session.trail:
@@ -616,7 +623,7 @@ class TerminalFace:
         keys_here = [str(hint) for hint in model.keys]
         if self.body_total > self.body_rows:
             keys_here.append("Space/PgUp page")
-        keys_here += [*([] if model.confirm else [": note/time/back"]), "Esc quit"]  # a confirmation: one key
+        keys_here += [*([] if model.confirm else [COMMANDS_KEY]), "Esc quit"]  # a confirmation: one key
         lines = [""]
         for entry in keys_here:  # packed by whole entries: a key is never split from what it does
             joined = f"{lines[-1]} · {entry}" if lines[-1] else entry
