@@ -211,7 +211,9 @@ def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words
     passed, _, lines = walk(emergency, ["", "Filler X", "Chin", "0.5", "13:40", "penicillin", "a"], "anaphylaxis")
     assert passed
     assert lines[-1].startswith("OUTCOME (emergency) EMERGENCY: anaphylaxis")
-    assert lines[-1].endswith(" (goes on until handover)")
+    # What the open outcome logs and times is in words, so a changed drug label or interval shows in review.
+    assert lines[-1].endswith(" (goes on until handover; log: d Adrenaline 500 micrograms IM given, o Oxygen "
+                              "started; timers: Repeat adrenaline if no better every 5 min from d)")
     session = Session(emergency)
     node = emergency.nodes["anaphylaxis"]
     assert event_words(LoggedEvent("anaphylaxis", key="d", label="Adrenaline given"), node, session) == \

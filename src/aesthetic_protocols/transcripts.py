@@ -139,7 +139,7 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
         case InterruptedEvent():
             return "interrupted"
         case OutcomeEvent():
-            open_until = " (goes on until handover)" if event.until_handover else ""
+            open_until = _until_handover_words(session) if event.until_handover else ""
             return f"OUTCOME ({event.severity}) {_outcome_words(session)}{open_until}"
         case DecidedEvent():  # the rule that held, the facts it read, and where it led
             read = "; ".join(f"{name} = {value}" for name, value in event.facts.items())
@@ -158,6 +158,22 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
             return None  # the journal's own events: a scenario walk writes none
         case _:
             assert_never(event)
+
+
+def _until_handover_words(session: Session) -> str:
+    """" (goes on until handover; log: d Adrenaline given, ...; timers: Repeat adrenaline every 5 min from d)":
+    what the open outcome logs and times is clinical content, so a change to it shows in the transcript."""
+    node = session.node
+    until = node.until_handover if isinstance(node, OutcomeNode) else None
+    if until is None:
+        return " (goes on until handover)"
+    parts = ["goes on until handover"]
+    if until.log:
+        parts.append("log: " + ", ".join(f"{entry.key} {entry.label}" for entry in until.log))
+    if until.timers:
+        parts.append("timers: " + ", ".join(f"{timer.label} every {timer.every_minutes} min from {timer.from_}"
+                                            for timer in until.timers))
+    return f" ({'; '.join(parts)})"
 
 
 def _answer_words(event: AnswerEvent, asked: AnyNode) -> str:
