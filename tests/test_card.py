@@ -183,6 +183,21 @@ def test_a_decide_lists_its_rules_and_a_wait_its_early_edge() -> None:
 
 
 
+def test_the_wall_side_names_the_log_by_its_keys_when_the_entries_are_overleaf() -> None:
+    card = card_data(load_file(bundled_dir() / "vascular-occlusion.yaml").protocol, "0" * 64)
+    timers = {flag.key: [t for action in flag.actions for t in action.wall_timers] for flag in card.flags}
+    # The eye emergency is on the main path: its step overleaf lists each log entry in words.
+    assert timers["v"] == ["Next hyaluronidase pulse if the skin is not restored: every 60 min from [p]; log [c] [p] "
+                           "[k] [g] [d] (each key's entry: overleaf); [h] handed over"]
+    assert [step.flag for step in card.steps if step.node_id == "eye-emergency"] == ["v"]
+    # Anaphylaxis is reached only by its red flag, so nothing overleaf says its log: the wall side does.
+    assert "anaphylaxis" not in {step.node_id for step in card.steps}
+    assert timers["a"][0].endswith("log [d] Adrenaline 500 micrograms IM given (ampoule), [u] Adult auto-injector "
+                                   "given (300 micrograms), [c] 999 called: anaphylaxis, [l] Lying flat, legs raised, "
+                                   "[f] IV fluids started (IV access and skills), [p] Hyaluronidase pulse given "
+                                   "before the reaction (dose, time), [k] Aspirin was given earlier; [h] handed over")
+
+
 def test_timers_kept_until_handover_are_printed_under_their_step(monkeypatch: pytest.MonkeyPatch) -> None:
     protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
     monkeypatch.setattr(card_module, "until_handover",

@@ -223,3 +223,11 @@ def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words
     assert event_words(HandoverEvent("anaphylaxis", to="Paramedic crew"), node, session) == \
         "handed over to Paramedic crew"
     assert event_words(HandoverEvent("anaphylaxis"), node, session) == "handed over"
+
+
+@pytest.mark.parametrize("name", ["no", "on", "y", "null", "2026-12-06", "1", "0x1f", "1e3"])
+def test_a_name_yaml_would_retype_is_written_quoted_and_reads_back(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "demo.transcripts.yaml"
+    path.write_text(render_file("demo", {name: ["a line"], "sarah": []}), encoding="utf-8")
+    assert read_file(path) == {name: ["a line"], "sarah": []}
+    assert f'  "{name}":\n' in path.read_text() and "  sarah: []\n" in path.read_text()

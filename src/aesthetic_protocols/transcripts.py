@@ -231,11 +231,18 @@ def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Se
 # --- the file -----------------------------------------------------------------------------------------
 
 
+# A scenario name written bare must read back as the same text: YAML 1.1 reads `no` or `on` as a boolean and
+# a name starting with a digit may read as a number or a date, so those are quoted.
+_BARE_KEY = re.compile(r"[a-z][a-z0-9-]*")
+_RETYPED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
 def render_file(protocol_id: str, transcripts: Mapping[str, Sequence[str]]) -> str:
     """The transcript file's text: stable, block style, one line per step."""
     out = [HEADER, f"protocol: {protocol_id}\n", "scenarios:\n" if transcripts else "scenarios: {}\n"]
     for name, lines in transcripts.items():
-        out.append(f"  {name}:\n" if lines else f"  {name}: []\n")
+        key = name if _BARE_KEY.fullmatch(name) and name not in _RETYPED else _quoted(name)
+        out.append(f"  {key}:\n" if lines else f"  {key}: []\n")
         out += [f"    - {_quoted(line)}\n" for line in lines]
     return "".join(out)
 

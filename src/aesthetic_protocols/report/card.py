@@ -355,6 +355,9 @@ def card_data(protocol: Protocol, sha256: str) -> Card:
     main = _main_path(protocol)
     flags = _flags(protocol)
     flagged = {nid: flag.key for flag in reversed(flags) for action in flag.actions for nid in action.nodes}
+    for action in (action for flag in flags for action in flag.actions):
+        if not set(action.nodes) <= set(main):  # a step only a red flag reaches has no details step overleaf:
+            action.wall_timers[:] = action.timers  # the wall side says its log in words
     return Card(protocol.id, protocol.title, protocol.version, str(protocol.status), str(protocol.status) == "draft",
                 sha256, sha256[:SHORT_SHA], flags, _doses(protocol, main), _steps(protocol, main, flagged),
                 list(protocol.references))
