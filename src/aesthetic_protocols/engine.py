@@ -620,9 +620,7 @@ class Session:
         """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun). Kit conditions
         read the kit as the log's `decided` events recorded it; one the log does not hold reads `kit`."""
         decoded = list(decode_all(records))
-        session = cls(protocol, kit=kit, kit_logged={
-            name: value for record in decoded if isinstance(record.event, DecidedEvent)
-            for name, value in record.event.facts.items() if name.startswith("kit:")})
+        session = cls(protocol, kit=kit, kit_logged=kit_readings(decoded))
         decisions: list[str] = []  # where the replay's decide nodes led, checked against the logged `decided`
         for record in decoded:
             event = record.event
@@ -670,6 +668,12 @@ class Session:
                 if due is not None:
                     session.waits[session.current] = due
         return session
+
+
+def kit_readings(records: Iterable[Logged]) -> dict[str, str]:
+    """The kit readings a log's `decided` events recorded (`kit:ITEM expired` -> yes / no / no clinic file)."""
+    return {name: value for record in records if isinstance(record.event, DecidedEvent)
+            for name, value in record.event.facts.items() if name.startswith("kit:")}
 
 
 YESTERDAY_AFTER = timedelta(hours=12)
