@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from aesthetic_protocols.model import WaitAnswer
 from aesthetic_protocols.scenarios import load_scenarios, typed_line
 from aesthetic_protocols.search import bundled_dir, file_id, protocol_files
 
@@ -50,10 +51,13 @@ def protocol(*args: str, stdin: str | None = None, env: dict[str, str]) -> str:
 
 
 def longest_scenario() -> tuple[str, str, list[str]]:
-    """(protocol id, scenario name, answers) of the bundled scenario with the most answers."""
+    """(protocol id, scenario name, answers) of the bundled scenario with the most answers that a pipe can type:
+    none at a wait (a gated wait asks to confirm a continue before its due time, which a real-time walk is)."""
     best: tuple[str, str, list[str]] = ("", "", [])
     for path in sorted(bundled_dir().glob("*.scenarios.yaml")):
         for scenario in load_scenarios(path).scenarios:
+            if any(isinstance(answer, WaitAnswer) for answer in scenario.answers):
+                continue
             if len(scenario.answers) > len(best[2]):
                 best = (file_id(path), scenario.name, [typed_line(a) for a in scenario.answers])
     return best

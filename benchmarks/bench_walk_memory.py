@@ -2,7 +2,8 @@
 
     python benchmarks/bench_walk_memory.py [--runs 5]
 
-The walk pipes the answers of the first scenario in protocols/vascular-occlusion.scenarios.yaml into
+The walk pipes the answers of the first scenario without a wait answer in
+protocols/vascular-occlusion.scenarios.yaml into
 `protocol vascular-occlusion --plain` (exit 0: an outcome), or, if that protocol or its scenarios are
 missing or invalid, fixed answers into the every-kind fixture (the output says so). It is measured with
 the cache of validated protocols off (parse, validate and check the YAML: the worst case) and warm.
@@ -72,9 +73,12 @@ def walk_command(log_dir: Path) -> tuple[list[str], str, str]:
     if main_file.is_file() and scenarios.is_file():
         check = subprocess.run([protocol, "validate", str(main_file)], capture_output=True, check=False)
         try:
-            first = yaml.safe_load(scenarios.read_text(encoding="utf-8"))["scenarios"][0]
+            # The first scenario a pipe can type: no `{wait: ...}` answer (a gated wait asks to confirm a
+            # continue before its due time, and a real-time walk is always before it).
+            first = next(scenario for scenario in yaml.safe_load(scenarios.read_text(encoding="utf-8"))["scenarios"]
+                         if not any(isinstance(answer, dict) for answer in scenario["answers"]))
             answers = [str(answer) for answer in first["answers"]]
-        except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        except (yaml.YAMLError, KeyError, IndexError, TypeError, StopIteration):
             answers = []
             reason = "its scenarios cannot be read"
         if check.returncode == 0 and answers:

@@ -2,10 +2,13 @@
 
 A mutant is one clinically meaningful change to a tree's parsed data: a `next` or red-flag `goto` pointed
 elsewhere, an option key changed, two option labels of a question swapped, an outcome's severity changed,
-an input's or record field's bound moved, a wait's minutes changed, a derived dose's factor, unit or table
-limit changed. It is caught when `protocol validate --strict` would refuse the tree (any problem), a
-scenario fails on it, or a walk's transcript differs from the committed one. A silent mutant is one that
-would pass CI unseen. Used by tests/test_mutants.py (a seeded sample) and benchmarks/bench_mutants.py (all).
+an input's or record field's bound moved, a wait's minutes changed, a decide rule's or `otherwise` target
+pointed elsewhere, a wait's `early` target pointed elsewhere, a fact an option sets given another value, an
+until-handover timer's minutes changed; and, in a tree with derived values (none of the bundled 0.3.0 trees
+has one), a derived dose's factor, unit or table limit changed. It is caught when `protocol validate
+--strict` would refuse the tree (any problem), a scenario fails on it, or a walk's transcript differs from the
+committed one. A silent mutant is one that would pass CI unseen. Used by tests/test_mutants.py (a seeded
+sample) and benchmarks/bench_mutants.py (all).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from aesthetic_protocols.transcripts import compare, read_file, transcript_path
 Data = dict[str, Any]
 Edit = Callable[[Data], None]
 
+# The classes the bundled trees make (a "derived" mutant is made only for a tree with derived values).
 CLASSES = ("next", "option-key", "option-labels", "severity", "red-flag-goto", "input-bound", "record-bound",
-           "wait-minutes", "derived")
+           "wait-minutes", "decide-next", "early", "set-value", "timer-minutes")
 SEVERITIES = ("resolved", "follow-up", "refer", "emergency")
 UNITS = ("mL", "mg", "units")
 
@@ -117,6 +121,21 @@ def mutants(tree: str, data: Data) -> Iterator[Mutant]:
         if kind == "wait":
             for value in _number_moves(node["minutes"]):
                 yield Mutant(tree, "wait-minutes", f"{nid}.minutes -> {value}", _set(("nodes", nid, "minutes"), value))
+            if node.get("early") is not None:
+                for other in ids:
+                    if other != node["early"]:
+                        yield Mutant(tree, "early", f"{nid}.early -> {other}", _set(("nodes", nid, "early"), other))
+        if kind == "decide":
+            yield from _decide_mutants(tree, nid, node, ids)
+        for index, option in enumerate(node.get("options", [])):
+            for name, value in option.get("set", {}).items():
+                for other in _other_values(data.get("facts", {}).get(name, {}), value):
+                    yield Mutant(tree, "set-value", f"{nid}.options[{index}].set.{name} -> {other}",
+                                 _set(("nodes", nid, "options", index, "set", name), other))
+        for index, timer in enumerate((node.get("until_handover") or {}).get("timers", [])):
+            for value in _number_moves(timer["every_minutes"]):
+                yield Mutant(tree, "timer-minutes", f"{nid}.until_handover.timers[{index}] -> {value}",
+                             _set(("nodes", nid, "until_handover", "timers", index, "every_minutes"), value))
     for index, flag in enumerate(data.get("red_flags", [])):
         for other in ids:
             if other != flag["goto"]:
@@ -131,6 +150,25 @@ def mutants(tree: str, data: Data) -> Iterator[Mutant]:
         for unit in UNITS:
             if unit != derived["unit"]:
                 yield Mutant(tree, "derived", f"derived.{name}.unit -> {unit}", _set(("derived", name, "unit"), unit))
+
+
+def _decide_mutants(tree: str, nid: str, node: Data, ids: list[str]) -> Iterator[Mutant]:
+    """Each rule's `next` and the `otherwise` pointed at every other node."""
+    for index, rule in enumerate(node["rules"]):
+        for other in ids:
+            if other != rule["next"]:
+                yield Mutant(tree, "decide-next", f"{nid}.rules[{index}].next -> {other}",
+                             _set(("nodes", nid, "rules", index, "next"), other))
+    for other in ids:
+        if other != node["otherwise"]:
+            yield Mutant(tree, "decide-next", f"{nid}.otherwise -> {other}", _set(("nodes", nid, "otherwise"), other))
+
+
+def _other_values(fact: Data, value: Any) -> list[Any]:
+    """The other values a declared fact may take: a boolean flipped, another choice."""
+    if fact.get("type") == "boolean":
+        return [not value]
+    return [choice for choice in fact.get("choices", []) if choice != value]
 
 
 @dataclass

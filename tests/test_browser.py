@@ -93,10 +93,19 @@ def test_every_bundled_card_prints_a_wall_side_readable_at_a_metre_and_a_details
     wall_text = bare(reader.pages[0].extract_text())
     for flag in card.flags:
         for action in flag.actions:
-            for line in [action.headline or action.title, *action.lines]:
+            for line in [action.headline or action.title, *action.lines, *action.wall_timers]:
                 assert bare(line) in wall_text, line
+    # The main path's steps that say what to do (a headline) or end the walk are on the wall side too, unless
+    # the red flags' paths fill it (vascular-occlusion 0.3.0: then the wall side says the main path is overleaf).
+    overleaf_only = bare("MAIN PATH overleaf, step by step: the red flags' emergency paths fill this side")
+    assert (overleaf_only in wall_text) == (path.stem == "vascular-occlusion")
     for step in card.steps:
-        assert bare(step.headline or step.title) in wall_text
+        if step.on_wall and overleaf_only not in wall_text:
+            assert bare(step.headline or step.title) in wall_text
+    # Every step is overleaf, numbered, with its title.
+    details = bare(reader.pages[1].extract_text())
+    for step in card.steps:
+        assert bare(f"{step.number}.{step.title}") in details, step.title
 
 
 def test_the_printed_record_says_what_was_chosen_the_dose_the_instructions_and_draft(tmp_path: Path) -> None:

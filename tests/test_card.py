@@ -146,16 +146,26 @@ def test_each_red_flag_comes_with_its_whole_emergency_path() -> None:
     flag = lines.index("- **[a] Anaphylaxis: airway swelling, wheeze or breathing difficulty, faintness or low blood "
                        "pressure**")
     assert lines[flag + 1:flag + 9] == [
-        "    - EMERGENCY: anaphylaxis: **Adrenaline 500 micrograms IM (0.5 mL of 1 mg/mL) into the anterolateral thigh "
-        "now; call an ambulance**",
-        "        - Give intramuscular adrenaline 500 micrograms (0.5 mL of 1 mg/mL) into the anterolateral thigh now.",
-        "        - Stop giving hyaluronidase (judgement: the suspected trigger).",
-        "        - Call an ambulance now.",
-        "        - Lie the patient flat (semi-recumbent if that makes breathing easier).",
-        "        - Repeat the adrenaline after 5 minutes if not better.",
-        "        - If the kit holds an adult auto-injector, use it (judgement).",
-        "        - Hand over the times and doses of adrenaline and of any hyaluronidase (judgement).",
+        "    - EMERGENCY: anaphylaxis: **Adrenaline 500 micrograms IM into the thigh now, and a helper calls 999 now**",
+        "        - Give adrenaline 500 micrograms IM (0.5 mL of 1 mg/mL) into the anterolateral thigh now, drawn up "
+        "from an ampoule.",
+        "        - At the same time a helper calls 999 (ambulance), saying \"anaphylaxis\". If you are alone: "
+        "adrenaline first, then call (judgement on the order).",
+        "        - An adult auto-injector gives 300 micrograms, less than the 500-microgram dose; use it only if no "
+        "ampoule is at hand (the kit should hold 1 mg/mL ampoules, syringes and needles).",
+        "        - Lie the patient flat, legs raised if possible; semi-recumbent only if breathing is difficult. No "
+        "sudden sitting or standing; do not let them stand or walk even if better.",
+        "        - Stop giving hyaluronidase. The occlusion is untreated while it is stopped: hand over the occlusion "
+        "time, product, site and every dose given.",
+        "        - Repeat adrenaline after 5 minutes if not better. No better after two doses: refractory anaphylaxis, "
+        "IV fluids early if blood pressure is low (needs IV access and skills: ambulance or hospital).",
+        "        - Until handover: Repeat adrenaline if not better: every 5 min from \\[d\\]; Repeat adrenaline if not "
+        "better (after an auto-injector): every 5 min from \\[u\\]; log \\[d\\] Adrenaline 500 micrograms IM given "
+        "(ampoule), \\[u\\] Adult auto-injector given (300 micrograms), \\[c\\] 999 called: anaphylaxis, \\[l\\] Lying "
+        "flat, legs raised, \\[f\\] IV fluids started (IV access and skills), \\[p\\] Hyaluronidase pulse given before "
+        "the reaction (dose, time), \\[k\\] Aspirin was given earlier; \\[h\\] handed over",
     ]
+    assert lines[flag + 9] == ""  # the whole path: nothing of it cut
     # A step without a headline (what to record) goes on with the step before it, to the outcome.
     stroke = card_data(protocol, "0" * 64).flags[1]
     assert [action.title for action in stroke.actions] == ["STROKE SIGNS: call an ambulance",
@@ -173,11 +183,30 @@ def test_a_decide_lists_its_rules_and_a_wait_its_early_edge() -> None:
 
 
 
+def test_the_wall_side_names_the_log_by_its_keys_when_the_entries_are_overleaf() -> None:
+    card = card_data(load_file(bundled_dir() / "vascular-occlusion.yaml").protocol, "0" * 64)
+    timers = {flag.key: [t for action in flag.actions for t in action.wall_timers] for flag in card.flags}
+    # The eye emergency is on the main path: its step overleaf lists each log entry in words.
+    assert timers["v"] == ["Next hyaluronidase pulse if the skin is not restored: every 60 min from [p]; log [c] [p] "
+                           "[k] [g] [d] (each key's entry: overleaf); [h] handed over"]
+    assert [step.flag for step in card.steps if step.node_id == "eye-emergency"] == ["v"]
+    # Anaphylaxis is reached only by its red flag, so nothing overleaf says its log: the wall side does.
+    assert "anaphylaxis" not in {step.node_id for step in card.steps}
+    assert timers["a"][0].endswith("log [d] Adrenaline 500 micrograms IM given (ampoule), [u] Adult auto-injector "
+                                   "given (300 micrograms), [c] 999 called: anaphylaxis, [l] Lying flat, legs raised, "
+                                   "[f] IV fluids started (IV access and skills), [p] Hyaluronidase pulse given "
+                                   "before the reaction (dose, time), [k] Aspirin was given earlier; [h] handed over")
+
+
 def test_timers_kept_until_handover_are_printed_under_their_step(monkeypatch: pytest.MonkeyPatch) -> None:
     protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
     monkeypatch.setattr(card_module, "until_handover",
                         lambda protocol, node: ["every hour: pulse"] if node.kind == "outcome" else [])
-    assert '<li class="timer">Until handover: every hour: pulse</li>' in card_html(protocol, "0" * 64)
+    monkeypatch.setattr(card_module, "wall_until_handover",
+                        lambda node: ["every hour: pulse [p]"] if node.kind == "outcome" else [])
+    html = card_html(protocol, "0" * 64)
+    assert '<li class="timer"><span class="lead">Until handover:</span> every hour: pulse [p]</li>' in html  # wall
+    assert '<span class="line">\u2013 Until handover: every hour: pulse</span>' in html  # details (an en dash)
     assert "        - Until handover: every hour: pulse" in card_markdown(protocol, "0" * 64).splitlines()
 
 
@@ -190,6 +219,8 @@ def test_no_placeholder_is_printed_as_written(path: Path) -> None:
 
 
 def test_an_entered_count_is_said_in_words() -> None:
+    # 0.3.0 shows no computed dose: the count entered is offered by the pulse record, said in words.
     protocol = load_file(bundled_dir() / "vascular-occlusion.yaml").protocol
-    dose = card_data(protocol, "0" * 64).doses[0].where[0]
-    assert "Areas affected: the number of areas. " in dose
+    pulse = next(step for step in card_data(protocol, "0" * 64).steps if step.node_id == "pulse-record")
+    assert pulse.lines[0] == ("Record: Diluent; Areas treated (areas, default: the number of areas); Dose actually "
+                              "given (U); Clock time of the pulse (empty: now)")

@@ -325,6 +325,13 @@ POSITIVE: dict[str, Case] = {
         Expect("{fact: expiry, before", "expiry", "fact-unset",
                "may be unset here: not set on the path ask -> check (set it on every path, or ask `known` first)"),
     ], base=DECIDE),
+    "kit-negated": Case([("      - when: {fact: pregnant, is: true}\n",
+                          "      - when: {any: [{fact: pregnant, is: true}, "
+                          "{not: {kit: adrenaline, present: false}}]}\n")], [
+        Expect("{kit: adrenaline", "adrenaline", "kit-negated",
+               "a kit condition under `not` would read no clinic file as a kit in order; route the kit alarm to its "
+               "own rule and let `otherwise` ask the practitioner"),
+    ], base=DECIDE),
     "decide-loop": Case([("    otherwise: go\n", "    otherwise: again\n"), appended(AGAIN)], [
         Expect("  check:", "check", "decide-loop", f"{LOOPS} check -> again -> check"),
         Expect("  again:", "again", "decide-loop", f"{LOOPS} again -> check -> again"),
@@ -462,6 +469,12 @@ NEGATIVE: dict[str, Case] = {
                         ("{fact: expiry, before: today}",
                          "{all: [{fact: expiry, known: true}, {fact: expiry, before: today}]}")],
                        [], base=DECIDE),
+    # The kit alarms as their own rules, not negated.
+    "kit-negated": Case([("      - when: {fact: pregnant, is: true}\n",
+                          "      - when: {any: [{kit: hyaluronidase, expired: true}, "
+                          "{kit: adrenaline, present: false}]}\n"
+                          "        next: stop\n        because: \"Kit.\"\n"
+                          "      - when: {fact: pregnant, is: true}\n")], [], base=DECIDE),
     "decide-loop": Case([], [], base=DECIDE),
     "fact-field-unique": Case([], [], base=DECIDE),
     "fact-conflict": Case([("  pregnant: {type: boolean", "  expiry: {type: date}\n  pregnant: {type: boolean")], [],

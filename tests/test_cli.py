@@ -700,7 +700,16 @@ DECIDE = Path(__file__).parent / "fixtures" / "valid" / "decide.yaml"
      "demo.yaml:36:3: error[schema]: missing required field 'otherwise'"),
     ("{fact: expiry, before: today}", "{fact: expiry, before: today, is: 3}",
      "demo.yaml:40:9: error[schema]: nodes.check.rules[0].when: a condition is exactly one form: {fact: F, "
-     "is: V} (or in, known, lt, le, gt, ge, before, after), {all: [...]}, {any: [...]} or {not: C}"),
+     "is: V} (or in, known, lt, le, gt, ge, before, after), {kit: ITEM, expired: true}, {kit: ITEM, present: "
+     "false}, {all: [...]}, {any: [...]} or {not: C}"),
+    # The kit forms: an unknown one, a value other than the two alarms, and an item that is no slug.
+    ("{fact: expiry, before: today}", "{kit: hyaluronidase, missing: true}",
+     "demo.yaml:40:36: error[schema]: unknown field 'missing'"),
+    ("{fact: expiry, before: today}", "{kit: hyaluronidase, expired: false}",
+     "demo.yaml:40:36: error[schema]: nodes.check.rules[0].when.expired: Input should be True"),
+    ("{fact: expiry, before: today}", "{kit: Hyaluronidase, expired: true}",
+     "demo.yaml:40:16: error[schema]: nodes.check.rules[0].when.kit: must be a slug: lower-case letters, "
+     "digits and '-'"),
 ])
 def test_a_bad_decision_is_one_located_line_and_exit_1(runner: CliRunner, tmp_path: Path, old: str, new: str,
                                                         line: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -368,3 +368,60 @@ def test_a_tree_without_contacts_reads_no_clinic_file(walker: CliRunner, write: 
     assert result.exit_code == 3 and "clinic file" not in result.stderr
     (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
     assert "clinic_sha256" not in json.loads(log.read_text().splitlines()[0])
+
+
+# --- kit conditions: `{kit: ITEM, expired: true}` / `{kit: ITEM, present: false}` read the clinic file's kit ---
+
+
+def decided_of(log_dir: Path) -> list[dict[str, object]]:
+    (log,) = sorted(log_dir.glob("*.jsonl"))
+    return [e for e in map(json.loads, log.read_text().splitlines()) if e["event"] == "decided"]
+
+
+KIT_EXPIRED = CLINIC_FOR_TREE.replace('{item: hyaluronidase, label: "H", expiry: 2099-01-01}',
+                                      '{item: hyaluronidase, label: "H", expiry: 2001-01-01}')
+
+
+@pytest.mark.parametrize(("text", "because", "readings"), [
+    (KIT_EXPIRED, "The clinic file shows the hyaluronidase in the kit has expired.",
+     {"kit:hyaluronidase expired": "yes"}),
+    (CLINIC_FOR_TREE.replace('  - {item: adrenaline, label: "A", expiry: 2099-01-01}\n', ""),
+     "The clinic file shows no adrenaline in the kit.",
+     {"kit:hyaluronidase expired": "no", "kit:adrenaline present": "no"}),
+])
+def test_a_kit_alarm_in_the_clinic_file_routes_the_walk_with_no_prompt(
+        walker: CliRunner, write: Writer, tmp_path: Path, text: str, because: str, readings: dict[str, str]) -> None:
+    path = write("clinic.yaml", text)
+    result = walker.invoke(app, ["kit-check", "--plain", "--clinic", str(path)], input="")
+    assert result.exit_code == 0, result.output
+    assert f"Decided: {because}" in result.stdout.splitlines()
+    assert "Emergency kit present and in date?" not in result.stdout
+    (decided,) = decided_of(tmp_path / "logs")
+    assert decided["next"] == "kit-expired" and decided["facts"] == readings
+
+
+def test_a_kit_in_order_and_no_clinic_file_both_ask_the_practitioner(
+        walker: CliRunner, write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write("clinic.yaml", CLINIC_FOR_TREE)
+    result = walker.invoke(app, ["kit-check", "--plain", "--clinic", str(path)], input="y\n")
+    assert result.exit_code == 0 and "Emergency kit present and in date?" in result.stdout
+    assert decided_of(tmp_path / "logs")[0]["facts"] == {"kit:hyaluronidase expired": "no",
+                                                          "kit:adrenaline present": "yes"}
+    for log in (tmp_path / "logs").glob("*.jsonl"):
+        log.unlink()
+    # Without a clinic file nothing is known about the kit: no alarm holds, and the tree asks.
+    result = walker.invoke(app, ["kit-check", "--plain"], input="y\n")
+    assert result.exit_code == 0 and "Emergency kit present and in date?" in result.stdout
+    assert decided_of(tmp_path / "logs")[0]["facts"] == {"kit:hyaluronidase expired": "no clinic file",
+                                                          "kit:adrenaline present": "no clinic file"}
+
+
+def test_a_tree_that_reads_the_kit_finds_the_clinic_file_without_the_option(
+        walker: CliRunner, write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write("clinic.yaml", KIT_EXPIRED)
+    monkeypatch.setenv(clinic.CLINIC_ENV, str(path))
+    result = walker.invoke(app, ["kit-check", "--plain"], input="")
+    assert result.exit_code == 0, result.output
+    (log,) = sorted((tmp_path / "logs").glob("*.jsonl"))
+    assert json.loads(log.read_text().splitlines()[0])["clinic_sha256"] == clinic.load(path).sha256
+    assert decided_of(tmp_path / "logs")[0]["next"] == "kit-expired"

@@ -20,7 +20,11 @@ from aesthetic_protocols.conditions import (
     Known,
     comparison_problem,
     comparisons,
+    condition_text,
     holds,
+    kit_conditions,
+    kit_key,
+    kit_reading,
     read_facts,
     resolve_date,
     shown,
@@ -76,6 +80,15 @@ def test_each_form_holds_as_documented(data: dict[str, Any], expected: bool) -> 
     {"is": True},
     {"fact": "a", "is": "x", "eval": "1"},
     {"fact": "a", "is_": True},  # the Python names are no YAML keys
+    {"kit": "hyaluronidase", "expired": False},  # only the two alarm forms
+    {"kit": "hyaluronidase", "present": True},
+    {"kit": "hyaluronidase"},
+    {"kit": "hyaluronidase", "expired": True, "present": False},
+    {"kit": "hyaluronidase", "is": True},
+    {"kit": "hyaluronidase", "expired": True, "fact": "a"},
+    {"fact": "a", "expired": True},
+    {"kit": "Hyaluronidase 1500", "expired": True},  # an item key is a slug
+    {"kit": "hyaluronidase", "expired": "yes"},
 ])
 def test_a_condition_is_exactly_one_form(data: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
@@ -173,3 +186,56 @@ def test_a_condition_is_dumped_as_written_and_read_back() -> None:
     dumped = cond(written).model_dump(mode="json", by_alias=True)
     assert dumped == written
     assert cond(dumped) == cond(written)
+
+
+# --- kit conditions ----------------------------------------------------------------------------------------
+
+EXPIRED = {"kit": "hyaluronidase", "expired": True}
+ABSENT = {"kit": "adrenaline", "present": False}
+
+
+@pytest.mark.parametrize(("data", "readings", "expected"), [
+    (EXPIRED, {"kit:hyaluronidase expired": True}, True),
+    (EXPIRED, {"kit:hyaluronidase expired": False}, False),
+    (ABSENT, {"kit:adrenaline present": False}, True),
+    (ABSENT, {"kit:adrenaline present": True}, False),
+    # Without a clinic file (no reading, or None): every kit form is false; nothing is flagged.
+    (EXPIRED, {"kit:hyaluronidase expired": None}, False),
+    (ABSENT, {"kit:adrenaline present": None}, False),
+    (EXPIRED, None, False),
+    (ABSENT, {}, False),
+    ({"any": [EXPIRED, ABSENT]}, {"kit:adrenaline present": False}, True),
+])
+def test_a_kit_form_holds_only_on_the_clinic_files_alarm(data: dict[str, Any], readings: dict[str, bool | None] | None,
+                                                         expected: bool) -> None:
+    assert holds(cond(data), FACTS, TODAY, readings) is expected
+
+
+class StubKit:
+    """The two queries of `clinic.Clinic` (tests/test_clinic.py tests them on a real file)."""
+
+    def kit_expired(self, item: str, today: date) -> bool:
+        return item == "hyaluronidase" and today > date(2026, 12, 1)
+
+    def kit_present(self, item: str) -> bool:
+        return item != "adrenaline"
+
+
+def test_a_kit_reading_asks_the_clinic_file_and_is_none_without_one() -> None:
+    expired, absent = cond(EXPIRED), cond(ABSENT)
+    assert kit_reading(expired, StubKit(), TODAY) is True
+    assert kit_reading(expired, StubKit(), date(2026, 11, 30)) is False  # today from the walk's clock
+    assert kit_reading(absent, StubKit(), TODAY) is False
+    assert kit_reading(cond({"kit": "aspirin", "present": False}), StubKit(), TODAY) is True
+    assert kit_reading(expired, None, TODAY) is None and kit_reading(absent, None, TODAY) is None
+    assert (kit_key(expired), kit_key(absent)) == ("kit:hyaluronidase expired", "kit:adrenaline present")
+
+
+def test_kit_forms_are_found_with_their_place_and_said_in_words() -> None:
+    both = cond({"all": [EXPIRED, {"not": ABSENT}, {"fact": "pregnant", "is": True}]})
+    assert [(c.kit, where, negated) for c, where, negated in kit_conditions(both)] == [
+        ("hyaluronidase", ("all", 0), False), ("adrenaline", ("all", 1, "not"), True)]
+    assert read_facts(both) == ["pregnant"]  # a kit form reads no fact
+    assert condition_text(both) == ("all of (kit hyaluronidase expired; not (kit adrenaline not present); "
+                                    "pregnant is true)")
+    assert cond(EXPIRED).model_dump(mode="json", by_alias=True) == EXPIRED

@@ -274,7 +274,7 @@ def test_an_old_version_that_fails_a_newer_rule_is_still_compared_with_a_warning
     assert result.stderr.splitlines() == [
         f"protocol: warning: {OLD / 'nodules.yaml'} fails 1 rule check(s) of this tool (first: red-flag-target); "
         "it is compared as written. See: protocol validate PATH"]
-    assert result.stdout.startswith("nodules 0.1.0 -> 0.2.0: ")
+    assert result.stdout.startswith("nodules 0.1.0 -> 0.3.0: ")
 
 
 

@@ -135,7 +135,7 @@ def test_a_target_at_an_outcome_counts_its_arrival() -> None:
 
 # --- `protocol drill` end to end ---------------------------------------------------------------------------
 
-SEEDS = ("sarah", "maria", "robert", "intravascular-injection")
+SEEDS = ("sarah", "maria", "robert", "intravascular-injection-caught-before-signs")
 ON_0_1_0 = ["--protocols", str(OLD)]  # the trees as released in 0.1.0: these answers stay valid as trees change
 
 

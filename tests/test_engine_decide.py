@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +159,52 @@ def test_record_bounds_accept_values_inside(protocol: Protocol) -> None:
         late, _ = begun(protocol)
         walk(late, ["f", "n", "2030-01-01"])
         late.apply(Answer("13:00"), NOW)
+
+
+# --- kit conditions: the clinic file's kit, as the log recorded it on replay ---------------------------------
+
+KIT_TREE = Path(__file__).parent / "fixtures" / "contacts" / "kit-check.yaml"
+
+
+class Kit:
+    """A clinic file's kit: which items have expired and which are missing."""
+
+    def __init__(self, expired: set[str], missing: frozenset[str] = frozenset()) -> None:
+        self.expired, self.missing = expired, missing
+
+    def kit_expired(self, item: str, today: date) -> bool:
+        return item in self.expired
+
+    def kit_present(self, item: str) -> bool:
+        return item not in self.missing
+
+
+def test_a_kit_decide_reads_the_clinic_file_else_asks_and_records_what_it_read() -> None:
+    tree = load_file(KIT_TREE).protocol
+    alarm = Session(tree, kit=Kit({"hyaluronidase"}))
+    (decided,) = [e.payload() for e in alarm.begin(NOW) if e.kind == "decided"]
+    assert decided["next"] == "kit-expired" and decided["facts"] == {"kit:hyaluronidase expired": "yes"}
+    assert alarm.finished
+    missing = Session(tree, kit=Kit(set(), frozenset({"adrenaline"})))
+    missing.begin(NOW)
+    assert missing.current == "kit-expired" and missing.because == "The clinic file shows no adrenaline in the kit."
+    no_file = Session(tree)
+    (decided,) = [e.payload() for e in no_file.begin(NOW) if e.kind == "decided"]
+    assert decided["rule"] == "otherwise" and no_file.current == "kit-check"
+    assert decided["facts"] == {"kit:hyaluronidase expired": "no clinic file",
+                                "kit:adrenaline present": "no clinic file"}
+
+
+def test_a_replay_reads_the_kit_as_the_log_recorded_it() -> None:
+    tree = load_file(KIT_TREE).protocol
+    session = Session(tree)  # no clinic file at the walk: the tree asked
+    log = [{"event": "start", "ts": iso_utc(NOW), "node": None}]
+    log += [{"event": e.kind, "ts": iso_utc(NOW), **e.payload()} for e in session.begin(NOW)]
+    # A clinic file that now shows the kit expired does not re-route the walk that was.
+    again = Session.replay(tree, log, kit=Kit({"hyaluronidase"}))
+    assert again.current == "kit-check" and again.trail == session.trail
+    # The other way round: an alarm the log recorded replays without the clinic file (records, log replay).
+    alarmed = Session(tree, kit=Kit({"hyaluronidase"}))
+    log = [{"event": "start", "ts": iso_utc(NOW), "node": None}]
+    log += [{"event": e.kind, "ts": iso_utc(NOW), **e.payload()} for e in alarmed.begin(NOW)]
+    assert Session.replay(tree, log).current == "kit-expired"

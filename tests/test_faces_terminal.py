@@ -67,7 +67,10 @@ def screen(session: Session, size: tuple[int, int], now: datetime = NOW, resumed
 
 # Stop injecting, the injection record (product, batch, site, volume, time), recognise, then blanching, HA, no
 # venom allergy, straight to hyaluronidase, 3 areas: the pulse screen.
-TO_PULSE = ["", "HA filler", "LOT-1", "nasolabial fold", "0.8", "10:05", "", "y", "h", "n", "h", "3"]
+# Sarah's walk (0.3.0) to the pulse: injection record, HA, eyes, FAST, pallor, sharp pain, slower refill, the
+# refill times and no photograph, no venom allergy, consent given, three areas.
+TO_PULSE = ["", "HA filler", "LOT-1", "nasolabial fold", "0.8", "", "h", "o", "n", "p", "p", "w", "4.0", "1.5", "",
+            "n", "g", "3"]
 
 
 @pytest.fixture(scope="module")
@@ -99,18 +102,17 @@ def test_the_pinned_parts_are_on_screen_at_any_size(vascular: Protocol, size: tu
         assert "Space/PgUp page" in "\n".join(lines[-2:])
     else:
         assert not any("more line(s)" in line for line in lines)
-        assert "1500 U" in "\n".join(lines)
+        assert "about 450-500 U per area per pulse" in "\n".join(lines)  # the reported figure, labelled so
 
 
 def test_paging_shows_the_rest_of_the_body_and_keeps_the_pins(vascular: Protocol) -> None:
     session = walked(vascular, TO_PULSE)
     first = screen(session, (80, 24))
     paged = screen(session, (80, 24), before=lambda face: face._page(1))
-    # Header, status, title and the two-line headline stay; the body moves.
-    assert paged[:5] == first[:5] and paged[-3:] == first[-3:]
-    assert first[3:5] == ["Hyaluronidase along the ischaemic territory (2nd-hand dose, check local",
-                          "protocol): 1500 U"]
-    assert paged[5] != first[5]
+    # Header, status, title and the one-line headline stay; the body moves.
+    assert paged[:4] == first[:4] and paged[-3:] == first[-3:]
+    assert first[3] == "Hyaluronidase along the whole ischaemic territory: dose by your local protocol"
+    assert paged[4] != first[4]
     assert any("PgUp for the top" in line or "more line(s)" in line for line in paged)
     end = screen(session, (80, 24), before=lambda face: (face._page(1), face._page(1), face._page(1)))
     marker = next(i for i, line in enumerate(end) if "end of this step: PgUp for the top" in line)
@@ -121,7 +123,8 @@ def test_the_eye_red_flag_screen_keeps_its_title_at_80x24(vascular: Protocol) ->
     session = walked(vascular, [*TO_PULSE, "V"])
     lines = screen(session, (80, 24))
     assert lines[2] == "EYE EMERGENCY: call now"
-    assert lines[3:5] == ["Call an ambulance / emergency eye service now: suspected retinal artery", "occlusion"]
+    assert lines[3:5] == ["Call 999 (ambulance) or the emergency eye service now: suspected retinal artery",
+                          "occlusion"]
     assert any(line.startswith("RED FLAGS  [V]") for line in lines[-8:])
 
 
@@ -779,16 +782,18 @@ def test_a_tick_redraws_only_when_the_clock_or_countdown_changed(every_kind: Pro
 def test_every_option_and_an_emergency_s_first_action_are_above_the_fold(vascular: Protocol,
                                                                           size: tuple[int, int]) -> None:
     nodules = load_file(BUNDLED / "nodules.yaml").protocol
-    lines = screen(walked(nodules, ["n", "Brand", "", "2026-11-01", "", "e"]), size)
+    # 0.3.0: not an occlusion, the filler record (product, batch, date, site, the lump, no photograph), early
+    # onset, no spreading infection: the lump's kind.
+    lines = screen(walked(nodules, ["n", "Brand", "", "2026-11-01", "lips", "firm, tender", "", "e", "n"]), size)
     assert lines[2] == "What kind of lump is it?"
     options = [line[:4] for line in lines if re.match(r" \[[a-z]\] ", line)]
-    assert options == [" [p]", " [e]", " [i]", " [n]", " [u]"]  # all of them, before the evidence
+    assert options == [" [p]", " [i]", " [n]", " [u]"]  # all of them, before the evidence
     evidence = next(i for i, line in enumerate(lines) if line.startswith("Fluctuance is not the test"))
     assert evidence > max(i for i, line in enumerate(lines) if line.startswith(" [u]"))
     assert any(line.startswith("RED FLAGS  [S] Sepsis") for line in lines)
     assert lines[-1].endswith("Esc quit")
     eye = screen(walked(vascular, [*TO_PULSE, "V"]), size)
-    first = next(i for i, line in enumerate(eye) if line.startswith(" [ ] Call an ambulance or the emergency eye"))
+    first = next(i for i, line in enumerate(eye) if line.startswith(' [ ] Call now. Say: "suspected retinal artery'))
     assert first == (5 if size == (80, 24) else 4)  # under the title and headline, before any evidence
     assert eye[first - 1].endswith("retinal artery occlusion") or eye[first - 1] == "occlusion"
     assert not any("Sudden vision loss" in line for line in eye[:first])

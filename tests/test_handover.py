@@ -339,8 +339,9 @@ def test_the_card_graph_and_review_show_each_timer_beside_its_step() -> None:
     from aesthetic_protocols.report.review import markdown, outline
 
     protocol = load_file(TREE).protocol
-    assert ("        - Until handover: Repeat adrenaline if no better: every 5 min from Adrenaline 500 micrograms IM "
-            "given; log \\[d\\] Adrenaline 500 micrograms IM given, \\[o\\] Oxygen started; \\[h\\] handed over") \
+    # The timer counts from the entry its key names; the log right after says that entry in words.
+    assert ("        - Until handover: Repeat adrenaline if no better: every 5 min from \\[d\\]; log \\[d\\] "
+            "Adrenaline 500 micrograms IM given, \\[o\\] Oxygen started; \\[h\\] handed over") \
         in card_markdown(protocol, "0" * 64).splitlines()
     assert 'n6>"EMERGENCY: anaphylaxis (emergency, until handover: every 5 min)"]' in mermaid(protocol)
     assert "  timer: Repeat adrenaline if no better, every 5 min from [d]" in outline(protocol).splitlines()

@@ -16,6 +16,7 @@ from aesthetic_protocols.cli import app
 from aesthetic_protocols.launch import main, unknown_id_message
 
 VALID = Path(__file__).parent / "fixtures" / "valid"
+V010 = Path(__file__).parent / "fixtures" / "v0.1.0"
 KNOWN = ["every-kind", "nodules", "pre-treatment-check", "ptosis", "vascular-occlusion"]
 
 
@@ -122,9 +123,10 @@ HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_
          "jinja2", "markupsafe", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile")
 
 
-def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None:
+def _warm_walk_modules(tmp_path: Path, env: dict[str, str]) -> tuple[set[str], str]:
+    """The modules a warm-cache plain walk of vascular-occlusion has loaded at exit, and its stderr."""
     env = {"AESTHETIC_PROTOCOLS_LOG_DIR": str(tmp_path / "logs"), "PATH": "/usr/bin:/bin",
-           "AESTHETIC_PROTOCOLS_CACHE_DIR": str(tmp_path / "cache")}
+           "AESTHETIC_PROTOCOLS_CACHE_DIR": str(tmp_path / "cache"), **env}
     walk = [sys.executable, "-c", _MODULES_AT_EXIT, "vascular-occlusion", "--plain"]
     first = subprocess.run(walk, input="quit\n", capture_output=True, text=True, env=env, timeout=60)
     assert first.returncode == 3, first.stderr
@@ -134,9 +136,29 @@ def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None
     (line,) = [line for line in warm.stderr.splitlines() if line.startswith("MODULES ")]
     loaded = set(line.split()[1:])
     assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "pydantic.main"} <= loaded
-    assert sorted(name for name in loaded for heavy in HEAVY if name == heavy or name.startswith(f"{heavy}.")) == []
+    return loaded, warm.stderr
+
+
+def _heavy(loaded: set[str]) -> list[str]:
+    return sorted(name for name in loaded for heavy in HEAVY if name == heavy or name.startswith(f"{heavy}."))
+
+
+def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None:
+    # A tree that names no contacts and reads no kit (vascular-occlusion 0.1.0): no clinic file lookup at all.
+    loaded, stderr = _warm_walk_modules(tmp_path, {"AESTHETIC_PROTOCOLS_PATH": str(V010)})
+    assert _heavy(loaded) == []
+    assert not any(name == "platformdirs" or name.startswith("aesthetic_protocols.clinic") for name in loaded)
     # What the start made was frozen, out of the collector's way, and the collector runs again for the walk.
-    assert "COLLECTOR True True" in warm.stderr.splitlines()
+    assert "COLLECTOR True True" in stderr.splitlines()
+
+
+def test_a_warm_walk_of_a_tree_naming_contacts_adds_only_the_clinic_file_lookup(tmp_path: Path) -> None:
+    # The bundled vascular-occlusion names contacts, so the walk looks for the clinic file in the config folder
+    # (platformdirs, which imports tempfile on Unix); no clinic file is there, so nothing is parsed.
+    loaded, stderr = _warm_walk_modules(tmp_path, {"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert _heavy(loaded) == ["tempfile"]
+    assert {"platformdirs", "aesthetic_protocols.clinic"} <= loaded
+    assert "COLLECTOR True True" in stderr.splitlines()
 
 
 def test_a_chairside_start_that_fails_leaves_the_collector_running(monkeypatch: pytest.MonkeyPatch,

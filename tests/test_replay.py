@@ -317,3 +317,30 @@ def test_a_removed_option_diverges_exactly_the_sessions_that_took_it(data: dict[
     if took:
         assert result.divergence is not None
         assert result.divergence.reason == f"option [{gone['key']}] is no longer offered"
+
+
+def test_a_rewalk_reads_the_kit_as_the_log_recorded_it() -> None:
+    from aesthetic_protocols.engine import Session
+    from aesthetic_protocols.events import iso_utc
+    from aesthetic_protocols.loader import load_file
+
+    tree = load_file(Path(__file__).parent / "fixtures" / "contacts" / "kit-check.yaml").protocol
+
+    class Expired:
+        def kit_expired(self, item: str, today: object) -> bool:
+            return item == "hyaluronidase"
+
+        def kit_present(self, item: str) -> bool:
+            return True
+
+    now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    walked = Session(tree, kit=Expired())
+    log = [{"event": "start", "ts": iso_utc(now), "node": None, "protocol": "kit-check", "version": "1.0.0"}]
+    log += [{"event": e.kind, "ts": iso_utc(now), **e.payload()} for e in walked.begin(now)]
+    # The new version sends the expired-hyaluronidase alarm elsewhere: the engine's replay refuses the logged
+    # decision, and the rewalk still reads the kit as logged (an alarm), so it ends where the new rule leads,
+    # not where "no clinic file" would (the hand check).
+    data = tree.model_dump(mode="json", by_alias=True)
+    data["nodes"]["kit-file"]["rules"][0]["next"] = "go"
+    replayed = replay_events(log, Protocol.model_validate(data), None)
+    assert replayed.outcome_then == "kit-expired" and replayed.outcome_now == "go"

@@ -82,15 +82,15 @@ def test_the_bundled_scenarios_all_pass_and_name_the_seed_cases() -> None:
     result = CliRunner().invoke(app, ["scenarios"])
     assert result.exit_code == 0, result.stdout
     names = {line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("PASS ")}
-    assert {"vascular-occlusion/sarah", "vascular-occlusion/intravascular-injection", "ptosis/maria",
-            "nodules/robert"} <= names
+    assert {"vascular-occlusion/sarah", "vascular-occlusion/intravascular-injection-caught-before-signs",
+            "ptosis/maria", "pre-treatment-check/maria-aminoglycoside", "nodules/robert"} <= names
     assert "FAIL" not in result.stdout
 
 
 def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     suite = load_scenarios(ROOT / "protocols" / "vascular-occlusion.scenarios.yaml")
-    case = next(s for s in suite.scenarios if s.name == "intravascular-injection")
+    case = next(s for s in suite.scenarios if s.name == "intravascular-injection-caught-before-signs")
     monkeypatch.setenv("AESTHETIC_PROTOCOLS_LOG_DIR", str(tmp_path))
     # The 60-minute wait is gated (`early:`): the clock runs an hour on at every reading, so each Enter there
     # comes when the wait is due, as it does in the scenario.
@@ -103,9 +103,12 @@ def test_the_intravascular_teaching_case_walks_and_exports_anonymised(tmp_path: 
     (log,) = tmp_path.glob("*.jsonl")
     record = runner.invoke(app, ["log", "export", log.stem, "--format", "md", "--anonymise"]).stdout
     assert record.startswith("# Session record (anonymised)\n")
-    assert "| Outcome reached (resolved) |" in record and "| Give a hyaluronidase pulse | Done |" in record
-    assert "free-text notes (2)" in record
-    for identifying in ("CLINIC-0042", "Dr Example", log.stem, "intravascular injection; time"):
+    # Caught before signs: observed to the due time and rechecked, never an immediate "monitor".
+    assert "| Observe, then recheck | Continued |  |" in record
+    assert "| Observation time is up: recheck | Recheck now |  |" in record
+    assert "| No signs after observation: safety net | Outcome reached (follow-up) |  |" in record
+    assert "free-text notes (1)" in record
+    for identifying in ("CLINIC-0042", "Dr Example", log.stem, "blood in the hub"):
         assert identifying not in record
 
 

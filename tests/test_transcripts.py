@@ -211,7 +211,9 @@ def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words
     passed, _, lines = walk(emergency, ["", "Filler X", "Chin", "0.5", "13:40", "penicillin", "a"], "anaphylaxis")
     assert passed
     assert lines[-1].startswith("OUTCOME (emergency) EMERGENCY: anaphylaxis")
-    assert lines[-1].endswith(" (goes on until handover)")
+    # What the open outcome logs and times is in words, so a changed drug label or interval shows in review.
+    assert lines[-1].endswith(" (goes on until handover; log: d Adrenaline 500 micrograms IM given, o Oxygen "
+                              "started; timers: Repeat adrenaline if no better every 5 min from d)")
     session = Session(emergency)
     node = emergency.nodes["anaphylaxis"]
     assert event_words(LoggedEvent("anaphylaxis", key="d", label="Adrenaline given"), node, session) == \
@@ -223,8 +225,9 @@ def test_an_emergency_until_handover_says_so_and_its_log_and_handover_have_words
     assert event_words(HandoverEvent("anaphylaxis"), node, session) == "handed over"
 
 
-@pytest.mark.parametrize("name", ["no", "yes", "off", "null", "y"])
-def test_a_scenario_named_like_a_yaml_boolean_reads_back_as_its_name(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["no", "on", "y", "null", "2026-12-06", "1", "0x1f", "1e3"])
+def test_a_name_yaml_would_retype_is_written_quoted_and_reads_back(tmp_path: Path, name: str) -> None:
     path = tmp_path / "demo.transcripts.yaml"
-    path.write_text(render_file("demo", {name: []}), encoding="utf-8")
-    assert read_file(path) == {name: []}
+    path.write_text(render_file("demo", {name: ["a line"], "sarah": []}), encoding="utf-8")
+    assert read_file(path) == {name: ["a line"], "sarah": []}
+    assert f'  "{name}":\n' in path.read_text() and "  sarah: []\n" in path.read_text()

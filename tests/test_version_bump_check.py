@@ -90,7 +90,7 @@ def test_a_clinical_change_without_a_bump_fails_committed_or_not(repo: Path) -> 
     code, lines = run(repo)
     assert code == 1
     assert lines[0] == ("FAIL protocols/ptosis.yaml: against the last commit (uncommitted changes): clinical changes "
-                        "without a version change (still 0.2.0): bump the version")
+                        "without a version change (still 0.3.0): bump the version")
     assert "  red flag[e].label: Swallowing[-, speech-] or breathing difficulty, generalised weakness or double " \
         "vision" in lines
     commit(repo, TREE.replace(LABEL, "Swallowing or breathing difficulty"), "unbumped")
@@ -102,10 +102,10 @@ def test_a_bumped_change_passes_against_the_merge_base_with_origin_main(repo: Pa
     first = git(repo, "rev-parse", "HEAD")
     git(repo, "update-ref", "refs/remotes/origin/main", first)
     changed = TREE.replace(LABEL, "Swallowing or breathing difficulty")
-    commit(repo, changed.replace('version: "0.2.0"', 'version: "0.2.1"'), "bumped")
+    commit(repo, changed.replace('version: "0.3.0"', 'version: "0.3.1"'), "bumped")
     assert run(repo) == (0, ["protocols/ptosis.yaml: 1 clinical change(s) since the merge base with origin/main, "
-                             "version 0.2.0 -> 0.2.1: ok"])
-    commit(repo, changed.replace('version: "0.2.0"', 'version: "0.2.1"').replace("double vision", "diplopia", 1),
+                             "version 0.3.0 -> 0.3.1: ok"])
+    commit(repo, changed.replace('version: "0.3.0"', 'version: "0.3.1"').replace("double vision", "diplopia", 1),
            "a second change in the same release, against origin/main still bumped")
     assert run(repo)[0] == 0
 

@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("unknown-fact", Severity.ERROR, "a condition names no fact (declared, input variable or record field)"),
     Rule("condition-type", Severity.ERROR, "a condition's comparison does not fit its fact's type"),
     Rule("set-fact", Severity.ERROR, "an option sets an undeclared fact, or a value not of the fact's type"),
+    Rule("kit-negated", Severity.ERROR, "a kit condition under `not` (no clinic file would read as a kit in order)"),
     Rule("fact-unset", Severity.ERROR, "a fact a decide reads is not set on every path reaching it"),
     Rule("decide-loop", Severity.ERROR, "a decide node routes back to itself with no prompt between"),
     Rule("fact-field-unique", Severity.ERROR, "a record field id read by a condition is used by two fields"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -42,6 +42,8 @@ FactValue = StrictBool | StrictInt | Annotated[float, Field(ge=-1_000_000, le=1_
 Known = bool | int | float | Decimal | date | time | str
 _MAX_DAYS = 36_600
 _FORMS = ("is", "in", "known", "lt", "le", "gt", "ge", "before", "after")
+_KIT_FORMS = ("expired", "present")
+KIT_ITEM_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class _Strict(BaseModel):
@@ -108,6 +110,14 @@ class Condition(_Strict):
     or all, any, not."""
 
     fact: FactName | None = Field(default=None, description="The fact the condition reads.")
+    kit: Annotated[StrictStr, StringConstraints(pattern=KIT_ITEM_PATTERN, max_length=40)] | None = Field(
+        default=None, description="A kit item's key in the clinic file (with `expired: true` or `present: false`).")
+    expired: Literal[True] | None = Field(
+        default=None, description="kit: true when the clinic file shows every stocked entry of the item expired "
+                                  "(false without a clinic file).")
+    present: Literal[False] | None = Field(
+        default=None, description="kit: false when the clinic file shows the item missing from the kit "
+                                  "(the condition is false without a clinic file).")
     is_: FactValue | None = Field(default=None, alias="is", description="The fact equals this value.")
     in_: list[FactValue] | None = Field(default=None, alias="in", min_length=1, max_length=26,
                                         description="The fact equals one of these values.")
@@ -131,13 +141,16 @@ class Condition(_Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        forms = [name for name in (*_FORMS, "all", "any", "not") if self.part(name) is not None]
-        if self.fact is not None and len(forms) == 1 and forms[0] in _FORMS:
+        forms = [name for name in (*_FORMS, *_KIT_FORMS, "all", "any", "not") if self.part(name) is not None]
+        if self.fact is not None and self.kit is None and len(forms) == 1 and forms[0] in _FORMS:
             return self
-        if self.fact is None and len(forms) == 1 and forms[0] not in _FORMS:
+        if self.kit is not None and self.fact is None and len(forms) == 1 and forms[0] in _KIT_FORMS:
+            return self
+        if self.fact is None and self.kit is None and len(forms) == 1 and forms[0] in ("all", "any", "not"):
             return self
         raise PydanticCustomError("condition_form", "a condition is exactly one form: {fact: F, is: V} (or in, "
-                                  "known, lt, le, gt, ge, before, after), {all: [...]}, {any: [...]} or {not: C}")
+                                  "known, lt, le, gt, ge, before, after), {kit: ITEM, expired: true}, "
+                                  "{kit: ITEM, present: false}, {all: [...]}, {any: [...]} or {not: C}")
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -150,8 +163,48 @@ class Condition(_Strict):
 
     @property
     def form(self) -> str:
-        """The form's key: `is`, `lt`, `all`, ..."""
-        return next(name for name in (*_FORMS, "all", "any", "not") if self.part(name) is not None)
+        """The form's key: `is`, `lt`, `expired`, `all`, ..."""
+        return next(name for name in (*_FORMS, *_KIT_FORMS, "all", "any", "not") if self.part(name) is not None)
+
+
+class Kit(Protocol):
+    """What a kit condition reads: the clinic file's kit (`clinic.Clinic`)."""
+
+    def kit_expired(self, item: str, today: date) -> bool: ...
+
+    def kit_present(self, item: str) -> bool: ...
+
+
+NO_CLINIC_FILE = "no clinic file"
+
+
+def kit_key(condition: Condition) -> str:
+    """The name a kit condition's reading goes under in a `decided` event: `kit:hyaluronidase expired`."""
+    return f"kit:{condition.kit} {condition.form}"
+
+
+def kit_reading(condition: Condition, kit: Kit | None, today: date) -> bool | None:
+    """What the clinic file says for a kit condition's item: expired? (`expired`) or present? (`present`);
+    None without a clinic file."""
+    assert condition.kit is not None
+    if kit is None:
+        return None
+    if condition.form == "expired":
+        return kit.kit_expired(condition.kit, today)
+    return kit.kit_present(condition.kit)
+
+
+def kit_conditions(condition: Condition, where: Path = (), negated: bool = False) \
+        -> Iterator[tuple[Condition, Path, bool]]:
+    """Every kit condition inside a condition, with its path and whether it sits under a `not`."""
+    if condition.kit is not None:
+        yield condition, where, negated
+        return
+    if condition.not_ is not None:
+        yield from kit_conditions(condition.not_, (*where, "not"), True)
+    for name in ("all", "any"):
+        for index, part in enumerate(condition.part(name) or []):
+            yield from kit_conditions(part, (*where, name, index), negated)
 
 
 Path = tuple[str | int, ...]
@@ -169,14 +222,19 @@ def comparisons(condition: Condition, where: Path = ()) -> Iterator[tuple[Condit
             yield from comparisons(part, (*where, name, index))
 
 
-def holds(condition: Condition, facts: Mapping[str, Known], today: date) -> bool:
-    """Whether the condition holds for the facts known on the path, `today` by the walk's clock."""
+def holds(condition: Condition, facts: Mapping[str, Known], today: date,
+          kit: Mapping[str, bool | None] | None = None) -> bool:
+    """Whether the condition holds for the facts known on the path, `today` by the walk's clock; `kit` holds
+    the kit conditions' readings by `kit_key` (a reading missing or None, no clinic file: the form is false)."""
     if condition.all is not None:
-        return all(holds(part, facts, today) for part in condition.all)
+        return all(holds(part, facts, today, kit) for part in condition.all)
     if condition.any is not None:
-        return any(holds(part, facts, today) for part in condition.any)
+        return any(holds(part, facts, today, kit) for part in condition.any)
     if condition.not_ is not None:
-        return not holds(condition.not_, facts, today)
+        return not holds(condition.not_, facts, today, kit)
+    if condition.kit is not None:
+        reading = (kit or {}).get(kit_key(condition))
+        return reading is not None and reading is condition.part(condition.form)
     assert condition.fact is not None
     value = facts.get(condition.fact)
     form = condition.form
@@ -281,6 +339,8 @@ def comparison_problem(part: Condition, facts: Mapping[str, Fact]) -> tuple[str,
 
 def condition_text(condition: Condition) -> str:
     """A condition in words for outlines and reviews: `expiry before today`, `all of (a is true; b known)`."""
+    if condition.kit is not None:
+        return f"kit {condition.kit} {'expired' if condition.form == 'expired' else 'not present'}"
     if condition.fact is None:
         if condition.not_ is not None:
             return f"not ({condition_text(condition.not_)})"

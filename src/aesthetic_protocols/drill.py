@@ -150,7 +150,9 @@ def _check(target: TimeTarget, events: Sequence[Logged]) -> TargetCheck:
 def debrief(protocol: Protocol, scenario: Scenario, lines: Lines) -> Debrief:
     """Compare a finished drill's log with the scenario's own run through the scenario runner."""
     events = decode_all(lines)
-    expected = run_scenario(protocol, scenario).trail
+    # The log's steps are its answers and red flags; a decide node's routing is no step taken by the person
+    # (its `decided` event follows from them), so the scenario's own decide steps are left out of the match.
+    expected = [step for step in run_scenario(protocol, scenario).trail if step.how != "decide"]
     walked = recorded_steps(events)
     left_at = did = should = None
     for mine, theirs in zip(walked, expected, strict=False):

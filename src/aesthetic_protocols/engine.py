@@ -15,7 +15,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, assert_never
 
-from aesthetic_protocols.conditions import Known, date_form_text, holds, read_facts, resolve_date
+from aesthetic_protocols.conditions import (
+    NO_CLINIC_FILE,
+    Condition,
+    Kit,
+    Known,
+    date_form_text,
+    holds,
+    kit_conditions,
+    kit_key,
+    kit_reading,
+    read_facts,
+    resolve_date,
+)
 from aesthetic_protocols.conditions import shown as fact_text
 from aesthetic_protocols.events import (
     AnswerEvent,
@@ -163,6 +175,11 @@ class Session:
     # keeps waiting. The sub-prompt is the session's state until answered.
     confirming_early: bool = False
     handed_over: bool = False  # an outcome with `until_handover` stays open until this (see `handover`)
+    # The clinic file's kit, which kit conditions read (None: no clinic file, every kit condition false).
+    kit: Kit | None = None
+    # Kit readings taken from the log on replay (`kit_key` -> yes/no/no clinic file): a replayed decision
+    # reads the kit as it was then, whatever the clinic file says now.
+    kit_logged: dict[str, str] = field(default_factory=dict)
 
     # --- reading the state ---------------------------------------------------------------------
 
@@ -518,18 +535,43 @@ class Session:
         """Route a decide node: the first rule whose `when` holds, else `otherwise`; `today` from `now`."""
         facts, today = self.facts, now.date()
         read: dict[str, str] = {}
+        kit: dict[str, bool | None] = {}
         rule: int | str = "otherwise"
         target, because = node.otherwise, None
         for index, candidate in enumerate(node.rules):
             for name in read_facts(candidate.when):
-                read.setdefault(name, fact_text(facts.get(name)))
-            if holds(candidate.when, facts, today):
+                read.setdefault(name, self._fact_words(name, facts.get(name)))
+            for part, _, _ in kit_conditions(candidate.when):
+                key = kit_key(part)
+                if key not in kit:
+                    kit[key] = self._kit_reading(key, part, today)
+                    read[key] = NO_CLINIC_FILE if kit[key] is None else fact_text(kit[key])
+            if holds(candidate.when, facts, today, kit):
                 rule, target, because = index, candidate.next, candidate.because
                 break
         node_id = self.current
         self.trail.append(Taken(node_id, "decide", str(rule), target))
         return DecidedEvent(node_id, rule=rule, next=target, facts=read, because=because,
                             title=self.render(node.title))
+
+    def _fact_words(self, name: str, value: Known | None) -> str:
+        """A fact's value in words for a `decided` event: a record choice field's choice by its label (the
+        key alone, "g", says nothing in the record), any other value as `conditions.shown` says it."""
+        if isinstance(value, str):
+            for node in self.protocol.nodes.values():
+                if isinstance(node, RecordNode):
+                    for record_field in node.fields:
+                        if record_field.id == name and record_field.type == "choice":
+                            label = next((c.label for c in record_field.choices if c.key == value), None)
+                            return value if label is None else label
+        return fact_text(value)
+
+    def _kit_reading(self, key: str, part: Condition, today: date) -> bool | None:
+        """A kit condition's reading: as logged (replay), else from the clinic file (None: no clinic file)."""
+        logged = self.kit_logged.get(key)
+        if logged is not None:
+            return None if logged == NO_CLINIC_FILE else logged == "yes"
+        return kit_reading(part, self.kit, today)
 
     def _arrive(self, now: datetime) -> list[Event]:
         node = self.node
@@ -582,11 +624,14 @@ class Session:
     # --- resume --------------------------------------------------------------------------------
 
     @classmethod
-    def replay(cls, protocol: Protocol, records: Iterable[Logged | Mapping[str, Any]]) -> Session:
-        """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun)."""
-        session = cls(protocol)
+    def replay(cls, protocol: Protocol, records: Iterable[Logged | Mapping[str, Any]], kit: Kit | None = None) \
+            -> Session:
+        """Rebuild a session from its logged events (answers, flags, backs, notes, waits begun). Kit conditions
+        read the kit as the log's `decided` events recorded it; one the log does not hold reads `kit`."""
+        decoded = list(decode_all(records))
+        session = cls(protocol, kit=kit, kit_logged=kit_readings(decoded))
         decisions: list[str] = []  # where the replay's decide nodes led, checked against the logged `decided`
-        for record in decode_all(records):
+        for record in decoded:
             event = record.event
             # In local time, as the walker's clock gave it: a decide's `today` is the local day.
             ts = record.moment.astimezone() if record.moment is not None else datetime.min.replace(tzinfo=UTC)
@@ -632,6 +677,12 @@ class Session:
                 if due is not None:
                     session.waits[session.current] = due
         return session
+
+
+def kit_readings(records: Iterable[Logged]) -> dict[str, str]:
+    """The kit readings a log's `decided` events recorded (`kit:ITEM expired` -> yes / no / no clinic file)."""
+    return {name: value for record in records if isinstance(record.event, DecidedEvent)
+            for name, value in record.event.facts.items() if name.startswith("kit:")}
 
 
 YESTERDAY_AFTER = timedelta(hours=12)

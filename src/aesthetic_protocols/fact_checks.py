@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from aesthetic_protocols.conditions import Condition, Fact, comparison_problem, comparisons, fits
+from aesthetic_protocols.conditions import Condition, Fact, comparison_problem, comparisons, fits, kit_conditions
 from aesthetic_protocols.model import (
     TEACHING_TYPES,
     DecideNode,
@@ -249,5 +249,19 @@ def check_record_bounds(protocol: Protocol, add: Add) -> None:
                         "only a text, number or choice field can be kept in an anonymised record")
 
 
-FACT_RULES = (check_fact_names, check_conditions, check_sets, check_definite, check_decide_loops, check_due_waits,
+def check_kit_negated(protocol: Protocol, add: Add) -> None:
+    """kit-negated: a kit condition under `not`. A kit form holds only when the clinic file shows the problem
+    and is false without one, so its negation would read "no clinic file" as "in date" or "present"."""
+    for nid, node in protocol.nodes.items():
+        if isinstance(node, DecideNode):
+            for index, rule in enumerate(node.rules):
+                for _, below, negated in kit_conditions(rule.when):
+                    if negated:
+                        add("kit-negated", ("nodes", nid, "rules", index, "when", *below, "kit"),
+                            "a kit condition under `not` would read no clinic file as a kit in order; route the "
+                            "kit alarm to its own rule and let `otherwise` ask the practitioner")
+
+
+FACT_RULES = (check_fact_names, check_conditions, check_kit_negated, check_sets, check_definite, check_decide_loops,
+              check_due_waits,
               check_record_bounds)

@@ -265,9 +265,10 @@ def walk_new(protocol_id: str | None, log_dir: str | None = None, patient: str |
     clock = local_now
     face = choose_face(plain, clock)
     _start_settled()
-    # The clinic file is read when the tree names contacts (or it is named): a tree that does not use it starts
-    # without the lookup (platformdirs) or the parser.
-    clinic_file = clinic_for_walk(clinic) if clinic is not None or loaded.protocol.contacts else None
+    # The clinic file is read when the tree names contacts or reads the kit (or it is named): a tree that does
+    # not use it starts without the lookup (platformdirs) or the parser.
+    uses_clinic = bool(loaded.protocol.contacts) or loaded.protocol.reads_kit()
+    clinic_file = clinic_for_walk(clinic) if clinic is not None or uses_clinic else None
     ended(start_walk(loaded, log_dir_of(log_dir), face=face, clock=clock, patient=patient,
                      practitioner=practitioner, witness=configured(witness), clinic=clinic_file,
                      photos=photos_folder(photos)))

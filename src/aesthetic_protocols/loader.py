@@ -239,7 +239,7 @@ class _Builder:
                 if here is not None:
                     if key == "kind":  # an unknown kind is reported at its value, not at the node
                         self.kinds[here] = (mark.line + 1, mark.column + 1)
-                    elif key == "fact" or here[-1:] == ("set",):  # a condition's fact, a set value: at the value
+                    elif key in ("fact", "kit") or here[-1:] == ("set",):  # a condition's fact or item, a set value
                         self.values[(*here, key)] = (mark.line + 1, mark.column + 1)
                     if tag == "":  # only a collection needs its path: it will hold positions of its own
                         stack.append([value, (*here, key) if len(here) < _POSITION_DEPTH - 1 else None, _NO_KEY])

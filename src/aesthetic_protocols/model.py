@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from aesthetic_protocols.conditions import Condition, DateForm, Fact, FactName, FactValue
+from aesthetic_protocols.conditions import Condition, DateForm, Fact, FactName, FactValue, kit_conditions
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -478,6 +478,12 @@ class Protocol(Strict):
     nodes: dict[Slug, Node] = Field(min_length=1)
     """The steps, by node id (a slug)."""
 
+    def reads_kit(self) -> bool:
+        """Whether a decide node reads the clinic file's kit (`{kit: ITEM, expired: true}` ...): the walk then
+        needs the clinic file, as a tree naming contacts does."""
+        return any(next(kit_conditions(rule.when), None) is not None
+                   for node in self.nodes.values() if isinstance(node, DecideNode) for rule in node.rules)
+
 
 AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | DecideNode | OutcomeNode
 
@@ -558,6 +564,24 @@ ScenarioAnswer = Annotated[
 ]
 
 
+class ScenarioKit(Strict):
+    """The emergency kit a scenario's clinic file holds, as kit conditions read it (`{kit: ITEM, expired: true}`,
+    `{kit: ITEM, present: false}`): every item is present and in date except those named here."""
+
+    expired: list[Slug] = Field(default_factory=list, max_length=20)
+    """Items in the kit whose every entry has expired."""
+    missing: list[Slug] = Field(default_factory=list, max_length=20)
+    """Items the kit does not hold."""
+
+    def kit_expired(self, item: str, today: date) -> bool:
+        """`clinic.Clinic.kit_expired` for this kit."""
+        return item in self.expired and item not in self.missing
+
+    def kit_present(self, item: str) -> bool:
+        """`clinic.Clinic.kit_present` for this kit."""
+        return item not in self.missing
+
+
 class Scenario(Strict):
     """One scenario: the answers typed, the outcome they must reach, nodes to visit or avoid."""
 
@@ -578,6 +602,8 @@ class Scenario(Strict):
     """Nodes the walk must not pass."""
     targets: list[TimeTarget] = Field(default_factory=list)
     """Drill time targets: drill debriefs check them; `protocol scenarios` checks their nodes are on the path."""
+    kit: ScenarioKit | None = None
+    """The walk has a clinic file whose kit is this (without it, no clinic file: every kit condition is false)."""
 
 
 class ScenarioFile(Strict):

@@ -90,9 +90,12 @@ def _model(model: type[BaseModel], data: object) -> BaseModel:
     if not isinstance(data, dict):
         raise NotRebuilt("not a mapping")
     fields = _fields(model)
-    if not set(data) <= set(fields):
+    # A field dumped under its alias (a timer's `from`, a condition's `is`) is read back under its name.
+    names = {info.alias: name for name, info in model.model_fields.items() if info.alias is not None}
+    named = {names.get(str(key), str(key)): value for key, value in data.items()}
+    if not set(named) <= set(fields):
         raise NotRebuilt("a field the model does not have")
-    return model.model_construct(**{name: _value(fields[name], value) for name, value in data.items()})
+    return model.model_construct(**{name: _value(fields[name], value) for name, value in named.items()})
 
 
 def _union(members: tuple[Any, ...], data: object) -> Any:

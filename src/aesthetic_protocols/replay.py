@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aesthetic_protocols.diff import Change, ProtocolDiff, diff_protocols, load_version, node_changes
-from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Taken, WalkError
+from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Taken, WalkError, kit_readings
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import AnswerEvent, RedFlagEvent, StartEvent, decode, decode_all
 from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
@@ -115,10 +115,13 @@ def _moved(step: Taken, now: str, protocol: Protocol) -> str:
     return f"{what} now leads to {now} (was {step.next}{gone})"
 
 
-def _rewalk(protocol: Protocol, steps: Sequence[Taken]) -> tuple[Session, Divergence | None, str | None]:
+def _rewalk(protocol: Protocol, steps: Sequence[Taken], kit_logged: dict[str, str]) \
+        -> tuple[Session, Divergence | None, str | None]:
     """Feed the steps through the engine: the session at the end, the first divergence, and why the
-    walk after it stops short of an outcome (None when it reaches one, or when nothing diverged)."""
-    session = Session(protocol)
+    walk after it stops short of an outcome (None when it reaches one, or when nothing diverged). Kit
+    conditions read the kit as the session's log recorded it (`kit_logged`)."""
+    session = Session(protocol, kit_logged=kit_logged)
+    session.begin(_REPLAY_NOW)  # a tree that starts with a decision routes it before the first answer
     for index, step in enumerate(steps):
         if session.current != step.node:  # only at the start: every later move is checked below
             moved = Divergence(session.current, f"the protocol now starts at {session.current} (was {step.node})",
@@ -167,7 +170,7 @@ def replay_events(lines: Lines, protocol: Protocol, diff: ProtocolDiff | None,
     try:  # the engine's own replay: a session that walks the same way needs nothing more
         session, divergence, stopped = Session.replay(protocol, events), None, None
     except WalkError:
-        session, divergence, stopped = _rewalk(protocol, steps)
+        session, divergence, stopped = _rewalk(protocol, steps, kit_readings(events))
     outcome = session.node if session.finished else None
     walked = list(dict.fromkeys([*(s.node for s in steps), *([steps[-1].next] if steps else [])]))
     changed: list[tuple[str, tuple[Change, ...]]] = []

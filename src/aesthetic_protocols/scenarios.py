@@ -84,7 +84,7 @@ def typed_line(answer: str | int | WaitAnswer) -> str:
 
 def run_scenario(protocol: Protocol, scenario: Scenario) -> Result:
     """Feed a scenario's answers through the engine; pass if it ends at the named outcome."""
-    session = Session(protocol)
+    session = Session(protocol, kit=scenario.kit)
     now = _SCENARIO_NOW
     lines: list[str] = []
 

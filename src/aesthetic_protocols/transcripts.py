@@ -143,7 +143,7 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
         case AbandonedEvent():
             return "abandoned" + (f": {event.reason}" if event.reason else "")
         case OutcomeEvent():
-            open_until = " (goes on until handover)" if event.until_handover else ""
+            open_until = _until_handover_words(session) if event.until_handover else ""
             return f"OUTCOME ({event.severity}) {_outcome_words(session)}{open_until}"
         case DecidedEvent():  # the rule that held, the facts it read, and where it led
             read = "; ".join(f"{name} = {value}" for name, value in event.facts.items())
@@ -162,6 +162,22 @@ def event_words(event: Event, asked: AnyNode, session: Session) -> str | None:
             return None  # the journal's own events: a scenario walk writes none
         case _:
             assert_never(event)
+
+
+def _until_handover_words(session: Session) -> str:
+    """" (goes on until handover; log: d Adrenaline given, ...; timers: Repeat adrenaline every 5 min from d)":
+    what the open outcome logs and times is clinical content, so a change to it shows in the transcript."""
+    node = session.node
+    until = node.until_handover if isinstance(node, OutcomeNode) else None
+    if until is None:
+        return " (goes on until handover)"
+    parts = ["goes on until handover"]
+    if until.log:
+        parts.append("log: " + ", ".join(f"{entry.key} {entry.label}" for entry in until.log))
+    if until.timers:
+        parts.append("timers: " + ", ".join(f"{timer.label} every {timer.every_minutes} min from {timer.from_}"
+                                            for timer in until.timers))
+    return f" ({'; '.join(parts)})"
 
 
 def _answer_words(event: AnswerEvent, asked: AnyNode) -> str:
@@ -219,15 +235,17 @@ def step_lines(prompt: str, asked: AnyNode, events: Iterable[Event], session: Se
 # --- the file -----------------------------------------------------------------------------------------
 
 
-# Scenario names a YAML reader takes for a boolean or null unless quoted (YAML 1.1's words).
-_NOT_A_STRING = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+# A scenario name written bare must read back as the same text: YAML 1.1 reads `no` or `on` as a boolean and
+# a name starting with a digit may read as a number or a date, so those are quoted.
+_BARE_KEY = re.compile(r"[a-z][a-z0-9-]*")
+_RETYPED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
 
 
 def render_file(protocol_id: str, transcripts: Mapping[str, Sequence[str]]) -> str:
     """The transcript file's text: stable, block style, one line per step."""
     out = [HEADER, f"protocol: {protocol_id}\n", "scenarios:\n" if transcripts else "scenarios: {}\n"]
     for name, lines in transcripts.items():
-        key = _quoted(name) if name.lower() in _NOT_A_STRING else name  # `no:` would read back as False
+        key = name if _BARE_KEY.fullmatch(name) and name not in _RETYPED else _quoted(name)
         out.append(f"  {key}:\n" if lines else f"  {key}: []\n")
         out += [f"    - {_quoted(line)}\n" for line in lines]
     return "".join(out)

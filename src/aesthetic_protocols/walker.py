@@ -350,7 +350,7 @@ def start_walk(loaded: Loaded, log_dir: Path, *, face: Face, clock: Clock = loca
         protocol = loaded.protocol
         journal = _new_journal(log_dir, protocol.id, clock)
         journal.witness = witness
-        session = Session(with_clinic(protocol, clinic))
+        session = Session(with_clinic(protocol, clinic), kit=clinic.clinic if clinic is not None else None)
         start = StartEvent(protocol.start, protocol=protocol.id, version=protocol.version,
                            sha256=loaded.source.sha256, status=str(protocol.status), title=protocol.title,
                            tool=__version__, face=face.name, patient=patient, practitioner=practitioner,
@@ -454,7 +454,8 @@ def resume_walk(session_ref: str, log_dir: Path, dirs: list[Path], *, face: Face
         raise LogError(f"{path}: the protocol file changed since this session began (sha256 differs); "
                        "resume with --force to continue under the new version (recorded in the log)")
     try:
-        session = Session.replay(with_clinic(loaded.protocol, clinic), events)
+        session = Session.replay(with_clinic(loaded.protocol, clinic), events,
+                                 kit=clinic.clinic if clinic is not None else None)
     except WalkError as exc:
         raise LogError(f"{path}: the log does not replay on this protocol ({exc})") from None
     signals = _Signals()

@@ -61,6 +61,13 @@ class Step:
     choices: list[Choice]
     then: str  # where it leads next ("" for a decision or an ending)
     severity: str = ""  # outcomes only
+    flag: str = ""  # the key of a red flag whose emergency path, printed whole on the wall side, holds this step
+
+    @property
+    def on_wall(self) -> bool:
+        """Whether the wall side lists it: a step that says what to do (a headline) or an ending. Questions,
+        records and decisions without a headline are overleaf with their answers."""
+        return bool(self.headline or self.severity)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ class FlagAction:
     headline: str
     lines: list[str]
     timers: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)  # the node ids this step of the path prints
+    # The wall side's timers: each in words, the log by its keys (what each key records is overleaf, in full).
+    wall_timers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -179,8 +189,13 @@ def _headline(protocol: Protocol, node: AnyNode) -> str:
     return _fill(protocol, node.headline or "")
 
 
-def _field_text(item: RecordField) -> str:
-    extra = [part for part in (item.unit, f"default: {item.default.replace('_', ' ')}" if item.default else "") if part]
+def _field_text(protocol: Protocol, item: RecordField) -> str:
+    """A field to record, with its unit and the value it offers: a derived value by its name (the card's doses
+    section gives its rule), an entered one in words ("the number of areas")."""
+    default = item.default or ""
+    said = default.replace("_", " ") if default in protocol.derived else _entered(protocol, default)[0]
+    offered = f"default: {said}" if default else ""
+    extra = [part for part in (item.unit, offered) if part]
     return item.label + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -191,21 +206,26 @@ def _lines(protocol: Protocol, node: AnyNode) -> list[str]:
             unit = f" {node.unit}" if node.unit else ""
             return [f"Enter {node.variable.replace('_', ' ')}: {node.min} to {node.max}{unit}"]
         case RecordNode():
-            return ["Record: " + "; ".join(_field_text(f) for f in node.fields)]
+            return ["Record: " + "; ".join(_field_text(protocol, f) for f in node.fields)]
         case ActionNode() | WaitNode() | OutcomeNode() | QuestionNode() | DecideNode():
             return [_fill(protocol, step) for step in node_steps(node)]
         case _:
             assert_never(node)
 
 
-def _handover(node: AnyNode) -> str:
-    """An outcome until handover in one line: each timer beside the step it times, what to log, then `h`."""
+def _handover(node: AnyNode, keys_only: bool = False) -> str:
+    """An outcome until handover in one line: each timer beside the step it times, what to log, then `h`.
+    `keys_only`: the log by its keys alone (the wall side, where the checklist above already says each drug)."""
     block = node.until_handover if isinstance(node, OutcomeNode) else None
     if block is None:
         return ""
-    labels = {item.key: item.label for item in block.log}
-    timers = [f"{t.label}: every {t.every_minutes} min from {labels.get(t.from_, t.from_)}" for t in block.timers]
+    logged = {item.key for item in block.log}
+    # A timer counts from a log entry, named by its key: the log that follows says the entry in words.
+    timers = [f"{t.label}: every {t.every_minutes} min from [{t.from_}]" if t.from_ in logged
+              else f"{t.label}: every {t.every_minutes} min" for t in block.timers]
     logs = ", ".join(f"[{item.key}] {item.label}" for item in block.log)
+    if keys_only and block.log:
+        logs = " ".join(f"[{item.key}]" for item in block.log) + " (each key's entry: overleaf)"
     return "Until handover: " + "; ".join([*timers, *([f"log {logs}"] if logs else []), "[h] handed over"])
 
 
@@ -219,8 +239,9 @@ def _uses(node: AnyNode, name: str) -> bool:
     return any(f"{{{name}}}" in text for text in texts)
 
 
-def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
-    """The main path, numbered; decisions and the next step point at step numbers."""
+def _steps(protocol: Protocol, main: list[str], flagged: dict[str, str]) -> list[Step]:
+    """The main path, numbered; decisions and the next step point at step numbers. `flagged`: the node ids of
+    the red flags' emergency paths (printed whole on the wall side), with the flag's key."""
     numbers = {nid: index for index, nid in enumerate(main, start=1)}
 
     def where(nid: str) -> str:
@@ -243,7 +264,7 @@ def _steps(protocol: Protocol, main: list[str]) -> list[Step]:
         following = then(node)
         then_text = where(following) if following is not None else ""
         steps.append(Step(numbers[nid], nid, node.kind, node.title, headline, lines, choices, then_text,
-                          str(node.severity) if isinstance(node, OutcomeNode) else ""))
+                          str(node.severity) if isinstance(node, OutcomeNode) else "", flagged.get(nid, "")))
     return steps
 
 
@@ -270,6 +291,12 @@ def until_handover(protocol: Protocol, node: AnyNode) -> list[str]:
     return [line.removeprefix("Until handover: ")] if line else []
 
 
+def wall_until_handover(node: AnyNode) -> list[str]:
+    """`until_handover` as the wall side prints it: the timers in words, the log by its keys."""
+    line = _handover(node, keys_only=True)
+    return [line.removeprefix("Until handover: ")] if line else []
+
+
 def _emergency_path(protocol: Protocol, goto: str) -> list[FlagAction]:
     """A red flag's path step by step, from its target to the outcome or decision it runs on to: each step's
     headline and its whole checklist (a record step: what to record)."""
@@ -282,8 +309,10 @@ def _emergency_path(protocol: Protocol, goto: str) -> list[FlagAction]:
         if actions and not headline:  # a step without a headline (what to record) goes on with the one before
             actions[-1].lines.extend(lines)
             actions[-1].timers.extend(timers)
+            actions[-1].nodes.append(goto)
+            actions[-1].wall_timers.extend(wall_until_handover(node))
         else:
-            actions.append(FlagAction(node.title, headline, lines, timers))
+            actions.append(FlagAction(node.title, headline, lines, timers, [goto], wall_until_handover(node)))
         nexts = successors(node)
         if isinstance(node, OutcomeNode) or not nexts:
             break
@@ -324,8 +353,13 @@ def _doses(protocol: Protocol, main: list[str]) -> list[Dose]:
 def card_data(protocol: Protocol, sha256: str) -> Card:
     """The card of a protocol file (`sha256` of the file, shown short)."""
     main = _main_path(protocol)
+    flags = _flags(protocol)
+    flagged = {nid: flag.key for flag in reversed(flags) for action in flag.actions for nid in action.nodes}
+    for action in (action for flag in flags for action in flag.actions):
+        if not set(action.nodes) <= set(main):  # a step only a red flag reaches has no details step overleaf:
+            action.wall_timers[:] = action.timers  # the wall side says its log in words
     return Card(protocol.id, protocol.title, protocol.version, str(protocol.status), str(protocol.status) == "draft",
-                sha256, sha256[:SHORT_SHA], _flags(protocol), _doses(protocol, main), _steps(protocol, main),
+                sha256, sha256[:SHORT_SHA], flags, _doses(protocol, main), _steps(protocol, main, flagged),
                 list(protocol.references))
 
 
