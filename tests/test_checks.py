@@ -418,6 +418,11 @@ POSITIVE: dict[str, Case] = {
     "handover-timer-from": Case([handover_block(("d", "o"), "x")], [
         Expect("from: x}", "from", "handover-timer-from", "timer's `from` names none of this block's log keys"),
     ]),
+    "handover-missing": Case([appended('    steps: ["Give adrenaline", "Repeat the adrenaline after 5 minutes"]\n')], [
+        Expect('"Repeat the adrenaline', None, "handover-missing",
+               "this emergency goes on (repeat, until transfer) but the walk would end here: add `until_handover` "
+               "with its log keys and timers"),
+    ]),
 }
 
 NEGATIVE: dict[str, Case] = {
@@ -512,6 +517,9 @@ NEGATIVE: dict[str, Case] = {
                              headline_on("pause", padded(110) + "{areas}")], []),
     "handover-log-key": Case([handover_block(("d", "o"), "d")], []),
     "handover-timer-from": Case([handover_block(("d", "o"), "o")], []),
+    # The same steps with a handover block (timers and log) are what the rule asks for.
+    "handover-missing": Case([appended('    steps: ["Give adrenaline", "Repeat the adrenaline after 5 minutes"]\n'),
+                              handover_block(("d", "o"), "d")], []),
 }
 
 SCENARIO_RULES = {"scenario-protocol"}

@@ -7,6 +7,7 @@ The rules read the validated model and point into the file through `Source.where
 from __future__ import annotations
 
 import gc
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -100,6 +101,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     Rule("handover-log-key", Severity.ERROR,
          "an `until_handover` log key is used twice, or is a red flag's key or `h` (handed over)"),
     Rule("handover-timer-from", Severity.ERROR, "an `until_handover` timer's `from` names none of its log keys"),
+    Rule("handover-missing", Severity.WARNING,
+         "an emergency outcome whose steps say to repeat something or to go on until transfer has no "
+         "`until_handover` block (its timers and drug log)"),
     Rule("headline-length", Severity.ERROR,
          f"a headline can render longer than {HEADLINE_MAX} characters once its {{variables}} are filled"),
 )}
@@ -274,6 +278,10 @@ def _check_record(find: _Finder, nid: str, node: RecordNode, known_names: set[st
         if record_field.default is not None and record_field.default not in known_names:
             find.add("record-field-default", (*here, "default"),
                      "default names neither an input variable nor a derived value")
+
+
+# Words that say an emergency outcome's care goes on after the outcome is reached.
+_GOES_ON = re.compile(r"\brepeat|\buntil (?:transfer|handover|the ambulance)", re.IGNORECASE)
 
 
 def _check_handover(find: _Finder, protocol: Protocol, nid: str, node: OutcomeNode) -> None:
@@ -507,6 +515,12 @@ def check(protocol: Protocol, source: Source, today: date, file_stem: str | None
     for nid, node in nodes.items():
         if isinstance(node, OutcomeNode) and node.until_handover is not None:
             _check_handover(find, protocol, nid, node)
+        elif isinstance(node, OutcomeNode) and node.severity == "emergency":
+            said = next((index for index, step in enumerate(node.steps) if _GOES_ON.search(step)), None)
+            if said is not None:
+                find.add("handover-missing", ("nodes", nid, "steps", said),
+                         "this emergency goes on (repeat, until transfer) but the walk would end here: add "
+                         "`until_handover` with its log keys and timers")
 
     # `requires`: every path from an entry to the node passes the required node, i.e. the required node
     # dominates it. One dominator tree answers every entry of every `requires` list in constant time.
