@@ -547,3 +547,18 @@ def test_a_teaching_text_with_a_control_character_is_withheld() -> None:
     plain = AnswerEvent(node="product", field="site", answer="cheek", value="cheek")
     assert withheld(event, protocol) and not withheld(plain, protocol)
     assert withheld(plain, None)  # without the tree walked, nothing says the field is for teaching
+
+
+def test_the_bundled_trees_keep_product_and_site_in_an_anonymised_teaching_record() -> None:
+    from aesthetic_protocols.loader import load_file
+    from aesthetic_protocols.model import RecordNode
+    from aesthetic_protocols.search import protocol_files
+
+    lesson = {"product", "product_2", "site", "sites", "volume"}
+    marked = {}
+    for path in protocol_files(Path(__file__).parents[1] / "protocols"):
+        for node in load_file(path).protocol.nodes.values():
+            if isinstance(node, RecordNode):
+                marked.update({(path.stem, f.id): f.teaching for f in node.fields if f.id in lesson})
+    assert marked and all(marked.values()), [key for key, kept in marked.items() if not kept]
+    assert ("vascular-occlusion", "site") in marked and ("ptosis", "sites") in marked
