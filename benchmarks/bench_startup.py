@@ -34,7 +34,7 @@ from pathlib import Path
 
 from _common import bytecode_env, print_table
 
-TARGET = 1.15
+TARGET = 1.25
 PTY_TARGET = 1.25
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(sys.executable).parent
