@@ -35,7 +35,6 @@ from aesthetic_protocols.engine import (
     done_moment,
 )
 from aesthetic_protocols.events import (
-    AbandonedEvent,
     AnswerEvent,
     BackEvent,
     Event,
@@ -50,6 +49,10 @@ from aesthetic_protocols.events import (
 )
 from aesthetic_protocols.model import TYPED_STEERING_RE, LogKey, OutcomeNode, UntilHandover
 from aesthetic_protocols.recorded import Lines
+from aesthetic_protocols.recorded import (
+    outcome_written as outcome_written,  # moved: the start needs them, not this module
+)
+from aesthetic_protocols.recorded import walk_over as walk_over
 
 HANDOVER_KEY = "h"
 TO_LIMIT = 120  # who the patient was handed to: a role or a team, one short line
@@ -281,27 +284,6 @@ class Handover:
         for line in decode_all(lines):
             state.observe(line)
         return state
-
-
-def walk_over(events: Lines) -> bool:
-    """Whether a log's walk has ended for good: handed over, abandoned (`protocol abandon`), or its last
-    outcome has no handover to wait for."""
-    for logged in reversed(decode_all(events)):
-        if isinstance(logged.event, HandoverEvent | AbandonedEvent):
-            return True
-        if isinstance(logged.event, OutcomeEvent):
-            return not logged.event.until_handover
-    return False
-
-
-def outcome_written(events: Lines, node: str) -> bool:
-    """Whether the outcome at `node` was written after the walk's last move (else a crash came between)."""
-    for logged in reversed(decode_all(events)):
-        if isinstance(logged.event, OutcomeEvent):
-            return logged.event.node == node
-        if isinstance(logged.event, AnswerEvent | RedFlagEvent | BackEvent):
-            return False
-    return False
 
 
 def keys_line(state: Handover) -> str:

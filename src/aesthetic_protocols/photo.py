@@ -28,8 +28,11 @@ from urllib.parse import unquote, urlsplit
 
 from aesthetic_protocols.durable import make_private_folder, sync_folder, write_new_file
 from aesthetic_protocols.errors import NotRecorded
-from aesthetic_protocols.events import AnswerEvent, Logged, decode_all
+from aesthetic_protocols.events import Logged
 from aesthetic_protocols.model import EVIDENCE_NAME_RE
+from aesthetic_protocols.recorded import (
+    photo_answers as photo_answers,  # moved: the record reads it at every end screen
+)
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # about 9000 x 9000: more than any phone takes; Pillow's own bound is 89 million
@@ -230,12 +233,6 @@ def store(photo: Photo, log: Path) -> str:
     except OSError as exc:
         raise NotRecorded(f"the photograph could not be stored ({exc.strerror}); photograph NOT recorded") from None
     return name
-
-
-def photo_answers(lines: Iterable[Logged | Mapping[str, Any]]) -> list[tuple[int, AnswerEvent]]:
-    """The answer events that took a photograph, each with its line's seq."""
-    return [(item.seq, item.event) for item in decode_all(lines)
-            if isinstance(item.event, AnswerEvent) and item.event.photo_sha256]
 
 
 def verify_evidence(log: Path, events: Iterable[Logged | Mapping[str, Any]]) -> list[str]:

@@ -15,6 +15,7 @@ from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
     DecidedEvent,
+    HandoverEvent,
     InterruptedEvent,
     Logged,
     NoteEvent,
@@ -114,3 +115,30 @@ def withdrawn_flags(events: Lines) -> dict[int, Logged]:
         if after is not None and isinstance(after.event, BackEvent):
             withdrawn[logged.seq] = after
     return withdrawn
+
+
+def walk_over(events: Lines) -> bool:
+    """Whether a log's walk has ended for good: handed over, abandoned (`protocol abandon`), or its last
+    outcome has no handover to wait for."""
+    for logged in reversed(decode_all(events)):
+        if isinstance(logged.event, HandoverEvent | AbandonedEvent):
+            return True
+        if isinstance(logged.event, OutcomeEvent):
+            return not logged.event.until_handover
+    return False
+
+
+def outcome_written(events: Lines, node: str) -> bool:
+    """Whether the outcome at `node` was written after the walk's last move (else a crash came between)."""
+    for logged in reversed(decode_all(events)):
+        if isinstance(logged.event, OutcomeEvent):
+            return logged.event.node == node
+        if isinstance(logged.event, AnswerEvent | RedFlagEvent | BackEvent):
+            return False
+    return False
+
+
+def photo_answers(lines: Iterable[Logged | Mapping[str, Any]]) -> list[tuple[int, AnswerEvent]]:
+    """The answer events that took a photograph, each with its line's seq."""
+    return [(item.seq, item.event) for item in decode_all(lines)
+            if isinstance(item.event, AnswerEvent) and item.event.photo_sha256]

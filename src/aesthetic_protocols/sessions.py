@@ -22,9 +22,8 @@ from aesthetic_protocols.events import (
     StartEvent,
     TornTailEvent,
 )
-from aesthetic_protocols.handover import walk_over
 from aesthetic_protocols.journal import Journal, find_log, lock_held, read_events, utc_now
-from aesthetic_protocols.recorded import standing
+from aesthetic_protocols.recorded import standing, walk_over
 
 TitleOf = Callable[[str, str], str | None]
 """(protocol id, node id) -> the step's title, when the protocol can be found."""

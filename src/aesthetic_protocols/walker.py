@@ -54,7 +54,6 @@ from aesthetic_protocols.events import (
     StartEvent,
     TornTailEvent,
 )
-from aesthetic_protocols.handover import outcome_written, walk_over
 from aesthetic_protocols.journal import (
     LOG_DIR_ENV,
     Journal,
@@ -66,6 +65,7 @@ from aesthetic_protocols.journal import (
     short_id,
     witness_contradicts,
 )
+from aesthetic_protocols.recorded import outcome_written, walk_over
 from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
 
 if TYPE_CHECKING:

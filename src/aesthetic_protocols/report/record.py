@@ -51,11 +51,11 @@ from aesthetic_protocols.model import (
     Protocol,
     WaitNode,
 )
-from aesthetic_protocols.photo import photo_answers
 from aesthetic_protocols.recorded import (
     Lines,
     ending,
     outcome_event,
+    photo_answers,
     recorded_steps,
     standing,
     start_event,
