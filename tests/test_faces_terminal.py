@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -797,3 +798,11 @@ def test_every_option_and_an_emergency_s_first_action_are_above_the_fold(vascula
     assert first == (5 if size == (80, 24) else 4)  # under the title and headline, before any evidence
     assert eye[first - 1].endswith("retinal artery occlusion") or eye[first - 1] == "occlusion"
     assert not any("Sudden vision loss" in line for line in eye[:first])
+
+
+def test_the_terminal_face_loads_the_handover_screen_only_at_a_handover() -> None:
+    # The first frame of an ordinary walk needs neither the handover state nor its screen (startup time).
+    probe = ("import sys; import aesthetic_protocols.faces.terminal; "
+             "print(sorted(n for n in sys.modules if n.endswith('handover')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

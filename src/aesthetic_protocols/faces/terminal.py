@@ -25,8 +25,6 @@ from rich.text import Text
 
 from aesthetic_protocols.engine import NOT_TEXT, NOTE_LIMIT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
-from aesthetic_protocols.faces.handover import handover_prompt, handover_screen
-from aesthetic_protocols.handover import CancelHandover
 from aesthetic_protocols.journal import short_id
 from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
 from aesthetic_protocols.screen import Screen, because_line, build_screen, elapsed, status_banner, wait_text
@@ -172,6 +170,9 @@ class TerminalFace:
     def read_handover(self, state: Handover, now: datetime) -> HandoverReading:
         """Keys until one makes a command of the handover loop; the handover's time and to whom are lines."""
         if state.asking is not None:
+            from aesthetic_protocols.faces.handover import handover_prompt  # only a handover needs it
+            from aesthetic_protocols.handover import CancelHandover
+
             line = self._read_line(handover_prompt(state) + " ", "")
             return CancelHandover() if line is None else state.interpret(line, now)
         while True:
@@ -468,6 +469,8 @@ class TerminalFace:
         now = self.clock()
         if self._handover_open():
             assert self.handover is not None
+            from aesthetic_protocols.faces.handover import handover_screen  # only a handover needs it
+
             model = handover_screen(self.handover, now, self.status)
         else:
             model = build_screen(session, now, self.status)
