@@ -18,6 +18,12 @@ from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 _FIELDS: dict[type[BaseModel], dict[str, Any]] = {}
+_ALIASES: dict[type[BaseModel], dict[str, str]] = {}
+_TAGS: dict[type[BaseModel], list[tuple[str, tuple[Any, ...], bool]]] = {}
+# Each annotation's (origin, args), once per process: a warm start reads a few thousand values of a few
+# dozen annotations. Keyed by identity (an annotation may hold unhashable metadata); the annotation is kept
+# in the entry, so an id is never reused while it is here.
+_SHAPES: dict[int, tuple[Any, Any, tuple[Any, ...]]] = {}
 
 
 class NotRebuilt(ValueError):
@@ -38,30 +44,38 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
     return known
 
 
+def _shape(kind: Any) -> tuple[Any, tuple[Any, ...]]:
+    """`typing.get_origin(kind)` and `typing.get_args(kind)`, remembered."""
+    known = _SHAPES.get(id(kind))
+    if known is None or known[0] is not kind:
+        known = _SHAPES[id(kind)] = (kind, typing.get_origin(kind), typing.get_args(kind))
+    return known[1], known[2]
+
+
 def _value(kind: Any, data: object) -> Any:
-    origin = typing.get_origin(kind)
+    origin, args = _shape(kind)
     if origin is typing.Annotated:
-        return _value(typing.get_args(kind)[0], data)
+        return _value(args[0], data)
     if origin is typing.Union or origin is types.UnionType:
-        return _union(typing.get_args(kind), data)
+        return _union(args, data)
     if origin is typing.Literal:
-        if data not in typing.get_args(kind):
+        if data not in args:
             raise NotRebuilt("a literal out of place")
         return data
     if origin is list:
         if not isinstance(data, list):
             raise NotRebuilt("not a list")
-        (item,) = typing.get_args(kind)
+        (item,) = args
         return [_value(item, value) for value in data]
     if origin is dict:
         if not isinstance(data, dict):
             raise NotRebuilt("not a mapping")
-        _, item = typing.get_args(kind)
+        _, item = args
         return {str(name): _value(item, value) for name, value in data.items()}
     if origin is tuple:
         if not isinstance(data, list):
             raise NotRebuilt("not a list")
-        items = typing.get_args(kind)
+        items = args
         if len(items) == 2 and items[1] is Ellipsis:
             return tuple(_value(items[0], value) for value in data)
         if len(items) != len(data):
@@ -91,7 +105,10 @@ def _model(model: type[BaseModel], data: object) -> BaseModel:
         raise NotRebuilt("not a mapping")
     fields = _fields(model)
     # A field dumped under its alias (a timer's `from`, a condition's `is`) is read back under its name.
-    names = {info.alias: name for name, info in model.model_fields.items() if info.alias is not None}
+    names = _ALIASES.get(model)
+    if names is None:
+        names = _ALIASES[model] = {info.alias: name for name, info in model.model_fields.items()
+                                   if info.alias is not None}
     named = {names.get(str(key), str(key)): value for key, value in data.items()}
     if not set(named) <= set(fields):
         raise NotRebuilt("a field the model does not have")
@@ -119,9 +136,13 @@ def _tagged(model: type[BaseModel], data: object) -> bool:
     """Whether `data` carries each Literal field (a discriminator such as `kind`) of `model` as it says."""
     if not isinstance(data, dict):
         return False
-    for name, kind in _fields(model).items():
-        if typing.get_origin(kind) is typing.Literal and name in data and data[name] not in typing.get_args(kind):
+    tags = _TAGS.get(model)
+    if tags is None:
+        tags = _TAGS[model] = [(name, typing.get_args(kind), model.model_fields[name].is_required())
+                               for name, kind in _fields(model).items() if typing.get_origin(kind) is typing.Literal]
+    for name, allowed, required in tags:
+        if name in data and data[name] not in allowed:
             return False
-        if typing.get_origin(kind) is typing.Literal and name not in data and model.model_fields[name].is_required():
+        if name not in data and required:
             return False
     return True
