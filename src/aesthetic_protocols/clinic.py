@@ -14,143 +14,44 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from typing import TYPE_CHECKING, Any
 
 from aesthetic_protocols.errors import Problem, ProtocolsError, Severity, UsageError
-from aesthetic_protocols.model import CONTACT_RE, MAGNITUDE, Day, Line, Protocol, Slug, Strict, model_schema
-from aesthetic_protocols.source import Source
+from aesthetic_protocols.model import CONTACT_RE, Protocol
 
 if TYPE_CHECKING:
     from re import Match
+
+    from aesthetic_protocols.clinic_file import CLINIC_SCHEMA_ID as CLINIC_SCHEMA_ID
+    from aesthetic_protocols.clinic_file import PHONE_PATTERN as PHONE_PATTERN
+    from aesthetic_protocols.clinic_file import Clinic as Clinic
+    from aesthetic_protocols.clinic_file import ClinicInfo as ClinicInfo
+    from aesthetic_protocols.clinic_file import Contact as Contact
+    from aesthetic_protocols.clinic_file import KitItem as KitItem
+    from aesthetic_protocols.clinic_file import LoadedClinic as LoadedClinic
+    from aesthetic_protocols.clinic_file import Phone as Phone
+    from aesthetic_protocols.clinic_file import Practitioner as Practitioner
+    from aesthetic_protocols.clinic_file import clinic_schema as clinic_schema
+    from aesthetic_protocols.clinic_file import load as load
 
 CLINIC_ENV = "AESTHETIC_PROTOCOLS_CLINIC"
 CLINIC_FILE = "clinic.yaml"
 # Items the kit must hold, and that are emergency items unless their entry says otherwise.
 EMERGENCY_ITEMS = ("hyaluronidase", "adrenaline")
 WARN_DAYS = 30  # an item expiring within this many days is a warning
-# Digits, spaces, +, - and parentheses, with at least one digit ("999", "+44 (0)1234 567890").
-PHONE_PATTERN = r"^[0-9+() -]*[0-9][0-9+() -]*$"
-Phone = Annotated[StrictStr, StringConstraints(pattern=PHONE_PATTERN, max_length=40)]
+# The file's models and its reading live in `clinic_file`, loaded on first use (PEP 562): a walk that finds
+# no clinic file never builds them.
+_IN_CLINIC_FILE = frozenset({"CLINIC_SCHEMA_ID", "PHONE_PATTERN", "Clinic", "ClinicInfo", "Contact", "KitItem",
+                             "LoadedClinic", "Phone", "Practitioner", "clinic_schema", "load"})
 
 
-class ClinicInfo(Strict):
-    """The clinic itself."""
-
-    name: Line
-    """The clinic's name, shown on the record."""
-    address: Line | None = None
-    """Its address, one line."""
-
-
-class Contact(Strict):
-    """Someone to call: a service, a unit, a colleague."""
-
-    label: Line
-    """Who they are, as shown on the screen ("Eye casualty, County Hospital")."""
-    phone: Phone
-    """The number to call: digits, spaces, +, - and parentheses."""
-    address: Line | None = None
-    """Where they are, one line."""
-
-
-class KitItem(Strict):
-    """One item of the emergency kit."""
-
-    item: Slug
-    """The item's key (a slug): trees' conditions name it (`{kit: hyaluronidase, expired: true}`)."""
-    label: Line
-    """The item in words ("Hyaluronidase 1500 U ampoules")."""
-    quantity: StrictInt | None = Field(default=None, ge=0, le=MAGNITUDE)
-    """How many are in the kit; 0 counts as missing."""
-    location: Line | None = None
-    """Where it is kept ("Room 2 red box")."""
-    batch: Line | None = None
-    """The batch number."""
-    expiry: Day | None = None
-    """The expiry date (YYYY-MM-DD); usable through that day."""
-    emergency: StrictBool | None = None
-    """Whether `protocol clinic check` fails when it is missing or expired (default: true for hyaluronidase
-    and adrenaline, false otherwise)."""
-
-    def is_emergency(self) -> bool:
-        """The entry's `emergency`, or whether its key is one of the emergency items."""
-        return self.item in EMERGENCY_ITEMS if self.emergency is None else self.emergency
-
-    def in_stock(self) -> bool:
-        """Listed with a quantity other than 0."""
-        return self.quantity != 0
-
-    def expired(self, today: date) -> bool:
-        """Past its expiry date (an entry without one never expires)."""
-        return self.expiry is not None and self.expiry < today
-
-
-class Practitioner(Strict):
-    """Someone who works at the clinic."""
-
-    name: Line
-    """Their name as it appears on records."""
-    role: Line | None = None
-    """Their role (nurse, doctor, dentist...)."""
-    prescriber: StrictBool = False
-    """Whether they may prescribe."""
-
-
-class Clinic(Strict):
-    """A `clinic.yaml` file: the clinic, its contacts, its emergency kit and its practitioners."""
-
-    clinic: ClinicInfo
-    """The clinic's name and address."""
-    contacts: dict[Slug, Contact] = Field(default_factory=dict)
-    """Who to call, by key (a slug); trees name them as `{contact:KEY}`."""
-    kit: list[KitItem] = Field(default_factory=list)
-    """The emergency kit, item by item (an item may have several entries, one per batch)."""
-    practitioners: list[Practitioner] = Field(default_factory=list)
-    """Who works there."""
-
-    def entries(self, item: str) -> list[KitItem]:
-        """The kit's entries for one item key."""
-        return [entry for entry in self.kit if entry.item == item]
-
-    def kit_present(self, item: str) -> bool:
-        """Whether the kit holds the item (an entry whose quantity is not 0)."""
-        return any(entry.in_stock() for entry in self.entries(item))
-
-    def kit_expired(self, item: str, today: date) -> bool:
-        """Whether the item is in the kit but every entry in stock has expired (none is usable).
-        An item not in the kit is not expired: ask `kit_present`."""
-        stocked = [entry for entry in self.entries(item) if entry.in_stock()]
-        return bool(stocked) and all(entry.expired(today) for entry in stocked)
-
-    def contact_text(self, key: str) -> str | None:
-        """"Label, phone" of a contact (None when the clinic has no such contact)."""
-        contact = self.contacts.get(key)
-        return None if contact is None else f"{contact.label}, {contact.phone}"
-
-
-@dataclass(frozen=True)
-class LoadedClinic:
-    """A validated clinic file, its source (positions) and the sha256 of its bytes."""
-
-    clinic: Clinic
-    source: Source
-
-    @property
-    def sha256(self) -> str:
-        return self.source.sha256
-
-
-CLINIC_SCHEMA_ID = "https://aesthetic-protocols.invalid/clinic.schema.json"
-
-
-def clinic_schema() -> dict[str, object]:
-    """JSON Schema (2020-12) of a clinic file, for editors and outside checkers."""
-    return model_schema(Clinic, CLINIC_SCHEMA_ID, "aesthetic-protocols clinic file")
+def __getattr__(name: str) -> Any:
+    if name not in _IN_CLINIC_FILE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module("aesthetic_protocols.clinic_file"), name)
 
 
 def default_path() -> Path:
@@ -171,14 +72,6 @@ def find(option: Path | None, environ: Mapping[str, str] | None = None) -> Path 
         return named
     fallback = default_path()
     return fallback if fallback.is_file() else None
-
-
-def load(path: Path, display: str | None = None) -> LoadedClinic:
-    """Read and validate a clinic file; raises InvalidProtocol with located problems."""
-    from aesthetic_protocols.loader import build_model, parse_source
-
-    source = parse_source(path, display)
-    return LoadedClinic(build_model(Clinic, source), source)
 
 
 def fill_contacts(text: str, contacts: Mapping[str, str]) -> str:
@@ -219,6 +112,8 @@ def with_found_clinic(protocol: Protocol, option: Path | None) -> Protocol:
     error here (UsageError, InvalidProtocol), unlike at the chair."""
     if not protocol.contacts:
         return protocol
+    from aesthetic_protocols.clinic_file import load
+
     found = find(option)
     return with_contacts(protocol, load(found).clinic if found is not None else None)
 
@@ -228,6 +123,8 @@ def with_logged_clinic(protocol: Protocol, logged_sha: object) -> tuple[Protocol
     config folder) is the one the walk's start event names by its sha256; else the tree's words and why."""
     if not logged_sha or not protocol.contacts:
         return protocol, None
+    from aesthetic_protocols.clinic_file import load
+
     try:
         found = find(None)
         loaded = load(found) if found is not None else None
