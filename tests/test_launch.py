@@ -116,14 +116,15 @@ main(sys.argv[1:])
 # cache hit needs neither), the renderers (the end screen is a timeline), typer, the terminal face's rich,
 # importlib.resources (the bundled folder is a plain path), the witness when none is configured, and the
 # handover screen's state and the photograph intake (only an until_handover outcome or a photo field needs them),
-# and the clinic file's models (only a clinic file found needs them).
+# the clinic file's models (only a clinic file found needs them), and the open-session listing (`resume`).
 # The end screen's timeline in words needs `report.record` (and what it reads: answers, clock, templating for
 # escaping, logged_protocol); nothing else of the report package, and no parser, rules, template engine or UI.
 HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_protocols.report.graph",
          "aesthetic_protocols.report.review", "aesthetic_protocols.report.listing", "aesthetic_protocols.report.card",
          "aesthetic_protocols.report.fhir", "aesthetic_protocols.report.diff", "aesthetic_protocols.witness",
          "jinja2", "markupsafe", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile",
-         "aesthetic_protocols.handover", "aesthetic_protocols.photo", "aesthetic_protocols.clinic_file")
+         "aesthetic_protocols.handover", "aesthetic_protocols.photo", "aesthetic_protocols.clinic_file",
+         "aesthetic_protocols.sessions")
 
 
 def _warm_walk_modules(tmp_path: Path, env: dict[str, str]) -> tuple[set[str], str]:

@@ -66,15 +66,25 @@ from aesthetic_protocols.journal import (
     witness_contradicts,
 )
 from aesthetic_protocols.recorded import outcome_written, walk_over
-from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
 
 if TYPE_CHECKING:
     from aesthetic_protocols.clinic import LoadedClinic
     from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.model import Protocol as Tree
+    from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
     from aesthetic_protocols.source import Loaded
 
 __all__ = ["OpenSession", "interrupted_sessions", "resume_walk", "start_walk"]
+
+
+def __getattr__(name: str) -> object:
+    """`OpenSession` and `interrupted_sessions` from `sessions`, loaded on first use (PEP 562): a new walk
+    never lists the open sessions."""
+    if name in ("OpenSession", "interrupted_sessions"):
+        from aesthetic_protocols import sessions
+
+        return getattr(sessions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 Clock = Callable[[], datetime]
 """The one clock of a walk: returns the practitioner's local time, timezone-aware."""
