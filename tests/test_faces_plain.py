@@ -120,3 +120,10 @@ def test_hints_name_the_command_that_works(monkeypatch: pytest.MonkeyPatch, tmp_
     assert record_hint("1f2e") == f"Record: {started} log export 1f2e --format html > record.html (then print it)"
     monkeypatch.setenv("PATH", str(started.parent))
     assert command_name() == "protocol"
+
+
+def test_the_end_timeline_names_the_step_a_walk_stopped_at_by_its_title(tmp_path: Path) -> None:
+    # Interrupted at a step never answered: the log holds no title for it, the walked protocol does.
+    lines = walk("records", "quit\n", tmp_path)
+    row = next(line for line in lines if line.endswith("Interrupted (quit)"))
+    assert row.split()[1:4] == ["Record", "the", "product"], row

@@ -177,7 +177,7 @@ class PlainFace:
         from aesthetic_protocols.report.templating import visible  # a note from the log may hold anything
 
         self._out("Timeline (elapsed, step, what was recorded):")
-        rows = timeline(events)
+        rows = timeline(events, walked=session.protocol)
         width = max((len(row["node"]) for row in rows), default=0)
         for row in rows:  # aligned as `protocol log show` aligns them, without its clock time
             self._out(visible(f"  {row['elapsed']:>9}  {row['node']:<{width}}  {row['what']}".rstrip()))

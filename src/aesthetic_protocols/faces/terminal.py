@@ -26,7 +26,7 @@ from rich.text import Text
 from aesthetic_protocols.engine import NOT_TEXT, NOTE_LIMIT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
 from aesthetic_protocols.journal import short_id
-from aesthetic_protocols.model import InputNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, WaitNode
 from aesthetic_protocols.screen import Screen, because_line, build_screen, elapsed, status_banner, wait_text
 
 if TYPE_CHECKING:
@@ -655,7 +655,7 @@ class TerminalFace:
             self.console.clear()
             self._print_banner()
             if showing_timeline:
-                self._print_timeline(events)
+                self._print_timeline(events, session.protocol)
                 self.console.print("t = back to the outcome   Enter = close", style="reverse")
             elif session.handed_over:  # the handover sheet, on screen at `h`
                 from aesthetic_protocols.report.handover import handover_text
@@ -704,14 +704,14 @@ class TerminalFace:
         self.console.print(f"Log: {log}")
         self.console.print(record_hint(short_id(self.session_id)))
 
-    def _print_timeline(self, events: list[Logged]) -> None:
+    def _print_timeline(self, events: list[Logged], walked: Protocol) -> None:
         from rich.table import Table
 
         from aesthetic_protocols.report.record import timeline  # the end screen only: not on the way in
         from aesthetic_protocols.report.templating import visible  # a note from the log may hold anything
 
         table = Table("local time", "elapsed", "step", "what was recorded")
-        for row in timeline(events):  # Text, not markup: a note's "[bold]" stays as typed
+        for row in timeline(events, walked=walked):  # Text, not markup: a note's "[bold]" stays as typed
             table.add_row(row["time"][11:19], row["elapsed"], Text(visible(row["node"])), Text(visible(row["what"])))
         self.console.print(table)
 

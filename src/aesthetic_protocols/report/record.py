@@ -107,9 +107,13 @@ def describe(row: Row) -> str:
 
 
 def timeline(lines: Lines, anonymise: bool = False, logged: LoggedProtocol | None = None,
-             zone: tzinfo | None = None) -> list[dict[str, str]]:
+             zone: tzinfo | None = None, walked: Protocol | None = None) -> list[dict[str, str]]:
     """Rows of local date and clock time, elapsed since the start, the step's title and what happened in
-    words: the record's own rows (`logged`, the protocol walked, words what an old log lacks)."""
+    words: the record's own rows (`logged`, the protocol walked, words what an old log lacks). A face at the
+    end of its own walk passes `walked`, the very protocol it walked: a step never answered (where the walk
+    was interrupted) is then named by its title, not its node id; the words stay the log's own."""
+    if walked is not None and logged is None:
+        logged = LoggedProtocol(walked, None, False, "the protocol walked: its titles only")
     events = decode_all(lines)
     clock = Clock(events, zone)
     return [{"time": "" if anonymise else stamp(event.ts, zone), "elapsed": row.elapsed, "node": row.step,
