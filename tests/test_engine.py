@@ -383,3 +383,34 @@ def test_a_note_with_a_control_invisible_or_direction_character_is_refused(proto
 @pytest.mark.parametrize("line", ["note: caf\udce9", "\udcff", "y\udce9", "quit\udc80"])
 def test_a_line_holding_undecodable_bytes_is_not_valid_text_at_any_prompt(protocol: Protocol, line: str) -> None:
     assert Session(protocol).interpret(line) == Invalid("not valid text: type it again")
+
+
+def test_an_early_look_then_back_to_the_wait_keeps_its_due_time_but_a_new_pulse_restarts_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aesthetic_protocols.engine import Answer, Session
+    from aesthetic_protocols.loader import load_file
+
+    protocol = load_file(Path(__file__).parents[1] / "protocols" / "vascular-occlusion.yaml").protocol
+    start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    session = Session(protocol)
+    session.begin(start)
+    # Sarah to the 60-minute wait: the record, HA, eyes, FAST, pallor, sharp pain, slower refill and its times,
+    # no photograph, no venom allergy, consent, three areas, the pulse and what was given, no adjunct.
+    for line in ["", "HA filler", "LOT-1", "nasolabial fold", "0.8", "", "h", "o", "n", "p", "p", "w", "4.0", "1.5",
+                 "", "n", "g", "3", "", "n", "", "1500", "", "n"]:
+        session.apply(session.interpret(line, start), start)
+    assert session.current == "wait-60"
+    due = session.due()
+    assert due == start + timedelta(minutes=60)
+    later = start + timedelta(minutes=5)
+    session.apply(Answer(""), later)  # before it is due: asks to confirm
+    session.apply(session.interpret("y", later), later)
+    session.apply(session.interpret("w", later), later)  # looks restored: keep waiting
+    assert session.current == "wait-60" and session.due() == due  # the early look did not restart it
+    session.apply(Answer(""), later)
+    session.apply(session.interpret("y", later), later)
+    session.apply(session.interpret("p", later), later)  # worse: another pulse, then a new full wait
+    for line in ["3", "", "n", "", "1500", "", "n"]:
+        session.apply(session.interpret(line, later), later)
+    assert session.current == "wait-60" and session.due() == later + timedelta(minutes=60)

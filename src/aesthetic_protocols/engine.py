@@ -576,12 +576,22 @@ class Session:
     def _arrive(self, now: datetime) -> list[Event]:
         node = self.node
         if isinstance(node, WaitNode) and self.current not in self.waits:
-            due = now + timedelta(minutes=node.minutes)
+            due = self._due_kept_after_early() or now + timedelta(minutes=node.minutes)
             self.waits[self.current] = due
             return [WaitStartedEvent(self.current, minutes=node.minutes, due=iso_utc(due))]
         if isinstance(node, OutcomeNode):
             return [self.outcome_event()]
         return []
+
+    def _due_kept_after_early(self) -> datetime | None:
+        """Back at a wait left by a confirmed early continue, with no treatment step since: its due time as it
+        was (an early look does not restart the observation); after a treatment the wait starts anew."""
+        for step in reversed(self.trail):
+            if step.node == self.current and step.how == "answer" and step.value == "y" and step.due is not None:
+                return step.due
+            if self.protocol.nodes[step.node].treatment:
+                return None
+        return None
 
     def outcome_event(self) -> OutcomeEvent:
         """The `outcome` event of the outcome the walk stands at."""
