@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import ClassVar, Optional
 
@@ -21,6 +21,7 @@ from aesthetic_protocols.events import (
     from_record,
     iso_utc,
 )
+from aesthetic_protocols.plain_data import dataclass
 
 
 def test_unset_optional_fields_are_left_out_but_node_is_always_there() -> None:

@@ -11,7 +11,6 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.nodes import steps, successors, targets
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
 from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
 

@@ -7,7 +7,6 @@ as `clinic.Clinic`, `clinic.load` and so on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from aesthetic_protocols.clinic import EMERGENCY_ITEMS
 from aesthetic_protocols.model import MAGNITUDE, Day, Line, Slug, Strict, model_schema
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.source import Source
 
 # Digits, spaces, +, - and parentheses, with at least one digit ("999", "+44 (0)1234 567890").

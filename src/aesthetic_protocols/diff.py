@@ -16,7 +16,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
 from aesthetic_protocols.loader import build, parse_source
 from aesthetic_protocols.model import PLACEHOLDER_RE, SEMVER_PATTERN, Protocol
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.search import resolve_id
 from aesthetic_protocols.source import Loaded
 

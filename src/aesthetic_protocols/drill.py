@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from aesthetic_protocols.events import AnswerEvent, Logged, OutcomeEvent, decode
 from aesthetic_protocols.handover_debrief import handover_lines
 from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
 from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, assert_never
@@ -65,6 +65,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.nodes import answer_words, steps
+from aesthetic_protocols.plain_data import dataclass
 
 # --- commands: what a practitioner can say at a prompt ---------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from aesthetic_protocols.plain_data import dataclass
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

@@ -16,11 +16,13 @@ filter with `isinstance` and need nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from dataclasses import fields
 from datetime import UTC, datetime
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
+
+from aesthetic_protocols.plain_data import dataclass
 
 # The event names, as written in the log's `event` field.
 START = "start"

@@ -18,7 +18,7 @@ their times. No I/O and no clock: `now` is passed in. Commands:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -48,6 +48,7 @@ from aesthetic_protocols.events import (
     parse_ts,
 )
 from aesthetic_protocols.model import TYPED_STEERING_RE, LogKey, OutcomeNode, UntilHandover
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines
 from aesthetic_protocols.recorded import (
     outcome_written as outcome_written,  # moved: the start needs them, not this module

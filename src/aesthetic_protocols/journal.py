@@ -24,7 +24,6 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -52,6 +51,7 @@ from aesthetic_protocols.durable import (  # noqa: F401 - is_private is re-expor
 from aesthetic_protocols.errors import EXIT_USAGE, LogError, NotRecorded, UsageError
 from aesthetic_protocols.events import Event, Logged, StartEvent, decode
 from aesthetic_protocols.events import parse_ts as parse_ts  # the log's time vocabulary, once read from here
+from aesthetic_protocols.plain_data import dataclass
 
 REQUIRED_FIELDS = ("seq", "ts", "session", "event", "prev", "hash")
 LOG_DIR_ENV = "AESTHETIC_PROTOCOLS_LOG_DIR"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
 from aesthetic_protocols.model import MAGNITUDE, STEERING_RE, AnyNode, Protocol
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Position, Source, child_of
 
 MAX_DEPTH = 64

@@ -8,7 +8,6 @@ the one in the log's start event, and the result is said in one line on the expo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from aesthetic_protocols.errors import ProtocolsError
 from aesthetic_protocols.events import Logged, StartEvent, decode_all
 from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.plain_data import dataclass
 
 
 @dataclass(frozen=True)

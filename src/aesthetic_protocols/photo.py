@@ -20,7 +20,6 @@ import os
 import stat
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from aesthetic_protocols.durable import make_private_folder, sync_folder, write_
 from aesthetic_protocols.errors import NotRecorded
 from aesthetic_protocols.events import Logged
 from aesthetic_protocols.model import EVIDENCE_NAME_RE
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import (
     photo_answers as photo_answers,  # moved: the record reads it at every end screen
 )

@@ -7,7 +7,7 @@ run through the real engine exactly as a plain-mode practitioner would type it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
 from aesthetic_protocols.events import Event
 from aesthetic_protocols.loader import build_model, parse_source
 from aesthetic_protocols.model import OutcomeNode, Protocol, Scenario, ScenarioFile, WaitAnswer, WaitNode
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.search import SCENARIO_SUFFIX, discover, file_id, resolve_id
 from aesthetic_protocols.transcripts import compare, prompt_words, read_file, render_file, step_lines, transcript_path
 

@@ -18,7 +18,7 @@ its timers as `Timer`s and its log keys as key-bar entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime
 
 from aesthetic_protocols.engine import Session
@@ -33,6 +33,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.nodes import amount_text, steps
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.report.clock import clock_text
 
 

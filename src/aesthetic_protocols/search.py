@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from aesthetic_protocols.errors import UsageError
+from aesthetic_protocols.plain_data import dataclass
 
 ENV_PATH = "AESTHETIC_PROTOCOLS_PATH"
 PROTOCOL_SUFFIX = ".yaml"

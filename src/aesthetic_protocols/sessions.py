@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from aesthetic_protocols.events import (
     TornTailEvent,
 )
 from aesthetic_protocols.journal import Journal, find_log, lock_held, read_events, utc_now
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import standing, walk_over
 
 TitleOf = Callable[[str, str], str | None]

@@ -7,10 +7,11 @@ Kept apart from the parser so that a walk served from the cache of validated pro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from aesthetic_protocols.model import Protocol
+from aesthetic_protocols.plain_data import dataclass
 
 MAX_BYTES = 1024 * 1024  # the largest protocol file read
 Position = tuple[int, int]

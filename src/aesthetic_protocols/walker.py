@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -65,6 +65,7 @@ from aesthetic_protocols.journal import (
     short_id,
     witness_contradicts,
 )
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import outcome_written, walk_over
 
 if TYPE_CHECKING:

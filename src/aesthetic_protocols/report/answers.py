@@ -9,7 +9,6 @@ under `choice`: all read the same here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from aesthetic_protocols.events import AnswerEvent
@@ -25,6 +24,7 @@ from aesthetic_protocols.model import (
     WaitNode,
 )
 from aesthetic_protocols.nodes import amount_text
+from aesthetic_protocols.plain_data import dataclass
 
 REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import assert_never
 
 from aesthetic_protocols.clinic import fill_contacts
@@ -31,6 +31,7 @@ from aesthetic_protocols.model import (
 )
 from aesthetic_protocols.nodes import branches, successors, then
 from aesthetic_protocols.nodes import steps as node_steps
+from aesthetic_protocols.plain_data import dataclass
 
 SHORT_SHA = 12
 # The details side's type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4

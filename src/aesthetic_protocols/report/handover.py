@@ -10,7 +10,7 @@ the handover itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, tzinfo
 
 from aesthetic_protocols.events import (
@@ -27,6 +27,7 @@ from aesthetic_protocols.events import (
     decode_all,
     parse_ts,
 )
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines, decisions, standing, start_event, step_event, withdrawn_flags
 from aesthetic_protocols.report.answers import REMOVED
 from aesthetic_protocols.report.clock import Clock

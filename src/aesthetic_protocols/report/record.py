@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime, tzinfo
 from typing import Any, assert_never
 
@@ -51,6 +51,7 @@ from aesthetic_protocols.model import (
     Protocol,
     WaitNode,
 )
+from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import (
     Lines,
     ending,
