@@ -918,3 +918,23 @@ def test_a_file_of_many_flags_to_one_target_searches_the_graph_once(tmp_path: Pa
     path.write_text(BASE.replace(SECOND_FLAG, SECOND_FLAG + flags))
     validate_path(path, TODAY, "demo.yaml")
     assert sum(1 for args in searches if list(args[0]) == ["emergency"]) == 1
+
+
+def test_red_flags_are_one_hub_in_the_fact_graph_not_copied_to_every_prompt(tmp_path: Path) -> None:
+    # 21,000 red flags on a chain of 6,000 prompts were 126 million edges (24 GB; the validation was killed).
+    # The graph stays linear: each node's own edges, one edge from each prompt to the hub, one per distinct target.
+    from aesthetic_protocols.fact_checks import FLAG_HUB, walk_edges
+
+    chain = "".join(f"  n{i}: {{kind: action, title: T, refs: [R], next: n{i + 1}}}\n" for i in range(300))
+    text = ("id: chain\ntitle: Chain\nversion: 1.0.0\nstatus: draft\nstart: n0\n"
+            "references:\n  R: {citation: Example.}\nnodes:\n" + chain
+            + "  n300: {kind: outcome, title: Done, severity: emergency, refs: [R]}\nred_flags:\n"
+            + "".join(f"  - {{key: z, label: V, goto: n{i % 2}}}\n" for i in range(500)))
+    path = tmp_path / "chain.yaml"
+    path.write_text(text)
+    protocol = Protocol.model_validate(parse_source(path).data)
+    graph = walk_edges(protocol)
+    assert sum(len(edges) for edges in graph.values()) == 300 + 300 + 2  # next edges, hub edges, 2 targets
+    assert graph[FLAG_HUB] == [("n0", frozenset()), ("n1", frozenset())]
+    assert set(Counter(p.split(": ")[1] for p in run_checks(tmp_path, text, "chain.yaml"))) == \
+        {"error[duplicate-red-flag-key]"}
