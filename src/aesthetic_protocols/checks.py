@@ -182,6 +182,10 @@ class Dominators:
             changed = False
             for nid in order[1:]:
                 new: str | None = None
+                # Nodes a finger has passed for this node: each lies below `new` in the dominator tree (which
+                # only moves up), so a finger reaching one has met `new`. Without this, a node with thousands of
+                # predecessors down one chain (every decide's `otherwise: end`) walked the chain once for each.
+                passed: set[str] = set()
                 for pred in preds[nid]:
                     if pred not in idom:
                         continue
@@ -190,9 +194,14 @@ class Dominators:
                         continue
                     a, b = pred, new
                     while a != b:
-                        while number[a] > number[b]:
+                        while number[a] > number[b] and a not in passed:
+                            passed.add(a)
                             a = idom[a]
+                        if a in passed:
+                            a = b
+                            break
                         while number[b] > number[a]:
+                            passed.add(b)
                             b = idom[b]
                     new = a
                 if new is not None and idom.get(nid) != new:

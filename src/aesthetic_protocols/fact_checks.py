@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from aesthetic_protocols.conditions import Condition, Fact, comparison_problem, comparisons, fits, kit_conditions
+from aesthetic_protocols.loader import MAX_PROBLEMS
 from aesthetic_protocols.model import (
     TEACHING_TYPES,
     DecideNode,
@@ -22,6 +23,9 @@ from aesthetic_protocols.model import (
 )
 from aesthetic_protocols.nodes import fact_edges, prompts, successors
 
+# Only the first MAX_PROBLEMS problems of a rule (in file order) can ever be shown (see `checks._Finder`): past
+# them a rule's problems are counted, and no path is searched for their message. One search per problem made
+# these rules quadratic: a 1 MiB file of decide nodes took a minute.
 Where = tuple[str | int, ...]
 Add = Callable[[str, Where, str], None]
 # An edge of the walk: its target and the facts taken along it.
@@ -142,10 +146,44 @@ def _unset_path(protocol: Protocol, graph: dict[str, list[Edge]], goal: str, fac
     return None
 
 
+def _maybe_unset(protocol: Protocol, graph: dict[str, list[Edge]], facts: list[str]) -> dict[str, int]:
+    """For each node, the facts (bit i: facts[i]) that some path from the start reaches it without setting:
+    one pass over the graph for every fact at once, instead of one search per decide and fact."""
+    if protocol.start not in protocol.nodes:
+        return {}
+    bits = {name: 1 << index for index, name in enumerate(facts)}
+    unset = {protocol.start: (1 << len(facts)) - 1}
+    queue, queued = deque([protocol.start]), {protocol.start}
+    while queue:
+        here = queue.popleft()
+        queued.discard(here)
+        for target, sets in graph[here]:
+            carried = unset[here]
+            for name in sets:
+                carried &= ~bits.get(name, 0)
+            before = unset.get(target, 0)
+            if carried | before != before:
+                unset[target] = carried | before
+                if target not in queued:
+                    queued.add(target)
+                    queue.append(target)
+    return unset
+
+
+def path_words(path: list[str]) -> str:
+    """A path as `a -> b -> c`; a long one as its first and last seven steps around how many are left out."""
+    if len(path) <= 15:
+        return " -> ".join(path)
+    return f"{' -> '.join(path[:7])} -> ... ({len(path) - 14} more) -> {' -> '.join(path[-7:])}"
+
+
 def check_definite(protocol: Protocol, add: Add) -> None:
     """fact-unset: a fact a decide reads is set on every path reaching it, unless its rule asks `known`."""
     graph = walk_edges(protocol)
     table = fact_table(protocol)
+    read = list(dict.fromkeys(str(part.fact) for _, _, part, _ in _conditions(protocol)))
+    unset = _maybe_unset(protocol, graph, read)
+    bit = {name: 1 << index for index, name in enumerate(read)}
     reported: set[tuple[str, str]] = set()
     for nid, index, part, where in _conditions(protocol):
         fact = str(part.fact)
@@ -154,33 +192,84 @@ def check_definite(protocol: Protocol, add: Add) -> None:
         asks_known = any(p.fact == fact and p.known is not None for p, _ in comparisons(rule.rules[index].when))
         if asks_known or (nid, fact) in reported or fact not in table:  # an unknown fact is its own rule
             continue
-        path = _unset_path(protocol, graph, nid, fact)
-        if path is not None:
-            reported.add((nid, fact))
-            add("fact-unset", (*where, "fact"), f"may be unset here: not set on the path {' -> '.join(path)} "
-                "(set it on every path, or ask `known` first)")
+        if not unset.get(nid, 0) & bit[fact]:
+            continue
+        reported.add((nid, fact))
+        path = _unset_path(protocol, graph, nid, fact) if len(reported) <= MAX_PROBLEMS else None
+        shown = f"not set on the path {path_words(path)}" if path is not None else "not set on every path"
+        add("fact-unset", (*where, "fact"), f"may be unset here: {shown} (set it on every path, or ask `known` first)")
 
 
 def check_decide_loops(protocol: Protocol, add: Add) -> None:
     """decide-loop: a decide node cannot route back to itself through decide nodes alone (no prompt between)."""
-    decides = {nid for nid, node in protocol.nodes.items() if isinstance(node, DecideNode)}
-    for nid in decides:
-        parent: dict[str, str] = {}
-        queue = deque([nid])
-        while queue:
-            here = queue.popleft()
-            for target in successors(protocol.nodes[here]):
-                if target == nid:
-                    loop = [here]
-                    while loop[-1] != nid:
-                        loop.append(parent[loop[-1]])
-                    add("decide-loop", ("nodes", nid),
-                        f"routes back to itself with no prompt between: {' -> '.join([*loop[::-1], nid])}")
-                    queue.clear()
-                    break
-                if target in decides and target not in parent:
-                    parent[target] = here
-                    queue.append(target)
+    decides = {nid: [t for t in dict.fromkeys(successors(node)) if isinstance(protocol.nodes.get(t), DecideNode)]
+               for nid, node in protocol.nodes.items() if isinstance(node, DecideNode)}
+    looping = _on_loops(decides)
+    for count, nid in enumerate(nid for nid in decides if nid in looping):
+        loop = _loop(decides, nid) if count < MAX_PROBLEMS else None
+        shown = f": {path_words(loop)}" if loop is not None else ""
+        add("decide-loop", ("nodes", nid), f"routes back to itself with no prompt between{shown}")
+
+
+def _loop(decides: dict[str, list[str]], nid: str) -> list[str] | None:
+    """The shortest way from `nid` back to itself through decide nodes alone, if there is one."""
+    parent: dict[str, str] = {}
+    queue = deque([nid])
+    while queue:
+        here = queue.popleft()
+        for target in decides[here]:
+            if target == nid:
+                loop = [here]
+                while loop[-1] != nid:
+                    loop.append(parent[loop[-1]])
+                return [*loop[::-1], nid]
+            if target not in parent:
+                parent[target] = here
+                queue.append(target)
+    return None
+
+
+def _on_loops(graph: dict[str, list[str]]) -> set[str]:
+    """The nodes on some cycle of `graph`: those of a strongly connected component of two or more, or with an
+    edge to themselves (Tarjan's algorithm, without recursion)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[str] = set()
+    for root in graph:
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            here, next_edge = work.pop()
+            if next_edge == 0:
+                order[here] = low[here] = len(order)
+                stack.append(here)
+                on_stack.add(here)
+            edges = graph[here]
+            if next_edge < len(edges):
+                work.append((here, next_edge + 1))
+                target = edges[next_edge]
+                if target not in order:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[here] = min(low[here], order[target])
+                continue
+            if low[here] == order[here]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == here:
+                        break
+                if len(component) > 1 or here in graph[here]:
+                    found.update(component)
+            if work:
+                caller = work[-1][0]
+                low[caller] = min(low[caller], low[here])
+    return found
 
 
 def check_due_waits(protocol: Protocol, add: Add) -> None:
