@@ -504,6 +504,7 @@ def test_the_terminal_mode_is_restored_when_the_walk_ends(tmp_path: Path, ending
               f"echo exit=$?; stty -a > {after}; stty -a")
     child = pexpect.spawn("/bin/bash", ["-c", script], env=env_for(tmp_path), dimensions=(24, 80),
                           encoding="utf-8", timeout=20)
+    child.logfile_read = io.StringIO()
     child.expect(r"pid=(\d+)")
     pid = int(child.match.group(1))
     if ending == "sigterm":
@@ -516,6 +517,10 @@ def test_the_terminal_mode_is_restored_when_the_walk_ends(tmp_path: Path, ending
     child.expect("exit=3")
     child.expect(pexpect.EOF)
     child.close()
+    # The main screen back and the cursor shown, after the walk's screen: whichever way it ended.
+    seen = child.logfile_read.getvalue()
+    assert seen.rindex("\x1b[?1049l") > seen.rindex("\x1b[?1049h")
+    assert seen.rindex("\x1b[?25h") > seen.rindex("\x1b[?25l")
     printed = after.read_text()
     words = printed.replace(";", " ").split()
     assert "icanon" in words and "echo" in words and "isig" in words
@@ -806,3 +811,157 @@ def test_the_terminal_face_loads_the_handover_screen_only_at_a_handover() -> Non
              "print(sorted(n for n in sys.modules if n.endswith('handover')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- the screen of an interactive walk: a whole frame per step or size, else only the rows that changed -----
+
+# Sarah's walk on to the 60-minute wait: the pulse done and recorded (saline, 3 areas, 1500 U, now), no adjunct.
+TO_WAIT = [*TO_PULSE, "", "n", "", "1500", "", "n"]
+
+
+def cells(written: str, size: tuple[int, int], terminal: pyte.Screen | None = None) -> pyte.Screen:
+    """A terminal of `size` (columns, rows) after `written` (fed on from `terminal` when given)."""
+    if terminal is None:
+        terminal = pyte.Screen(*size)
+        terminal.set_mode(pyte.modes.LNM)  # a terminal's line discipline turns \n into \r\n
+    pyte.Stream(terminal).feed(written)
+    return terminal
+
+
+def picture(terminal: pyte.Screen) -> list[list[Any]]:
+    """Every cell: its character and its style."""
+    return [[terminal.buffer[y][x] for x in range(terminal.columns)] for y in range(terminal.lines)]
+
+
+def terminal_console(size: tuple[int, int]) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=size[0], height=size[1], force_terminal=True, color_system="standard",
+                   highlight=False, markup=False, emoji=False, legacy_windows=False), buffer
+
+
+def as_live_drew(session: Session, size: tuple[int, int], now: datetime) -> pyte.Screen:
+    """The screen as rich's Live(screen=True) drew it before (the whole screen at every redraw)."""
+    from rich.live import Live
+
+    from aesthetic_protocols.faces.terminal import _Screen
+
+    console, buffer = terminal_console(size)
+    face = TerminalFace(clock=lambda: now, console=console, interactive=False)
+    face.intro(session, SESSION, NOW, False)
+    with Live(_Screen(face), console=console, screen=True, auto_refresh=False, redirect_stdout=False,
+              redirect_stderr=False):
+        pass
+    return cells(buffer.getvalue(), size)
+
+
+class Ticks:
+    """A keyboard that lets `quiet` ticks pass (a second each on the walk's clock) before each key, noting where
+    the written output stood at every tick."""
+
+    def __init__(self, buffer: io.StringIO, presses: list[tuple[int, str]]) -> None:
+        self.buffer, self.presses, self.now, self.marks = buffer, list(presses), NOW, [0]
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def read_key(self, timeout: float | None) -> str | None:
+        self.marks.append(len(self.buffer.getvalue()))
+        quiet, key = self.presses[0]
+        if quiet:
+            self.presses[0] = (quiet - 1, key)
+            self.now += timedelta(seconds=1)
+            return None
+        self.presses.pop(0)
+        return key
+
+    def writes(self) -> list[str]:
+        """What was written between one read and the next."""
+        text = self.buffer.getvalue()
+        return [text[a:b] for a, b in zip(self.marks[1:], self.marks[2:], strict=False)]
+
+
+def interactive_face(monkeypatch: pytest.MonkeyPatch, size: tuple[int, int],
+                     presses: list[tuple[int, str]]) -> tuple[TerminalFace, Ticks, io.StringIO]:
+    """The face of a walk in a terminal (keys from `presses`, the terminal's modes left alone)."""
+    monkeypatch.setattr(keys, "key_mode", __import__("contextlib").nullcontext)
+    monkeypatch.setattr(keys, "drop_typed_ahead", lambda: None)
+    console, buffer = terminal_console(size)
+    board = Ticks(buffer, presses)
+    face = TerminalFace(clock=board.clock, console=console, interactive=True, monotonic=lambda: 0.0,
+                        read_key=board.read_key)
+    return face, board, buffer
+
+
+def rows_written(written: str) -> list[int]:
+    return [int(row) for row in re.findall(r"\x1b\[(\d+);1H", written)]
+
+
+def test_a_tick_during_a_wait_rewrites_only_the_clock_and_countdown_rows(vascular: Protocol,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(vascular, TO_WAIT)
+    face, board, buffer = interactive_face(monkeypatch, (80, 24), [(5, "x")])
+    face.intro(session, SESSION, NOW, False)
+    with face.active():
+        face.show(session, board.now)
+        assert face._next_key() == "x"
+        ticks = board.writes()
+    shown = cells(buffer.getvalue(), (80, 24))
+    lines = [line.rstrip() for line in shown.display]
+    assert lines[0].endswith("00:05 elapsed  session 1f2e") and lines[2] == "Reassess at 60 minutes"
+    countdown = lines.index("Reassess at 10:00 (60 min wait): 59:55 left") + 1
+    assert len(ticks) == 5
+    for tick in ticks:  # the full frame was 2,200 bytes at every tick
+        assert rows_written(tick) == [1, countdown] and len(tick.encode()) < 400
+    assert picture(shown) == picture(as_live_drew(session, (80, 24), board.now))
+
+
+def test_a_new_step_and_a_resize_are_drawn_whole(every_kind: Protocol, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(every_kind, [])
+    face, board, buffer = interactive_face(monkeypatch, (80, 24), [(0, "x"), (1, "y")])
+    face.intro(session, SESSION, NOW, False)
+    with face.active():
+        face.show(session, NOW)
+        assert rows_written(buffer.getvalue()) == list(range(1, 25))  # the first frame, once
+        terminal = cells(buffer.getvalue(), (80, 24))
+        assert face._next_key() == "x"
+        session.apply(Answer(""), NOW)
+        start = len(buffer.getvalue())
+        face.show(session, NOW)  # a new step
+        assert rows_written(buffer.getvalue()[start:]) == list(range(1, 25))
+        cells(buffer.getvalue()[start:], (80, 24), terminal)
+        assert [line.rstrip() for line in terminal.display][2] == "What do you see?"
+        assert picture(terminal) == picture(as_live_drew(session, (80, 24), NOW))
+        face.console.size = (120, 40)  # the window resized: the next tick notices
+        start = len(buffer.getvalue())
+        assert face._next_key() == "y"
+        resized = buffer.getvalue()[start:]
+    assert rows_written(resized) == list(range(1, 41))
+    terminal.resize(40, 120)
+    cells(resized, (120, 40), terminal)
+    lines = [line.rstrip() for line in terminal.display]
+    assert lines[1] == "DRAFT reference content, not approved by a clinician: check against your local protocol"
+    assert lines[2] == "What do you see?" and lines[-1].endswith("Esc quit")
+    assert picture(terminal) == picture(as_live_drew(session, (120, 40), board.now))
+
+
+ENTER_SCREEN, LEAVE_SCREEN = "\x1b[?1049h\x1b[H\x1b[?25l", "\x1b[?25h\x1b[?1049l"
+
+
+def test_the_terminal_is_restored_after_the_walk_and_after_an_error(every_kind: Protocol,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    session = walked(every_kind, ["", "n"])  # at the outcome
+    face, _, buffer = interactive_face(monkeypatch, (80, 24), [(0, "q")])
+    face.intro(session, SESSION, NOW, False)
+    with face.active():
+        face.show(session, NOW)
+        face.finish(session, [{"event": "start", "ts": "2026-11-28T09:00:00.000Z", "node": "begin"}],
+                    "/logs/x.jsonl", SESSION)
+    written = buffer.getvalue()
+    assert written.startswith(ENTER_SCREEN) and written.count(LEAVE_SCREEN) == 1
+    assert written.index(LEAVE_SCREEN) < written.index("Outcome: Resolved")  # the outcome stays on the main screen
+    face, _, buffer = interactive_face(monkeypatch, (80, 24), [])
+    face.intro(walked(every_kind, [""]), SESSION, NOW, False)
+    with pytest.raises(RuntimeError), face.active():
+        raise RuntimeError("a bug in the middle of the walk")
+    assert buffer.getvalue().startswith(ENTER_SCREEN) and buffer.getvalue().endswith(LEAVE_SCREEN)
+    assert not cells(buffer.getvalue(), (80, 24)).cursor.hidden

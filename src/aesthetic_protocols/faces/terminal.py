@@ -3,8 +3,9 @@
 Pinned at the top: the protocol, its DRAFT status, a ticking elapsed clock and the short session id;
 then the step's title and headline (and a wait's countdown). The body (text, options, checklist) is
 paged when it does not fit, with a visible "more" marker. Pinned at the bottom: the red flags, a status
-line that keeps the last message, and a key bar listing only the keys that work at this prompt. rich's
-Live redraws the screen a few times a second, so the clock ticks and a resized window is refitted.
+line that keeps the last message, and a key bar listing only the keys that work at this prompt. The screen
+is laid out afresh at every key and at every tick that changes the clock, the countdown or the window's size,
+so the clock ticks and a resized window is refitted; only the rows that changed are written (see frames).
 
 Keys (see README, "At the chair"): an option's or red flag's letter in either case; Enter for done or
 continue; Backspace back; `?` the full sources; Space/PgDn and PgUp page the body; `:` opens a command
@@ -31,6 +32,7 @@ from aesthetic_protocols.screen import Screen, because_line, build_screen, elaps
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged
+    from aesthetic_protocols.faces.frames import Frames
     from aesthetic_protocols.handover import Handover, HandoverReading
     from aesthetic_protocols.walker import Clock
 
@@ -97,7 +99,7 @@ class TerminalFace:
         self.step: tuple[str, int] | None = None
         self.drawn_at = 0.0
         self.rang = False  # the current step's wait has rung
-        self.live: Any = None
+        self.frames: Frames | None = None  # the screen on the terminal, while the walk is interactive
         self.banner = banner
         self.handover: Handover | None = None  # the handover loop's state, while it runs (see handover_loop)
         self.rung: set[tuple[str, int, datetime]] = set()  # the handover timers that have rung (each once)
@@ -119,23 +121,26 @@ class TerminalFace:
         if not self.interactive:
             yield
             return
-        from rich.live import Live
+        from aesthetic_protocols.faces.frames import Frames
 
         with keys.key_mode():
             # Redrawn from this thread only (at every key, and every tick while waiting for one): no second
             # thread ever reads the session while the walk changes it.
-            self.live = Live(_Screen(self), console=self.console, screen=True, auto_refresh=False,
-                             redirect_stdout=False, redirect_stderr=False)
+            self.frames = Frames(self.console)
             try:
-                with self.live:
+                with self.frames:
+                    self._draw()  # the first frame at once, before the walk shows its first step
                     yield
             finally:
-                self.live = None
+                self.frames = None
 
     def _draw(self) -> None:
-        if self.live is not None:
-            self.live.refresh()
-        elif self.session is not None:
+        session = self.session
+        if session is None:
+            return
+        if self.frames is not None:  # a new step is drawn whole; on the same step only the rows that changed
+            self.frames.draw(_Screen(self), (session.current, len(session.trail)))
+        else:
             self.console.print(_Screen(self))
 
     # --- one step --------------------------------------------------------------------------------------
@@ -640,9 +645,9 @@ class TerminalFace:
 
     def finish(self, session: Session, events: list[Logged], log: str, resume_ref: str) -> None:
         """The outcome alone (the timeline one key away), or where the walk stopped and how to resume it."""
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
+        if self.frames is not None:
+            self.frames.close()
+            self.frames = None
         node = session.node
         if not isinstance(node, OutcomeNode) or session.interrupted:  # (interrupted until handover: resumable)
             self._print_banner()
