@@ -965,3 +965,17 @@ def test_the_terminal_is_restored_after_the_walk_and_after_an_error(every_kind: 
         raise RuntimeError("a bug in the middle of the walk")
     assert buffer.getvalue().startswith(ENTER_SCREEN) and buffer.getvalue().endswith(LEAVE_SCREEN)
     assert not cells(buffer.getvalue(), (80, 24)).cursor.hidden
+
+
+def test_ctrl_l_redraws_the_whole_screen(vascular: Protocol, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On the same step only changed rows are written, so whatever another program wrote over the screen would
+    # stay until the next step; Ctrl-L writes every row again.
+    session = walked(vascular, TO_WAIT)
+    face, board, buffer = interactive_face(monkeypatch, (80, 24), [(0, keys.CTRL_L), (0, "x")])
+    face.intro(session, SESSION, NOW, False)
+    with face.active():
+        face.show(session, board.now)
+        start = len(buffer.getvalue())
+        assert face._key(session, session.node, face._next_key()) is None
+        assert rows_written(buffer.getvalue()[start:]) == list(range(1, 25))
+        assert face._next_key() == "x"

@@ -52,6 +52,10 @@ class Frames:
             self.console.show_cursor(True)
             self.console.set_alt_screen(False)
 
+    def forget(self) -> None:
+        """The next frame is written whole (Ctrl-L: something else wrote over the screen)."""
+        self.rows, self.size, self.step = [], None, None
+
     def draw(self, renderable: RenderableType, step: object) -> None:
         """Lay `renderable` out at the window's size and write what differs from the last frame: every row
         for a new `step`, a new size or the first frame, else only the rows that changed."""

@@ -18,6 +18,7 @@ BACKSPACE = ("\x7f", "\x08")
 ESCAPE = "\x1b"
 CTRL_C = "\x03"
 CTRL_D = "\x04"
+CTRL_L = "\x0c"  # redraw the whole screen, as in most terminal programs
 PAGE_DOWN = (" ", "\x1b[6~", "\x1b[B", "\x1bOB")  # Space, PgDn, Down
 PAGE_UP = ("\x1b[5~", "\x1b[A", "\x1bOA")  # PgUp, Up
 

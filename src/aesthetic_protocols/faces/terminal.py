@@ -10,7 +10,8 @@ so the clock ticks and a resized window is refitted; only the rows that changed 
 Keys (see README, "At the chair"): an option's or red flag's letter in either case; Enter for done or
 continue; Backspace back; `?` the full sources; Space/PgDn and PgUp page the body; `:` opens a command
 line taking the plain-mode words (`note: TEXT`, `time: HH:MM`, `back`, `quit`); Esc or Ctrl-C asks before
-quitting. Keys typed before a new step's screen was drawn, or within a moment of it, are dropped.
+quitting; Ctrl-L redraws the whole screen. Keys typed before a new step's screen was drawn, or within a
+moment of it, are dropped.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class TerminalFace:
             return CancelHandover() if line is None else state.interpret(line, now)
         while True:
             key = self._guarded_key()
-            if key is None or key in keys.PAGE_DOWN or key in keys.PAGE_UP or key == "?":
+            if key is None or key in keys.PAGE_DOWN or key in keys.PAGE_UP or key in ("?", keys.CTRL_L):
                 if key is not None:
                     self._key(state.session, state.session.node, key)  # paging and sources, as at any step
                 continue
@@ -282,6 +283,11 @@ class TerminalFace:
             return self._confirm_quit("Ctrl-C" if key == keys.CTRL_C else "quit")
         if key == keys.CTRL_D:
             raise EOFError
+        if key == keys.CTRL_L:  # another program wrote over the screen: all of it again, not only what changed
+            if self.frames is not None:
+                self.frames.forget()
+            self._draw()
+            return None
         if _undecodable(key):
             return Invalid(NOT_TEXT)
         if session.confirming_early:  # one key: y continues early, any other keeps waiting
