@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -176,3 +177,26 @@ def test_an_entry_for_other_bytes_is_a_miss(cached: Path, tmp_path: Path) -> Non
     (entry,) = cached.glob("*.json")
     assert cache.get(entry.stem, "0" * 64) is None
     assert cache.get(entry.stem) is not None
+
+
+def test_a_clinic_file_is_served_from_the_cache_without_parsing_and_a_change_misses(
+        cached: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aesthetic_protocols import clinic, clinic_data, loader, rebuild
+
+    path = tmp_path / "clinic.yaml"
+    path.write_text(clinic.example(TODAY))
+    first = cache.load_valid_clinic(path, TODAY)
+    assert len(list(cached.glob("*.json"))) == 1
+
+    def no_parsing(*_: object, **__: object) -> None:
+        raise AssertionError("parsed although cached")
+
+    monkeypatch.setattr(loader, "parse_source", no_parsing)
+    again = cache.load_valid_clinic(path, TODAY)
+    # The walk's plain classes, holding what the validated file holds, and the file's own hash for the log.
+    assert type(again.clinic) is clinic_data.Clinic and isinstance(first.clinic, clinic_data.Clinic)
+    assert rebuild.dump(again.clinic) == rebuild.dump(first.clinic)
+    assert again.sha256 == first.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_text(clinic.example(TODAY).replace("quantity: 4", "quantity: 5", 1))
+    with pytest.raises(AssertionError, match="parsed although cached"):  # a changed file is validated again
+        cache.load_valid_clinic(path, TODAY)

@@ -117,6 +117,8 @@ main(sys.argv[1:])
 # importlib.resources (the bundled folder is a plain path), the witness when none is configured, and the
 # handover screen's state and the photograph intake (only an until_handover outcome or a photo field needs them),
 # the clinic file's models (only a clinic file found needs them), and the open-session listing (`resume`).
+# No pydantic at all: a protocol from the cache is rebuilt as the walk's own classes (`tree`), not as the
+# file format's models, which only validating a file needs.
 # The end screen's timeline in words needs `report.record` (and what it reads: answers, clock, templating for
 # escaping, logged_protocol); nothing else of the report package, and no parser, rules, template engine or UI.
 HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_protocols.report.graph",
@@ -124,7 +126,8 @@ HEAVY = ("aesthetic_protocols.checks", "aesthetic_protocols.loader", "aesthetic_
          "aesthetic_protocols.report.fhir", "aesthetic_protocols.report.diff", "aesthetic_protocols.witness",
          "jinja2", "markupsafe", "typer", "rich", "yaml", "importlib.resources", "zipfile", "tempfile",
          "aesthetic_protocols.handover", "aesthetic_protocols.photo", "aesthetic_protocols.clinic_file",
-         "aesthetic_protocols.sessions")
+         "aesthetic_protocols.sessions", "pydantic", "pydantic_core", "aesthetic_protocols.model",
+         "aesthetic_protocols.conditions")
 
 
 def _warm_walk_modules(tmp_path: Path, env: dict[str, str]) -> tuple[set[str], str]:
@@ -139,7 +142,7 @@ def _warm_walk_modules(tmp_path: Path, env: dict[str, str]) -> tuple[set[str], s
     assert warm.returncode == 3, warm.stderr
     (line,) = [line for line in warm.stderr.splitlines() if line.startswith("MODULES ")]
     loaded = set(line.split()[1:])
-    assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "pydantic.main"} <= loaded
+    assert {"aesthetic_protocols.walker", "aesthetic_protocols.faces.plain", "aesthetic_protocols.tree"} <= loaded
     return loaded, warm.stderr
 
 
@@ -151,7 +154,7 @@ def test_a_warm_cache_plain_walk_imports_no_heavy_module(tmp_path: Path) -> None
     # A tree that names no contacts and reads no kit (vascular-occlusion 0.1.0): no clinic file lookup at all.
     loaded, stderr = _warm_walk_modules(tmp_path, {"AESTHETIC_PROTOCOLS_PATH": str(V010)})
     assert _heavy(loaded) == []
-    assert not any(name == "platformdirs" or name.startswith("aesthetic_protocols.clinic") for name in loaded)
+    assert not {"platformdirs", "aesthetic_protocols.clinic", "aesthetic_protocols.clinic_file"} & loaded
     # What the start made was frozen, out of the collector's way, and the collector runs again for the walk.
     assert "COLLECTOR True True" in stderr.splitlines()
 

@@ -162,3 +162,17 @@ print(ours, len(calls) - before - ours)
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.split() == ["0", "6"]
     assert plain_data.__all__ == ["dataclass"]
+
+
+def test_a_keyword_only_class_refuses_positional_arguments() -> None:
+    @dataclass(frozen=True, kw_only=True)
+    class Node:
+        title: str
+        text: str | None = None
+        kind: str  # required after a default: allowed, as every field is named
+
+    assert Node(title="T", kind="action") == Node(kind="action", title="T", text=None)
+    with pytest.raises(TypeError, match="takes 0 positional arguments but 1 were given"):
+        Node("T", kind="action")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing 1 required argument: 'kind'"):
+        Node(title="T")  # type: ignore[call-arg]

@@ -16,26 +16,31 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from aesthetic_protocols import __version__
+from aesthetic_protocols.clinic_data import LoadedClinic
 from aesthetic_protocols.durable import is_private, make_private_folder  # shared with the logs
 from aesthetic_protocols.errors import Problem, Severity
 from aesthetic_protocols.source import MAX_BYTES, Loaded, Source
 
 CACHE_ENV = "AESTHETIC_PROTOCOLS_CACHE_DIR"
-FORMAT = "aesthetic-protocols-cache/2"
+FORMAT = "aesthetic-protocols-cache/3"
 SUFFIX = ".json"
 MAX_ENTRY = 8 * 1024 * 1024  # far beyond the dump of a 1 MiB protocol; a larger entry is not ours
-_CODE = ("model.py", "checks.py", "loader.py", "source.py", "rebuild.py", "cache.py")
+_CODE = ("model.py", "conditions.py", "tree.py", "facts.py", "checks.py", "loader.py", "source.py", "rebuild.py",
+         "cache.py", "clinic_file.py", "clinic_data.py")
 
 
 def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loaded, list[Problem]]:
     """A protocol fit to walk or show: raises InvalidProtocol on any error; returns the warnings.
 
-    A file already validated today under this code comes from the cache without parsing or validating.
+    A file already validated today under this code comes from the cache without parsing or validating. Hit or
+    miss, the protocol is the walk's plain classes (`tree`), rebuilt from the same JSON, never the validated
+    pydantic models: every reader sees one kind of object.
     """
     try:
         raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
@@ -46,11 +51,56 @@ def load_valid(path: Path, today: date, display: str | None = None) -> tuple[Loa
     if hit is not None:
         return hit
     from aesthetic_protocols.checks import load_checked  # only on a miss: the parser and the rules
+    from aesthetic_protocols.rebuild import dump, rebuild
+    from aesthetic_protocols.tree import Protocol
 
     loaded, problems = load_checked(path, today, display)
     if entry and hashlib.sha256(raw).hexdigest() == loaded.source.sha256:  # unchanged while we read it
         put(entry, loaded, problems)
-    return loaded, problems
+    return Loaded(rebuild(Protocol, dump(loaded.protocol)), loaded.source), problems
+
+
+def load_valid_clinic(path: Path, today: date) -> LoadedClinic:
+    """A validated clinic file (raises InvalidProtocol on any error); one already validated today under this
+    code comes from the cache, rebuilt as `clinic_data` classes, without the parser or pydantic."""
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else b""
+    except OSError:
+        raw = b""
+    digest = hashlib.sha256(raw).hexdigest()
+    entry_key = key(raw, f"clinic:{path}", today) if raw else None
+    entry = _entry(entry_key) if entry_key else None
+    if (isinstance(entry, dict) and entry.get("format") == FORMAT and entry.get("key") == entry_key
+            and entry.get("sha256") == digest and isinstance(entry.get("path"), str)):
+        from aesthetic_protocols.clinic_data import Clinic
+        from aesthetic_protocols.rebuild import NotRebuilt, rebuild
+
+        try:
+            return LoadedClinic(rebuild(Clinic, entry["clinic"]), Source(path=entry["path"], data=None, sha256=digest))
+        except (NotRebuilt, ValueError, TypeError, KeyError, RecursionError):
+            pass
+    from aesthetic_protocols.clinic_file import load
+
+    loaded = load(path)
+    if entry_key and loaded.sha256 == digest:
+        from aesthetic_protocols.rebuild import dump
+
+        entry = {"format": FORMAT, "key": entry_key, "path": loaded.source.path, "sha256": digest,
+                 "clinic": dump(loaded.clinic)}
+        _store(entry_key, lambda: json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+    return loaded
+
+
+def _entry(entry_key: str) -> Any:
+    """The JSON of an entry in a trusted folder, or None (no folder, no entry, not ours, not JSON)."""
+    folder = cache_dir()
+    if folder is None or not _trusted_folder(folder):
+        return None
+    raw = _read_entry(folder / f"{entry_key}{SUFFIX}")
+    try:
+        return None if raw is None else json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def cache_dir() -> Path | None:
@@ -112,14 +162,11 @@ def _trusted_folder(folder: Path) -> bool:
 
 def get(entry_key: str, sha256: str | None = None) -> tuple[Loaded, list[Problem]] | None:
     """A cached (loaded protocol, warnings), or None (a miss, a corrupt or a foreign entry)."""
-    folder = cache_dir()
-    if folder is None or not _trusted_folder(folder):
-        return None
-    raw = _read_entry(folder / f"{entry_key}{SUFFIX}")
-    if raw is None:
+    entry = _entry(entry_key)
+    if entry is None:
         return None
     try:
-        return _decode(json.loads(raw), entry_key, sha256)
+        return _decode(entry, entry_key, sha256)
     except (ValueError, TypeError, KeyError, RecursionError):  # corrupt or planted: only a miss
         return None
 
@@ -129,8 +176,8 @@ def _decode(entry: Any, entry_key: str, sha256: str | None) -> tuple[Loaded, lis
         return None
     if sha256 is not None and entry.get("sha256") != sha256:
         return None
-    from aesthetic_protocols.model import Protocol
     from aesthetic_protocols.rebuild import rebuild
+    from aesthetic_protocols.tree import Protocol
 
     protocol = rebuild(Protocol, entry["protocol"])
     path, digest = entry["path"], entry["sha256"]
@@ -142,12 +189,14 @@ def _decode(entry: Any, entry_key: str, sha256: str | None) -> tuple[Loaded, lis
 
 
 def _encode(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> bytes:
+    from aesthetic_protocols.rebuild import dump
+
     entry = {
         "format": FORMAT,
         "key": entry_key,
         "path": loaded.source.path,
         "sha256": loaded.source.sha256,
-        "protocol": loaded.protocol.model_dump(mode="json"),
+        "protocol": dump(loaded.protocol),
         "warnings": [[p.path, p.line, p.column, str(p.severity), p.rule, p.message] for p in warnings],
     }
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
@@ -155,6 +204,11 @@ def _encode(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> bytes:
 
 def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
     """Store an entry atomically; never fails the caller."""
+    _store(entry_key, lambda: _encode(entry_key, loaded, warnings))
+
+
+def _store(entry_key: str, encoded: Callable[[], bytes]) -> None:
+    """Write an entry atomically where only we can read or swap it; never fails the caller."""
     folder = cache_dir()
     if folder is None:
         return
@@ -164,7 +218,7 @@ def put(entry_key: str, loaded: Loaded, warnings: list[Problem]) -> None:
         # Parents too, each 0700 whatever the umask (mkdir(parents=True) would leave them 0777 under 000).
         if not folder.exists() and make_private_folder(folder) is not None:
             return
-        data = _encode(entry_key, loaded, warnings)
+        data = encoded()
         import tempfile  # only when writing: a warm start never does
 
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # 0600, ours

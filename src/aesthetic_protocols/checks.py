@@ -18,7 +18,12 @@ from aesthetic_protocols import SUBCOMMANDS
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity
 from aesthetic_protocols.fact_checks import FACT_RULES
 from aesthetic_protocols.loader import MAX_PROBLEMS, build, build_model, more_problems, parse_source
-from aesthetic_protocols.model import (
+from aesthetic_protocols.model import ScenarioFile
+from aesthetic_protocols.nodes import steps, successors, targets
+from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
+from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
+from aesthetic_protocols.tree import (
     CONTACT_RE,
     HEADLINE_MAX,
     NOT_ENTERED,
@@ -30,14 +35,9 @@ from aesthetic_protocols.model import (
     Protocol,
     QuestionNode,
     RecordNode,
-    ScenarioFile,
     Status,
     WaitNode,
 )
-from aesthetic_protocols.nodes import steps, successors, targets
-from aesthetic_protocols.plain_data import dataclass
-from aesthetic_protocols.search import SCENARIO_SUFFIX, file_id
-from aesthetic_protocols.source import MAX_BYTES, Loaded, PathKey, Source
 
 # Outcome severities from least to most urgent: a red flag may lead only to outcomes at least as urgent as its
 # own `severity`.

@@ -19,28 +19,27 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aesthetic_protocols.clinic_data import EMERGENCY_ITEMS as EMERGENCY_ITEMS
 from aesthetic_protocols.errors import Problem, ProtocolsError, Severity, UsageError
-from aesthetic_protocols.model import CONTACT_RE, Protocol
+from aesthetic_protocols.tree import CONTACT_RE, Protocol, replaced
 
 if TYPE_CHECKING:
     from re import Match
 
+    from aesthetic_protocols.clinic_data import Clinic as Clinic
+    from aesthetic_protocols.clinic_data import ClinicInfo as ClinicInfo
+    from aesthetic_protocols.clinic_data import Contact as Contact
+    from aesthetic_protocols.clinic_data import KitItem as KitItem
+    from aesthetic_protocols.clinic_data import LoadedClinic as LoadedClinic
+    from aesthetic_protocols.clinic_data import Practitioner as Practitioner
     from aesthetic_protocols.clinic_file import CLINIC_SCHEMA_ID as CLINIC_SCHEMA_ID
     from aesthetic_protocols.clinic_file import PHONE_PATTERN as PHONE_PATTERN
-    from aesthetic_protocols.clinic_file import Clinic as Clinic
-    from aesthetic_protocols.clinic_file import ClinicInfo as ClinicInfo
-    from aesthetic_protocols.clinic_file import Contact as Contact
-    from aesthetic_protocols.clinic_file import KitItem as KitItem
-    from aesthetic_protocols.clinic_file import LoadedClinic as LoadedClinic
     from aesthetic_protocols.clinic_file import Phone as Phone
-    from aesthetic_protocols.clinic_file import Practitioner as Practitioner
     from aesthetic_protocols.clinic_file import clinic_schema as clinic_schema
     from aesthetic_protocols.clinic_file import load as load
 
 CLINIC_ENV = "AESTHETIC_PROTOCOLS_CLINIC"
 CLINIC_FILE = "clinic.yaml"
-# Items the kit must hold, and that are emergency items unless their entry says otherwise.
-EMERGENCY_ITEMS = ("hyaluronidase", "adrenaline")
 WARN_DAYS = 30  # an item expiring within this many days is a warning
 # The file's models and its reading live in `clinic_file`, loaded on first use (PEP 562): a walk that finds
 # no clinic file never builds them.
@@ -103,7 +102,7 @@ def with_contacts(protocol: Protocol, clinic: Clinic | None) -> Protocol:
     """The protocol as this clinic's screens show it: its `contacts` resolved (`resolved_contacts`)."""
     if clinic is None or not protocol.contacts:
         return protocol
-    return protocol.model_copy(update={"contacts": resolved_contacts(protocol.contacts, clinic)})
+    return replaced(protocol, contacts=resolved_contacts(protocol.contacts, clinic))
 
 
 def with_found_clinic(protocol: Protocol, option: Path | None) -> Protocol:

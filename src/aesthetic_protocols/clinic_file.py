@@ -7,23 +7,21 @@ as `clinic.Clinic`, `clinic.load` and so on).
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
-from aesthetic_protocols.clinic import EMERGENCY_ITEMS
+from aesthetic_protocols import clinic_data
+from aesthetic_protocols.clinic_data import LoadedClinic as LoadedClinic
 from aesthetic_protocols.model import MAGNITUDE, Day, Line, Slug, Strict, model_schema
-from aesthetic_protocols.plain_data import dataclass
-from aesthetic_protocols.source import Source
 
 # Digits, spaces, +, - and parentheses, with at least one digit ("999", "+44 (0)1234 567890").
 PHONE_PATTERN = r"^[0-9+() -]*[0-9][0-9+() -]*$"
 Phone = Annotated[StrictStr, StringConstraints(pattern=PHONE_PATTERN, max_length=40)]
 
 
-class ClinicInfo(Strict):
+class ClinicInfo(Strict, clinic_data.ClinicInfo):
     """The clinic itself."""
 
     name: Line
@@ -32,7 +30,7 @@ class ClinicInfo(Strict):
     """Its address, one line."""
 
 
-class Contact(Strict):
+class Contact(Strict, clinic_data.Contact):
     """Someone to call: a service, a unit, a colleague."""
 
     label: Line
@@ -43,7 +41,7 @@ class Contact(Strict):
     """Where they are, one line."""
 
 
-class KitItem(Strict):
+class KitItem(Strict, clinic_data.KitItem):
     """One item of the emergency kit."""
 
     item: Slug
@@ -62,20 +60,9 @@ class KitItem(Strict):
     """Whether `protocol clinic check` fails when it is missing or expired (default: true for hyaluronidase
     and adrenaline, false otherwise)."""
 
-    def is_emergency(self) -> bool:
-        """The entry's `emergency`, or whether its key is one of the emergency items."""
-        return self.item in EMERGENCY_ITEMS if self.emergency is None else self.emergency
-
-    def in_stock(self) -> bool:
-        """Listed with a quantity other than 0."""
-        return self.quantity != 0
-
-    def expired(self, today: date) -> bool:
-        """Past its expiry date (an entry without one never expires)."""
-        return self.expiry is not None and self.expiry < today
 
 
-class Practitioner(Strict):
+class Practitioner(Strict, clinic_data.Practitioner):
     """Someone who works at the clinic."""
 
     name: Line
@@ -86,7 +73,7 @@ class Practitioner(Strict):
     """Whether they may prescribe."""
 
 
-class Clinic(Strict):
+class Clinic(Strict, clinic_data.Clinic):
     """A `clinic.yaml` file: the clinic, its contacts, its emergency kit and its practitioners."""
 
     clinic: ClinicInfo
@@ -98,36 +85,6 @@ class Clinic(Strict):
     practitioners: list[Practitioner] = Field(default_factory=list)
     """Who works there."""
 
-    def entries(self, item: str) -> list[KitItem]:
-        """The kit's entries for one item key."""
-        return [entry for entry in self.kit if entry.item == item]
-
-    def kit_present(self, item: str) -> bool:
-        """Whether the kit holds the item (an entry whose quantity is not 0)."""
-        return any(entry.in_stock() for entry in self.entries(item))
-
-    def kit_expired(self, item: str, today: date) -> bool:
-        """Whether the item is in the kit but every entry in stock has expired (none is usable).
-        An item not in the kit is not expired: ask `kit_present`."""
-        stocked = [entry for entry in self.entries(item) if entry.in_stock()]
-        return bool(stocked) and all(entry.expired(today) for entry in stocked)
-
-    def contact_text(self, key: str) -> str | None:
-        """"Label, phone" of a contact (None when the clinic has no such contact)."""
-        contact = self.contacts.get(key)
-        return None if contact is None else f"{contact.label}, {contact.phone}"
-
-
-@dataclass(frozen=True)
-class LoadedClinic:
-    """A validated clinic file, its source (positions) and the sha256 of its bytes."""
-
-    clinic: Clinic
-    source: Source
-
-    @property
-    def sha256(self) -> str:
-        return self.source.sha256
 
 
 CLINIC_SCHEMA_ID = "https://aesthetic-protocols.invalid/clinic.schema.json"

@@ -12,10 +12,8 @@ Kept free of `model` (which builds on this module), so the models here carry the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import date, time, timedelta
-from decimal import Decimal
-from typing import Annotated, Any, Literal, Protocol
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -31,26 +29,42 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-FACT_PATTERN = r"^[a-z][a-z0-9_]*$"
+from aesthetic_protocols import facts
+
+# The walk's side (plain classes and the evaluation) lives in `facts`; re-exported for the rules and the tests.
+from aesthetic_protocols.facts import FACT_PATTERN as FACT_PATTERN
+from aesthetic_protocols.facts import KIT_ITEM_PATTERN as KIT_ITEM_PATTERN
+from aesthetic_protocols.facts import NO_CLINIC_FILE as NO_CLINIC_FILE
+from aesthetic_protocols.facts import FactType as FactType
+from aesthetic_protocols.facts import Kit as Kit
+from aesthetic_protocols.facts import Known as Known
+from aesthetic_protocols.facts import Path as Path
+from aesthetic_protocols.facts import comparison_problem as comparison_problem
+from aesthetic_protocols.facts import comparisons as comparisons
+from aesthetic_protocols.facts import condition_text as condition_text
+from aesthetic_protocols.facts import date_form_text as date_form_text
+from aesthetic_protocols.facts import fits as fits
+from aesthetic_protocols.facts import holds as holds
+from aesthetic_protocols.facts import kit_conditions as kit_conditions
+from aesthetic_protocols.facts import kit_key as kit_key
+from aesthetic_protocols.facts import kit_reading as kit_reading
+from aesthetic_protocols.facts import read_facts as read_facts
+from aesthetic_protocols.facts import resolve_date as resolve_date
+from aesthetic_protocols.facts import shown as shown
+
 FactName = Annotated[StrictStr, StringConstraints(pattern=FACT_PATTERN, max_length=40)]
 Word = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)]
-FactType = Literal["boolean", "choice", "number", "date", "time", "text"]
 # A value a condition compares with, or an option sets: typed as YAML writes it (an unquoted date is a date).
 FactValue = StrictBool | StrictInt | Annotated[float, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)] \
     | date | Annotated[StrictStr, StringConstraints(max_length=120)]
-# A value the engine holds for a fact on the path.
-Known = bool | int | float | Decimal | date | time | str
 _MAX_DAYS = 36_600
-_FORMS = ("is", "in", "known", "lt", "le", "gt", "ge", "before", "after")
-_KIT_FORMS = ("expired", "present")
-KIT_ITEM_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
-class Fact(_Strict):
+class Fact(_Strict, facts.Fact):
     """A fact an option sets, declared once at the top of the file with its type."""
 
     type: FactType = Field(description="boolean, choice, number, date, time or text.")
@@ -60,13 +74,13 @@ class Fact(_Strict):
                                 description="choice: the values it may take (e.g. [toxin, filler, both]).")
 
 
-class DaysAgo(_Strict):
+class DaysAgo(_Strict, facts.DaysAgo):
     """A date N days before today."""
 
     days_ago: StrictInt = Field(ge=0, le=_MAX_DAYS, description="How many days before today.")
 
 
-class DaysAhead(_Strict):
+class DaysAhead(_Strict, facts.DaysAhead):
     """A date N days after today."""
 
     days_ahead: StrictInt = Field(ge=0, le=_MAX_DAYS, description="How many days after today.")
@@ -84,28 +98,7 @@ def _as_date(value: Any) -> Any:
 DateForm = Literal["today"] | date | DaysAgo | DaysAhead
 
 
-def resolve_date(form: DateForm, today: date) -> date:
-    """The day a date form names, seen from `today` (the walk's clock)."""
-    if form == "today":
-        return today
-    if isinstance(form, DaysAgo):
-        return today - timedelta(days=form.days_ago)
-    if isinstance(form, DaysAhead):
-        return today + timedelta(days=form.days_ahead)
-    assert isinstance(form, date)
-    return form
-
-
-def date_form_text(form: DateForm) -> str:
-    """A date form in words: `today`, `2026-01-01`, `30 days ago`, `7 days ahead`."""
-    if isinstance(form, DaysAgo):
-        return f"{form.days_ago} days ago"
-    if isinstance(form, DaysAhead):
-        return f"{form.days_ahead} days ahead"
-    return str(form)
-
-
-class Condition(_Strict):
+class Condition(_Strict, facts.Condition):
     """Exactly one form: a fact compared (`fact` with one of is, in, known, lt, le, gt, ge, before, after),
     or all, any, not."""
 
@@ -141,10 +134,10 @@ class Condition(_Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        forms = [name for name in (*_FORMS, *_KIT_FORMS, "all", "any", "not") if self.part(name) is not None]
-        if self.fact is not None and self.kit is None and len(forms) == 1 and forms[0] in _FORMS:
+        forms = [name for name in (*facts.FORMS, *facts.KIT_FORMS, "all", "any", "not") if self.part(name) is not None]
+        if self.fact is not None and self.kit is None and len(forms) == 1 and forms[0] in facts.FORMS:
             return self
-        if self.kit is not None and self.fact is None and len(forms) == 1 and forms[0] in _KIT_FORMS:
+        if self.kit is not None and self.fact is None and len(forms) == 1 and forms[0] in facts.KIT_FORMS:
             return self
         if self.fact is None and self.kit is None and len(forms) == 1 and forms[0] in ("all", "any", "not"):
             return self
@@ -156,204 +149,3 @@ class Condition(_Strict):
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Dumped as written: its one form, without the empty others (`protocol show --format json`)."""
         return {key: value for key, value in handler(self).items() if value is not None}
-
-    def part(self, name: str) -> Any:
-        """The value of one form's key by its YAML name (`is`, `in`, `not` included)."""
-        return getattr(self, {"is": "is_", "in": "in_", "not": "not_"}.get(name, name))
-
-    @property
-    def form(self) -> str:
-        """The form's key: `is`, `lt`, `expired`, `all`, ..."""
-        return next(name for name in (*_FORMS, *_KIT_FORMS, "all", "any", "not") if self.part(name) is not None)
-
-
-class Kit(Protocol):
-    """What a kit condition reads: the clinic file's kit (`clinic.Clinic`)."""
-
-    def kit_expired(self, item: str, today: date) -> bool: ...
-
-    def kit_present(self, item: str) -> bool: ...
-
-
-NO_CLINIC_FILE = "no clinic file"
-
-
-def kit_key(condition: Condition) -> str:
-    """The name a kit condition's reading goes under in a `decided` event: `kit:hyaluronidase expired`."""
-    return f"kit:{condition.kit} {condition.form}"
-
-
-def kit_reading(condition: Condition, kit: Kit | None, today: date) -> bool | None:
-    """What the clinic file says for a kit condition's item: expired? (`expired`) or present? (`present`);
-    None without a clinic file."""
-    assert condition.kit is not None
-    if kit is None:
-        return None
-    if condition.form == "expired":
-        return kit.kit_expired(condition.kit, today)
-    return kit.kit_present(condition.kit)
-
-
-def kit_conditions(condition: Condition, where: Path = (), negated: bool = False) \
-        -> Iterator[tuple[Condition, Path, bool]]:
-    """Every kit condition inside a condition, with its path and whether it sits under a `not`."""
-    if condition.kit is not None:
-        yield condition, where, negated
-        return
-    if condition.not_ is not None:
-        yield from kit_conditions(condition.not_, (*where, "not"), True)
-    for name in ("all", "any"):
-        for index, part in enumerate(condition.part(name) or []):
-            yield from kit_conditions(part, (*where, name, index), negated)
-
-
-Path = tuple[str | int, ...]
-
-
-def comparisons(condition: Condition, where: Path = ()) -> Iterator[tuple[Condition, Path]]:
-    """Every fact comparison inside a condition, with its path below the condition (for locating errors)."""
-    if condition.fact is not None:
-        yield condition, where
-        return
-    if condition.not_ is not None:
-        yield from comparisons(condition.not_, (*where, "not"))
-    for name in ("all", "any"):
-        for index, part in enumerate(condition.part(name) or []):
-            yield from comparisons(part, (*where, name, index))
-
-
-def holds(condition: Condition, facts: Mapping[str, Known], today: date,
-          kit: Mapping[str, bool | None] | None = None) -> bool:
-    """Whether the condition holds for the facts known on the path, `today` by the walk's clock; `kit` holds
-    the kit conditions' readings by `kit_key` (a reading missing or None, no clinic file: the form is false)."""
-    if condition.all is not None:
-        return all(holds(part, facts, today, kit) for part in condition.all)
-    if condition.any is not None:
-        return any(holds(part, facts, today, kit) for part in condition.any)
-    if condition.not_ is not None:
-        return not holds(condition.not_, facts, today, kit)
-    if condition.kit is not None:
-        reading = (kit or {}).get(kit_key(condition))
-        return reading is not None and reading is condition.part(condition.form)
-    assert condition.fact is not None
-    value = facts.get(condition.fact)
-    form = condition.form
-    if form == "known":
-        return (value is not None) is condition.known
-    if value is None:
-        return False
-    if form == "is":
-        return _same(value, condition.is_)
-    if form == "in":
-        return any(_same(value, item) for item in condition.in_ or [])
-    if form in ("before", "after"):
-        if not isinstance(value, date):
-            return False
-        day = resolve_date(condition.part(form), today)
-        return value < day if form == "before" else value > day
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return False
-    bound = Decimal(str(condition.part(form)))
-    number = Decimal(str(value))
-    return {"lt": number < bound, "le": number <= bound, "gt": number > bound, "ge": number >= bound}[form]
-
-
-def _same(value: Known, wanted: Any) -> bool:
-    """Equality without YAML's or Python's coercions: true is no 1, a number compares by value."""
-    if isinstance(value, bool) or isinstance(wanted, bool):
-        return isinstance(value, bool) and isinstance(wanted, bool) and value is wanted
-    if isinstance(value, int | float | Decimal) and isinstance(wanted, int | float):
-        return Decimal(str(value)) == Decimal(str(wanted))
-    if isinstance(value, time):
-        return isinstance(wanted, str) and value.strftime("%H:%M") == wanted
-    return type(value) is type(wanted) and value == wanted
-
-
-def read_facts(condition: Condition) -> list[str]:
-    """The facts a condition reads, in order, once each."""
-    names: list[str] = []
-    for part, _ in comparisons(condition):
-        if part.fact is not None and part.fact not in names:
-            names.append(part.fact)
-    return names
-
-
-def shown(value: Known | None) -> str:
-    """A fact's value in words, for the log and the record."""
-    if value is None:
-        return "not known"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
-
-
-# --- static type checks ------------------------------------------------------------------------------------
-
-
-def fits(fact: Fact, value: Any) -> bool:
-    """Whether a value written in the file is one of the fact's type."""
-    match fact.type:
-        case "boolean":
-            return isinstance(value, bool)
-        case "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        case "date":
-            return isinstance(value, date)
-        case "choice":
-            return isinstance(value, str) and (not fact.choices or value in fact.choices)
-        case "time":
-            return isinstance(value, str) and len(value) == 5 and value[2] == ":" and _is_time(value)
-        case "text":
-            return isinstance(value, str)
-
-
-def _is_time(value: str) -> bool:
-    try:
-        time.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def comparison_problem(part: Condition, facts: Mapping[str, Fact]) -> tuple[str, str] | None:
-    """(rule id, message) when a comparison names an unknown fact or does not fit its type; else None."""
-    assert part.fact is not None
-    fact = facts.get(part.fact)
-    if fact is None:
-        return "unknown-fact", "names no fact: declare it under `facts:`, or use an input variable or a record field id"
-    form = part.form
-    if form in ("lt", "le", "gt", "ge") and fact.type != "number":
-        return "condition-type", f"`{form}` compares numbers, and this fact is a {fact.type}"
-    if form in ("before", "after") and fact.type != "date":
-        return "condition-type", f"`{form}` compares dates, and this fact is a {fact.type}"
-    values = [part.is_] if form == "is" else part.in_ or [] if form == "in" else []
-    if any(not fits(fact, value) for value in values):
-        wanted = f"one of {', '.join(fact.choices)}" if fact.type == "choice" and fact.choices else f"a {fact.type}"
-        return "condition-type", f"`{form}` needs {wanted}, as the fact is typed"
-    return None
-
-
-def condition_text(condition: Condition) -> str:
-    """A condition in words for outlines and reviews: `expiry before today`, `all of (a is true; b known)`."""
-    if condition.kit is not None:
-        return f"kit {condition.kit} {'expired' if condition.form == 'expired' else 'not present'}"
-    if condition.fact is None:
-        if condition.not_ is not None:
-            return f"not ({condition_text(condition.not_)})"
-        name = "all" if condition.all is not None else "any"
-        return f"{name} of ({'; '.join(condition_text(part) for part in condition.part(name))})"
-    form = condition.form
-    value = condition.part(form)
-    if form in ("before", "after"):
-        words = date_form_text(value)
-    elif form == "in":
-        words = "[" + ", ".join(shown(item) if isinstance(item, bool) else str(item) for item in value) + "]"
-    elif isinstance(value, bool):
-        words = "true" if value else "false"
-    else:
-        words = str(value)
-    return f"{condition.fact} {form} {words}"

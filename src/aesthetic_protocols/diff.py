@@ -23,10 +23,10 @@ from typing import Any
 
 from aesthetic_protocols.errors import InvalidProtocol, Problem, Severity, UsageError
 from aesthetic_protocols.loader import build, parse_source
-from aesthetic_protocols.model import PLACEHOLDER_RE, SEMVER_PATTERN, Protocol
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.search import resolve_id
 from aesthetic_protocols.source import Loaded
+from aesthetic_protocols.tree import PLACEHOLDER_RE, SEMVER_PATTERN, Protocol
 
 # (op, words): "=" the same in both, "-" only in the old text, "+" only in the new.
 Segment = tuple[str, str]
@@ -243,7 +243,9 @@ def _compare_lists(where: str, old: list[Any], new: list[Any]) -> Iterator[Chang
 
 
 def _dump(protocol: Protocol) -> dict[str, Any]:
-    return protocol.model_dump(mode="json", by_alias=True)
+    from aesthetic_protocols.rebuild import dump
+
+    return dict(dump(protocol))
 
 
 def _placeholders(node: Mapping[str, Any]) -> set[str]:

@@ -20,10 +20,11 @@ from aesthetic_protocols.errors import UsageError
 from aesthetic_protocols.events import AnswerEvent, Logged, OutcomeEvent, decode_all
 from aesthetic_protocols.handover_debrief import handover_lines
 from aesthetic_protocols.journal import drill_folder, parse_ts, read_events
-from aesthetic_protocols.model import OutcomeNode, Protocol, QuestionNode, Scenario, ScenarioFile, TimeTarget
+from aesthetic_protocols.model import Scenario, ScenarioFile, TimeTarget
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps
 from aesthetic_protocols.scenarios import load_scenarios, run_scenario
+from aesthetic_protocols.tree import OutcomeNode, Protocol, QuestionNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.source import Loaded

@@ -15,20 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, assert_never
 
-from aesthetic_protocols.conditions import (
-    NO_CLINIC_FILE,
-    Condition,
-    Kit,
-    Known,
-    date_form_text,
-    holds,
-    kit_conditions,
-    kit_key,
-    kit_reading,
-    read_facts,
-    resolve_date,
-)
-from aesthetic_protocols.conditions import shown as fact_text
 from aesthetic_protocols.events import (
     AnswerEvent,
     BackEvent,
@@ -47,7 +33,23 @@ from aesthetic_protocols.events import (
     iso_utc,
     parse_ts,
 )
-from aesthetic_protocols.model import (
+from aesthetic_protocols.facts import (
+    NO_CLINIC_FILE,
+    Condition,
+    Kit,
+    Known,
+    date_form_text,
+    holds,
+    kit_conditions,
+    kit_key,
+    kit_reading,
+    read_facts,
+    resolve_date,
+)
+from aesthetic_protocols.facts import shown as fact_text
+from aesthetic_protocols.nodes import answer_words, steps
+from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.tree import (
     EVIDENCE_NAME_RE,
     NOT_ENTERED,
     PLACEHOLDER_RE,
@@ -64,8 +66,6 @@ from aesthetic_protocols.model import (
     RedFlag,
     WaitNode,
 )
-from aesthetic_protocols.nodes import answer_words, steps
-from aesthetic_protocols.plain_data import dataclass
 
 # --- commands: what a practitioner can say at a prompt ---------------------------------------------
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from aesthetic_protocols.conditions import Condition, Fact, comparison_problem, comparisons, fits, kit_conditions
+from aesthetic_protocols.facts import Condition, Fact, comparison_problem, comparisons, fits, kit_conditions
 from aesthetic_protocols.loader import MAX_PROBLEMS
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import fact_edges, prompts, successors
+from aesthetic_protocols.tree import (
     TEACHING_TYPES,
     DecideNode,
     InputNode,
@@ -21,7 +22,6 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import fact_edges, prompts, successors
 
 # Only the first MAX_PROBLEMS problems of a rule (in file order) can ever be shown (see `checks._Finder`): past
 # them a rule's problems are counted, and no path is searched for their message. One search per problem made

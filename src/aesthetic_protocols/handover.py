@@ -47,13 +47,13 @@ from aesthetic_protocols.events import (
     iso_utc,
     parse_ts,
 )
-from aesthetic_protocols.model import TYPED_STEERING_RE, LogKey, OutcomeNode, UntilHandover
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines
 from aesthetic_protocols.recorded import (
     outcome_written as outcome_written,  # moved: the start needs them, not this module
 )
 from aesthetic_protocols.recorded import walk_over as walk_over
+from aesthetic_protocols.tree import TYPED_STEERING_RE, LogKey, OutcomeNode, UntilHandover
 
 HANDOVER_KEY = "h"
 TO_LIMIT = 120  # who the patient was handed to: a role or a team, one short line

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from aesthetic_protocols.events import HandoverEvent, LoggedEvent, OutcomeEvent, decode_all, parse_ts
-from aesthetic_protocols.model import OutcomeNode, Protocol
 from aesthetic_protocols.recorded import Lines
+from aesthetic_protocols.tree import OutcomeNode, Protocol
 
 
 def _duration(seconds: float) -> str:

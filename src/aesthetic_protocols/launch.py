@@ -229,10 +229,11 @@ def clinic_for_walk(option: str | Path | None) -> LoadedClinic | None:
     clinic file that is missing or invalid never stops the walk: it is said on stderr, and the screens show
     the trees' own words for their contacts."""
     from aesthetic_protocols import clinic
+    from aesthetic_protocols.cache import load_valid_clinic
 
     try:
         found = clinic.find(Path(option) if option is not None else None)
-        return clinic.load(found) if found is not None else None
+        return load_valid_clinic(found, date.today()) if found is not None else None
     except ProtocolsError as exc:
         say(f"protocol: warning: clinic file not used: {exc.message}")
         return None

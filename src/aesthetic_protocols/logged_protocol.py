@@ -14,8 +14,8 @@ from typing import Any
 
 from aesthetic_protocols.errors import ProtocolsError
 from aesthetic_protocols.events import Logged, StartEvent, decode_all
-from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.tree import Protocol
 
 
 @dataclass(frozen=True)

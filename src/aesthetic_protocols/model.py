@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,43 +28,29 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from aesthetic_protocols.conditions import Condition, DateForm, Fact, FactName, FactValue, kit_conditions
-
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-SLUG_RE = re.compile(SLUG_PATTERN)
-# Option and red-flag keys are one lower-case letter: one keystroke, and never confused with the
-# 1-based option numbers or the plain-mode words (`back`, `quit`, `note:`, `time:`).
-KEY_PATTERN = r"^[a-z]$"
-VARIABLE_PATTERN = r"^[a-z][a-z0-9_]*$"
-SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
-REF_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-# `{name}` in a node's text shows an input value or a derived value; nothing is ever eval'd.
-PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-# A `photo` field's value as logged: its evidence file's name, the sha256 of its bytes and its type.
-EVIDENCE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$", re.ASCII)
-# The record-field types whose values an anonymised teaching record may keep (`teaching: true`): a time, date
-# or photograph dates the treatment.
-TEACHING_TYPES = frozenset({"text", "number", "choice"})
-# `{contact:KEY}` in a node's text names one of the tree's `contacts` (the clinic file says who; see clinic.py).
-CONTACT_RE = re.compile(r"\{contact:([a-z0-9][a-z0-9-]*)\}")
-
-# Characters that steer a terminal rather than show, or that change how text reads without being seen: C0 and
-# C1 controls and DEL (ESC starts the sequences that erase lines, switch screens or write the clipboard); the
-# bidirectional marks, embeddings, overrides and isolates (U+061C ALM, U+200E LRM, U+200F RLM, U+202A-U+202E,
-# U+2066-U+2069) that make "dose 0005 U" read "dose 5000 U"; the zero-width and invisible characters
-# (U+180E, U+200B-U+200D, U+2060-U+2064, U+206A-U+206F, U+FEFF, a BOM inside text); the line and paragraph
-# separators (U+2028, U+2029) that break a line where no newline shows; and the tag characters
-# (U+E0000-U+E007F) that hide text inside what looks like none.
-# A paragraph (Text) may hold newlines and tabs; a one-line field nothing of the kind. The same patterns
-# are in the JSON Schema, so editors and the tool agree (the tag range is written as the characters
-# themselves: the one form Python, Rust and ECMAScript regular expressions all read the same).
-_STEERING = (r"\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F"
-             r"\uFEFF" + "\U000E0000-\U000E007F")
-TEXT_PATTERN = rf"^[^{_STEERING}]*$"
-LINE_PATTERN = rf"^[^\u0009\u000A{_STEERING}]*$"
-STEERING_RE = re.compile(rf"[{_STEERING}]")
-# What typed input (a note, a record field) may not hold: everything a one-line field refuses.
-TYPED_STEERING_RE = re.compile(rf"[\u0009\u000A{_STEERING}]")
+# The patterns, the enums and the plain classes a walk reads are in `tree` (no pydantic); re-exported here.
+from aesthetic_protocols import tree
+from aesthetic_protocols.conditions import Condition, DateForm, Fact, FactName, FactValue
+from aesthetic_protocols.tree import _STEERING as _STEERING
+from aesthetic_protocols.tree import CONTACT_RE as CONTACT_RE
+from aesthetic_protocols.tree import EVIDENCE_NAME_RE as EVIDENCE_NAME_RE
+from aesthetic_protocols.tree import HEADLINE_MAX as HEADLINE_MAX
+from aesthetic_protocols.tree import KEY_PATTERN as KEY_PATTERN
+from aesthetic_protocols.tree import LINE_PATTERN as LINE_PATTERN
+from aesthetic_protocols.tree import MAGNITUDE as MAGNITUDE
+from aesthetic_protocols.tree import NOT_ENTERED as NOT_ENTERED
+from aesthetic_protocols.tree import PLACEHOLDER_RE as PLACEHOLDER_RE
+from aesthetic_protocols.tree import REF_KEY_PATTERN as REF_KEY_PATTERN
+from aesthetic_protocols.tree import SEMVER_PATTERN as SEMVER_PATTERN
+from aesthetic_protocols.tree import SLUG_PATTERN as SLUG_PATTERN
+from aesthetic_protocols.tree import SLUG_RE as SLUG_RE
+from aesthetic_protocols.tree import STEERING_RE as STEERING_RE
+from aesthetic_protocols.tree import TEACHING_TYPES as TEACHING_TYPES
+from aesthetic_protocols.tree import TEXT_PATTERN as TEXT_PATTERN
+from aesthetic_protocols.tree import TYPED_STEERING_RE as TYPED_STEERING_RE
+from aesthetic_protocols.tree import VARIABLE_PATTERN as VARIABLE_PATTERN
+from aesthetic_protocols.tree import OutcomeSeverity as OutcomeSeverity
+from aesthetic_protocols.tree import Status as Status
 
 Slug = Annotated[StrictStr, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Key = Annotated[StrictStr, StringConstraints(pattern=KEY_PATTERN)]
@@ -75,13 +60,9 @@ Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=4000, pat
 Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=400, pattern=LINE_PATTERN)]
 # A headline is read at a glance from a metre away: one short line, also once its {variables} are filled
 # (rule `headline-length`).
-HEADLINE_MAX = 120
 Headline = Annotated[StrictStr, StringConstraints(min_length=1, max_length=HEADLINE_MAX, pattern=LINE_PATTERN)]
-# What `{name}` shows before its input has been answered.
-NOT_ENTERED = "(not yet entered)"
 # Bounds and scale factors a protocol may state. A larger figure is no clinical quantity, and an unbounded
 # integer would be a way to stall or crash the walker (int-to-text limits).
-MAGNITUDE = 1_000_000
 Number = Annotated[StrictInt | float, Field(ge=-MAGNITUDE, le=MAGNITUDE, allow_inf_nan=False)]
 Bound = Annotated[StrictInt, Field(ge=-MAGNITUDE, le=MAGNITUDE)]
 _DATE_FORM = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -138,24 +119,7 @@ class Strict(BaseModel):
                               json_schema_extra=_field_docstrings)
 
 
-class Status(StrEnum):
-    """A protocol's standing: draft until a clinician approves it; retired when replaced."""
-
-    DRAFT = "draft"
-    APPROVED = "approved"
-    RETIRED = "retired"
-
-
-class OutcomeSeverity(StrEnum):
-    """How an outcome ends the episode, from least to most urgent."""
-
-    RESOLVED = "resolved"
-    FOLLOW_UP = "follow-up"
-    REFER = "refer"
-    EMERGENCY = "emergency"
-
-
-class Reference(Strict):
+class Reference(Strict, tree.Reference):
     """A source: its full citation and, optionally, where to read it."""
 
     citation: Text
@@ -164,7 +128,7 @@ class Reference(Strict):
     """Where to read it (a DOI or web address)."""
 
 
-class Review(Strict):
+class Review(Strict, tree.Review):
     """Who approved the protocol and when, and when it is next reviewed."""
 
     approved_by: Line | None = None
@@ -177,7 +141,7 @@ class Review(Strict):
     """When it is due for review, YYYY-MM-DD; once passed, `validate` warns (rule review-overdue)."""
 
 
-class RedFlag(Strict):
+class RedFlag(Strict, tree.RedFlag):
     """A sign that, at any step, jumps straight to `goto` with one keystroke."""
 
     key: Key
@@ -191,7 +155,7 @@ class RedFlag(Strict):
     says it only needs a referral."""
 
 
-class Option(Strict):
+class Option(Strict, tree.Option):
     """One answer to a question: its key, its label and the step it leads to."""
 
     key: Key
@@ -208,7 +172,7 @@ class Option(Strict):
     """Facts this answer sets, each declared under `facts:` (e.g. `{treatment: toxin}`); a later decide reads them."""
 
 
-class Derived(Strict):
+class Derived(Strict, tree.Derived):
     """A value computed from an input variable: `times` per unit, offered only up to `max_input`.
 
     Beyond `max_input` the value reads `beyond_text` (e.g. "get senior help"), never an extrapolation.
@@ -232,7 +196,7 @@ class Derived(Strict):
         return self
 
 
-class NodeBase(Strict):
+class NodeBase(Strict, tree.NodeBase):
     """What every step has: a title, optional text, its sources and any disagreement among them."""
 
     title: Line
@@ -252,7 +216,7 @@ class NodeBase(Strict):
     proves a wait (the observation and recheck) lies between it and any `resolved` outcome."""
 
 
-class QuestionNode(NodeBase):
+class QuestionNode(NodeBase, tree.QuestionNode):
     """A question answered by one option's key."""
 
     kind: Literal["question"]
@@ -261,7 +225,7 @@ class QuestionNode(NodeBase):
     """The answers, in the order shown."""
 
 
-class ActionNode(NodeBase):
+class ActionNode(NodeBase, tree.ActionNode):
     """Things to do (a checklist), confirmed with one keystroke."""
 
     kind: Literal["action"]
@@ -272,7 +236,7 @@ class ActionNode(NodeBase):
     """The node that follows."""
 
 
-class InputNode(NodeBase):
+class InputNode(NodeBase, tree.InputNode):
     """A bounded whole number, kept as `variable` for later text (e.g. the number of areas)."""
 
     kind: Literal["input"]
@@ -289,7 +253,7 @@ class InputNode(NodeBase):
     """The node that follows."""
 
 
-class WaitNode(NodeBase):
+class WaitNode(NodeBase, tree.WaitNode):
     """A timed reassessment: the walker counts down `minutes`."""
 
     kind: Literal["wait"]
@@ -305,7 +269,7 @@ class WaitNode(NodeBase):
     resolved-needs-due-wait: a wait that can reach a `resolved` outcome declares it)."""
 
 
-class LogKey(Strict):
+class LogKey(Strict, tree.LogKey):
     """One thing logged with its time while an emergency goes on until handover (a drug given...)."""
 
     key: Key
@@ -314,7 +278,7 @@ class LogKey(Strict):
     """What was done, in words, with the dose (e.g. "Adrenaline 500 micrograms IM given")."""
 
 
-class HandoverTimer(Strict):
+class HandoverTimer(Strict, tree.HandoverTimer):
     """A countdown shown until handover: from the last time `from` was logged, else from arrival."""
 
     # `from` is a Python keyword: the field is `from_`, read and written as `from` (show --format json too).
@@ -328,7 +292,7 @@ class HandoverTimer(Strict):
     """The log key the timer counts from."""
 
 
-class UntilHandover(Strict):
+class UntilHandover(Strict, tree.UntilHandover):
     """The walk stays open after an outcome until the patient is handed over: what is logged, what is timed."""
 
     log: list[LogKey] = Field(default_factory=list, max_length=20)
@@ -337,7 +301,7 @@ class UntilHandover(Strict):
     """Countdowns, each from the last time its `from` key was logged (else from arrival at the outcome)."""
 
 
-class OutcomeNode(NodeBase):
+class OutcomeNode(NodeBase, tree.OutcomeNode):
     """Where a walk ends, with how urgent that ending is."""
 
     kind: Literal["outcome"]
@@ -350,7 +314,7 @@ class OutcomeNode(NodeBase):
     """The walk stays open here, with a log and timers, until the patient is handed over (`h`)."""
 
 
-class Choice(Strict):
+class Choice(Strict, tree.Choice):
     """One choice of a record field: its key and its label."""
 
     key: Key
@@ -359,7 +323,7 @@ class Choice(Strict):
     """The choice in words."""
 
 
-class RecordField(Strict):
+class RecordField(Strict, tree.RecordField):
     """One item of clinical data captured at a `record` node (product, batch, dose given...)."""
 
     id: Variable
@@ -395,18 +359,9 @@ class RecordField(Strict):
     anonymised teaching record keeps it (rule record-field-teaching). A text value that reads like a date or a
     clock time is withheld all the same."""
 
-    def bounds_text(self) -> str | None:
-        """`0-10`, `at least 0` or `at most 10`: the bounds in words (None when there are none)."""
-        if self.min is None and self.max is None:
-            return None
-        if self.max is None:
-            return f"at least {self.min:g}"
-        if self.min is None:
-            return f"at most {self.max:g}"
-        return f"{self.min:g}-{self.max:g}"
 
 
-class Rule(Strict):
+class Rule(Strict, tree.Rule):
     """One rule of a decide node: where the walk goes when `when` holds, and why, in words."""
 
     when: Condition
@@ -417,7 +372,7 @@ class Rule(Strict):
     """Why, in words, shown on the next screen and in the record (e.g. "The expiry date has passed.")."""
 
 
-class DecideNode(NodeBase):
+class DecideNode(NodeBase, tree.DecideNode):
     """A step the engine routes by itself, with no prompt: the first rule whose `when` holds, else `otherwise`."""
 
     kind: Literal["decide"]
@@ -428,7 +383,7 @@ class DecideNode(NodeBase):
     """The node the walk goes to when no rule holds."""
 
 
-class RecordNode(NodeBase):
+class RecordNode(NodeBase, tree.RecordNode):
     """Clinical data captured field by field; the values go into the log and the record."""
 
     kind: Literal["record"]
@@ -445,7 +400,7 @@ Node = Annotated[
 ]
 
 
-class Protocol(Strict):
+class Protocol(Strict, tree.Protocol):
     """A protocol file: one decision tree with its sources, review and red flags."""
 
     id: Slug
@@ -478,11 +433,6 @@ class Protocol(Strict):
     nodes: dict[Slug, Node] = Field(min_length=1)
     """The steps, by node id (a slug)."""
 
-    def reads_kit(self) -> bool:
-        """Whether a decide node reads the clinic file's kit (`{kit: ITEM, expired: true}` ...): the walk then
-        needs the clinic file, as a tree naming contacts does."""
-        return any(next(kit_conditions(rule.when), None) is not None
-                   for node in self.nodes.values() if isinstance(node, DecideNode) for rule in node.rules)
 
 
 AnyNode = QuestionNode | ActionNode | InputNode | WaitNode | RecordNode | DecideNode | OutcomeNode

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, assert_never
 
-from aesthetic_protocols.conditions import condition_text
-from aesthetic_protocols.model import (
+from aesthetic_protocols.facts import condition_text
+from aesthetic_protocols.tree import (
     ActionNode,
     AnyNode,
     DecideNode,

@@ -28,11 +28,11 @@ from urllib.parse import unquote, urlsplit
 from aesthetic_protocols.durable import make_private_folder, sync_folder, write_new_file
 from aesthetic_protocols.errors import NotRecorded
 from aesthetic_protocols.events import Logged
-from aesthetic_protocols.model import EVIDENCE_NAME_RE
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import (
     photo_answers as photo_answers,  # moved: the record reads it at every end screen
 )
+from aesthetic_protocols.tree import EVIDENCE_NAME_RE
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 80_000_000  # about 9000 x 9000: more than any phone takes; Pillow's own bound is 89 million

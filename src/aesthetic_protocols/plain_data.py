@@ -24,11 +24,15 @@ if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass
 else:
 
-    def dataclass(cls: type | None = None, /, *, frozen: bool = False, order: bool = False) -> Any:
+    def dataclass(cls: type | None = None, /, *, frozen: bool = False, order: bool = False,
+                  kw_only: bool = False) -> Any:
         """A data class: fields as `dataclasses` reads them, methods shared (see the module's docstring)."""
 
         def wrap(cls: type) -> type:
-            return _finish(dataclasses.dataclass(init=False, repr=False, eq=False)(cls), frozen, order)
+            made = _finish(dataclasses.dataclass(init=False, repr=False, eq=False)(cls), frozen, order)
+            if kw_only:
+                made.__plain_data__.positional = 0
+            return made
 
         return wrap if cls is None else wrap(cls)
 
@@ -36,11 +40,12 @@ else:
 class _Shape:
     """What the shared methods need of one class, worked out once when it is defined."""
 
-    __slots__ = ("compared", "defaults", "factories", "hashed", "names", "shown")
+    __slots__ = ("compared", "defaults", "factories", "hashed", "names", "positional", "shown")
 
     def __init__(self, cls: type) -> None:
         known = dataclasses.fields(cls)
         self.names = tuple(item.name for item in known if item.init)
+        self.positional = len(self.names)  # 0 for a `kw_only` class
         self.defaults = {item.name: item.default for item in known if item.default is not dataclasses.MISSING}
         self.factories = {item.name: item.default_factory for item in known
                           if item.default_factory is not dataclasses.MISSING}
@@ -69,8 +74,8 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = type(self)
     shape: _Shape = cls.__plain_data__
     names = shape.names
-    if len(args) > len(names):
-        raise TypeError(f"{cls.__name__}() takes {len(names)} positional arguments but {len(args)} were given")
+    if len(args) > shape.positional:
+        raise TypeError(f"{cls.__name__}() takes {shape.positional} positional arguments but {len(args)} were given")
     values = dict(zip(names, args, strict=False))
     for name, value in kwargs.items():
         if name in values:

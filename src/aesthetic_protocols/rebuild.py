@@ -1,25 +1,25 @@
 """A protocol already validated, rebuilt from its JSON form without running its validators again.
 
 The cache of validated protocols stores `Protocol.model_dump(mode="json")`; `rebuild` turns that data back
-into the same models by their field types alone (`model_construct`, enums, dates, the discriminated node
-union), so a warm start never builds pydantic's validators. It is a pure data walk: nothing in an entry can
+into the walk's plain classes (`tree`, `facts`) by their field types alone (enums, dates, the discriminated node
+union), so a warm start never imports pydantic. It is a pure data walk: nothing in an entry can
 name a class, a function or a module, and anything that does not fit the types raises ValueError.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import types
 import typing
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
-M = TypeVar("M", bound=BaseModel)
-_FIELDS: dict[type[BaseModel], dict[str, Any]] = {}
-_ALIASES: dict[type[BaseModel], dict[str, str]] = {}
-_TAGS: dict[type[BaseModel], list[tuple[str, tuple[Any, ...], bool]]] = {}
+M = TypeVar("M")
+_FIELDS: dict[type, dict[str, Any]] = {}
+_ALIASES: dict[type, dict[str, str]] = {}
+_TAGS: dict[type, list[tuple[str, tuple[Any, ...], bool]]] = {}
 # Each annotation's (origin, args), once per process: a warm start reads a few thousand values of a few
 # dozen annotations. Keyed by identity (an annotation may hold unhashable metadata); the annotation is kept
 # in the entry, so an id is never reused while it is here.
@@ -37,11 +37,18 @@ def rebuild(model: type[M], data: object) -> M:
     return built
 
 
-def _fields(model: type[BaseModel]) -> dict[str, Any]:
+def _fields(model: type) -> dict[str, Any]:
+    """A plain data class's fields and their types (its annotations resolved once per process)."""
     known = _FIELDS.get(model)
     if known is None:
-        known = _FIELDS[model] = {name: info.annotation for name, info in model.model_fields.items()}
+        hints = typing.get_type_hints(model)
+        known = _FIELDS[model] = {item.name: hints[item.name] for item in dataclasses.fields(model)}
     return known
+
+
+def _required(model: type, name: str) -> bool:
+    item = next(item for item in dataclasses.fields(model) if item.name == name)
+    return item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
 
 
 def _shape(kind: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -62,12 +69,12 @@ def _value(kind: Any, data: object) -> Any:
         if data not in args:
             raise NotRebuilt("a literal out of place")
         return data
-    if origin is list:
+    if origin is list or origin is collections.abc.Sequence:
         if not isinstance(data, list):
             raise NotRebuilt("not a list")
         (item,) = args
         return [_value(item, value) for value in data]
-    if origin is dict:
+    if origin is dict or origin is collections.abc.Mapping:
         if not isinstance(data, dict):
             raise NotRebuilt("not a mapping")
         _, item = args
@@ -85,7 +92,7 @@ def _value(kind: Any, data: object) -> Any:
         raise NotRebuilt(f"a type this rebuild does not know ({origin!r}): a miss, never a guess")
     if kind is Any:
         return data
-    if isinstance(kind, type) and issubclass(kind, BaseModel):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return _model(kind, data)
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind(data)
@@ -100,19 +107,18 @@ def _value(kind: Any, data: object) -> Any:
     return data
 
 
-def _model(model: type[BaseModel], data: object) -> BaseModel:
+def _model(model: type, data: object) -> Any:
     if not isinstance(data, dict):
         raise NotRebuilt("not a mapping")
     fields = _fields(model)
     # A field dumped under its alias (a timer's `from`, a condition's `is`) is read back under its name.
     names = _ALIASES.get(model)
     if names is None:
-        names = _ALIASES[model] = {info.alias: name for name, info in model.model_fields.items()
-                                   if info.alias is not None}
+        names = _ALIASES[model] = {name.rstrip("_"): name for name in fields if name.endswith("_")}
     named = {names.get(str(key), str(key)): value for key, value in data.items()}
     if not set(named) <= set(fields):
         raise NotRebuilt("a field the model does not have")
-    return model.model_construct(**{name: _value(fields[name], value) for name, value in named.items()})
+    return model(**{name: _value(fields[name], value) for name, value in named.items()})
 
 
 def _union(members: tuple[Any, ...], data: object) -> Any:
@@ -123,7 +129,7 @@ def _union(members: tuple[Any, ...], data: object) -> Any:
     for member in members:
         if member is type(None):
             continue
-        if isinstance(member, type) and issubclass(member, BaseModel) and not _tagged(member, data):
+        if isinstance(member, type) and dataclasses.is_dataclass(member) and not _tagged(member, data):
             continue
         try:
             return _value(member, data)
@@ -132,13 +138,13 @@ def _union(members: tuple[Any, ...], data: object) -> Any:
     raise NotRebuilt("no member of the union fits")
 
 
-def _tagged(model: type[BaseModel], data: object) -> bool:
+def _tagged(model: type, data: object) -> bool:
     """Whether `data` carries each Literal field (a discriminator such as `kind`) of `model` as it says."""
     if not isinstance(data, dict):
         return False
     tags = _TAGS.get(model)
     if tags is None:
-        tags = _TAGS[model] = [(name, typing.get_args(kind), model.model_fields[name].is_required())
+        tags = _TAGS[model] = [(name, typing.get_args(kind), _required(model, name))
                                for name, kind in _fields(model).items() if typing.get_origin(kind) is typing.Literal]
     for name, allowed, required in tags:
         if name in data and data[name] not in allowed:
@@ -146,3 +152,31 @@ def _tagged(model: type[BaseModel], data: object) -> bool:
         if name not in data and required:
             return False
     return True
+
+
+def dump(item: object) -> Any:
+    """A plain (or validated) instance as the file writes it, JSON-ready: fields in order under their file
+    names (`from`, `is`, `in`, `not`), enums as their values, dates as YYYY-MM-DD, and a condition without its
+    empty forms. The same data as pydantic's `model_dump(mode="json", by_alias=True)` (a test holds them equal)."""
+    if isinstance(item, Enum):
+        return item.value
+    if isinstance(item, date):
+        return item.isoformat()
+    if isinstance(item, list | tuple):
+        return [dump(value) for value in item]
+    if isinstance(item, dict):
+        return {str(key): dump(value) for key, value in item.items()}
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        out = {name.rstrip("_"): dump(getattr(item, name)) for name in _fields(_plain(type(item)))}
+        return {k: v for k, v in out.items() if v is not None} if _sparse(type(item)) else out
+    return item
+
+
+def _plain(cls: type) -> type:
+    """The plain class behind a validated (pydantic) subclass: the first data class in its MRO without pydantic."""
+    return next(base for base in cls.__mro__ if "__plain_data__" in base.__dict__)
+
+
+def _sparse(cls: type) -> bool:
+    """A condition is dumped as written: its one form alone."""
+    return _plain(cls).__name__ == "Condition"

@@ -25,11 +25,11 @@ from aesthetic_protocols.engine import Answer, Command, FlagRaised, Session, Tak
 from aesthetic_protocols.errors import LogError, ProtocolsError
 from aesthetic_protocols.events import AnswerEvent, RedFlagEvent, StartEvent, decode, decode_all
 from aesthetic_protocols.journal import DRILLS, drill_folder, read_events
-from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import Lines, outcome_event, recorded_steps, start_event
 from aesthetic_protocols.search import PROTOCOL_SUFFIX
 from aesthetic_protocols.source import Loaded
+from aesthetic_protocols.tree import InputNode, OutcomeNode, Protocol, QuestionNode, RecordNode
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from aesthetic_protocols.engine import Answer, Command, Invalid, Quit, Session, 
 from aesthetic_protocols.errors import InvalidProtocol, ProtocolsError
 from aesthetic_protocols.events import Event
 from aesthetic_protocols.loader import build_model, parse_source
-from aesthetic_protocols.model import OutcomeNode, Protocol, Scenario, ScenarioFile, WaitAnswer, WaitNode
+from aesthetic_protocols.model import Scenario, ScenarioFile, WaitAnswer
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.search import SCENARIO_SUFFIX, discover, file_id, resolve_id
 from aesthetic_protocols.transcripts import compare, prompt_words, read_file, render_file, step_lines, transcript_path
+from aesthetic_protocols.tree import OutcomeNode, Protocol, WaitNode
 
 
 @dataclass(frozen=True)

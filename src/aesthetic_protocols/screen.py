@@ -22,7 +22,10 @@ from dataclasses import field, replace
 from datetime import datetime
 
 from aesthetic_protocols.engine import Session
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import amount_text, steps
+from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.report.clock import clock_text
+from aesthetic_protocols.tree import (
     InputNode,
     OutcomeNode,
     Protocol,
@@ -32,9 +35,6 @@ from aesthetic_protocols.model import (
     Status,
     WaitNode,
 )
-from aesthetic_protocols.nodes import amount_text, steps
-from aesthetic_protocols.plain_data import dataclass
-from aesthetic_protocols.report.clock import clock_text
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def discover(dirs: Sequence[Path]) -> dict[str, Found]:
 
 def resolve_id(protocol_id: str, dirs: Sequence[Path]) -> Found:
     """The file of a protocol id; a usage error for a path given as an id or an unknown id."""
-    from aesthetic_protocols.model import SLUG_RE  # here: listing ids (shell completion) needs no pydantic
+    from aesthetic_protocols.tree import SLUG_RE  # here: listing ids (shell completion) needs no pydantic
 
     if not SLUG_RE.match(protocol_id) or len(protocol_id) > 64:
         raise UsageError("a protocol id is a slug such as vascular-occlusion (lower-case letters, digits, '-'), "

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import field
 from typing import Any
 
-from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.tree import Protocol
 
 MAX_BYTES = 1024 * 1024  # the largest protocol file read
 Position = tuple[int, int]

@@ -44,7 +44,9 @@ from aesthetic_protocols.events import (
     TornTailEvent,
     WaitStartedEvent,
 )
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import amount_text
+from aesthetic_protocols.search import SCENARIO_SUFFIX, TRANSCRIPT_SUFFIX
+from aesthetic_protocols.tree import (
     ActionNode,
     AnyNode,
     DecideNode,
@@ -55,8 +57,6 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import amount_text
-from aesthetic_protocols.search import SCENARIO_SUFFIX, TRANSCRIPT_SUFFIX
 
 ARROW = " → "
 HEADER = ("# Written by `protocol scenarios --update`; checked by `protocol scenarios`. Each scenario's walk in\n"

@@ -71,9 +71,9 @@ from aesthetic_protocols.recorded import outcome_written, walk_over
 if TYPE_CHECKING:
     from aesthetic_protocols.clinic import LoadedClinic
     from aesthetic_protocols.handover import Handover, HandoverReading
-    from aesthetic_protocols.model import Protocol as Tree
     from aesthetic_protocols.sessions import OpenSession, interrupted_sessions
     from aesthetic_protocols.source import Loaded
+    from aesthetic_protocols.tree import Protocol as Tree
 
 __all__ = ["OpenSession", "interrupted_sessions", "resume_walk", "start_walk"]
 

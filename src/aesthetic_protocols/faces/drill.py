@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 from aesthetic_protocols.engine import Answer, Reading, Session
 from aesthetic_protocols.faces import wants_plain
 from aesthetic_protocols.faces.plain import PlainFace
-from aesthetic_protocols.model import WaitNode
+from aesthetic_protocols.tree import WaitNode
 
 if TYPE_CHECKING:
     from rich.console import Console

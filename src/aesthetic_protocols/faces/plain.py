@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from aesthetic_protocols.engine import NOT_TEXT, Invalid, Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, record_hint
-from aesthetic_protocols.model import OutcomeNode
 from aesthetic_protocols.report.wrapping import window_width, wrap_text
 from aesthetic_protocols.screen import (
     TEXT_FIELD_RULE,
@@ -22,6 +21,7 @@ from aesthetic_protocols.screen import (
     red_flags_line,
     status_banner,
 )
+from aesthetic_protocols.tree import OutcomeNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged

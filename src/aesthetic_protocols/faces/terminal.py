@@ -28,8 +28,8 @@ from rich.text import Text
 from aesthetic_protocols.engine import NOT_TEXT, NOTE_LIMIT, Back, FlagRaised, Invalid, Quit, Reading, Session
 from aesthetic_protocols.faces import interrupted_lines, keys, record_hint
 from aesthetic_protocols.journal import short_id
-from aesthetic_protocols.model import InputNode, OutcomeNode, Protocol, QuestionNode, WaitNode
 from aesthetic_protocols.screen import Screen, because_line, build_screen, elapsed, status_banner, wait_text
+from aesthetic_protocols.tree import InputNode, OutcomeNode, Protocol, QuestionNode, WaitNode
 
 if TYPE_CHECKING:
     from aesthetic_protocols.events import Logged

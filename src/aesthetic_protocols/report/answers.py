@@ -12,7 +12,9 @@ import re
 from typing import Any
 
 from aesthetic_protocols.events import AnswerEvent
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import amount_text
+from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.tree import (
     TEACHING_TYPES,
     TYPED_STEERING_RE,
     AnyNode,
@@ -23,8 +25,6 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import amount_text
-from aesthetic_protocols.plain_data import dataclass
 
 REMOVED = "[removed]"
 # Anonymised, these record fields lose their values: a date or clock time dates the treatment, and free text

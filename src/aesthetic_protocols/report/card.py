@@ -16,7 +16,10 @@ from dataclasses import field
 from typing import assert_never
 
 from aesthetic_protocols.clinic import fill_contacts
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import branches, successors, then
+from aesthetic_protocols.nodes import steps as node_steps
+from aesthetic_protocols.plain_data import dataclass
+from aesthetic_protocols.tree import (
     PLACEHOLDER_RE,
     ActionNode,
     AnyNode,
@@ -29,9 +32,6 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import branches, successors, then
-from aesthetic_protocols.nodes import steps as node_steps
-from aesthetic_protocols.plain_data import dataclass
 
 SHORT_SHA = 12
 # The details side's type size for a card of N characters of text: about sqrt(CARD_TEXT / N) pt fills one A4

@@ -27,7 +27,14 @@ from aesthetic_protocols.events import (
     decode_all,
 )
 from aesthetic_protocols.logged_protocol import LoggedProtocol
-from aesthetic_protocols.model import (
+from aesthetic_protocols.nodes import successors
+from aesthetic_protocols.photo import photo_answers
+from aesthetic_protocols.recorded import Lines, decisions, ending, outcome_event, standing, start_event
+from aesthetic_protocols.report import fhir_handover
+from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
+from aesthetic_protocols.report.review import node_order
+from aesthetic_protocols.report.templating import visible
+from aesthetic_protocols.tree import (
     ActionNode,
     AnyNode,
     DecideNode,
@@ -39,13 +46,6 @@ from aesthetic_protocols.model import (
     RecordNode,
     WaitNode,
 )
-from aesthetic_protocols.nodes import successors
-from aesthetic_protocols.photo import photo_answers
-from aesthetic_protocols.recorded import Lines, decisions, ending, outcome_event, standing, start_event
-from aesthetic_protocols.report import fhir_handover
-from aesthetic_protocols.report.answers import DATE_RE, TIME_RE, record_field, said, withheld
-from aesthetic_protocols.report.review import node_order
-from aesthetic_protocols.report.templating import visible
 
 # `.invalid` is reserved (RFC 2606): these canonical URLs name, they are never fetched.
 BASE = "https://aesthetic-protocols.invalid/fhir"

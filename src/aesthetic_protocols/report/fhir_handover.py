@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from aesthetic_protocols.events import HandoverEvent, LoggedEvent, RedFlagEvent, decode_all
-from aesthetic_protocols.model import OutcomeNode, Protocol
 from aesthetic_protocols.recorded import Lines, withdrawn_flags
+from aesthetic_protocols.tree import OutcomeNode, Protocol
 
 FLAGS_ID = "walk.red-flags"
 LOG_ID, HANDOVER_ID = "walk.handover-log", "walk.handover"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 import textwrap
 
-from aesthetic_protocols.model import STEERING_RE, OutcomeNode, Protocol
 from aesthetic_protocols.nodes import edge_labels
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.report.review import node_detail, node_order
+from aesthetic_protocols.tree import STEERING_RE, OutcomeNode, Protocol
 
 RED_FLAGS = "red-flags"  # the kind of the one "any step" node the red-flag edges leave from
 

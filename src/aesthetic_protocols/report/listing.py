@@ -7,9 +7,9 @@ from datetime import tzinfo
 from typing import Any
 
 from aesthetic_protocols.errors import Problem, Severity
-from aesthetic_protocols.model import Protocol
 from aesthetic_protocols.report.clock import stamp, zone_note
 from aesthetic_protocols.report.templating import visible
+from aesthetic_protocols.tree import Protocol
 
 
 def protocol_row(protocol: Protocol) -> dict[str, Any]:

@@ -42,15 +42,6 @@ from aesthetic_protocols.events import (
 )
 from aesthetic_protocols.journal import parse_ts
 from aesthetic_protocols.logged_protocol import LoggedProtocol
-from aesthetic_protocols.model import (
-    PLACEHOLDER_RE,
-    ActionNode,
-    AnyNode,
-    InputNode,
-    OutcomeNode,
-    Protocol,
-    WaitNode,
-)
 from aesthetic_protocols.plain_data import dataclass
 from aesthetic_protocols.recorded import (
     Lines,
@@ -65,6 +56,15 @@ from aesthetic_protocols.recorded import (
 from aesthetic_protocols.report.answers import REMOVED, Said, field_type, in_words, said, teaching, withheld
 from aesthetic_protocols.report.clock import Clock, offset_text, stamp
 from aesthetic_protocols.report.templating import visible
+from aesthetic_protocols.tree import (
+    PLACEHOLDER_RE,
+    ActionNode,
+    AnyNode,
+    InputNode,
+    OutcomeNode,
+    Protocol,
+    WaitNode,
+)
 
 
 def _started(events: Sequence[Logged]) -> Logged | None:

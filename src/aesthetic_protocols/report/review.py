@@ -8,17 +8,10 @@ from collections import deque
 from collections.abc import Mapping
 
 from aesthetic_protocols.clinic import fill_contacts
-from aesthetic_protocols.conditions import date_form_text
-from aesthetic_protocols.model import (
-    AnyNode,
-    OutcomeNode,
-    Protocol,
-    QuestionNode,
-    RecordField,
-    RecordNode,
-)
+from aesthetic_protocols.facts import date_form_text
 from aesthetic_protocols.nodes import branches, detail, steps, successors, then
 from aesthetic_protocols.report.templating import md_escape, visible
+from aesthetic_protocols.tree import AnyNode, OutcomeNode, Protocol, QuestionNode, RecordField, RecordNode
 
 # What `treatment: true` means to a reader (rule `resolved-needs-due-wait`).
 TREATMENT_NOTE = "treatment step: a wait and a recheck come before any resolved outcome"
@@ -46,7 +39,9 @@ def node_order(protocol: Protocol) -> list[str]:
 
 def protocol_json(protocol: Protocol) -> str:
     """The validated model with defaults filled in (`show --format json`)."""
-    return json.dumps(protocol.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
+    from aesthetic_protocols.rebuild import dump
+
+    return json.dumps(dump(protocol), indent=2, ensure_ascii=False)
 
 
 def node_detail(node: AnyNode) -> str:
