@@ -119,16 +119,22 @@ def _cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Complet
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes and os.system")
 def test_planted_pickles_and_json_under_every_key_run_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aesthetic_protocols import clinic
+
     folder, logs, sentinel = tmp_path / "cache", tmp_path / "logs", tmp_path / "SENTINEL"
+    clinic_file = tmp_path / "clinic.yaml"  # the walk reads it through the cache too, under a key of its own
+    clinic_file.write_text(clinic.example(date.today()))
     monkeypatch.setenv(cache.CACHE_ENV, str(folder))
-    env = os.environ | {cache.CACHE_ENV: str(folder), "AESTHETIC_PROTOCOLS_LOG_DIR": str(logs)}
+    env = os.environ | {cache.CACHE_ENV: str(folder), "AESTHETIC_PROTOCOLS_LOG_DIR": str(logs),
+                        clinic.CLINIC_ENV: str(clinic_file)}
     commands: list[tuple[list[str], str, int]] = [
         (["list"], "", 0), (["show", "vascular-occlusion"], "", 0), (["card", "vascular-occlusion"], "", 0),
         (["scenarios"], "", 0), (["vascular-occlusion", "--plain", "--log-dir", str(logs)], "quit\n", 3)]
     for args, stdin, code in commands:  # every key the tool reads, as the tool itself computes them
         assert _cli(env, *args, stdin=stdin).returncode == code
     keys = sorted(entry.stem for entry in folder.glob("*.json"))
-    assert len(keys) >= 4
+    assert len(keys) >= 5
+    assert sum("clinic" in json.loads((folder / f"{k}.json").read_text(encoding="utf-8")) for k in keys) == 1
     evil = pickle.dumps(_Payload(sentinel))
     planted_json = json.dumps({"format": cache.FORMAT, "key": "", "path": "x", "sha256": "",
                                "py/reduce": [{"py/function": "os.system"}, {"py/tuple": [f"touch {sentinel}"]}],
@@ -147,7 +153,7 @@ def test_planted_pickles_and_json_under_every_key_run_nothing(tmp_path: Path, mo
     for entry_key in keys:  # each planted JSON entry was ignored and rebuilt as a real one
         rebuilt = json.loads((folder / f"{entry_key}.json").read_text(encoding="utf-8"))
         assert rebuilt["key"] == entry_key and "py/reduce" not in rebuilt
-        assert cache.get(entry_key) is not None
+        assert "clinic" in rebuilt or cache.get(entry_key) is not None
     assert (folder / f"{keys[0]}.pickle").read_bytes() == evil  # never read, never run
 
 
