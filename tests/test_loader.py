@@ -28,6 +28,7 @@ from aesthetic_protocols.cli import app
 from aesthetic_protocols.errors import InvalidProtocol
 from aesthetic_protocols.loader import load_file, parse_source
 from aesthetic_protocols.model import ActionNode, InputNode, OutcomeNode, QuestionNode, WaitNode
+from aesthetic_protocols.tree import STEERING_RE
 
 Writer = Callable[[str, "str | bytes"], Path]
 
@@ -402,10 +403,11 @@ ID_RE = r"[a-z0-9][a-z0-9-]{0,11}"  # at most 12 characters: the planted MISSING
 MISSING = "zz-missing-target"
 OPTION_KEYS = "abcdefghijklmnopqrstuvwxy"  # the red flag uses z
 # Valid text: no placeholders' braces, and none of the characters that steer a terminal (rule text-control).
-# Cf holds the direction and zero-width characters, the BOM and the tags; Zl and Zp the separators.
+# Cf holds the direction and zero-width characters, the BOM and the tags; Zl and Zp the separators. The rule's
+# ranges also hold code points no category names yet (Cn: U+2065, most of the tag block U+E0000-U+E007F).
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp"),
                              exclude_characters="{}\u180e"),
-               min_size=1, max_size=30)
+               min_size=1, max_size=30).filter(lambda text: STEERING_RE.search(text) is None)
 REFS = st.lists(st.sampled_from(["R1", "R2", "R3"]), min_size=1, max_size=3, unique=True)
 
 
